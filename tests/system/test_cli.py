@@ -1,0 +1,47 @@
+"""Bad command lines and bad files get a clear message naming the problem,
+exit status 1, never a crash."""
+import os
+import tempfile
+
+from tandemtest import BUILD, binary, fail, run
+import subprocess
+
+
+def expect_error(args, needle, arch="riscv64"):
+    r = run(args, arch=arch)
+    err = r.stderr.decode(errors="replace")
+    if r.returncode != 1:
+        fail(f"{args}: exit status {r.returncode}, expected 1; stderr: {err}")
+    if needle not in err:
+        fail(f"{args}: message {err!r} does not mention {needle!r}")
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    junk = os.path.join(tmp, "junk.elf")
+    with open(junk, "wb") as f:
+        f.write(b"\x7fELF\x02\x01\x01" + b"\0" * 9 + b"\x02\x00\xf3\x00")   # truncated header
+    empty = os.path.join(tmp, "empty.bin")
+    open(empty, "wb").close()
+
+    expect_error(["-frobnicate"], "unknown option '-frobnicate'")
+    expect_error(["-M", "nosuchboard"], "unknown machine type 'nosuchboard'")
+    expect_error(["-m", "lots"], "invalid RAM size 'lots'")
+    expect_error(["-bios", "/nonexistent/fw.bin"], "/nonexistent/fw.bin")
+    expect_error(["-bios", "none", "-kernel", "/nonexistent/k"], "/nonexistent/k")
+    expect_error(["-bios", junk], "junk.elf")
+    expect_error(["-serial", "tcp:1:2", "-bios", "none"], "unknown character backend")
+    expect_error(["-icount", "shift=99"], "shift '99'")
+    expect_error(["-accel", "kvm"], "kvm")
+    expect_error(["-cpu", "cortex-a53"], "unknown CPU model 'cortex-a53'")
+    expect_error(["-m", "8G", "-bios", "none"], "RAM", arch="riscv32")
+
+    # No architecture at all: the plain binary asks for one.
+    r = subprocess.run([os.path.join(BUILD, "tandem")], capture_output=True)
+    if r.returncode != 1 or b"--arch" not in r.stderr:
+        fail(f"plain tandem without --arch: {r.returncode} {r.stderr!r}")
+    r = run(["-M", "help"])
+    if r.returncode != 0 or b"virt" not in r.stdout:
+        fail(f"-M help: {r.stdout!r}")
+    # An empty firmware image is refused too.
+    expect_error(["-bios", empty], "empty.bin")
+print("PASS")

@@ -1,0 +1,77 @@
+#include <criterion/criterion.h>
+
+#include "vmm/options.h"
+
+static bool parse(Options *o, GError **err, int n, ...)
+{
+    char *argv[32] = { "tandem" };
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = va_arg(ap, char *);
+    va_end(ap);
+    return options_parse(o, n + 1, argv, err);
+}
+
+Test(options, qemu_spellings)
+{
+    Options o;
+    GError *err = NULL;
+    cr_assert(parse(&o, &err, 13, "-M", "virt", "-m", "512", "-nographic", "-bios", "fw.elf",
+                    "-kernel", "k", "-serial", "null", "-append", "console=ttyS0"));
+    cr_assert_str_eq(o.machine, "virt");
+    cr_assert_eq(o.ram_size, 512ull << 20);
+    cr_assert(o.nographic);
+    cr_assert_str_eq(o.serial[0], "null");
+    cr_assert_str_eq(o.append, "console=ttyS0");
+    cr_assert(parse(&o, &err, 4, "-m", "2G", "-icount", "shift=4,sleep=off"));
+    cr_assert_eq(o.ram_size, 2ull << 30);
+    cr_assert_eq(o.icount_shift, 4);
+    cr_assert(!o.icount_sleep);
+    cr_assert(parse(&o, &err, 2, "-icount", "shift=auto"));
+    cr_assert_eq(o.icount_shift, -1);
+    cr_assert(parse(&o, &err, 2, "-machine", "virt,dumpdtb=/tmp/x.dtb"));
+    cr_assert_str_eq(o.dump_dtb, "/tmp/x.dtb");
+    cr_assert(parse(&o, &err, 2, "-net", "none"));
+}
+
+static void expect_error(const char *needle, int n, ...)
+{
+    char *argv[32] = { "tandem" };
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = va_arg(ap, char *);
+    va_end(ap);
+    Options o;
+    GError *err = NULL;
+    cr_assert(!options_parse(&o, n + 1, argv, &err), "accepted %s", argv[1]);
+    cr_assert_not_null(strstr(err->message, needle), "message '%s' lacks '%s'", err->message, needle);
+    g_error_free(err);
+}
+
+Test(options, bad_values_named)
+{
+    expect_error("unknown option '-frobnicate'", 1, "-frobnicate");
+    expect_error("-m: invalid RAM size 'lots'", 2, "-m", "lots");
+    expect_error("needs an argument", 1, "-kernel");
+    expect_error("shift 'x' is not a number", 2, "-icount", "shift=x");
+    expect_error("shift '11'", 2, "-icount", "shift=11");
+    expect_error("unknown parameter 'foo'", 2, "-icount", "shift=1,foo=2");
+    expect_error("kvm", 2, "-accel", "kvm");
+    expect_error("-smp 2", 2, "-smp", "2");
+    expect_error("not supported yet", 2, "-drive", "file=x");
+    expect_error("-display gtk", 2, "-display", "gtk");
+    expect_error("unexpected argument", 1, "stray");
+}
+
+Test(options, sizes)
+{
+    uint64_t v;
+    cr_assert(parse_size_mib("128", &v) && v == 128ull << 20);
+    cr_assert(parse_size_mib("1.5G", &v) && v == 3ull << 29);
+    cr_assert(parse_size_mib("64MiB", &v) && v == 64ull << 20);
+    cr_assert(!parse_size_mib("-1", &v));
+    cr_assert(!parse_size_mib("12Q", &v));
+    cr_assert(!parse_size_mib("", &v));
+}

@@ -1,0 +1,108 @@
+#include "vmm/clock.h"
+
+#include <stddef.h>
+
+void vclock_init(VClock *c, const uint64_t *icount, int shift)
+{
+    c->shift = shift;
+    c->auto_shift = false;
+    c->sleep = true;
+    c->base_ns = 0;
+    c->base_icount = icount ? *icount : 0;
+    c->icount = icount;
+    c->timers = NULL;
+}
+
+void vclock_attach(VClock *c, const uint64_t *icount)
+{
+    c->base_ns = vclock_ns(c);
+    c->icount = icount;
+    c->base_icount = icount ? *icount : 0;
+}
+
+int64_t vclock_ns(const VClock *c)
+{
+    uint64_t ic = c->icount ? *c->icount : c->base_icount;
+    return c->base_ns + (int64_t)((ic - c->base_icount) << c->shift);
+}
+
+void vclock_set_shift(VClock *c, int shift)
+{
+    c->base_ns = vclock_ns(c);
+    c->base_icount = c->icount ? *c->icount : c->base_icount;
+    c->shift = shift;
+}
+
+void vclock_warp(VClock *c, int64_t ns)
+{
+    if (ns > 0)
+        c->base_ns += ns;
+}
+
+void timer_init(Timer *t, TimerCb *cb, void *opaque)
+{
+    t->deadline = INT64_MAX;
+    t->cb = cb;
+    t->opaque = opaque;
+    t->next = NULL;
+    t->armed = false;
+}
+
+void timer_del(VClock *c, Timer *t)
+{
+    if (!t->armed)
+        return;
+    for (Timer **p = &c->timers; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
+    t->next = NULL;
+    t->armed = false;
+    t->deadline = INT64_MAX;
+}
+
+void timer_mod(VClock *c, Timer *t, int64_t deadline_ns)
+{
+    timer_del(c, t);
+    t->deadline = deadline_ns;
+    Timer **p = &c->timers;
+    /* Equal deadlines fire in arming order: keeps runs reproducible. */
+    while (*p && (*p)->deadline <= deadline_ns)
+        p = &(*p)->next;
+    t->next = *p;
+    *p = t;
+    t->armed = true;
+}
+
+int64_t vclock_next_deadline(const VClock *c)
+{
+    return c->timers ? c->timers->deadline : INT64_MAX;
+}
+
+uint64_t vclock_insns_until(const VClock *c, int64_t ns)
+{
+    int64_t now = vclock_ns(c);
+    if (ns <= now)
+        return 0;
+    uint64_t delta = (uint64_t)(ns - now);
+    uint64_t unit = 1ull << c->shift;
+    return (delta + unit - 1) >> c->shift;
+}
+
+int vclock_run_timers(VClock *c)
+{
+    int fired = 0;
+    int64_t now = vclock_ns(c);
+    while (c->timers && c->timers->deadline <= now) {
+        Timer *t = c->timers;
+        c->timers = t->next;
+        t->next = NULL;
+        t->armed = false;
+        t->deadline = INT64_MAX;
+        t->cb(t->opaque);
+        fired++;
+    }
+    return fired;
+}

@@ -1,0 +1,55 @@
+/* The virtual clock: a function of the guest instruction count.
+ *
+ *   ns = base_ns + ((icount - base_icount) << shift)
+ *
+ * base_* move when the shift changes (shift=auto) and when an idle CPU warps
+ * time forward to the next timer deadline.  Nothing in the machine reads host
+ * time except through rr/ (host clock reads are logged events). */
+#ifndef TANDEM_CLOCK_H
+#define TANDEM_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct Timer Timer;
+typedef void TimerCb(void *opaque);
+
+struct Timer {
+    int64_t deadline;        /* virtual ns; INT64_MAX when not armed */
+    TimerCb *cb;
+    void *opaque;
+    Timer *next;             /* armed list, sorted by deadline */
+    bool armed;
+};
+
+typedef struct VClock {
+    int shift;               /* ns per instruction = 1 << shift */
+    bool auto_shift;         /* shift=auto */
+    bool sleep;              /* sleep=on: idle waits in host time */
+    int64_t base_ns;
+    uint64_t base_icount;
+    /* The CPU's retired-instruction counter. */
+    const uint64_t *icount;
+    Timer *timers;
+} VClock;
+
+void vclock_init(VClock *c, const uint64_t *icount, int shift);
+/* Point the clock at the CPU's counter once it exists (time so far kept). */
+void vclock_attach(VClock *c, const uint64_t *icount);
+int64_t vclock_ns(const VClock *c);
+void vclock_set_shift(VClock *c, int shift);
+/* Advance virtual time without instructions (idle warp). */
+void vclock_warp(VClock *c, int64_t ns);
+
+void timer_init(Timer *t, TimerCb *cb, void *opaque);
+void timer_mod(VClock *c, Timer *t, int64_t deadline_ns);
+void timer_del(VClock *c, Timer *t);
+/* Earliest armed deadline, INT64_MAX if none. */
+int64_t vclock_next_deadline(const VClock *c);
+/* Instructions to execute until virtual time reaches ns (>= 1 if ns is in
+ * the future, 0 if reached). */
+uint64_t vclock_insns_until(const VClock *c, int64_t ns);
+/* Fire expired timers; returns how many fired. */
+int vclock_run_timers(VClock *c);
+
+#endif

@@ -1,0 +1,221 @@
+#include "vmm/machine.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "vmm/chardev.h"
+#include "vmm/error.h"
+#include "vmm/monitor.h"
+#include "vmm/target.h"
+
+void machine_add_device(Machine *m, const DeviceOps *ops, void *dev)
+{
+    if (m->ndevices == m->devices_cap) {
+        m->devices_cap = m->devices_cap ? m->devices_cap * 2 : 16;
+        m->devices = g_renew(DeviceEntry, m->devices, m->devices_cap);
+    }
+    m->devices[m->ndevices++] = (DeviceEntry){ ops, dev };
+}
+
+void machine_request_shutdown(Machine *m, int status)
+{
+    m->shutdown_requested = true;
+    m->exit_status = status;
+    m->exit_request = 1;
+}
+
+void machine_request_reset(Machine *m)
+{
+    m->reset_requested = true;
+    m->exit_request = 1;
+}
+
+void machine_set_error(Machine *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (m->error)
+        g_free(msg);        /* keep the first cause */
+    else
+        m->error = msg;
+    m->exit_request = 1;
+}
+
+Chardev *machine_serial(Machine *m, int n)
+{
+    return n >= 0 && n < m->nserial ? m->serial[n] : NULL;
+}
+
+int64_t machine_host_clock_ns(Machine *m)
+{
+    (void)m;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        tn_error(err, "cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(size >> 20), strerror(errno));
+        return -1;
+    }
+    int r = as_add_ram(&m->as, "ram", base, size, p, false);
+    if (r < 0) {
+        munmap(p, size);
+        tn_error(err, "guest RAM at 0x%llx overlaps another region",
+                 (unsigned long long)base);
+        return -1;
+    }
+    m->ram = p;
+    m->ram_base = base;
+    m->ram_size = size;
+    return 0;
+}
+
+static void quit_cb(void *opaque)
+{
+    Machine *m = opaque;
+    machine_request_shutdown(m, 0);
+}
+
+static bool open_backends(Machine *m, const Options *o, GError **err)
+{
+    const char *specs[OPT_MAX_SERIAL];
+    int n = 0;
+    bool mux_stdio = false;
+    const char *mon = o->monitor;
+
+    if (o->serial_given) {
+        for (int i = 0; i < o->nserial; i++)
+            specs[n++] = o->serial[i];
+    } else if (!o->nodefaults) {
+        /* No display exists, so the default is what -nographic gives. */
+        if (mon && !strcmp(mon, "stdio"))
+            specs[n++] = "null";
+        else
+            specs[n++] = "mon:stdio";
+    }
+    for (int i = 0; i < n; i++) {
+        const char *s = specs[i];
+        if (!strcmp(s, "mon:stdio")) {
+            mux_stdio = true;
+            s = "stdio";
+        }
+        if (!strcmp(s, "stdio") && mon && !strcmp(mon, "stdio") && !mux_stdio) {
+            tn_error(err, "cannot use stdio for both -serial and -monitor (use -serial mon:stdio)");
+            return false;
+        }
+        m->serial[i] = chardev_open(s, err);
+        if (!m->serial[i])
+            return false;
+        m->nserial = i + 1;
+        if (mux_stdio && !strcmp(s, "stdio") && (!mon || !strcmp(mon, "stdio"))) {
+            CharMux mux = { quit_cb, monitor_input_cb, m };
+            chardev_set_mux(m->serial[i], &mux);
+            m->monitor_chr = m->serial[i];
+        }
+    }
+    if (mon && !strcmp(mon, "stdio") && !m->monitor_chr) {
+        m->monitor_own = chardev_open("stdio", err);
+        if (!m->monitor_own)
+            return false;
+        CharFrontend fe = { monitor_can_receive_cb, monitor_receive_cb, m };
+        chardev_set_frontend(m->monitor_own, &fe);
+        m->monitor_chr = m->monitor_own;
+        monitor_prompt(m);
+    }
+    return true;
+}
+
+Machine *machine_create(const Options *o, GError **err)
+{
+    const TargetDesc *t = target_find(o->arch);
+    if (!t) {
+        GString *s = g_string_new(NULL);
+        for (int i = 0; tandem_targets[i]; i++)
+            g_string_append_printf(s, "%s%s", i ? ", " : "", tandem_targets[i]->arch);
+        tn_error(err, "unknown guest architecture '%s' (this build has: %s)", o->arch, s->str);
+        g_string_free(s, TRUE);
+        return NULL;
+    }
+    const BoardDesc *b = target_board(t, o->machine);
+    if (!b) {
+        tn_error(err, "unknown machine type '%s' for %s (use -M help)", o->machine, t->arch);
+        return NULL;
+    }
+    if (o->cpu && strcmp(o->cpu, t->default_cpu) && strcmp(o->cpu, "max")) {
+        tn_error(err, "unknown CPU model '%s' for %s (supported: %s)", o->cpu, t->arch, t->default_cpu);
+        return NULL;
+    }
+
+    Machine *m = g_new0(Machine, 1);
+    m->opts = o;
+    m->board = b;
+    m->variant = t->variant;
+    as_init(&m->as);
+    vclock_init(&m->clock, NULL, o->icount_shift >= 0 ? o->icount_shift : 3);
+    m->clock.auto_shift = o->icount_shift < 0;
+    m->clock.sleep = o->icount_sleep;
+    if (!open_backends(m, o, err))
+        goto fail;
+    if (!b->init(m, t->variant, err))
+        goto fail;
+    if (!m->cpu || !m->cpu_ops || !m->icount) {
+        tn_error(err, "board %s did not create a CPU", b->name);
+        goto fail;
+    }
+    vclock_attach(&m->clock, m->icount);
+    return m;
+fail:
+    machine_destroy(m);
+    return NULL;
+}
+
+void machine_destroy(Machine *m)
+{
+    if (!m)
+        return;
+    for (int i = m->ndevices - 1; i >= 0; i--)
+        if (m->devices[i].ops->destroy)
+            m->devices[i].ops->destroy(m->devices[i].dev);
+    g_free(m->devices);
+    if (m->cpu && m->cpu_ops && m->cpu_ops->destroy)
+        m->cpu_ops->destroy(m->cpu);
+    for (int i = 0; i < m->nserial; i++)
+        chardev_close(m->serial[i]);
+    chardev_close(m->monitor_own);
+    if (m->ram)
+        munmap(m->ram, m->ram_size);
+    for (int i = 0; i < m->nfree; i++)
+        g_free(m->to_free[i]);
+    g_free(m->to_free);
+    g_free(m->error);
+    g_free(m);
+}
+
+void machine_reset(Machine *m)
+{
+    for (int i = 0; i < m->ndevices; i++)
+        if (m->devices[i].ops->reset)
+            m->devices[i].ops->reset(m->devices[i].dev);
+    if (m->board_reset)
+        m->board_reset(m);
+    else
+        m->cpu_ops->reset(m->cpu);
+}
+
+void machine_keep(Machine *m, void *p)
+{
+    m->to_free = g_renew(void *, m->to_free, m->nfree + 1);
+    m->to_free[m->nfree++] = p;
+}

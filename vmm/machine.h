@@ -1,0 +1,117 @@
+/* A whole machine: address space, clock, CPU, devices, backends.
+ * No globals: two machines can live in one process. */
+#ifndef TANDEM_MACHINE_H
+#define TANDEM_MACHINE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmm/clock.h"
+#include "vmm/device.h"
+#include "vmm/memory.h"
+#include "vmm/options.h"
+
+typedef struct Chardev Chardev;
+
+/* Why CpuOps.run returned. */
+typedef enum CpuExit {
+    CPU_EXIT_BUDGET,         /* executed the instruction budget */
+    CPU_EXIT_IDLE,           /* WFI/HLT with nothing pending */
+    CPU_EXIT_REQUEST,        /* machine_request_* / device asked to stop */
+    CPU_EXIT_ERROR,          /* unrecoverable: m->error says why */
+} CpuExit;
+
+/* What the main loop needs from a CPU; targets/<arch>/ provides it. */
+typedef struct CpuOps {
+    const char *name;
+    /* Run at most max_insns retired instructions. */
+    CpuExit (*run)(void *cpu, uint64_t max_insns);
+    void (*reset)(void *cpu);
+    /* Human-readable register dump (monitor "info registers", errors). */
+    void (*dump)(void *cpu, FILE *f);
+    /* Conditional branches retired (the replay position's second number). */
+    uint64_t (*brcount)(void *cpu);
+    /* Digest of PC + general registers (record/replay checks). */
+    uint64_t (*digest)(void *cpu);
+    void (*destroy)(void *cpu);
+} CpuOps;
+
+typedef struct DeviceEntry {
+    const DeviceOps *ops;
+    void *dev;
+} DeviceEntry;
+
+enum { MACHINE_MAX_SERIAL = 4 };
+
+typedef struct BoardDesc BoardDesc;
+
+struct Machine {
+    const Options *opts;
+    const BoardDesc *board;
+    int variant;
+    AddressSpace as;
+    VClock clock;
+
+    void *cpu;
+    const CpuOps *cpu_ops;
+    uint64_t *icount;        /* the CPU's retired-instruction counter */
+
+    uint8_t *ram;
+    uint64_t ram_base, ram_size;
+
+    DeviceEntry *devices;
+    int ndevices, devices_cap;
+
+    Chardev *serial[MACHINE_MAX_SERIAL];
+    int nserial;
+    /* Monitor: muxed on a serial stdio (Ctrl-A c) or its own stdio. */
+    Chardev *monitor_chr, *monitor_own;
+    char monitor_line[256];
+    int monitor_len;
+    bool paused;             /* monitor "stop" */
+
+    /* Board hook run after device resets (reloads images, resets the CPU).
+     * NULL: just reset the CPU. */
+    void (*board_reset)(Machine *m);
+    void *board_state;
+    void **to_free;          /* board allocations released with the machine */
+    int nfree;
+
+    /* Set by devices (finisher, reset controller) and the monitor. */
+    bool shutdown_requested;
+    int exit_status;
+    bool reset_requested;
+    /* Set when the CPU must leave its run loop at the next block boundary. */
+    volatile int exit_request;
+
+    char *error;             /* CPU_EXIT_ERROR reason */
+};
+
+/* Lifecycle. machine_create builds the board named in opts. */
+Machine *machine_create(const Options *opts, GError **err);
+void machine_destroy(Machine *m);
+void machine_reset(Machine *m);
+/* The main loop; returns the process exit status. */
+int machine_run(Machine *m);
+
+/* Board-side helpers. */
+int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err);
+void machine_request_shutdown(Machine *m, int status);
+void machine_request_reset(Machine *m);
+/* Free p with the machine. */
+void machine_keep(Machine *m, void *p);
+void machine_set_error(Machine *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Serial port n's backend, or NULL (the device then discards output). */
+Chardev *machine_serial(Machine *m, int n);
+
+/* Host wall-clock time (ns since the Unix epoch) for guest-visible clocks
+ * such as an RTC.  The only place device models may read host time: record
+ * logs the value, replay returns the logged one. */
+int64_t machine_host_clock_ns(Machine *m);
+
+static inline int64_t machine_ns(const Machine *m) { return vclock_ns(&m->clock); }
+
+#endif

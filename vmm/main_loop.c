@@ -1,0 +1,193 @@
+/* The main loop: run the CPU in slices bounded by the next timer deadline,
+ * fire timers, service host input, and let an idle CPU wait.
+ *
+ * Virtual time only moves with retired instructions, except when the CPU is
+ * idle (WFI/HLT): then it warps to the next deadline, after waiting that long
+ * in host time when sleep=on. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "vmm/chardev.h"
+#include "vmm/machine.h"
+
+/* Instructions per slice between looks at host input. */
+#define SLICE_INSNS (1u << 20)
+/* shift=auto re-evaluates this often (host ns). */
+#define AUTO_PERIOD_NS 100000000LL
+#define AUTO_MAX_SHIFT 10
+
+static int64_t host_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+typedef struct LoopState {
+    int64_t host_start, virt_start;
+    int64_t next_auto;
+} LoopState;
+
+static int collect_fds(Machine *m, struct pollfd *pfd, Chardev **owner, int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->nserial && n < max; i++) {
+        int fd = chardev_input_fd(m->serial[i]);
+        /* Do not read more while the device still has bytes to take. */
+        if (fd >= 0 && chardev_pending(m->serial[i]) == 0) {
+            pfd[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+            owner[n++] = m->serial[i];
+        }
+    }
+    if (m->monitor_own && n < max) {
+        int fd = chardev_input_fd(m->monitor_own);
+        if (fd >= 0) {
+            pfd[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+            owner[n++] = m->monitor_own;
+        }
+    }
+    return n;
+}
+
+/* Wait for host input for at most timeout_ns (-1 = forever); deliver it. */
+static bool service_input(Machine *m, int64_t timeout_ns)
+{
+    struct pollfd pfd[MACHINE_MAX_SERIAL + 1];
+    Chardev *owner[MACHINE_MAX_SERIAL + 1];
+    bool any = false;
+    for (int i = 0; i < m->nserial; i++)
+        any |= chardev_pump(m->serial[i]);
+    int n = collect_fds(m, pfd, owner, MACHINE_MAX_SERIAL + 1);
+    if (n == 0) {
+        if (timeout_ns > 0) {
+            struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
+            nanosleep(&ts, NULL);
+        }
+        return any;
+    }
+    int tmo = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
+    if (any)
+        tmo = 0;
+    int r = poll(pfd, (nfds_t)n, tmo);
+    if (r > 0) {
+        for (int i = 0; i < n; i++)
+            if (pfd[i].revents)
+                any |= chardev_service(owner[i]);
+    }
+    return any;
+}
+
+static void auto_shift(Machine *m, LoopState *ls)
+{
+    int64_t now = host_mono_ns();
+    if (now < ls->next_auto)
+        return;
+    ls->next_auto = now + AUTO_PERIOD_NS;
+    int64_t host_el = now - ls->host_start;
+    int64_t virt_el = machine_ns(m) - ls->virt_start;
+    int s = m->clock.shift;
+    if (virt_el > host_el + AUTO_PERIOD_NS && s > 0)
+        vclock_set_shift(&m->clock, s - 1);
+    else if (virt_el < host_el - AUTO_PERIOD_NS && s < AUTO_MAX_SHIFT)
+        vclock_set_shift(&m->clock, s + 1);
+}
+
+/* The CPU waits for an interrupt: let virtual time pass. */
+static bool idle_wait(Machine *m, LoopState *ls)
+{
+    int64_t deadline = vclock_next_deadline(&m->clock);
+    int64_t now = machine_ns(m);
+    bool has_input = m->monitor_own != NULL;
+    for (int i = 0; i < m->nserial; i++)
+        has_input |= chardev_input_fd(m->serial[i]) >= 0 || chardev_pending(m->serial[i]);
+    if (deadline == INT64_MAX) {
+        if (!has_input) {
+            machine_set_error(m, "the guest is waiting for an interrupt with no timer armed "
+                                 "and no input connected: it can never wake up");
+            return false;
+        }
+        service_input(m, -1);
+        return true;
+    }
+    int64_t gap = deadline - now;
+    if (gap < 0)
+        gap = 0;
+    if (m->clock.sleep) {
+        int64_t t0 = host_mono_ns();
+        bool woke = service_input(m, gap);
+        int64_t slept = host_mono_ns() - t0;
+        if (woke && slept < gap)
+            gap = slept;
+    } else {
+        service_input(m, 0);
+    }
+    vclock_warp(&m->clock, gap);
+    /* Warped time is time the guest saw passing: keep shift=auto honest. */
+    (void)ls;
+    return true;
+}
+
+int machine_run(Machine *m)
+{
+    LoopState ls = { host_mono_ns(), machine_ns(m), 0 };
+    ls.next_auto = ls.host_start + AUTO_PERIOD_NS;
+    int64_t next_poll = ls.host_start;
+
+    machine_reset(m);
+    for (;;) {
+        if (m->error)
+            break;
+        if (m->shutdown_requested)
+            break;
+        if (m->reset_requested) {
+            m->reset_requested = false;
+            if (m->opts->no_reboot) {
+                m->exit_status = 0;
+                break;
+            }
+            machine_reset(m);
+        }
+        m->exit_request = 0;
+        if (m->paused) {
+            service_input(m, -1);
+            continue;
+        }
+
+        uint64_t budget = SLICE_INSNS;
+        int64_t deadline = vclock_next_deadline(&m->clock);
+        if (deadline != INT64_MAX) {
+            uint64_t until = vclock_insns_until(&m->clock, deadline);
+            if (until < budget)
+                budget = until;
+        }
+        CpuExit ex = CPU_EXIT_BUDGET;
+        if (budget)
+            ex = m->cpu_ops->run(m->cpu, budget);
+        vclock_run_timers(&m->clock);
+
+        if (ex == CPU_EXIT_ERROR && !m->error)
+            machine_set_error(m, "the CPU stopped with an unrecoverable error");
+        if (ex == CPU_EXIT_IDLE) {
+            if (!idle_wait(m, &ls))
+                break;
+            vclock_run_timers(&m->clock);
+            continue;
+        }
+        int64_t now = host_mono_ns();
+        if (now >= next_poll) {
+            service_input(m, 0);
+            next_poll = now + 1000000;      /* 1 ms */
+        }
+        if (m->clock.auto_shift)
+            auto_shift(m, &ls);
+    }
+    if (m->error) {
+        fprintf(stderr, "tandem: %s\n", m->error);
+        if (m->cpu_ops && m->cpu_ops->dump)
+            m->cpu_ops->dump(m->cpu, stderr);
+        return 1;
+    }
+    return m->exit_status;
+}

@@ -1,0 +1,189 @@
+#include "vmm/memory.h"
+
+#include <errno.h>
+#include <string.h>
+
+void as_init(AddressSpace *as)
+{
+    memset(as, 0, sizeof(*as));
+}
+
+static int as_insert(AddressSpace *as, const MemRegion *r)
+{
+    if (r->size == 0 || r->base + r->size - 1 < r->base)
+        return -EINVAL;
+    if (as->nregions == AS_MAX_REGIONS)
+        return -ENOSPC;
+    int i = 0;
+    while (i < as->nregions && as->regions[i].base < r->base)
+        i++;
+    if (i > 0) {
+        const MemRegion *p = &as->regions[i - 1];
+        if (p->base + p->size > r->base)
+            return -EEXIST;
+    }
+    if (i < as->nregions && r->base + r->size > as->regions[i].base)
+        return -EEXIST;
+    memmove(&as->regions[i + 1], &as->regions[i],
+            (size_t)(as->nregions - i) * sizeof(*r));
+    as->regions[i] = *r;
+    as->nregions++;
+    return 0;
+}
+
+int as_add_ram(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
+               uint8_t *host, bool readonly)
+{
+    MemRegion r = { .name = name, .base = base, .size = size, .host = host,
+                    .readonly = readonly };
+    return as_insert(as, &r);
+}
+
+int as_add_mmio(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
+                const MemOps *ops, void *opaque)
+{
+    MemRegion r = { .name = name, .base = base, .size = size, .ops = ops,
+                    .opaque = opaque };
+    return as_insert(as, &r);
+}
+
+MemRegion *as_find(AddressSpace *as, uint64_t pa)
+{
+    int lo = 0, hi = as->nregions - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        MemRegion *r = &as->regions[mid];
+        if (pa < r->base)
+            hi = mid - 1;
+        else if (pa - r->base >= r->size)
+            lo = mid + 1;
+        else
+            return r;
+    }
+    return NULL;
+}
+
+static uint64_t load_le(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static void store_le(uint8_t *p, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: p[0] = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+static MemResult mmio_check(const MemRegion *r, uint64_t off, unsigned size)
+{
+    unsigned lo = r->ops->min_access ? r->ops->min_access : 1;
+    unsigned hi = r->ops->max_access ? r->ops->max_access : 8;
+    if (size < lo || size > hi || (off & (size - 1)) || off + size > r->size)
+        return MEM_BAD_ACCESS;
+    return MEM_OK;
+}
+
+MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val)
+{
+    MemRegion *r = as_find(as, pa);
+    if (!r)
+        return MEM_UNMAPPED;
+    uint64_t off = pa - r->base;
+    if (r->host) {
+        if (off + size > r->size)
+            return MEM_UNMAPPED;
+        *val = load_le(r->host + off, size);
+        return MEM_OK;
+    }
+    MemResult res = mmio_check(r, off, size);
+    if (res != MEM_OK)
+        return res;
+    as->mmio_accesses++;
+    *val = r->ops->read ? r->ops->read(r->opaque, off, size) : 0;
+    return MEM_OK;
+}
+
+MemResult as_write(AddressSpace *as, uint64_t pa, unsigned size, uint64_t val)
+{
+    MemRegion *r = as_find(as, pa);
+    if (!r)
+        return MEM_UNMAPPED;
+    uint64_t off = pa - r->base;
+    if (r->host) {
+        if (off + size > r->size)
+            return MEM_UNMAPPED;
+        if (r->readonly)
+            return MEM_READONLY;
+        store_le(r->host + off, size, val);
+        if (as->code_write)
+            as->code_write(as->code_write_opaque, pa, size);
+        return MEM_OK;
+    }
+    MemResult res = mmio_check(r, off, size);
+    if (res != MEM_OK)
+        return res;
+    as->mmio_accesses++;
+    if (r->ops->write)
+        r->ops->write(r->opaque, off, val, size);
+    return MEM_OK;
+}
+
+uint8_t *as_host_ptr(AddressSpace *as, uint64_t pa, uint64_t len)
+{
+    MemRegion *r = as_find(as, pa);
+    if (!r || !r->host || len > r->size || pa - r->base > r->size - len)
+        return NULL;
+    return r->host + (pa - r->base);
+}
+
+MemResult as_copy_to(AddressSpace *as, uint64_t pa, const void *buf, size_t len)
+{
+    const uint8_t *src = buf;
+    while (len) {
+        MemRegion *r = as_find(as, pa);
+        if (!r || !r->host)
+            return MEM_UNMAPPED;
+        uint64_t off = pa - r->base;
+        size_t n = r->size - off < len ? (size_t)(r->size - off) : len;
+        memcpy(r->host + off, src, n);
+        if (as->code_write)
+            as->code_write(as->code_write_opaque, pa, n);
+        pa += n; src += n; len -= n;
+    }
+    return MEM_OK;
+}
+
+MemResult as_copy_from(AddressSpace *as, uint64_t pa, void *buf, size_t len)
+{
+    uint8_t *dst = buf;
+    while (len) {
+        MemRegion *r = as_find(as, pa);
+        if (!r || !r->host)
+            return MEM_UNMAPPED;
+        uint64_t off = pa - r->base;
+        size_t n = r->size - off < len ? (size_t)(r->size - off) : len;
+        memcpy(dst, r->host + off, n);
+        pa += n; dst += n; len -= n;
+    }
+    return MEM_OK;
+}
+
+const char *mem_result_str(MemResult r)
+{
+    switch (r) {
+    case MEM_OK: return "ok";
+    case MEM_UNMAPPED: return "no device or memory at this address";
+    case MEM_BAD_ACCESS: return "access size or alignment not accepted by the device";
+    case MEM_READONLY: return "write to read-only memory";
+    }
+    return "?";
+}

@@ -1,0 +1,144 @@
+#include "vmm/monitor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/chardev.h"
+#include "vmm/machine.h"
+#include "vmm/target.h"
+
+#define MPRINT(m, ...) chardev_printf((m)->monitor_chr, __VA_ARGS__)
+
+void monitor_prompt(Machine *m)
+{
+    if (m->monitor_chr)
+        MPRINT(m, "(tandem) ");
+}
+
+static void cmd_info(Machine *m, const char *what)
+{
+    if (!strcmp(what, "registers")) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (f) {
+            m->cpu_ops->dump(m->cpu, f);
+            fclose(f);
+            MPRINT(m, "%s", buf);
+            free(buf);
+        }
+    } else if (!strcmp(what, "mtree")) {
+        MPRINT(m, "address-space: memory\n");
+        for (int i = 0; i < m->as.nregions; i++) {
+            const MemRegion *r = &m->as.regions[i];
+            MPRINT(m, "  %016llx-%016llx (prio 0, %s): %s\n",
+                   (unsigned long long)r->base,
+                   (unsigned long long)(r->base + r->size - 1),
+                   r->host ? (r->readonly ? "rom" : "ram") : "i/o", r->name);
+        }
+    } else if (!strcmp(what, "status")) {
+        MPRINT(m, "VM status: %s\n", m->paused ? "paused" : "running");
+    } else if (!strcmp(what, "version")) {
+        MPRINT(m, "Tandem 0.1.0\n");
+    } else if (!strcmp(what, "icount")) {
+        MPRINT(m, "icount %llu, virtual time %lld ns, shift %d\n",
+               (unsigned long long)*m->icount, (long long)machine_ns(m), m->clock.shift);
+    } else {
+        MPRINT(m, "info: unknown item '%s' (registers, mtree, status, icount, version)\n", what);
+    }
+}
+
+static void cmd_xp(Machine *m, const char *args)
+{
+    /* xp /Nx ADDR : N 32-bit words of physical memory */
+    unsigned long n = 1;
+    const char *p = args;
+    if (*p == '/') {
+        n = strtoul(p + 1, (char **)&p, 0);
+        while (*p && *p != ' ')
+            p++;
+    }
+    char *end;
+    unsigned long long addr = strtoull(p, &end, 0);
+    if (end == p || n == 0 || n > 4096) {
+        MPRINT(m, "usage: xp /Nx ADDRESS (N up to 4096)\n");
+        return;
+    }
+    for (unsigned long i = 0; i < n; i++) {
+        uint32_t v;
+        if (i % 4 == 0)
+            MPRINT(m, "%s%016llx:", i ? "\n" : "", addr + 4 * i);
+        if (as_copy_from(&m->as, addr + 4 * i, &v, 4) != MEM_OK) {
+            MPRINT(m, " Cannot access memory");
+            break;
+        }
+        MPRINT(m, " 0x%08x", v);
+    }
+    MPRINT(m, "\n");
+}
+
+void monitor_command(Machine *m, const char *line)
+{
+    while (*line == ' ')
+        line++;
+    if (!*line)
+        return;
+    if (!strcmp(line, "help") || !strcmp(line, "?")) {
+        MPRINT(m, "info registers|mtree|status|icount|version\n"
+                  "xp /Nx ADDR      dump physical memory\n"
+                  "stop, cont       pause / resume the guest\n"
+                  "system_reset     reset the machine\n"
+                  "quit             exit the emulator\n");
+    } else if (!strncmp(line, "info ", 5)) {
+        cmd_info(m, line + 5);
+    } else if (!strcmp(line, "quit") || !strcmp(line, "q")) {
+        machine_request_shutdown(m, 0);
+    } else if (!strcmp(line, "system_reset")) {
+        machine_request_reset(m);
+    } else if (!strcmp(line, "stop")) {
+        m->paused = true;
+    } else if (!strcmp(line, "cont") || !strcmp(line, "c")) {
+        m->paused = false;
+    } else if (!strncmp(line, "xp", 2) && (line[2] == ' ' || line[2] == '/')) {
+        const char *a = line + 2;
+        while (*a == ' ')
+            a++;
+        cmd_xp(m, a);
+    } else {
+        MPRINT(m, "unknown command: '%s' (help lists them)\n", line);
+    }
+}
+
+void monitor_input_cb(void *opaque, const uint8_t *buf, size_t len)
+{
+    Machine *m = opaque;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = buf[i];
+        if (c == '\r' || c == '\n') {
+            MPRINT(m, "\n");
+            m->monitor_line[m->monitor_len] = 0;
+            m->monitor_len = 0;
+            monitor_command(m, m->monitor_line);
+            if (!m->shutdown_requested)
+                monitor_prompt(m);
+        } else if (c == 127 || c == 8) {
+            if (m->monitor_len) {
+                m->monitor_len--;
+                MPRINT(m, "\b \b");
+            }
+        } else if (c >= 32 && m->monitor_len < (int)sizeof(m->monitor_line) - 1) {
+            m->monitor_line[m->monitor_len++] = (char)c;
+            chardev_write(m->monitor_chr, &c, 1);
+        }
+    }
+}
+
+int monitor_can_receive_cb(void *opaque)
+{
+    return 256;
+}
+
+void monitor_receive_cb(void *opaque, const uint8_t *buf, size_t len)
+{
+    monitor_input_cb(opaque, buf, len);
+}

@@ -1,0 +1,315 @@
+#include "vmm/options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/error.h"
+
+G_DEFINE_QUARK(tandem-error-quark, tandem_error)
+
+bool parse_size_mib(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return false;
+    uint64_t mul = 1ull << 20;            /* plain numbers are MiB */
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': mul = 1ull << 10; break;
+        case 'm': case 'M': mul = 1ull << 20; break;
+        case 'g': case 'G': mul = 1ull << 30; break;
+        case 't': case 'T': mul = 1ull << 40; break;
+        case 'b': case 'B': mul = 1; break;
+        default: return false;
+        }
+        end++;
+        if (*end == 'i' || *end == 'B')
+            end++;
+        if (*end == 'B')
+            end++;
+        if (*end)
+            return false;
+    }
+    double bytes = v * (double)mul;
+    if (bytes >= 18446744073709551616.0)
+        return false;
+    *out = (uint64_t)bytes;
+    return true;
+}
+
+/* Split "a=b,c=d" style option strings; the first element may be a bare
+ * value (e.g. -M virt,dumpdtb=F). */
+static bool parse_icount(Options *o, const char *arg, GError **err)
+{
+    gchar **kv = g_strsplit(arg, ",", -1);
+    bool ok = false;
+    o->icount = true;
+    for (int i = 0; kv[i]; i++) {
+        const char *k = kv[i];
+        const char *eq = strchr(k, '=');
+        g_autofree char *key = eq ? g_strndup(k, (gsize)(eq - k)) : g_strdup(k);
+        const char *val = eq ? eq + 1 : NULL;
+        if (i == 0 && !eq) {
+            /* "-icount N" shorthand */
+            val = k;
+            g_free(key);
+            key = g_strdup("shift");
+        }
+        if (!strcmp(key, "shift")) {
+            if (!val) {
+                tn_error(err, "-icount: shift needs a value (a number 0..10 or auto)");
+                goto out;
+            }
+            if (!strcmp(val, "auto")) {
+                o->icount_shift = -1;
+            } else {
+                char *end;
+                long s = strtol(val, &end, 10);
+                if (*end || end == val || s < 0 || s > 10) {
+                    tn_error(err, "-icount: shift '%s' is not a number from 0 to 10 or 'auto'", val);
+                    goto out;
+                }
+                o->icount_shift = (int)s;
+            }
+        } else if (!strcmp(key, "sleep") || !strcmp(key, "align")) {
+            bool b;
+            if (!val || !strcmp(val, "on")) b = true;
+            else if (!strcmp(val, "off")) b = false;
+            else {
+                tn_error(err, "-icount: %s takes on or off, not '%s'", key, val);
+                goto out;
+            }
+            if (!strcmp(key, "sleep"))
+                o->icount_sleep = b;
+            else if (b) {
+                tn_error(err, "-icount: align=on is not supported by Tandem (its clock never runs ahead of host time)");
+                goto out;
+            }
+        } else if (!strcmp(key, "rr") || !strcmp(key, "rrfile") || !strcmp(key, "rrsnapshot")) {
+            tn_error(err, "-icount: record/replay (%s=) is not implemented in this build yet", key);
+            goto out;
+        } else {
+            tn_error(err, "-icount: unknown parameter '%s' (known: shift, sleep, align, rr, rrfile, rrsnapshot)", key);
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    g_strfreev(kv);
+    return ok;
+}
+
+static bool parse_machine(Options *o, const char *arg, GError **err)
+{
+    gchar **kv = g_strsplit(arg, ",", -1);
+    bool ok = false;
+    for (int i = 0; kv[i]; i++) {
+        const char *k = kv[i];
+        const char *eq = strchr(k, '=');
+        if (i == 0 && !eq) {
+            o->machine = g_intern_string(k);
+            continue;
+        }
+        g_autofree char *key = eq ? g_strndup(k, (gsize)(eq - k)) : g_strdup(k);
+        const char *val = eq ? eq + 1 : "";
+        if (!strcmp(key, "type")) {
+            o->machine = g_intern_string(val);
+        } else if (!strcmp(key, "dumpdtb")) {
+            o->dump_dtb = g_intern_string(val);
+        } else {
+            tn_error(err, "-machine: unsupported property '%s'", key);
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    g_strfreev(kv);
+    return ok;
+}
+
+static bool parse_mem(Options *o, const char *arg, GError **err)
+{
+    const char *v = arg;
+    if (!strncmp(v, "size=", 5))
+        v += 5;
+    if (strchr(v, ',')) {
+        tn_error(err, "-m: only a size is supported ('%s')", arg);
+        return false;
+    }
+    if (!parse_size_mib(v, &o->ram_size) || o->ram_size < (1u << 20)) {
+        tn_error(err, "-m: invalid RAM size '%s' (examples: 512, 512M, 2G)", arg);
+        return false;
+    }
+    return true;
+}
+
+void options_usage(const char *prog)
+{
+    printf("usage: %s [options]\n\n"
+           "Tandem: a whole-system emulator with deterministic record/replay.\n\n"
+           "  --arch ARCH          guest ISA (riscv64, riscv32); also from the program\n"
+           "                       name tandem-system-ARCH\n"
+           "  -M, -machine TYPE[,dumpdtb=FILE]   board (virt); -M help lists them\n"
+           "  -cpu MODEL           CPU model (the board's default; -cpu help)\n"
+           "  -m SIZE              RAM size (MiB, or with K/M/G suffix)\n"
+           "  -smp 1               number of CPUs (1)\n"
+           "  -bios FILE|none      firmware (ELF or raw)\n"
+           "  -kernel FILE         kernel (ELF, Linux Image, raw)\n"
+           "  -initrd FILE         initial ram disk\n"
+           "  -append CMDLINE      kernel command line\n"
+           "  -dtb FILE            device tree blob instead of the generated one\n"
+           "  -nographic           no display; serial and monitor on stdio (C-a h)\n"
+           "  -display none        no display\n"
+           "  -serial DEV          stdio, null, none, file:PATH, pty, mon:stdio\n"
+           "  -monitor DEV         stdio, none\n"
+           "  -no-reboot           exit instead of rebooting\n"
+           "  -no-shutdown         (accepted; the machine exits on poweroff)\n"
+           "  -icount shift=N|auto[,sleep=on|off]  instruction-counted virtual clock\n"
+           "  -accel tcg           the interpreter (kvm: not in this build yet)\n"
+           "  -version, -h\n", prog);
+}
+
+static const char *const unsupported_later[][2] = {
+    { "-drive", "disks arrive with the block-device work" },
+    { "-device", "pluggable devices arrive with the device work" },
+    { "-netdev", "networking arrives with the network work" },
+    { "-net", NULL },
+    { "-object", "objects (filter-replay) arrive with the network work" },
+    { "-audio", "audio arrives with the audio work" },
+    { "-gdb", "the gdb stub arrives with the reverse-debugging work" },
+    { "-s", "the gdb stub arrives with the reverse-debugging work" },
+    { "-S", "the gdb stub arrives with the reverse-debugging work" },
+    { "-loadvm", "snapshots arrive with the snapshot work" },
+};
+
+bool options_parse(Options *o, int argc, char **argv, GError **err)
+{
+    memset(o, 0, sizeof(*o));
+    o->ram_size = 128ull << 20;
+    o->smp = 1;
+    o->icount_shift = -1;
+    o->icount_sleep = true;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] == '-' && a[2])
+            a++;                 /* QEMU accepts --opt as -opt */
+#define NEED_ARG() do { \
+            if (i + 1 >= argc) { \
+                tn_error(err, "option '%s' needs an argument", argv[i]); \
+                return false; \
+            } \
+        } while (0)
+#define ARG (argv[++i])
+        if (!strcmp(a, "-h") || !strcmp(a, "-help")) {
+            options_usage(argv[0]);
+            exit(0);
+        } else if (!strcmp(a, "-version")) {
+            printf("Tandem emulator version 0.1.0\n");
+            exit(0);
+        } else if (!strcmp(a, "-arch")) {
+            NEED_ARG(); o->arch = ARG;
+        } else if (!strcmp(a, "-M") || !strcmp(a, "-machine")) {
+            NEED_ARG();
+            if (!parse_machine(o, ARG, err))
+                return false;
+        } else if (!strcmp(a, "-cpu")) {
+            NEED_ARG(); o->cpu = ARG;
+        } else if (!strcmp(a, "-m")) {
+            NEED_ARG();
+            if (!parse_mem(o, ARG, err))
+                return false;
+        } else if (!strcmp(a, "-smp")) {
+            NEED_ARG();
+            const char *v = ARG;
+            if (strcmp(v, "1") && strcmp(v, "cpus=1")) {
+                tn_error(err, "-smp %s: Tandem runs one CPU per machine for now", v);
+                return false;
+            }
+        } else if (!strcmp(a, "-bios")) {
+            NEED_ARG(); o->bios = ARG;
+        } else if (!strcmp(a, "-kernel")) {
+            NEED_ARG(); o->kernel = ARG;
+        } else if (!strcmp(a, "-initrd")) {
+            NEED_ARG(); o->initrd = ARG;
+        } else if (!strcmp(a, "-append")) {
+            NEED_ARG(); o->append = ARG;
+        } else if (!strcmp(a, "-dtb")) {
+            NEED_ARG(); o->dtb = ARG;
+        } else if (!strcmp(a, "-nographic")) {
+            o->nographic = true;
+        } else if (!strcmp(a, "-display")) {
+            NEED_ARG();
+            const char *v = ARG;
+            if (strcmp(v, "none")) {
+                tn_error(err, "-display %s: Tandem has no graphical display; use -display none or -nographic", v);
+                return false;
+            }
+            o->display_none = true;
+        } else if (!strcmp(a, "-serial")) {
+            NEED_ARG();
+            if (o->nserial == OPT_MAX_SERIAL) {
+                tn_error(err, "too many -serial options (at most %d)", OPT_MAX_SERIAL);
+                return false;
+            }
+            o->serial[o->nserial++] = ARG;
+            o->serial_given = true;
+        } else if (!strcmp(a, "-monitor")) {
+            NEED_ARG();
+            const char *v = ARG;
+            if (strcmp(v, "stdio") && strcmp(v, "none") && strcmp(v, "null")) {
+                tn_error(err, "-monitor %s: supported monitor backends are stdio and none", v);
+                return false;
+            }
+            o->monitor = v;
+        } else if (!strcmp(a, "-no-reboot")) {
+            o->no_reboot = true;
+        } else if (!strcmp(a, "-no-shutdown")) {
+            o->no_shutdown = true;
+        } else if (!strcmp(a, "-nodefaults")) {
+            o->nodefaults = true;
+        } else if (!strcmp(a, "-icount")) {
+            NEED_ARG();
+            if (!parse_icount(o, ARG, err))
+                return false;
+        } else if (!strcmp(a, "-accel")) {
+            NEED_ARG();
+            const char *v = ARG;
+            if (!strncmp(v, "tcg", 3) && (v[3] == 0 || v[3] == ',')) {
+                o->accel = "tcg";
+            } else if (!strncmp(v, "kvm", 3)) {
+                tn_error(err, "-accel kvm: the KVM accelerator is not in this build yet; use -accel tcg");
+                return false;
+            } else {
+                tn_error(err, "-accel %s: unknown accelerator (tcg)", v);
+                return false;
+            }
+        } else {
+            for (size_t k = 0; k < G_N_ELEMENTS(unsupported_later); k++) {
+                if (!strcmp(a, unsupported_later[k][0])) {
+                    if (!strcmp(a, "-net") && i + 1 < argc && !strcmp(argv[i + 1], "none")) {
+                        i++;
+                        goto next;       /* no network is what we have */
+                    }
+                    tn_error(err, "option %s is not supported yet: %s", a,
+                             unsupported_later[k][1] ? unsupported_later[k][1]
+                                                     : "networking arrives with the network work");
+                    return false;
+                }
+            }
+            if (a[0] == '-')
+                tn_error(err, "unknown option '%s' (see -h)", argv[i]);
+            else
+                tn_error(err, "unexpected argument '%s' (options start with '-'; see -h)", a);
+            return false;
+        }
+next:;
+#undef NEED_ARG
+#undef ARG
+    }
+    return true;
+}
