@@ -60,6 +60,8 @@ int main(int argc, char **argv)
     int status = 0;
     if (!o.dump_dtb)
         status = machine_run(m);
+    else
+        printf("dtb dumped to %s. Exiting.\n", o.dump_dtb);
     machine_destroy(m);
     return status;
 }

@@ -126,6 +126,9 @@ struct RiscvCPU {
     uint64_t stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg;
     uint64_t pmpcfg[16];     /* one byte per entry, 8 per element (RV64 view) */
     uint64_t pmpaddr[64];
+    /* mcycle/minstret (csr.c): counter = icount + *_off while it counts;
+     * while mcountinhibit stops it, *_off holds the frozen value. */
+    uint64_t mcycle_off, minstret_off;
     /* Interrupt lines driven by devices (OR-ed into mip as read). */
     uint64_t mip_hw;
     /* Set when WFI found nothing pending: the engine returns CPU_EXIT_IDLE. */
@@ -192,6 +195,8 @@ uint64_t riscv_mip(const RiscvCPU *cpu);
 bool riscv_decode_system(RvInsn *out, uint32_t raw, int xlen);
 
 /* ---- csr.c ---- */
+/* CSR reset values (misa, mstatus, ...); riscv_cpu_reset calls it. */
+void riscv_csr_reset(RiscvCPU *cpu);
 /* Read-modify-write a CSR for Zicsr: *old receives the value before the
  * write; if write is true the new value is (old & ~mask) | (val & mask).
  * Returns 0 or RV_EXC_ILLEGAL_INSN. `in` gives the exact icount for
@@ -209,6 +214,18 @@ int riscv_translate(RiscvCPU *cpu, uint64_t va, RvAccess acc, int priv,
                     uint64_t *pa, bool *page_ok);
 /* Privilege used for data accesses (MPRV). */
 int riscv_data_priv(const RiscvCPU *cpu);
+/* PMP check of the bytes [pa, pa + size) for an access of kind acc at
+ * privilege priv: false when denied (an access fault).  If page_ok is not
+ * NULL it is set when every byte of pa's 4 KiB page gets the same answer. */
+bool riscv_pmp_check(const RiscvCPU *cpu, uint64_t pa, uint64_t size,
+                     RvAccess acc, int priv, bool *page_ok);
+/* pmpcfgN / pmpaddrN CSR bodies for csr.c (n is the CSR index; the caller
+ * has checked that the CSR exists).  Writes honour the L bits and flush the
+ * TLB when something changed. */
+uint64_t riscv_pmpcfg_read(const RiscvCPU *cpu, unsigned n);
+void riscv_pmpcfg_write(RiscvCPU *cpu, unsigned n, uint64_t val);
+uint64_t riscv_pmpaddr_read(const RiscvCPU *cpu, unsigned n);
+void riscv_pmpaddr_write(RiscvCPU *cpu, unsigned n, uint64_t val);
 
 /* ---- fpu.c ---- */
 /* Decode an F/D instruction (32-bit encoding, compressed ones expanded

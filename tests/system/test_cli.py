@@ -33,7 +33,7 @@ with tempfile.TemporaryDirectory() as tmp:
     expect_error(["-icount", "shift=99"], "shift '99'")
     expect_error(["-accel", "kvm"], "kvm")
     expect_error(["-cpu", "cortex-a53"], "unknown CPU model 'cortex-a53'")
-    expect_error(["-m", "8G", "-bios", "none"], "RAM", arch="riscv32")
+    expect_error(["-m", "8G", "-bios", "none"], "does not fit the 32-bit address space", arch="riscv32")
 
     # No architecture at all: the plain binary asks for one.
     r = subprocess.run([os.path.join(BUILD, "tandem")], capture_output=True)
