@@ -200,7 +200,8 @@ void riscv_csr_reset(RiscvCPU *cpu);
 /* Read-modify-write a CSR for Zicsr: *old receives the value before the
  * write; if write is true the new value is (old & ~mask) | (val & mask).
  * Returns 0 or RV_EXC_ILLEGAL_INSN. `in` gives the exact icount for
- * counters. */
+ * counters (NULL: between instructions, e.g. a debugger).  On RV32 val and
+ * mask are cut to 32 bits and *old is the zero-extended 32-bit value. */
 int riscv_csr_rw(RiscvCPU *cpu, const RvInsn *in, unsigned csr, uint64_t *old,
                  uint64_t val, uint64_t mask, bool write);
 

@@ -11,6 +11,13 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
+/* Continue with the next instruction of the block.  Handlers tail-call it
+ * (threaded dispatch: one indirect jump per instruction, each at its own
+ * site); returning in + 1 to the run loop is equivalent, only slower.  The
+ * recursion is bounded by the block length if the compiler does not turn
+ * it into a jump. */
+#define RV_NEXT(cpu, in) return (in)[1].fn((cpu), (in) + 1)
+
 /* ---- decode.c ---- */
 
 /* Expand a compressed instruction into its 32-bit equivalent.  Returns 0

@@ -449,6 +449,30 @@ static inline RvBlock *lookup(RiscvCPU *cpu, Engine *e)
 
 /* ---- run loop ---- */
 
+/* Ends a truncated copy of a block: the instruction it stands for and the
+ * rem after it do not retire. */
+static const RvInsn *budget_stop(RiscvCPU *cpu, const RvInsn *in)
+{
+    cpu->icount -= in->rem + 1u;
+    cpu->pc = in->pc;
+    return NULL;
+}
+
+/* The budget ends inside the block: handlers chain to their successor, so
+ * run a copy of the first `left` instructions that stops there.  A trap
+ * inside fixes icount by itself (riscv_raise uses the copied rem). */
+static void run_partial(RiscvCPU *cpu, const RvBlock *b, unsigned left)
+{
+    RvInsn tmp[RV_MAX_BLOCK + 1];
+    memcpy(tmp, b->insns, left * sizeof(RvInsn));
+    tmp[left] = b->insns[left];
+    tmp[left].fn = budget_stop;
+    const RvInsn *i = tmp;
+    while ((i = i->fn(cpu, i)))
+        ;
+}
+
+
 static CpuExit riscv_run(void *opaque, uint64_t max)
 {
     RiscvCPU *cpu = opaque;
@@ -478,19 +502,13 @@ static CpuExit riscv_run(void *opaque, uint64_t max)
         RvBlock *b = lookup(cpu, e);
         if (unlikely(!b))
             continue;
-        const RvInsn *i = b->insns;
         cpu->icount += b->n;
         if (likely(b->n <= left)) {
+            const RvInsn *i = b->insns;
             while ((i = i->fn(cpu, i)))
                 ;
         } else {
-            /* Budget ends inside the block: run exactly `left`. */
-            for (uint64_t k = 0; k < left && i; k++)
-                i = i->fn(cpu, i);
-            if (i) {
-                cpu->icount -= i->rem + 1u;
-                cpu->pc = i->pc;
-            }
+            run_partial(cpu, b, (unsigned)left);
         }
     }
 }

@@ -19,19 +19,19 @@ const RvInsn *rv_##name(RiscvCPU *cpu, const RvInsn *in)                      \
     uint64_t a = X(rs1), b = X(rs2), i = (uint64_t)in->imm;                   \
     (void)a; (void)b; (void)i;                                                \
     cpu->x[in->rd] = (expr);                                                  \
-    return in + 1;                                                            \
+    RV_NEXT(cpu, in);                                                         \
 }
 
 const RvInsn *rv_nop(RiscvCPU *cpu, const RvInsn *in)
 {
-    return in + 1;
+    RV_NEXT(cpu, in);
 }
 
 /* LUI, and AUIPC whose value the decoder computed from the pc. */
 const RvInsn *rv_li(RiscvCPU *cpu, const RvInsn *in)
 {
     cpu->x[in->rd] = (uint64_t)in->imm;
-    return in + 1;
+    RV_NEXT(cpu, in);
 }
 
 /* imm holds the original encoding (16-bit for compressed ones). */

@@ -21,21 +21,27 @@
 #define TLB_HIT(e, va, sz) \
     ((e)->tag == (va) >> 12 && ((va) & 0xfff) <= 0x1000 - (sz))
 
+#define SLOW static __attribute__((noinline, cold)) const RvInsn *
+
 #define LOAD(name, T)                                                         \
+SLOW F(name##_slow)(RiscvCPU *cpu, const RvInsn *in, uint64_t va)             \
+{                                                                             \
+    uint64_t v;                                                               \
+    if (!rv_load(cpu, in, va, sizeof(T), &v))                                 \
+        return NULL;                                                          \
+    cpu->x[in->rd] = (uint64_t)(T)v;                                          \
+    return in + 1;                                                            \
+}                                                                             \
 const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
 {                                                                             \
     uint64_t va = ADDR(cpu->x[in->rs1] + (uint64_t)in->imm);                  \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_READ, va);      \
-    uint64_t v;                                                               \
-    if (likely(TLB_HIT(e, va, sizeof(T)))) {                                  \
-        T t;                                                                  \
-        memcpy(&t, HOST(e, va), sizeof(T));                                   \
-        v = (uint64_t)t;                                                      \
-    } else if (!rv_load(cpu, in, va, sizeof(T), &v)) {                        \
-        return NULL;                                                          \
-    }                                                                         \
-    cpu->x[in->rd] = (uint64_t)(T)v;                                          \
-    return in + 1;                                                            \
+    if (unlikely(!TLB_HIT(e, va, sizeof(T))))                                 \
+        return F(name##_slow)(cpu, in, va);                                   \
+    T t;                                                                      \
+    memcpy(&t, HOST(e, va), sizeof(T));                                       \
+    cpu->x[in->rd] = (uint64_t)t;                                             \
+    RV_NEXT(cpu, in);                                                         \
 }
 
 LOAD(lb, int8_t)
@@ -47,16 +53,19 @@ LOAD(lhu, uint16_t)
 LOAD(lwu, uint32_t)
 
 #define STORE(name, T)                                                        \
+SLOW F(name##_slow)(RiscvCPU *cpu, const RvInsn *in, uint64_t va)             \
+{                                                                             \
+    return rv_store(cpu, in, va, sizeof(T), cpu->x[in->rs2]) ? in + 1 : NULL; \
+}                                                                             \
 const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
 {                                                                             \
     uint64_t va = ADDR(cpu->x[in->rs1] + (uint64_t)in->imm);                  \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_WRITE, va);     \
-    if (likely(TLB_HIT(e, va, sizeof(T)))) {                                  \
-        T t = (T)cpu->x[in->rs2];                                             \
-        memcpy(HOST(e, va), &t, sizeof(T));                                   \
-        return in + 1;                                                        \
-    }                                                                         \
-    return rv_store(cpu, in, va, sizeof(T), cpu->x[in->rs2]) ? in + 1 : NULL; \
+    if (unlikely(!TLB_HIT(e, va, sizeof(T))))                                 \
+        return F(name##_slow)(cpu, in, va);                                   \
+    T t = (T)cpu->x[in->rs2];                                                 \
+    memcpy(HOST(e, va), &t, sizeof(T));                                       \
+    RV_NEXT(cpu, in);                                                         \
 }
 
 STORE(sb, uint8_t)
@@ -107,7 +116,7 @@ const RvInsn *F(mulh)(RiscvCPU *cpu, const RvInsn *in)
 #else
     cpu->x[in->rd] = (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64);
 #endif
-    return in + 1;
+    RV_NEXT(cpu, in);
 }
 
 const RvInsn *F(mulhsu)(RiscvCPU *cpu, const RvInsn *in)
@@ -118,7 +127,7 @@ const RvInsn *F(mulhsu)(RiscvCPU *cpu, const RvInsn *in)
 #else
     cpu->x[in->rd] = (uint64_t)(((__int128)(int64_t)a * (__int128)b) >> 64);
 #endif
-    return in + 1;
+    RV_NEXT(cpu, in);
 }
 
 const RvInsn *F(mulhu)(RiscvCPU *cpu, const RvInsn *in)
@@ -129,7 +138,7 @@ const RvInsn *F(mulhu)(RiscvCPU *cpu, const RvInsn *in)
 #else
     cpu->x[in->rd] = (uint64_t)(((unsigned __int128)a * b) >> 64);
 #endif
-    return in + 1;
+    RV_NEXT(cpu, in);
 }
 
 /* A extension.  LR/SC/AMO need natural alignment: a misaligned LR raises
@@ -222,6 +231,7 @@ AMO(amominu_d, uint64_t)
 AMO(amomaxu_d, uint64_t)
 
 #undef LOAD
+#undef SLOW
 #undef STORE
 #undef BRANCH
 #undef LR

@@ -89,9 +89,41 @@ static inline void fpu_accrue(RiscvCPU *cpu, uint32_t fl)
     }
 }
 
+#define FPU_BITS(v, hi, lo) (((v) >> (lo)) & ((1u << ((hi) - (lo) + 1)) - 1))
+
+/* The 16-bit encoding a compressed FP load/store was expanded from (C.FLD,
+ * C.FSD, C.FLDSP, C.FSDSP and the RV32 word forms): the trap value of an
+ * illegal instruction is the instruction as fetched.  SP-relative accesses
+ * come from the SP forms only, whose base is never x8..x15. */
+static uint32_t fpu_rvc_original(uint32_t raw)
+{
+    bool store = (raw & 0x7f) == 0x27, dbl = FPU_BITS(raw, 14, 12) == 3;
+    uint32_t rd = FPU_BITS(raw, 11, 7), rs1 = FPU_BITS(raw, 19, 15);
+    uint32_t reg = store ? FPU_BITS(raw, 24, 20) : rd;
+    uint32_t off = store ? FPU_BITS(raw, 31, 25) << 5 | rd : raw >> 20;
+    uint32_t c = ((dbl ? 1u : 3u) | (store ? 4u : 0u)) << 13;
+
+    if (rs1 == 2) {
+        c |= 2;
+        if (store) {
+            c |= reg << 2 | (dbl ? FPU_BITS(off, 5, 3) << 10 | FPU_BITS(off, 8, 6) << 7
+                                 : FPU_BITS(off, 5, 2) << 9 | FPU_BITS(off, 7, 6) << 7);
+        } else {
+            c |= reg << 7 | FPU_BITS(off, 5, 5) << 12 |
+                 (dbl ? FPU_BITS(off, 4, 3) << 5 | FPU_BITS(off, 8, 6) << 2
+                      : FPU_BITS(off, 4, 2) << 4 | FPU_BITS(off, 7, 6) << 2);
+        }
+    } else {
+        c |= (reg - 8) << 2 | (rs1 - 8) << 7 | FPU_BITS(off, 5, 3) << 10 |
+             (dbl ? FPU_BITS(off, 7, 6) << 5 : FPU_BITS(off, 2, 2) << 6 | FPU_BITS(off, 6, 6) << 5);
+    }
+    return c;
+}
+
 static const RvInsn *fpu_illegal(RiscvCPU *cpu, const RvInsn *in)
 {
-    return riscv_raise(cpu, in, RV_EXC_ILLEGAL_INSN, in->raw);
+    uint32_t tval = in->len == 2 ? fpu_rvc_original(in->raw) : in->raw;
+    return riscv_raise(cpu, in, RV_EXC_ILLEGAL_INSN, tval);
 }
 
 /* The effective rounding mode, or -1 if reserved (static 5/6 never get here:

@@ -17,7 +17,6 @@
 
 #include "targets/riscv/fpu_soft.h"
 
-
 /* MXCSR per rounding mode: exceptions masked (0x1f80), RC in bits 13-14. */
 static const uint32_t fpu_mxcsr[4] = {
     [FPU_RNE] = 0x1f80, [FPU_RTZ] = 0x7f80,

@@ -6,13 +6,14 @@
  *
  * WARL choices: pmpcfg bits 6:5 read as zero; the reserved R=0 W=1
  * combination is stored as written (QEMU keeps it too) and grants writes
- * only.  pmpaddr holds bits 55:2 of the address on RV64 (54 bits), 33:2 on
- * RV32.
+ * only.  pmpaddr holds address bits 55:2 (RV64) or 33:2 (RV32); on RV64 the
+ * WARL bits 63:54 read back what was written, as in QEMU 7.2 (the
+ * differential tests compare register dumps), but take no part in
+ * matching.
  *
  * An S- or U-mode access that no entry matches fails even when every entry
  * is OFF: at least one entry is implemented (QEMU 7.2 behaves the same). */
 #include "targets/riscv/cpu.h"
-#include <stdio.h>
 
 #define PMP_ENTRIES 16
 
@@ -35,19 +36,17 @@ static inline unsigned mode_of(unsigned cfg)
     return (cfg & PMP_A) >> 3;
 }
 
-static uint64_t addr_mask(const RiscvCPU *cpu)
-{
-    return cpu->xlen == 32 ? 0xffffffffull : (1ull << 54) - 1;
-}
+/* The pmpaddr bits that hold an address (bits 55:2 or 33:2 of it). */
+#define PMP_ADDR_BITS ((1ull << 54) - 1)
 
 /* Byte range [*lo, *last] covered by entry i; false if it covers nothing. */
 static bool entry_range(const RiscvCPU *cpu, unsigned i, unsigned cfg,
                         uint64_t *lo, uint64_t *last)
 {
-    uint64_t a = cpu->pmpaddr[i];
+    uint64_t a = cpu->pmpaddr[i] & PMP_ADDR_BITS;
     switch (mode_of(cfg)) {
     case PMP_TOR: {
-        uint64_t base = i ? cpu->pmpaddr[i - 1] << 2 : 0;
+        uint64_t base = i ? (cpu->pmpaddr[i - 1] & PMP_ADDR_BITS) << 2 : 0;
         uint64_t top = a << 2;
         if (base >= top)
             return false;
@@ -62,9 +61,7 @@ static bool entry_range(const RiscvCPU *cpu, unsigned i, unsigned cfg,
     case PMP_NAPOT: {
         /* a = base/4 with k trailing ones: 2^(k+3) bytes.  a has at most 54
          * significant bits, so k <= 54 and nothing overflows. */
-        unsigned k = a == ~0ull ? 61 : (unsigned)__builtin_ctzll(~a);
-        if (k > 61)
-            k = 61;
+        unsigned k = (unsigned)__builtin_ctzll(~a);
         uint64_t size = 1ull << (k + 3);
         *lo = (a << 2) & ~(size - 1);
         *last = *lo + size - 1;
@@ -112,7 +109,6 @@ bool riscv_pmp_check(const RiscvCPU *cpu, uint64_t pa, uint64_t size,
         /* Matching only some bytes of the access fails it. */
         if (pa < lo || last > hi)
             return false;
-        if (priv == 3 && !entry_allows(cfg, acc, priv)) fprintf(stderr, "PMPDENY pa=%lx i=%u cfg=%x lo=%lx hi=%lx cfg0=%lx cfg1=%lx\n", pa, i, cfg, lo, hi, cpu->pmpcfg[0], cpu->pmpcfg[1]);
         return entry_allows(cfg, acc, priv);
     }
     if (page_ok)
@@ -166,7 +162,8 @@ void riscv_pmpaddr_write(RiscvCPU *cpu, unsigned n, uint64_t val)
         if ((next & PMP_L) && mode_of(next) == PMP_TOR)
             return;
     }
-    val &= addr_mask(cpu);
+    if (cpu->xlen == 32)
+        val &= 0xffffffffull;
     if (cpu->pmpaddr[n] == val)
         return;
     cpu->pmpaddr[n] = val;

@@ -74,8 +74,9 @@ static const RvInsn *sys_sret(RiscvCPU *cpu, const RvInsn *in)
     return NULL;
 }
 
-/* With S-mode present WFI is illegal in U-mode whatever TW says, and in S
- * with TW (QEMU 7.2; the spec allows both as "bounded time" of zero). */
+/* WFI is illegal in S with TW, and in U always: the spec lets a
+ * less-privileged WFI trap after an implementation-defined time, which may
+ * be zero, and QEMU 7.2 does so in U whenever S-mode exists. */
 static const RvInsn *sys_wfi(RiscvCPU *cpu, const RvInsn *in)
 {
     if (cpu->priv == RV_PRIV_U ||

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "targets/riscv/cpu.h"
+#include "targets/riscv/decode.h"
 #include "targets/riscv/fpu_soft.h"
 #include "vmm/machine.h"
 
@@ -583,6 +584,36 @@ Test(riscv_fpu, fs_off_is_illegal)
         cr_expect_eq(cpu->mstatus & RV_MSTATUS_FS, 0);
     }
     riscv_cpu_free(cpu);
+}
+
+/* A compressed FP load/store trapping for FS off reports the 16-bit
+ * encoding as fetched (QEMU does too), though it arrives expanded. */
+Test(riscv_fpu, fs_off_compressed_tval)
+{
+    for (int xlen = 32; xlen <= 64; xlen += 32) {
+        RiscvCPU *cpu = new_cpu(xlen);
+        int n = 0;
+        for (uint32_t c = 0; c < 0x10000; c++) {
+            if ((c & 3) == 3)
+                continue;
+            uint32_t raw = riscv_rvc_expand((uint16_t)c, xlen);
+            if ((raw & 0x5f) != 0x07)           /* LOAD-FP or STORE-FP */
+                continue;
+            memset(insn, 0, sizeof(insn));
+            insn[0].len = 2;
+            insn[0].pc = RAM_BASE;
+            cr_assert(riscv_decode_fp(&insn[0], raw, xlen));
+            cpu->mstatus &= ~RV_MSTATUS_FS;
+            cpu->icount = 1;
+            cr_assert_null(insn[0].fn(cpu, &insn[0]));
+            cr_assert_eq(cpu->mcause, RV_EXC_ILLEGAL_INSN);
+            cr_assert_eq(cpu->mtval, c, "rv%d: %04x expanded to %08x gave tval %llx",
+                         xlen, c, raw, (unsigned long long)cpu->mtval);
+            n++;
+        }
+        cr_expect_eq(n, (xlen == 32 ? 8 : 4) * 2048);   /* 11 free bits per form */
+        riscv_cpu_free(cpu);
+    }
 }
 
 Test(riscv_fpu, fs_dirty)
