@@ -35,6 +35,7 @@ struct Chardev {
     CharMux muxcb;
     bool escape;             /* saw Ctrl-A */
     bool monitor_focus;
+    bool discard;            /* replay: guest-bound input is dropped */
 };
 
 static Chardev *stdio_owner;
@@ -162,6 +163,18 @@ void chardev_set_frontend(Chardev *c, const CharFrontend *fe)
     c->has_fe = true;
 }
 
+CharFrontend chardev_get_frontend(const Chardev *c)
+{
+    CharFrontend none = { 0 };
+    return c->has_fe ? c->fe : none;
+}
+
+void chardev_discard_input(Chardev *c)
+{
+    c->discard = true;
+    c->len = 0;
+}
+
 void chardev_set_mux(Chardev *c, const CharMux *mux)
 {
     c->mux = true;
@@ -277,6 +290,8 @@ static void queue_byte(Chardev *c, uint8_t b)
             return;
         }
     }
+    if (c->discard)
+        return;
     if (c->len == CHR_BUF)
         return;     /* host typed faster than 4 KiB ahead of the guest: drop */
     c->buf[(c->head + c->len) % CHR_BUF] = b;

@@ -22,6 +22,11 @@ typedef struct CharFrontend {
 Chardev *chardev_open(const char *spec, GError **err);
 void chardev_close(Chardev *c);
 void chardev_set_frontend(Chardev *c, const CharFrontend *fe);
+/* The frontend set last (zeroed if none). */
+CharFrontend chardev_get_frontend(const Chardev *c);
+/* Replay: host input no longer reaches the guest (the log provides it);
+ * the C-a escapes and the monitor keep working. */
+void chardev_discard_input(Chardev *c);
 /* Guest output; never blocks the machine for long. */
 void chardev_write(Chardev *c, const uint8_t *buf, size_t len);
 const char *chardev_name(const Chardev *c);

@@ -11,6 +11,7 @@
 #include "vmm/error.h"
 #include "vmm/monitor.h"
 #include "vmm/target.h"
+#include "rr/rr.h"
 
 void machine_add_device(Machine *m, const DeviceOps *ops, void *dev)
 {
@@ -54,10 +55,7 @@ Chardev *machine_serial(Machine *m, int n)
 
 int64_t machine_host_clock_ns(Machine *m)
 {
-    (void)m;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return rr_host_clock(m);
 }
 
 int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err)
@@ -84,8 +82,7 @@ int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err)
 
 static void quit_cb(void *opaque)
 {
-    Machine *m = opaque;
-    machine_request_shutdown(m, 0);
+    rr_user_quit(opaque);
 }
 
 static bool open_backends(Machine *m, const Options *o, GError **err)
@@ -175,6 +172,8 @@ Machine *machine_create(const Options *o, GError **err)
         goto fail;
     }
     vclock_attach(&m->clock, m->icount);
+    if (!rr_start(m, err))
+        goto fail;
     return m;
 fail:
     machine_destroy(m);
@@ -185,6 +184,7 @@ void machine_destroy(Machine *m)
 {
     if (!m)
         return;
+    rr_free(m);
     for (int i = m->ndevices - 1; i >= 0; i--)
         if (m->devices[i].ops->destroy)
             m->devices[i].ops->destroy(m->devices[i].dev);

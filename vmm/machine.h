@@ -35,6 +35,12 @@ typedef struct CpuOps {
     uint64_t (*brcount)(void *cpu);
     /* Digest of PC + general registers (record/replay checks). */
     uint64_t (*digest)(void *cpu);
+    /* PC then the general registers, as logged with every event; returns
+     * how many (at most 32).  reg_names[i] names out[i]. */
+    unsigned (*regs)(void *cpu, uint64_t *out);
+    const char *const *reg_names;
+    /* Hash of the whole architectural state (FP, CSRs, ...). */
+    uint64_t (*state_hash)(void *cpu);
     void (*destroy)(void *cpu);
 } CpuOps;
 
@@ -87,6 +93,10 @@ struct Machine {
     volatile int exit_request;
 
     char *error;             /* CPU_EXIT_ERROR reason */
+
+    /* Record/replay (rr/). */
+    int rr_mode;             /* RrMode */
+    struct Rr *rr;
 };
 
 /* Lifecycle. machine_create builds the board named in opts. */

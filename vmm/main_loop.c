@@ -9,10 +9,29 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <signal.h>
+
+#include "rr/rr.h"
 #include "vmm/chardev.h"
 #include "vmm/machine.h"
 
-/* Instructions per slice between looks at host input. */
+/* Set by SIGINT/SIGTERM/SIGHUP: the run ends as if the user quit, so a
+ * recording gets its end marker. */
+static volatile sig_atomic_t quit_signal;
+
+static void on_quit_signal(int sig)
+{
+    quit_signal = sig;
+}
+
+/* Instructions per slice between looks at host input.
+ *
+ * Record/replay relies on this loop stopping the CPU at the same positions
+ * in both directions: a slice ends at SLICE_INSNS after the previous stop,
+ * at the next timer deadline, when the CPU idles or a device asks, and (in
+ * replay) at the next logged event; record only delivers events at those
+ * stops, so both runs stop at the same instructions and interrupts are taken
+ * at the same block boundaries. */
 #define SLICE_INSNS (1u << 20)
 /* shift=auto re-evaluates this often (host ns). */
 #define AUTO_PERIOD_NS 100000000LL
@@ -89,9 +108,9 @@ static void auto_shift(Machine *m, LoopState *ls)
     int64_t virt_el = machine_ns(m) - ls->virt_start;
     int s = m->clock.shift;
     if (virt_el > host_el + AUTO_PERIOD_NS && s > 0)
-        vclock_set_shift(&m->clock, s - 1);
+        rr_set_shift(m, s - 1);
     else if (virt_el < host_el - AUTO_PERIOD_NS && s < AUTO_MAX_SHIFT)
-        vclock_set_shift(&m->clock, s + 1);
+        rr_set_shift(m, s + 1);
 }
 
 /* The CPU waits for an interrupt: let virtual time pass. */
@@ -123,8 +142,7 @@ static bool idle_wait(Machine *m, LoopState *ls)
     } else {
         service_input(m, 0);
     }
-    vclock_warp(&m->clock, gap);
-    /* Warped time is time the guest saw passing: keep shift=auto honest. */
+    rr_warp(m, gap);
     (void)ls;
     return true;
 }
@@ -134,9 +152,23 @@ int machine_run(Machine *m)
     LoopState ls = { host_mono_ns(), machine_ns(m), 0 };
     ls.next_auto = ls.host_start + AUTO_PERIOD_NS;
     int64_t next_poll = ls.host_start;
+    int64_t next_flush = ls.host_start;
+
+    bool replay = m->rr_mode == RR_MODE_REPLAY;
+    struct sigaction sa = { .sa_handler = on_quit_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     machine_reset(m);
     for (;;) {
+        if (quit_signal && !m->shutdown_requested) {
+            fprintf(stderr, "tandem: terminating on signal %d\n", (int)quit_signal);
+            rr_user_quit(m);
+        }
+        if (replay && !m->error && !m->shutdown_requested)
+            rr_deliver_due(m);
         if (m->error)
             break;
         if (m->shutdown_requested)
@@ -162,6 +194,13 @@ int machine_run(Machine *m)
             if (until < budget)
                 budget = until;
         }
+        if (replay) {
+            uint64_t ev = rr_next_async_icount(m);
+            if (ev != UINT64_MAX && ev - *m->icount < budget)
+                budget = ev - *m->icount;
+            if (m->shutdown_requested || m->error)
+                continue;
+        }
         CpuExit ex = CPU_EXIT_BUDGET;
         if (budget)
             ex = m->cpu_ops->run(m->cpu, budget);
@@ -170,24 +209,44 @@ int machine_run(Machine *m)
         if (ex == CPU_EXIT_ERROR && !m->error)
             machine_set_error(m, "the CPU stopped with an unrecoverable error");
         if (ex == CPU_EXIT_IDLE) {
+            if (replay) {
+                /* The log says how long the idle lasted. */
+                if (!rr_idle_ok(m))
+                    break;
+                if (!rr_deliver_due(m))
+                    break;
+                vclock_run_timers(&m->clock);
+                service_input(m, 0);
+                continue;
+            }
             if (!idle_wait(m, &ls))
                 break;
             vclock_run_timers(&m->clock);
+            int64_t t = host_mono_ns();
+            if (t >= next_flush) {
+                rr_flush(m);
+                next_flush = t + 100000000;
+            }
             continue;
         }
         int64_t now = host_mono_ns();
         if (now >= next_poll) {
             service_input(m, 0);
             next_poll = now + 1000000;      /* 1 ms */
+            if (now >= next_flush) {
+                rr_flush(m);
+                next_flush = now + 100000000;   /* 100 ms */
+            }
         }
-        if (m->clock.auto_shift)
+        if (m->clock.auto_shift && !replay)
             auto_shift(m, &ls);
     }
     if (m->error) {
         fprintf(stderr, "tandem: %s\n", m->error);
         if (m->cpu_ops && m->cpu_ops->dump)
             m->cpu_ops->dump(m->cpu, stderr);
+        rr_finish(m, 1);
         return 1;
     }
-    return m->exit_status;
+    return rr_finish(m, m->exit_status);
 }

@@ -6,6 +6,7 @@
 #include "vmm/chardev.h"
 #include "vmm/machine.h"
 #include "vmm/target.h"
+#include "rr/rr.h"
 
 #define MPRINT(m, ...) chardev_printf((m)->monitor_chr, __VA_ARGS__)
 
@@ -92,9 +93,9 @@ void monitor_command(Machine *m, const char *line)
     } else if (!strncmp(line, "info ", 5)) {
         cmd_info(m, line + 5);
     } else if (!strcmp(line, "quit") || !strcmp(line, "q")) {
-        machine_request_shutdown(m, 0);
+        rr_user_quit(m);
     } else if (!strcmp(line, "system_reset")) {
-        machine_request_reset(m);
+        rr_user_reset(m);
     } else if (!strcmp(line, "stop")) {
         m->paused = true;
     } else if (!strcmp(line, "cont") || !strcmp(line, "c")) {

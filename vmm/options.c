@@ -89,13 +89,37 @@ static bool parse_icount(Options *o, const char *arg, GError **err)
                 tn_error(err, "-icount: align=on is not supported by Tandem (its clock never runs ahead of host time)");
                 goto out;
             }
-        } else if (!strcmp(key, "rr") || !strcmp(key, "rrfile") || !strcmp(key, "rrsnapshot")) {
-            tn_error(err, "-icount: record/replay (%s=) is not implemented in this build yet", key);
+        } else if (!strcmp(key, "rr")) {
+            if (val && !strcmp(val, "record"))
+                o->rr_mode = 1;
+            else if (val && !strcmp(val, "replay"))
+                o->rr_mode = 2;
+            else {
+                tn_error(err, "-icount: rr takes record or replay, not '%s'", val ? val : "");
+                goto out;
+            }
+        } else if (!strcmp(key, "rrfile")) {
+            if (!val || !*val) {
+                tn_error(err, "-icount: rrfile needs a file name");
+                goto out;
+            }
+            o->rr_file = g_intern_string(val);
+        } else if (!strcmp(key, "rrsnapshot")) {
+            tn_error(err, "-icount: rrsnapshot=%s: VM snapshots are not implemented in this "
+                     "build yet (record and replay from boot instead)", val ? val : "");
             goto out;
         } else {
             tn_error(err, "-icount: unknown parameter '%s' (known: shift, sleep, align, rr, rrfile, rrsnapshot)", key);
             goto out;
         }
+    }
+    if (o->rr_mode && !o->rr_file) {
+        tn_error(err, "-icount: rr=%s needs rrfile=FILE", o->rr_mode == 1 ? "record" : "replay");
+        goto out;
+    }
+    if (!o->rr_mode && o->rr_file) {
+        tn_error(err, "-icount: rrfile=%s without rr=record or rr=replay", o->rr_file);
+        goto out;
     }
     ok = true;
 out:

@@ -32,6 +32,9 @@ typedef struct Options {
     bool icount;
     int icount_shift;          /* -1 = auto */
     bool icount_sleep;
+    int rr_mode;               /* RrMode: 0 off, 1 record, 2 replay */
+    const char *rr_file;
+    const char *rr_snapshot;
     const char *accel;
     const char *dump_dtb;      /* -machine dumpdtb=F */
 } Options;

@@ -173,6 +173,11 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
 
 extern const CpuOps riscv_cpu_ops;
 
+/* ---- state.c (record/replay views of the hart) ---- */
+extern const char *const riscv_reg_names[32];
+unsigned riscv_regs(void *cpu, uint64_t *out);
+uint64_t riscv_state_hash(void *cpu);
+
 /* ---- trap.c ---- */
 /* Take synchronous exception `cause` at instruction `in` (which does not
  * retire): fixes icount, sets epc = in->pc, enters the handler.  Returns NULL

@@ -1,0 +1,703 @@
+/* Record/replay of a whole machine: the one place non-determinism enters.
+ * One code path per input serves both directions: record reads the host and
+ * logs, replay reads the log; both then apply the value the same way. */
+#include "rr/rr.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "rr/log.h"
+#include "vmm/chardev.h"
+#include "vmm/error.h"
+#include "vmm/machine.h"
+
+typedef struct RrSerialShim {
+    Rr *rr;
+    int port;
+    CharFrontend dev;        /* the device's own frontend */
+} RrSerialShim;
+
+struct Rr {
+    Machine *m;
+    RrMode mode;
+    char *path;
+    RrWriter *w;
+    RrReader *r;
+
+    /* Replay: the next event, read ahead. */
+    RrEvent *next;
+    bool have_next;
+    bool log_done;           /* no more events (END consumed or tail) */
+    uint64_t nevents;        /* events logged or replayed */
+
+    RrEvent *scratch;        /* record: event being built */
+    RrSerialShim shims[MACHINE_MAX_SERIAL];
+    int64_t last_flush_ns;
+};
+
+static const char *const kind_names[] = {
+    [RR_EV_SERIAL_INPUT] = "serial-input", [RR_EV_HOST_CLOCK] = "host-clock",
+    [RR_EV_SHIFT] = "shift", [RR_EV_WARP] = "idle-warp", [RR_EV_RESET] = "reset",
+    [RR_EV_QUIT] = "quit", [RR_EV_END] = "end",
+};
+
+static const char *kname(RrEventKind k)
+{
+    return (unsigned)k < G_N_ELEMENTS(kind_names) ? kind_names[k] : "?";
+}
+
+/* ---- hashing ---- */
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Word-at-a-time hash of guest memory (fast enough for 1 GiB at start-up
+ * and at the end of a recording). */
+static uint64_t hash_bytes(const uint8_t *p, uint64_t len, uint64_t h)
+{
+    uint64_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return mix64(h ^ len);
+}
+
+static uint64_t memory_hash(Machine *m)
+{
+    uint64_t h = 0x7a6e64656d72ull;
+    for (int i = 0; i < m->as.nregions; i++) {
+        const MemRegion *r = &m->as.regions[i];
+        if (r->host)
+            h = hash_bytes(r->host, r->size, h ^ r->base);
+    }
+    return h;
+}
+
+static bool file_digest(const char *what, const char *path, GString *cfg, GError **err)
+{
+    gchar *data;
+    gsize len;
+    GError *e = NULL;
+    if (!g_file_get_contents(path, &data, &len, &e)) {
+        tn_error(err, "cannot read %s '%s': %s", what, path, e->message);
+        g_error_free(e);
+        return false;
+    }
+    g_string_append_printf(cfg, "%s=%s size %zu hash %016" PRIx64 "\n", what,
+                           path, (size_t)len, hash_bytes((const uint8_t *)data, len, 0));
+    g_free(data);
+    return true;
+}
+
+/* The machine configuration a log belongs to, one "key=value" per line.
+ * File names are informational: a replay elsewhere may use other paths, so
+ * only sizes and hashes are compared for them. */
+static char *config_text(Machine *m, GError **err)
+{
+    const Options *o = m->opts;
+    GString *cfg = g_string_new(NULL);
+    g_string_append_printf(cfg, "arch=%s\n", o->arch);
+    g_string_append_printf(cfg, "machine=%s\n", o->machine ? o->machine : "(default)");
+    g_string_append_printf(cfg, "ram=%" PRIu64 "\n", m->ram_size);
+    g_string_append_printf(cfg, "serial-ports=%d\n", m->nserial);
+    if (o->icount_shift < 0)
+        g_string_append(cfg, "icount-shift=auto\n");
+    else
+        g_string_append_printf(cfg, "icount-shift=%d\n", o->icount_shift);
+    if (o->bios && strcmp(o->bios, "none") && !file_digest("bios", o->bios, cfg, err))
+        goto fail;
+    if (o->bios && !strcmp(o->bios, "none"))
+        g_string_append(cfg, "bios=none\n");
+    if (o->kernel && !file_digest("kernel", o->kernel, cfg, err))
+        goto fail;
+    if (o->initrd && !file_digest("initrd", o->initrd, cfg, err))
+        goto fail;
+    if (o->dtb && !file_digest("dtb", o->dtb, cfg, err))
+        goto fail;
+    g_string_append_printf(cfg, "append=%s\n", o->append ? o->append : "");
+    g_string_append_printf(cfg, "initial-memory-hash=%016" PRIx64 "\n", memory_hash(m));
+    return g_string_free(cfg, FALSE);
+fail:
+    g_string_free(cfg, TRUE);
+    return NULL;
+}
+
+/* Compare two config texts; return a description of the differences. */
+static char *config_diff(const char *logged, const char *now)
+{
+    gchar **a = g_strsplit(logged, "\n", -1), **b = g_strsplit(now, "\n", -1);
+    GString *d = g_string_new(NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        gchar **x = pass ? b : a, **y = pass ? a : b;
+        for (int i = 0; x[i]; i++) {
+            if (!*x[i])
+                continue;
+            const char *eq = strchr(x[i], '=');
+            size_t klen = eq ? (size_t)(eq - x[i]) : strlen(x[i]);
+            const char *other = NULL;
+            for (int j = 0; y[j]; j++)
+                if (!strncmp(y[j], x[i], klen) && y[j][klen] == '=')
+                    other = y[j];
+            /* Paths of images may differ between hosts: compare the rest. */
+            const char *xs = eq ? eq + 1 : "", *ys = other ? other + klen + 1 : NULL;
+            if (other && (!strncmp(x[i], "bios=", 5) || !strncmp(x[i], "kernel=", 7) ||
+                          !strncmp(x[i], "initrd=", 7) || !strncmp(x[i], "dtb=", 4))) {
+                const char *xh = strstr(xs, " size "), *yh = strstr(ys, " size ");
+                if (xh && yh && !strcmp(xh, yh))
+                    continue;
+            } else if (other && !strcmp(xs, ys)) {
+                continue;
+            }
+            if (pass == 0)
+                g_string_append_printf(d, "\n  recorded %.*s=%s, this machine has %s",
+                                       (int)klen, x[i], xs, ys ? ys : "none");
+            else if (!other)
+                g_string_append_printf(d, "\n  this machine has %s, the recording had none", x[i]);
+        }
+    }
+    g_strfreev(a);
+    g_strfreev(b);
+    return g_string_free(d, FALSE);
+}
+
+/* ---- positions ---- */
+
+static void fill_position(Rr *rr, RrEvent *ev, RrEventKind kind)
+{
+    Machine *m = rr->m;
+    ev->kind = kind;
+    ev->icount = *m->icount;
+    ev->brcount = m->cpu_ops->brcount(m->cpu);
+    ev->mmio = m->as.mmio_accesses;
+    ev->nregs = m->cpu_ops->regs(m->cpu, ev->regs);
+    ev->len = 0;
+}
+
+static void log_event(Rr *rr, RrEvent *ev)
+{
+    GError *err = NULL;
+    if (!rr_writer_add(rr->w, ev, &err)) {
+        machine_set_error(rr->m, "record: cannot write %s: %s", rr->path, err->message);
+        g_error_free(err);
+        return;
+    }
+    rr->nevents++;
+}
+
+/* Replay: does the machine stand where the log says?  Sets the error. */
+static bool check_position(Rr *rr, const RrEvent *want)
+{
+    Machine *m = rr->m;
+    RrEvent *now = rr->scratch;
+    fill_position(rr, now, want->kind);
+    GString *why = g_string_new(NULL);
+    if (now->icount != want->icount)
+        g_string_append_printf(why, "\n  icount: log %" PRIu64 ", replay %" PRIu64,
+                               want->icount, now->icount);
+    if (now->brcount != want->brcount)
+        g_string_append_printf(why, "\n  conditional branches: log %" PRIu64 ", replay %" PRIu64,
+                               want->brcount, now->brcount);
+    if (now->mmio != want->mmio)
+        g_string_append_printf(why, "\n  device accesses: log %" PRIu64 ", replay %" PRIu64,
+                               want->mmio, now->mmio);
+    for (unsigned i = 0; i < want->nregs && i < now->nregs; i++) {
+        if (now->regs[i] != want->regs[i]) {
+            g_string_append_printf(why, "\n  first register that differs: %s: log 0x%" PRIx64
+                                   ", replay 0x%" PRIx64, m->cpu_ops->reg_names[i],
+                                   want->regs[i], now->regs[i]);
+            break;
+        }
+    }
+    if (!why->len) {
+        g_string_free(why, TRUE);
+        return true;
+    }
+    machine_set_error(m, "replay diverged at event %" PRIu64 " (%s) at icount %" PRIu64
+                      " (expected position: icount %" PRIu64 ", pc 0x%" PRIx64 "):%s",
+                      rr->nevents, kname(want->kind), now->icount, want->icount,
+                      want->regs[0], why->str);
+    g_string_free(why, TRUE);
+    return false;
+}
+
+/* Replay: read the next event into rr->next. */
+static void read_ahead(Rr *rr)
+{
+    if (rr->have_next || rr->log_done)
+        return;
+    GError *err = NULL;
+    int r = rr_reader_next(rr->r, rr->next, &err);
+    if (r > 0) {
+        rr->have_next = true;
+        return;
+    }
+    rr->log_done = true;
+    if (r < 0) {
+        machine_set_error(rr->m, "replay: %s: %s", rr->path, err->message);
+        g_error_free(err);
+    }
+}
+
+/* Replay: the log ran out without an END event. */
+static void stop_truncated(Rr *rr)
+{
+    Machine *m = rr->m;
+    if (m->error || m->shutdown_requested)
+        return;
+    fprintf(stderr, "tandem: replay: %s; replayed %" PRIu64 " events up to icount %" PRIu64
+            ", stopping\n", rr_reader_tail_message(rr->r), rr->nevents, *m->icount);
+    machine_request_shutdown(m, RR_EXIT_TRUNCATED);
+}
+
+/* ---- serial input ---- */
+
+static int shim_can_receive(void *opaque)
+{
+    RrSerialShim *s = opaque;
+    return s->dev.can_receive ? s->dev.can_receive(s->dev.opaque) : 0;
+}
+
+static void shim_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+    RrSerialShim *s = opaque;
+    Rr *rr = s->rr;
+    if (rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_SERIAL_INPUT);
+        if (len > RR_MAX_PAYLOAD - 1)
+            len = RR_MAX_PAYLOAD - 1;
+        ev->data[0] = (uint8_t)s->port;
+        memcpy(ev->data + 1, buf, len);
+        ev->len = (uint32_t)len + 1;
+        log_event(rr, ev);
+    }
+    s->dev.receive(s->dev.opaque, buf, len);
+}
+
+/* ---- public hooks ---- */
+
+int64_t rr_host_clock(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->mode == RR_MODE_REPLAY) {
+        read_ahead(rr);
+        if (!rr->have_next) {
+            stop_truncated(rr);
+            return 0;
+        }
+        RrEvent *ev = rr->next;
+        if (ev->kind != RR_EV_HOST_CLOCK) {
+            machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest read the host "
+                              "clock at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the log's next "
+                              "event is %s at icount %" PRIu64, rr->nevents, *m->icount,
+                              m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
+                              kname(ev->kind), ev->icount);
+            return 0;
+        }
+        if (!check_position(rr, ev) || ev->len != 8)
+            return 0;
+        int64_t ns;
+        memcpy(&ns, ev->data, 8);
+        rr->have_next = false;
+        rr->nevents++;
+        return ns;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (rr && rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_HOST_CLOCK);
+        memcpy(ev->data, &ns, 8);
+        ev->len = 8;
+        log_event(rr, ev);
+    }
+    return ns;
+}
+
+static void put_varint(RrEvent *ev, uint64_t v)
+{
+    while (v >= 0x80) {
+        ev->data[ev->len++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    ev->data[ev->len++] = (uint8_t)v;
+}
+
+static bool get_varint(const RrEvent *ev, uint32_t *pos, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *pos < ev->len; shift += 7) {
+        uint8_t b = ev->data[(*pos)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+void rr_warp(Machine *m, int64_t ns)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_WARP);
+        put_varint(ev, (uint64_t)ns);
+        log_event(rr, ev);
+    }
+    vclock_warp(&m->clock, ns);
+}
+
+void rr_set_shift(Machine *m, int shift)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->mode == RR_MODE_REPLAY)
+        return;             /* the log decides */
+    if (rr && rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_SHIFT);
+        ev->data[0] = (uint8_t)shift;
+        ev->len = 1;
+        log_event(rr, ev);
+    }
+    vclock_set_shift(&m->clock, shift);
+}
+
+void rr_user_quit(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_QUIT);
+        log_event(rr, ev);
+    }
+    if (rr && rr->mode == RR_MODE_REPLAY)
+        fprintf(stderr, "tandem: replay stopped by the user at icount %" PRIu64 "\n", *m->icount);
+    machine_request_shutdown(m, 0);
+}
+
+void rr_user_reset(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->mode == RR_MODE_REPLAY) {
+        fprintf(stderr, "tandem: system_reset is not available during replay (the log decides)\n");
+        return;
+    }
+    if (rr && rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_RESET);
+        log_event(rr, ev);
+    }
+    machine_request_reset(m);
+}
+
+uint64_t rr_next_async_icount(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_REPLAY)
+        return UINT64_MAX;
+    read_ahead(rr);
+    if (!rr->have_next) {
+        if (rr->log_done)
+            stop_truncated(rr);
+        return UINT64_MAX;
+    }
+    /* Synchronous events (host clock) are consumed by the guest's own
+     * access; END is checked when the run ends. */
+    if (rr->next->kind == RR_EV_HOST_CLOCK || rr->next->kind == RR_EV_END)
+        return UINT64_MAX;
+    return rr->next->icount;
+}
+
+static bool apply(Rr *rr, const RrEvent *ev)
+{
+    Machine *m = rr->m;
+    uint32_t pos = 0;
+    uint64_t v;
+    switch (ev->kind) {
+    case RR_EV_SERIAL_INPUT: {
+        if (ev->len < 1 || ev->data[0] >= m->nserial) {
+            machine_set_error(m, "replay: event %" PRIu64 " is input for serial port %d, "
+                              "but this machine has %d", rr->nevents,
+                              ev->len ? ev->data[0] : -1, m->nserial);
+            return false;
+        }
+        RrSerialShim *s = &rr->shims[ev->data[0]];
+        size_t n = ev->len - 1;
+        int room = s->dev.can_receive ? s->dev.can_receive(s->dev.opaque) : 0;
+        if (!s->dev.receive || room < (int)n) {
+            machine_set_error(m, "replay diverged at event %" PRIu64 " (serial-input): the "
+                              "serial port takes %d bytes at icount %" PRIu64 ", the log "
+                              "delivers %zu", rr->nevents, room, ev->icount, n);
+            return false;
+        }
+        s->dev.receive(s->dev.opaque, ev->data + 1, n);
+        return true;
+    }
+    case RR_EV_SHIFT:
+        if (ev->len != 1 || ev->data[0] > 10) {
+            machine_set_error(m, "replay: event %" PRIu64 ": bad shift payload", rr->nevents);
+            return false;
+        }
+        vclock_set_shift(&m->clock, ev->data[0]);
+        return true;
+    case RR_EV_WARP:
+        if (!get_varint(ev, &pos, &v) || v > INT64_MAX) {
+            machine_set_error(m, "replay: event %" PRIu64 ": bad warp payload", rr->nevents);
+            return false;
+        }
+        vclock_warp(&m->clock, (int64_t)v);
+        return true;
+    case RR_EV_RESET:
+        machine_request_reset(m);
+        return true;
+    case RR_EV_QUIT:
+        fprintf(stderr, "tandem: replay: the recording was stopped by the user here "
+                "(icount %" PRIu64 ")\n", ev->icount);
+        machine_request_shutdown(m, 0);
+        return true;
+    default:
+        machine_set_error(m, "replay: event %" PRIu64 " (%s) cannot be delivered here",
+                          rr->nevents, kname(ev->kind));
+        return false;
+    }
+}
+
+bool rr_deliver_due(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_REPLAY)
+        return true;
+    for (;;) {
+        read_ahead(rr);
+        if (m->error)
+            return false;
+        if (!rr->have_next) {
+            stop_truncated(rr);
+            return false;
+        }
+        RrEvent *ev = rr->next;
+        if (ev->kind == RR_EV_HOST_CLOCK || ev->kind == RR_EV_END)
+            return true;
+        if (ev->icount > *m->icount)
+            return true;
+        if (!check_position(rr, ev))
+            return false;
+        rr->have_next = false;
+        if (!apply(rr, ev))
+            return false;
+        rr->nevents++;
+        if (m->shutdown_requested)
+            return true;
+    }
+}
+
+bool rr_idle_ok(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_REPLAY)
+        return true;
+    read_ahead(rr);
+    if (m->error)
+        return false;
+    if (!rr->have_next) {
+        stop_truncated(rr);
+        return false;
+    }
+    if (rr->next->icount == *m->icount && rr->next->kind != RR_EV_END)
+        return true;
+    RrEvent *want = rr->next;
+    machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest waits for an "
+                      "interrupt at icount %" PRIu64 ", but the log's next event is %s at "
+                      "icount %" PRIu64, rr->nevents, *m->icount, kname(want->kind),
+                      want->icount);
+    return false;
+}
+
+void rr_flush(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_RECORD)
+        return;
+    GError *err = NULL;
+    if (!rr_writer_flush(rr->w, &err)) {
+        machine_set_error(m, "record: cannot write %s: %s", rr->path, err->message);
+        g_error_free(err);
+    }
+}
+
+/* ---- start / finish ---- */
+
+bool rr_start(Machine *m, GError **err)
+{
+    const Options *o = m->opts;
+    if (!o->rr_mode)
+        return true;
+    Rr *rr = g_new0(Rr, 1);
+    rr->m = m;
+    rr->mode = o->rr_mode;
+    rr->path = g_strdup(o->rr_file);
+    rr->scratch = g_new0(RrEvent, 1);
+    rr->next = g_new0(RrEvent, 1);
+    m->rr = rr;
+    m->rr_mode = rr->mode;
+
+    char *cfg = config_text(m, err);
+    if (!cfg)
+        return false;
+    uint64_t tmp[RR_MAX_REGS];
+    unsigned nregs = m->cpu_ops->regs(m->cpu, tmp);
+
+    if (rr->mode == RR_MODE_RECORD) {
+        RrHeader h = {
+            .version = RR_LOG_VERSION, .arch = (char *)o->arch, .config = cfg,
+            .snapshot = "", .shift = o->icount_shift, .nregs = nregs,
+            .config_hash = rr_fnv1a64(cfg, strlen(cfg), 0),
+        };
+        rr->w = rr_writer_open(rr->path, &h, err);
+        g_free(cfg);
+        if (!rr->w)
+            return false;
+    } else {
+        rr->r = rr_reader_open(rr->path, err);
+        if (!rr->r) {
+            g_free(cfg);
+            return false;
+        }
+        const RrHeader *h = rr_reader_header(rr->r);
+        if (strcmp(h->arch, o->arch)) {
+            tn_error(err, "%s was recorded for %s, not %s", rr->path, h->arch, o->arch);
+            g_free(cfg);
+            return false;
+        }
+        char *diff = config_diff(h->config, cfg);
+        g_free(cfg);
+        if (*diff) {
+            tn_error(err, "%s was recorded with another machine configuration:%s",
+                     rr->path, diff);
+            g_free(diff);
+            return false;
+        }
+        g_free(diff);
+        if (h->nregs != nregs) {
+            tn_error(err, "%s logs %u registers per event, this CPU has %u", rr->path,
+                     h->nregs, nregs);
+            return false;
+        }
+    }
+    /* Serial input goes through the shims. */
+    for (int i = 0; i < m->nserial; i++) {
+        RrSerialShim *s = &rr->shims[i];
+        s->rr = rr;
+        s->port = i;
+        s->dev = chardev_get_frontend(m->serial[i]);
+        CharFrontend fe = { shim_can_receive, shim_receive, s };
+        chardev_set_frontend(m->serial[i], &fe);
+        if (rr->mode == RR_MODE_REPLAY)
+            chardev_discard_input(m->serial[i]);
+    }
+    return true;
+}
+
+int rr_finish(Machine *m, int status)
+{
+    Rr *rr = m->rr;
+    if (!rr)
+        return status;
+    GError *err = NULL;
+    RrEvent *ev = rr->scratch;
+    if (rr->mode == RR_MODE_RECORD) {
+        fill_position(rr, ev, RR_EV_END);
+        int32_t st = status;
+        uint64_t mh = memory_hash(m), sh = m->cpu_ops->state_hash(m->cpu);
+        memcpy(ev->data, &st, 4);
+        memcpy(ev->data + 4, &mh, 8);
+        memcpy(ev->data + 12, &sh, 8);
+        ev->len = 20;
+        log_event(rr, ev);
+        uint64_t n = rr_writer_events(rr->w);
+        if (!rr_writer_close(rr->w, &err)) {
+            fprintf(stderr, "tandem: record: %s: %s\n", rr->path, err->message);
+            g_error_free(err);
+            rr->w = NULL;
+            return status ? status : 1;
+        }
+        rr->w = NULL;
+        fprintf(stderr, "tandem: recorded %" PRIu64 " events, %" PRIu64 " instructions to %s\n",
+                n, *m->icount, rr->path);
+        return status;
+    }
+    /* Replay: a run that ended by itself must end where the recording did. */
+    if (m->error || status == RR_EXIT_TRUNCATED)
+        return status;
+    read_ahead(rr);
+    if (m->error)
+        return 1;
+    if (!rr->have_next || rr->next->kind != RR_EV_END) {
+        if (rr->have_next)
+            fprintf(stderr, "tandem: replay diverged: the guest stopped at icount %" PRIu64
+                    " but the log goes on with %s at icount %" PRIu64 "\n", *m->icount,
+                    kname(rr->next->kind), rr->next->icount);
+        else
+            fprintf(stderr, "tandem: replay: %s\n", rr_reader_tail_message(rr->r));
+        return rr->have_next ? 1 : RR_EXIT_TRUNCATED;
+    }
+    const RrEvent *want = rr->next;
+    if (!check_position(rr, want)) {
+        fprintf(stderr, "tandem: %s\n", m->error);
+        return 1;
+    }
+    int32_t st;
+    uint64_t mh, sh;
+    memcpy(&st, want->data, 4);
+    memcpy(&mh, want->data + 4, 8);
+    memcpy(&sh, want->data + 12, 8);
+    uint64_t mh2 = memory_hash(m), sh2 = m->cpu_ops->state_hash(m->cpu);
+    if (want->len != 20 || mh != mh2 || sh != sh2 || st != status) {
+        fprintf(stderr, "tandem: replay diverged at the end (icount %" PRIu64 "):%s%s%s\n",
+                *m->icount, mh != mh2 ? " memory contents differ;" : "",
+                sh != sh2 ? " CPU state differs;" : "",
+                st != status ? " exit status differs;" : "");
+        return 1;
+    }
+    fprintf(stderr, "tandem: replay finished: %" PRIu64 " events, %" PRIu64
+            " instructions; final state matches the recording (digest %016" PRIx64 ")\n",
+            rr->nevents + 1, *m->icount, mh ^ sh);
+    return status;
+}
+
+void rr_free(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (!rr)
+        return;
+    if (rr->w) {
+        GError *err = NULL;
+        if (!rr_writer_close(rr->w, &err))
+            g_error_free(err);
+    }
+    if (rr->r)
+        rr_reader_close(rr->r);
+    g_free(rr->scratch);
+    g_free(rr->next);
+    g_free(rr->path);
+    g_free(rr);
+    m->rr = NULL;
+}

@@ -1,0 +1,54 @@
+/* Record/replay of a whole machine (-icount ...,rr=record|replay,rrfile=F).
+ *
+ * Every non-deterministic input passes through here.  Record logs it with
+ * the guest position (icount, conditional branches, device accesses, PC and
+ * registers); replay takes it from the log at exactly that position and
+ * checks the position, stopping with a message that names the event and what
+ * differs at the first mismatch. */
+#ifndef TANDEM_RR_H
+#define TANDEM_RR_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct Machine Machine;
+typedef struct Rr Rr;
+
+typedef enum RrMode { RR_MODE_OFF = 0, RR_MODE_RECORD, RR_MODE_REPLAY } RrMode;
+
+/* Exit status of a replay whose log was cut short (replayed to its end). */
+#define RR_EXIT_TRUNCATED 3
+
+/* After the board is built: opens the log (record: writes the header with
+ * the machine configuration; replay: checks it against this machine). */
+bool rr_start(Machine *m, GError **err);
+/* At the end of the run: record writes the END event with the final state
+ * and closes the log; replay checks the END event.  Returns the process exit
+ * status (replay: non-zero when the run did not match). */
+int rr_finish(Machine *m, int status);
+void rr_free(Machine *m);
+
+/* Host wall-clock read (synchronous event). */
+int64_t rr_host_clock(Machine *m);
+/* Idle warp of the virtual clock (record: logs; others: just warps). */
+void rr_warp(Machine *m, int64_t ns);
+/* shift=auto adaptation. */
+void rr_set_shift(Machine *m, int shift);
+/* The user asked to quit / reset (monitor, C-a x, signal). */
+void rr_user_quit(Machine *m);
+void rr_user_reset(Machine *m);
+
+/* Replay: icount of the next event that the main loop must deliver, or
+ * UINT64_MAX.  Record/off: UINT64_MAX. */
+uint64_t rr_next_async_icount(Machine *m);
+/* Replay: deliver every event due at the current position.  Returns false
+ * (and sets m->error or stops the machine) when the replay cannot go on. */
+bool rr_deliver_due(Machine *m);
+/* Replay: the CPU went idle; true if the log has an event here. */
+bool rr_idle_ok(Machine *m);
+/* Record: push buffered events to the file (called ~every 100 ms). */
+void rr_flush(Machine *m);
+
+#endif

@@ -1,0 +1,54 @@
+/* What record/replay logs and compares of a hart: PC and x1..x31 with every
+ * event, and a hash of the whole architectural state at the end. */
+#include <string.h>
+
+#include "targets/riscv/cpu.h"
+
+const char *const riscv_reg_names[32] = {
+    "pc", "x1 (ra)", "x2 (sp)", "x3 (gp)", "x4 (tp)", "x5 (t0)", "x6 (t1)",
+    "x7 (t2)", "x8 (s0)", "x9 (s1)", "x10 (a0)", "x11 (a1)", "x12 (a2)",
+    "x13 (a3)", "x14 (a4)", "x15 (a5)", "x16 (a6)", "x17 (a7)", "x18 (s2)",
+    "x19 (s3)", "x20 (s4)", "x21 (s5)", "x22 (s6)", "x23 (s7)", "x24 (s8)",
+    "x25 (s9)", "x26 (s10)", "x27 (s11)", "x28 (t3)", "x29 (t4)", "x30 (t5)",
+    "x31 (t6)",
+};
+
+unsigned riscv_regs(void *opaque, uint64_t *out)
+{
+    const RiscvCPU *cpu = opaque;
+    out[0] = cpu->pc;
+    memcpy(out + 1, cpu->x + 1, 31 * sizeof(uint64_t));
+    return 32;
+}
+
+static uint64_t h64(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 31);
+}
+
+uint64_t riscv_state_hash(void *opaque)
+{
+    const RiscvCPU *cpu = opaque;
+    uint64_t h = 0x5249534356ull;
+    h = h64(h, cpu->pc);
+    for (int i = 1; i < 32; i++)
+        h = h64(h, cpu->x[i]);
+    for (int i = 0; i < 32; i++)
+        h = h64(h, cpu->f[i]);
+    const uint64_t csrs[] = {
+        cpu->fflags, cpu->frm, (uint64_t)cpu->priv, cpu->misa, cpu->mstatus,
+        cpu->medeleg, cpu->mideleg, cpu->mie, cpu->mip, cpu->mip_hw, cpu->mtvec,
+        cpu->mscratch, cpu->mepc, cpu->mcause, cpu->mtval, cpu->mcounteren,
+        cpu->mcountinhibit, cpu->menvcfg, cpu->stvec, cpu->sscratch, cpu->sepc,
+        cpu->scause, cpu->stval, cpu->satp, cpu->scounteren, cpu->senvcfg,
+        cpu->icount, cpu->brcount, cpu->mcycle_off, cpu->minstret_off,
+    };
+    for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++)
+        h = h64(h, csrs[i]);
+    for (int i = 0; i < 16; i++)
+        h = h64(h, cpu->pmpcfg[i]);
+    for (int i = 0; i < 64; i++)
+        h = h64(h, cpu->pmpaddr[i]);
+    return h;
+}
