@@ -28,6 +28,8 @@
 /* TLB tables whose fills since the last flush fit here are flushed entry by
  * entry; Linux flushes often (SUM toggles, satp writes) with few fills. */
 #define FILL_TRACK 32
+/* Blocks entered without retiring anything before run() yields. */
+#define STALL_LIMIT 100000
 
 struct RvBlock {
     uint64_t vpc;
@@ -479,11 +481,23 @@ static CpuExit riscv_run(void *opaque, uint64_t max)
     Engine *e = engine(cpu);
     Machine *m = cpu->m;
     const uint64_t end = cpu->icount + max;
+    uint64_t last_left = 0;
+    unsigned stalled = 0;
 
     for (;;) {
         uint64_t left = end - cpu->icount;
         if (left == 0)
             return CPU_EXIT_BUDGET;
+        /* A guest caught in a trap loop (a bad trap vector) retires
+         * nothing: give the main loop its turn now and then so the monitor
+         * and timers still run.  Nothing retired, so nothing is skipped. */
+        if (unlikely(left == last_left)) {
+            if (++stalled >= STALL_LIMIT)
+                return CPU_EXIT_BUDGET;
+        } else {
+            last_left = left;
+            stalled = 0;
+        }
         if (unlikely(m->exit_request))
             return CPU_EXIT_REQUEST;
         /* mip as read is mip | mip_hw (cpu.h); only call into trap.c when
@@ -547,6 +561,7 @@ static MemResult mmio_read(RiscvCPU *cpu, const RvInsn *in, uint64_t pa,
 {
     uint64_t ahead = in->rem + 1u;
     cpu->icount -= ahead;
+    cpu->pc = in->pc;       /* record/replay logs the position of the access */
     MemResult r = as_read(cpu->as, pa, size, val);
     cpu->icount += ahead;
     return r;
@@ -557,6 +572,7 @@ static MemResult mmio_write(RiscvCPU *cpu, const RvInsn *in, uint64_t pa,
 {
     uint64_t ahead = in->rem + 1u;
     cpu->icount -= ahead;
+    cpu->pc = in->pc;
     MemResult r = as_write(cpu->as, pa, size, val);
     cpu->icount += ahead;
     return r;
@@ -891,5 +907,8 @@ const CpuOps riscv_cpu_ops = {
     .dump = ops_dump,
     .brcount = ops_brcount,
     .digest = ops_digest,
+    .regs = riscv_regs,
+    .reg_names = riscv_reg_names,
+    .state_hash = riscv_state_hash,
     .destroy = ops_destroy,
 };

@@ -240,6 +240,7 @@ Test(int64, word_ops)
     step(SHIW(0x20, 5, 3, 5, 31));  cr_assert_eq(X(3), ~0ull);
     step(SHIW(0, 5, 3, 6, 0));      cr_assert_eq(X(3), 0x23456789);
     /* shamt[5] set in a W shift is reserved */
+    cpu->pc = RAM_BASE;
     step(SHIW(1, 1, 3, 1, 0));
     assert_trap(RV_EXC_ILLEGAL_INSN, RAM_BASE, SHIW(1, 1, 3, 1, 0));
 }
@@ -250,8 +251,8 @@ Test(int64, lui_auipc)
     step(LUI(1, 0x7ffff));          cr_assert_eq(X(1), 0x7ffff000ull);
     cpu->pc = RAM_BASE + 0x100;
     step(AUIPC(2, 0xfffff));        cr_assert_eq(X(2), RAM_BASE + 0x100 - 0x1000);
-    step(AUIPC(2, 0));              cr_assert_eq(X(2), RAM_BASE + 0x100);
-    cr_assert_eq(cpu->pc, RAM_BASE + 0x104);
+    step(AUIPC(2, 0));              cr_assert_eq(X(2), RAM_BASE + 0x104);
+    cr_assert_eq(cpu->pc, RAM_BASE + 0x108);
 }
 
 Test(int64, x0_is_hardwired)
@@ -366,11 +367,11 @@ Test(int64, misaligned_across_pages)
     wr64(edge, 0x100f0e0d0c0b0a09ull);
     X(1) = edge - 3;
     step(LOADI(3, 3, 1, 0));
-    cr_assert_eq(X(3), 0x0b0a090807060504ull);
+    cr_assert_eq(X(3), 0x0d0c0b0a09080706ull);
     X(2) = 0xa1a2a3a4a5a6a7a8ull;
     step(STOREI(3, 2, 1, 0));
-    cr_assert_eq(rd64(edge - 8), 0xa6a7a8060504030201ull & ~0ull);
-    cr_assert_eq(rd64(edge), 0x100f0e0da1a2a3a4ull);
+    cr_assert_eq(rd64(edge - 8), 0xa6a7a80504030201ull);
+    cr_assert_eq(rd64(edge), 0x100f0ea1a2a3a4a5ull);
     /* The second page is outside RAM: the fault names that portion. */
     X(1) = RAM_BASE + RAM_SIZE - 2;
     cpu->pc = RAM_BASE;
@@ -392,7 +393,7 @@ Test(int64, mmio_rom_and_holes)
     cr_assert_eq(dev_reg, 0x1234);
     cr_assert_eq(dev_icount, 1000, "devices see the exact icount");
     cr_assert_eq(cpu->icount, 1001);
-    step(LOADI(2, 3, 1, 0));
+    step(LOADI(4, 3, 1, 0));
     cr_assert_eq(X(3), 0x34);
     cr_assert_eq(dev_accesses, 2);
     /* misaligned MMIO: access fault */
@@ -601,7 +602,7 @@ Test(int64, illegal_encodings)
 {
     static const uint32_t bad[] = {
         0x00000000, 0xffffffff, 0x0000001f /* 48-bit prefix */,
-        0x0000707f, R(0x01, 0, 0, 0, 1, 0x13) /* slli with bit 25 + f7 */,
+        0x0000707f, R(0x02, 0, 0, 1, 1, 0x13) /* slli, funct6 = 1 */,
         0x0000200f /* cbo */, I(0, 1, 1, 1, 0x67) /* jalr f3=1 */,
         0x0000702f /* amo f3=7 */, AMO(0x02, 2, 1, 2, 3) /* lr with rs2 */,
         OP(0x02, 0, 1, 2, 3), 0x00007003 /* load f3=7 */,
@@ -609,16 +610,14 @@ Test(int64, illegal_encodings)
     };
     for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         cpu->pc = RAM_BASE + 0x40;
-        cr_assert_eq(decode_at_pc(bad[k], 4), RV_DEC_END);
+        cr_assert_eq(decode_at_pc(bad[k], 4), RV_DEC_END, "%08x", bad[k]);
         run_decoded();
         assert_trap(RV_EXC_ILLEGAL_INSN, RAM_BASE + 0x40, bad[k]);
     }
     /* compressed: tval is the 16-bit encoding */
     static const uint16_t bad16[] = { 0x0000, 0x6001, 0x6101, 0x4002, 0x8002,
-                                      0x9c41, 0x2001 & 0, 0x8000 | 0x1c21 };
+                                      0x9c41, 0x9c61, 0x8000, 0x2001 };
     for (unsigned k = 0; k < sizeof(bad16) / sizeof(bad16[0]); k++) {
-        if (k == 6)
-            continue;
         cpu->pc = RAM_BASE + 0x40;
         step16(bad16[k]);
         assert_trap(RV_EXC_ILLEGAL_INSN, RAM_BASE + 0x40, bad16[k]);
@@ -882,52 +881,63 @@ static CpuExit run(uint64_t n)
 static const uint32_t sum_prog[] = {
     ADDI(1, 0, 10),                 /* 0: x1 = 10 */
     ADDI(2, 0, 0),                  /* 4: x2 = 0 */
-    LUI(5, 0x80010),                /* 8: x5 = DATA */
-    ADD(2, 2, 1),                   /* c: loop: x2 += x1 */
-    STOREI(3, 2, 5, 0),             /* 10: sd x2, 0(x5) */
-    LOADI(3, 3, 5, 0),              /* 14: ld x3, 0(x5) */
-    ADDI(1, 1, -1),                 /* 18 */
-    B(-16, 0, 1, 1),                /* 1c: bne x1, x0, loop */
-    EBREAK,                         /* 20 */
+    ADDI(5, 0, 1),                  /* 8 */
+    SHI(0, 1, 5, 5, 31),            /* c: x5 = RAM_BASE */
+    LUI(6, 0x10),                   /* 10 */
+    ADD(5, 5, 6),                   /* 14: x5 = DATA */
+    ADD(2, 2, 1),                   /* 18: loop: x2 += x1 */
+    STOREI(3, 2, 5, 0),             /* 1c: sd x2, 0(x5) */
+    LOADI(3, 3, 5, 0),              /* 20: ld x3, 0(x5) */
+    ADDI(1, 1, -1),                 /* 24 */
+    B(-16, 0, 1, 1),                /* 28: bne x1, x0, loop */
+    EBREAK,                         /* 2c */
 };
+#define SUM_LEN 12
+#define SUM_INSNS (6 + 10 * 5)
+#define SUM_END (RAM_BASE + 0x2c)
 
 Test(engine, runs_a_loop_exactly)
 {
-    put(RAM_BASE, sum_prog, 9);
-    cr_assert_eq(run(3 + 10 * 5), CPU_EXIT_BUDGET);
+    put(RAM_BASE, sum_prog, SUM_LEN);
+    cr_assert_eq(run(SUM_INSNS), CPU_EXIT_BUDGET);
     cr_assert_eq(X(2), 55);
     cr_assert_eq(X(3), 55);
-    cr_assert_eq(cpu->icount, 53);
+    cr_assert_eq(cpu->icount, SUM_INSNS);
     cr_assert_eq(cpu->brcount, 10);
-    cr_assert_eq(cpu->pc, RAM_BASE + 0x20);
+    cr_assert_eq(cpu->pc, SUM_END);
     run(1);
-    assert_trap(RV_EXC_BREAKPOINT, RAM_BASE + 0x20, 0);
-    cr_assert_eq(cpu->icount, 53, "a trapping instruction does not retire");
+    assert_trap(RV_EXC_BREAKPOINT, SUM_END, 0);
+    cr_assert_eq(cpu->icount, SUM_INSNS + 1, "ebreak does not retire; one spin does");
+}
+
+static void reset_at(uint64_t pc)
+{
+    riscv_cpu_reset(cpu, pc);
+    cpu->mtvec = TRAP_VEC;
+    cpu->icount = 0;
+    cpu->brcount = 0;
 }
 
 Test(engine, budget_is_exact_at_every_split)
 {
-    put(RAM_BASE, sum_prog, 9);
-    for (uint64_t k = 1; k <= 53; k++) {
-        riscv_cpu_reset(cpu, RAM_BASE);
-        cpu->icount = 0;
-        cpu->brcount = 0;
+    put(RAM_BASE, sum_prog, SUM_LEN);
+    for (uint64_t k = 1; k <= SUM_INSNS; k++) {
+        reset_at(RAM_BASE);
         run(k);
         cr_assert_eq(cpu->icount, k);
-        run(53 - k);
-        cr_assert_eq(cpu->icount, 53);
+        run(SUM_INSNS - k);
+        cr_assert_eq(cpu->icount, SUM_INSNS);
         cr_assert_eq(X(2), 55, "split at %llu", (unsigned long long)k);
         cr_assert_eq(cpu->brcount, 10);
-        cr_assert_eq(cpu->pc, RAM_BASE + 0x20);
+        cr_assert_eq(cpu->pc, SUM_END);
     }
     /* one instruction at a time */
-    riscv_cpu_reset(cpu, RAM_BASE);
-    cpu->icount = cpu->brcount = 0;
-    for (int k = 0; k < 53; k++)
+    reset_at(RAM_BASE);
+    for (int k = 0; k < SUM_INSNS; k++)
         run(1);
     cr_assert_eq(X(2), 55);
     cr_assert_eq(cpu->brcount, 10);
-    cr_assert_eq(cpu->pc, RAM_BASE + 0x20);
+    cr_assert_eq(cpu->pc, SUM_END);
 }
 
 Test(engine, fault_inside_a_block_fixes_icount)
@@ -962,11 +972,12 @@ Test(engine, fetch_faults)
     static const uint32_t prog[] = { LUI(1, 0x20000), JALR(0, 1, 0) };
     put(RAM_BASE, prog, 2);
     run(2);
+    cr_assert_eq(cpu->pc, 0x20000000, "the fault is taken when the next run fetches");
+    run(1);
     assert_trap(RV_EXC_INSN_ACCESS, 0x20000000, 0x20000000);
-    cr_assert_eq(cpu->icount, 2);
+    cr_assert_eq(cpu->icount, 3, "the faulting fetch retires nothing; then one spin");
     /* MMIO is not executable */
-    riscv_cpu_reset(cpu, MMIO_BASE);
-    cpu->mtvec = TRAP_VEC;
+    reset_at(MMIO_BASE);
     run(1);
     assert_trap(RV_EXC_INSN_ACCESS, MMIO_BASE, MMIO_BASE);
 }
@@ -1014,7 +1025,7 @@ Test(engine, self_modifying_code)
     put(fn, f1, 2);
     uint32_t newinsn = ADDI(10, 0, 2);
     static uint32_t prog[] = {
-        LUI(5, 0x80004),            /* x5 = fn */
+        NOP,                        /* x5 = fn, set below */
         JALR(1, 5, 0),              /* call fn */
         ADD(11, 10, 0),             /* x11 = x10 */
         STOREI(2, 6, 5, 0),         /* sw x6, 0(x5) */
@@ -1023,20 +1034,21 @@ Test(engine, self_modifying_code)
     };
     put(RAM_BASE, prog, 6);
     X(6) = newinsn;
+    X(5) = fn;
     run(3 + 2 + 3);                 /* through the second call's addi */
     cr_assert_eq(X(11), 1);
     cr_assert_eq(X(10), 2, "the rewritten instruction must run");
     /* A store to the page of the running code, outside its chunks: the code
      * stays valid and a data store does not break execution. */
     static const uint32_t prog2[] = {
-        LUI(5, 0x80000), ADDI(6, 0, 0x77), STOREI(3, 6, 5, 0x800),
+        NOP, ADDI(6, 0, 0x77), STOREI(3, 6, 5, 0x7f8),
         ADDI(7, 0, 3), EBREAK,
     };
-    riscv_cpu_reset(cpu, RAM_BASE);
-    cpu->mtvec = TRAP_VEC;
+    reset_at(RAM_BASE);
+    X(5) = RAM_BASE;
     put(RAM_BASE, prog2, 5);
     run(4);
-    cr_assert_eq(rd64(RAM_BASE + 0x800), 0x77);
+    cr_assert_eq(rd64(RAM_BASE + 0x7f8), 0x77);
     cr_assert_eq(X(7), 3);
 }
 
