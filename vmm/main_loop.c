@@ -33,8 +33,13 @@ static void on_quit_signal(int sig)
  * stops, so both runs stop at the same instructions and interrupts are taken
  * at the same block boundaries. */
 #define SLICE_INSNS (1u << 20)
-/* shift=auto re-evaluates this often (host ns). */
-#define AUTO_PERIOD_NS 100000000LL
+/* shift=auto looks at the drift between virtual and host time this often,
+ * and changes the shift by one step when the drift exceeds AUTO_DRIFT_NS.
+ * Integer shifts cannot match the host exactly, so the shift alternates
+ * between two neighbours; the wide band keeps those changes (logged events
+ * under record) to a few per second. */
+#define AUTO_PERIOD_NS 250000000LL
+#define AUTO_DRIFT_NS 500000000LL
 #define AUTO_MAX_SHIFT 10
 
 static int64_t host_mono_ns(void)
@@ -107,9 +112,9 @@ static void auto_shift(Machine *m, LoopState *ls)
     int64_t host_el = now - ls->host_start;
     int64_t virt_el = machine_ns(m) - ls->virt_start;
     int s = m->clock.shift;
-    if (virt_el > host_el + AUTO_PERIOD_NS && s > 0)
+    if (virt_el > host_el + AUTO_DRIFT_NS && s > 0)
         rr_set_shift(m, s - 1);
-    else if (virt_el < host_el - AUTO_PERIOD_NS && s < AUTO_MAX_SHIFT)
+    else if (virt_el < host_el - AUTO_DRIFT_NS && s < AUTO_MAX_SHIFT)
         rr_set_shift(m, s + 1);
 }
 
@@ -225,7 +230,7 @@ int machine_run(Machine *m)
             int64_t t = host_mono_ns();
             if (t >= next_flush) {
                 rr_flush(m);
-                next_flush = t + 100000000;
+                next_flush = t + 1000000000;
             }
             continue;
         }
@@ -235,7 +240,7 @@ int machine_run(Machine *m)
             next_poll = now + 1000000;      /* 1 ms */
             if (now >= next_flush) {
                 rr_flush(m);
-                next_flush = now + 100000000;   /* 100 ms */
+                next_flush = now + 1000000000;  /* 1 s: bounds what a killed recording loses */
             }
         }
         if (m->clock.auto_shift && !replay)

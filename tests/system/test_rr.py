@@ -23,7 +23,7 @@ def typed(c, text):
     """Type like a person: random gaps between keys."""
     for ch in text:
         c.send(ch)
-        time.sleep(random.uniform(0.0, 0.08))
+        time.sleep(random.uniform(0.0, 0.02))
 
 
 def record(args, log, script, timeout):
@@ -71,7 +71,7 @@ def uboot_script(c):
     c.send(" ")
     expect(c, r"=> ", "U-Boot prompt")
     for i in range(4):
-        time.sleep(random.uniform(0.05, 0.5))
+        time.sleep(random.uniform(0.0, 0.15))
         typed(c, "md.l 0x%x 2\r" % RTC)          # the host clock, through the RTC
         expect(c, r"%08x: [0-9a-f]{8} [0-9a-f]{8}" % RTC, "RTC read")
         expect(c, r"=> ", "prompt")
@@ -85,7 +85,7 @@ def uboot_script(c):
 def linux_script(c):
     expect(c, r"guest\$ ", "guest prompt")
     for line in ("uname", "date", "hello replay", "sum 20000", "date"):
-        time.sleep(random.uniform(0.05, 0.6))
+        time.sleep(random.uniform(0.0, 0.15))
         typed(c, line + "\r")
         expect(c, r"guest\$ ", "prompt")
     typed(c, "poweroff\r")
