@@ -39,6 +39,7 @@ typedef struct CpuOps {
      * how many (at most 32).  reg_names[i] names out[i]. */
     unsigned (*regs)(void *cpu, uint64_t *out);
     const char *const *reg_names;
+    void (*set_reg)(void *cpu, unsigned idx, uint64_t val);
     /* Hash of the whole architectural state (FP, CSRs, ...). */
     uint64_t (*state_hash)(void *cpu);
     void (*destroy)(void *cpu);

@@ -158,6 +158,7 @@ int machine_run(Machine *m)
     ls.next_auto = ls.host_start + AUTO_PERIOD_NS;
     int64_t next_poll = ls.host_start;
     int64_t next_flush = ls.host_start;
+    bool perturbed = false;
 
     bool replay = m->rr_mode == RR_MODE_REPLAY;
     struct sigaction sa = { .sa_handler = on_quit_signal };
@@ -205,6 +206,21 @@ int machine_run(Machine *m)
                 budget = ev - *m->icount;
             if (m->shutdown_requested || m->error)
                 continue;
+        }
+        if (m->opts->perturb_reg >= 0) {
+            /* Fault injection (tests): stop at the position and flip a bit. */
+            uint64_t at = m->opts->perturb_icount;
+            if (*m->icount == at && !perturbed) {
+                uint64_t regs[32];
+                m->cpu_ops->regs(m->cpu, regs);
+                m->cpu_ops->set_reg(m->cpu, (unsigned)m->opts->perturb_reg,
+                                    regs[m->opts->perturb_reg] ^ 1);
+                fprintf(stderr, "tandem: perturbed %s at icount %llu\n",
+                        m->cpu_ops->reg_names[m->opts->perturb_reg], (unsigned long long)at);
+                perturbed = true;
+            } else if (*m->icount < at && at - *m->icount < budget) {
+                budget = at - *m->icount;
+            }
         }
         CpuExit ex = CPU_EXIT_BUDGET;
         if (budget)

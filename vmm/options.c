@@ -194,6 +194,8 @@ void options_usage(const char *prog)
            "  -no-shutdown         (accepted; the machine exits on poweroff)\n"
            "  -icount shift=N|auto[,sleep=on|off]  instruction-counted virtual clock\n"
            "  -accel tcg           the interpreter (kvm: not in this build yet)\n"
+           "  -rr-perturb IC,REG   testing aid: flip bit 0 of register REG (0 = pc)\n"
+           "                       when the guest has retired IC instructions\n"
            "  -version, -h\n", prog);
 }
 
@@ -217,6 +219,7 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
     o->smp = 1;
     o->icount_shift = -1;
     o->icount_sleep = true;
+    o->perturb_reg = -1;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -300,6 +303,20 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
             NEED_ARG();
             if (!parse_icount(o, ARG, err))
                 return false;
+        } else if (!strcmp(a, "-rr-perturb")) {
+            NEED_ARG();
+            const char *v = ARG;
+            char *end;
+            unsigned long long ic = strtoull(v, &end, 0);
+            long reg = -1;
+            if (*end == ',')
+                reg = strtol(end + 1, &end, 0);
+            if (*end || reg < 0 || reg > 31) {
+                tn_error(err, "-rr-perturb %s: expected ICOUNT,REG with REG 0..31 (0 = pc)", v);
+                return false;
+            }
+            o->perturb_icount = ic;
+            o->perturb_reg = (int)reg;
         } else if (!strcmp(a, "-accel")) {
             NEED_ARG();
             const char *v = ARG;

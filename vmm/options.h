@@ -35,6 +35,10 @@ typedef struct Options {
     int rr_mode;               /* RrMode: 0 off, 1 record, 2 replay */
     const char *rr_file;
     const char *rr_snapshot;
+    /* -rr-perturb ICOUNT,REG: fault injection for tests: flip the low bit of
+     * register REG (0 = PC) when the guest reaches ICOUNT. */
+    uint64_t perturb_icount;
+    int perturb_reg;          /* -1: none */
     const char *accel;
     const char *dump_dtb;      /* -machine dumpdtb=F */
 } Options;

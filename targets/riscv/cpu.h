@@ -176,6 +176,7 @@ extern const CpuOps riscv_cpu_ops;
 /* ---- state.c (record/replay views of the hart) ---- */
 extern const char *const riscv_reg_names[32];
 unsigned riscv_regs(void *cpu, uint64_t *out);
+void riscv_set_reg(void *cpu, unsigned idx, uint64_t val);
 uint64_t riscv_state_hash(void *cpu);
 
 /* ---- trap.c ---- */

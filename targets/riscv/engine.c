@@ -909,6 +909,7 @@ const CpuOps riscv_cpu_ops = {
     .digest = ops_digest,
     .regs = riscv_regs,
     .reg_names = riscv_reg_names,
+    .set_reg = riscv_set_reg,
     .state_hash = riscv_state_hash,
     .destroy = ops_destroy,
 };

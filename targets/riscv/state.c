@@ -21,6 +21,15 @@ unsigned riscv_regs(void *opaque, uint64_t *out)
     return 32;
 }
 
+void riscv_set_reg(void *opaque, unsigned idx, uint64_t val)
+{
+    RiscvCPU *cpu = opaque;
+    if (idx == 0)
+        cpu->pc = val;
+    else if (idx < 32)
+        cpu->x[idx] = val;
+}
+
 static uint64_t h64(uint64_t h, uint64_t v)
 {
     h = (h ^ v) * 0x9e3779b97f4a7c15ull;

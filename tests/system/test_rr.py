@@ -96,12 +96,12 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "replay.bin")
         if which == "uboot":
-            args = ["-M", "virt", "-nographic", "-no-reboot",
+            args = ["-M", "virt", "-nographic", "-no-reboot", "-net", "none",
                     "-bios", need(f"{OPENSBI}/fw_jump.elf"), "-kernel", need(UBOOT_S)]
             rec_out, rec_icount = record(args, log, uboot_script, 300)
         else:
             image, initrd = riscv_linux_guest(tmp)
-            args = ["-M", "virt", "-m", "256", "-nographic",
+            args = ["-M", "virt", "-m", "256", "-nographic", "-net", "none",
                     "-bios", need(f"{OPENSBI}/fw_jump.elf"), "-kernel", image,
                     "-initrd", initrd, "-append", "console=ttyS0"]
             rec_out, rec_icount = record(args, log, linux_script, 900)
@@ -126,4 +126,5 @@ def main():
               f"{len(want)} bytes of serial output, digest {digests.pop()}")
 
 
-main()
+if __name__ == "__main__":
+    main()
