@@ -1,22 +1,67 @@
 #!/usr/bin/env bash
-# Runs the whole suite (unit, guest, system tests) through meson and prints
-# one closing line "N passed, N failed".
+# The whole suite:
+#   1. unit, guest, system and record/replay tests on the normal build;
+#   2. the same suite once more on an ASan+UBSan build (fewer replays);
+#   3. the log-reader fuzzer for a bounded time (TANDEM_FUZZ_SECONDS, 60).
+# Prints one closing line "tests: N passed, N failed" over all of them.
 set -uo pipefail
 builddir=${1:-build}
-meson test -C "$builddir" --print-errorlogs --num-processes "$(nproc)"
-rc=$?
-python3 - "$builddir/meson-logs/testlog.json" <<'PY'
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+status=0
+logs=()
+
+meson test -C "$builddir" --print-errorlogs --num-processes "$(nproc)" || status=1
+logs+=("$builddir/meson-logs/testlog.json")
+
+if [ "${TANDEM_SKIP_SANITIZERS:-0}" != 1 ]; then
+  san=${builddir}-asan
+  if [ ! -f "$san/build.ninja" ]; then
+    meson setup "$san" -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dbuildtype=debugoptimized || status=1
+  fi
+  if ninja -C "$san"; then
+    TANDEM_RR_REPLAYS=2 ASAN_OPTIONS=detect_leaks=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      meson test -C "$san" --print-errorlogs --num-processes "$(nproc)" \
+      --timeout-multiplier 3 || status=1
+    logs+=("$san/meson-logs/testlog.json")
+  else
+    echo "run-all: the ASan+UBSan build failed"; status=1
+  fi
+fi
+
+fuzz_ok=-1
+if [ "${TANDEM_FUZZ_SECONDS:-60}" != 0 ]; then
+  if FUZZ_OUT="$builddir-fuzz" tests/fuzz/run.sh "${TANDEM_FUZZ_SECONDS:-60}"; then
+    fuzz_ok=1
+  else
+    fuzz_ok=0; status=1
+  fi
+fi
+
+python3 - "$fuzz_ok" "${logs[@]}" <<'PY'
 import json, sys
 p = f = s = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    res = r.get("result")
-    if res in ("OK", "EXPECTEDFAIL"):
-        p += 1
-    elif res == "SKIP":
-        s += 1
-    else:
+fuzz = int(sys.argv[1])
+for path in sys.argv[2:]:
+    try:
+        lines = open(path).readlines()
+    except OSError:
         f += 1
+        continue
+    for line in lines:
+        res = json.loads(line).get("result")
+        if res in ("OK", "EXPECTEDFAIL"):
+            p += 1
+        elif res == "SKIP":
+            s += 1
+        else:
+            f += 1
+if fuzz == 1:
+    p += 1
+elif fuzz == 0:
+    f += 1
 print(f"tests: {p} passed, {f} failed" + (f", {s} skipped" if s else ""))
 PY
-exit $rc
+exit $status

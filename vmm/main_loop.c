@@ -225,6 +225,10 @@ int machine_run(Machine *m)
         CpuExit ex = CPU_EXIT_BUDGET;
         if (budget)
             ex = m->cpu_ops->run(m->cpu, budget);
+        /* The guest asked to stop: nothing more happens (record logs no
+         * event after the end). */
+        if (m->shutdown_requested || m->error)
+            continue;
         vclock_run_timers(&m->clock);
 
         if (ex == CPU_EXIT_ERROR && !m->error)

@@ -92,7 +92,8 @@ def linux_script(c):
 
 
 def main():
-    which, runs = sys.argv[1], int(sys.argv[2])
+    which = sys.argv[1]
+    runs = int(os.environ.get("TANDEM_RR_REPLAYS", sys.argv[2]))
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "replay.bin")
         if which == "uboot":
