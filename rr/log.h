@@ -53,8 +53,9 @@
  * - A file that ends in "TRND" claims to be complete: its frames must end
  *   where the index starts and agree with it, else the log is corrupt. A
  *   file without the trailer is a recording cut short: a partial frame or a
- *   partial index at its end is the end of the log, not an error.
- *   A file too short to hold its header cannot be opened at all. */
+ *   partial index at its end is the end of the log, not an error (so in
+ *   such a file a damaged length in the last frame reads as a cut). A file
+ *   too short to hold its header cannot be opened at all. */
 #ifndef TANDEM_RR_LOG_H
 #define TANDEM_RR_LOG_H
 
@@ -117,6 +118,8 @@ bool rr_writer_flush(RrWriter *w, GError **err);
  * write() makes the writer refuse everything after it; an event that breaks
  * the format (see above) is refused alone, with an error. */
 bool rr_writer_close(RrWriter *w, GError **err);
+/* Events added so far; bytes written to the file so far (the frame being
+ * filled is not in the file yet). */
 uint64_t rr_writer_events(const RrWriter *w);
 uint64_t rr_writer_bytes(const RrWriter *w);
 

@@ -1,9 +1,12 @@
 /* Writes a few small, valid record/replay logs into DIR: the seed corpus
- * for fuzz_log (and sample input for tandem-log).
+ * for fuzz_log (and sample input for tandem-log). Also the raw events of
+ * some frames, in the form fuzz_log's frame pass takes: a register-count
+ * byte, an event-count byte, the decompressed frame.
  *
  *   gen_seeds DIR */
 #include <stdio.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "rr/log.h"
 #include "rr/varint.h"
@@ -123,6 +126,38 @@ out:
     return rc;
 }
 
+/* The first frame of the log name, decompressed, as a frame-pass seed. */
+static int write_raw_seed(const char *dir, const char *name, uint32_t nregs)
+{
+    char *path = g_build_filename(dir, name, NULL);
+    char *out = g_strconcat(path, ".frame", NULL);
+    RrFrameInfo *fr = NULL;
+    size_t n;
+    bool idx;
+    gchar *file = NULL;
+    gsize len;
+    int rc = 1;
+    if (!rr_log_frames(path, &fr, &n, &idx, NULL) || !n ||
+        !g_file_get_contents(path, &file, &len, NULL))
+        goto out;
+    uint8_t *raw = g_malloc(2 + fr[0].raw_len);
+    size_t got = ZSTD_decompress(raw + 2, fr[0].raw_len, file + fr[0].offset + 36,
+                                 fr[0].compressed_len);
+    raw[0] = (uint8_t)nregs;
+    raw[1] = (uint8_t)(fr[0].nevents - 1);
+    if (!ZSTD_isError(got) && g_file_set_contents(out, (char *)raw, (gssize)(got + 2), NULL))
+        rc = 0;
+    g_free(raw);
+out:
+    if (rc)
+        fprintf(stderr, "gen_seeds: cannot make %s\n", out);
+    g_free(file);
+    g_free(fr);
+    g_free(out);
+    g_free(path);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -136,5 +171,8 @@ int main(int argc, char **argv)
     rc |= write_seed(argv[1], "empty.log", 32, 5, 0, 0, true);
     rc |= write_seed(argv[1], "killed.log", 32, 3, 40, 10, false);
     rc |= write_seed(argv[1], "many_frames.log", 4, 1, 120, 3, true);
+    rc |= write_raw_seed(argv[1], "small.log", 32);
+    rc |= write_raw_seed(argv[1], "noregs_auto.log", 0);
+    rc |= write_raw_seed(argv[1], "one_frame.log", 2);
     return rc;
 }
