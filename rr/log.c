@@ -117,7 +117,7 @@ struct RrWriter {
     size_t out_cap;
     uint32_t frame_events;
     uint64_t frame_first_event, frame_first_icount;
-    uint64_t prev_regs[RR_MAX_REGS];    /* delta base inside the frame */
+    RrRegPredictor pred;                /* delta bases inside the frame */
     uint64_t events;
     uint64_t last_icount, last_brcount;
     uint64_t bytes;                 /* written to the file */
@@ -236,7 +236,7 @@ static bool flush_frame(RrWriter *w, GError **err)
 
     w->raw_len = 0;
     w->frame_events = 0;
-    memset(w->prev_regs, 0, sizeof(w->prev_regs));
+    rrlog_pred_reset(&w->pred);
     if (ZSTD_isError(n)) {
         g_set_error(&w->failed, TANDEM_ERROR, 0, "%s: zstd: %s", w->path, ZSTD_getErrorName(n));
         return writer_failed(w, err);
@@ -296,14 +296,16 @@ bool rr_writer_add(RrWriter *w, const RrEvent *ev, GError **err)
     uint8_t *bitmap = p;
     uint32_t bits = 0;
     p += 4;
+    const uint64_t *base = w->nregs ? rrlog_pred_base(&w->pred, ev->regs[0]) : w->pred.prev;
     for (uint32_t i = 0; i < w->nregs; i++) {
-        uint64_t x = ev->regs[i] ^ w->prev_regs[i];
+        uint64_t x = ev->regs[i] ^ (i == 0 ? w->pred.prev[0] : base[i]);
         if (x) {
             bits |= 1u << i;
             p += varint_put(p, x);
-            w->prev_regs[i] = ev->regs[i];
         }
     }
+    if (w->nregs)
+        rrlog_pred_update(&w->pred, ev->regs, w->nregs);
     le32_put(bitmap, bits);
     p += varint_put(p, ev->len);
     memcpy(p, ev->data, ev->len);
@@ -384,6 +386,11 @@ bool rr_writer_close(RrWriter *w, GError **err)
 uint64_t rr_writer_events(const RrWriter *w)
 {
     return w->events;
+}
+
+size_t rr_writer_pending(const RrWriter *w)
+{
+    return w->raw_len;
 }
 
 uint64_t rr_writer_bytes(const RrWriter *w)

@@ -122,6 +122,8 @@ bool rr_writer_close(RrWriter *w, GError **err);
  * filled is not in the file yet). */
 uint64_t rr_writer_events(const RrWriter *w);
 uint64_t rr_writer_bytes(const RrWriter *w);
+/* Raw bytes of events not yet written in a frame. */
+size_t rr_writer_pending(const RrWriter *w);
 
 /* ---- reader ---- */
 typedef struct RrReader RrReader;

@@ -3,6 +3,7 @@
 #ifndef TANDEM_RR_LOG_FORMAT_H
 #define TANDEM_RR_LOG_FORMAT_H
 
+#include <string.h>
 #include <sys/types.h>
 
 #include "rr/log.h"
@@ -74,6 +75,46 @@ typedef struct Scan {
  * that tools and the replayer can decode a payload without second-guessing
  * it. false with why filled when the payload does not fit its kind. */
 bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, size_t whylen);
+
+/* Register prediction, shared by writer and reader.  An event's registers
+ * are coded as XORs against a base: the PC against the previous event's PC;
+ * the other registers against the registers of the last event in the same
+ * frame with the same PC (a guest polling for input is interrupted at a few
+ * PCs, where few registers change), else against the previous event's.
+ * Reset at every frame start so frames decode alone. */
+#define RRLOG_PRED_SLOTS 64
+typedef struct RrRegPredictor {
+    uint64_t prev[RR_MAX_REGS];
+    uint64_t slot_pc[RRLOG_PRED_SLOTS];
+    bool slot_used[RRLOG_PRED_SLOTS];
+    uint64_t slot_regs[RRLOG_PRED_SLOTS][RR_MAX_REGS];
+} RrRegPredictor;
+
+static inline void rrlog_pred_reset(RrRegPredictor *p)
+{
+    memset(p->prev, 0, sizeof(p->prev));
+    memset(p->slot_used, 0, sizeof(p->slot_used));
+}
+
+static inline unsigned rrlog_pred_slot(uint64_t pc)
+{
+    return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 58);
+}
+
+static inline const uint64_t *rrlog_pred_base(const RrRegPredictor *p, uint64_t pc)
+{
+    unsigned s = rrlog_pred_slot(pc);
+    return p->slot_used[s] && p->slot_pc[s] == pc ? p->slot_regs[s] : p->prev;
+}
+
+static inline void rrlog_pred_update(RrRegPredictor *p, const uint64_t *regs, uint32_t n)
+{
+    unsigned s = rrlog_pred_slot(regs[0]);
+    memcpy(p->prev, regs, n * sizeof(uint64_t));
+    memcpy(p->slot_regs[s], regs, n * sizeof(uint64_t));
+    p->slot_pc[s] = regs[0];
+    p->slot_used[s] = true;
+}
 
 /* Reads up to len bytes at off; returns the count (short only at EOF), or
  * -1 with errno set. */

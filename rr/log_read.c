@@ -10,7 +10,7 @@
 
 typedef struct DecState {
     uint64_t icount, brcount;
-    uint64_t regs[RR_MAX_REGS];
+    RrRegPredictor pred;
 } DecState;
 
 typedef enum ReaderState { RD_MORE, RD_END, RD_ERROR } ReaderState;
@@ -70,15 +70,20 @@ static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
                    bits, nregs);
         return false;
     }
+    uint64_t regs[RR_MAX_REGS];
+    const uint64_t *base = NULL;
     for (uint32_t i = 0; i < nregs; i++) {
-        if (!(bits & (1u << i)))
-            continue;
-        uint64_t x;
-        if (!varint_get(&p, end, &x) || !x) {
+        uint64_t x = 0;
+        if ((bits & (1u << i)) && (!varint_get(&p, end, &x) || !x)) {
             g_snprintf(why, whylen, "bad value for register %" PRIu32, i);
             return false;
         }
-        st->regs[i] ^= x;
+        if (i == 0) {
+            regs[0] = st->pred.prev[0] ^ x;
+            base = rrlog_pred_base(&st->pred, regs[0]);
+        } else {
+            regs[i] = base[i] ^ x;
+        }
     }
     if (!varint_get(&p, end, &len) || len > RR_MAX_PAYLOAD || len > (uint64_t)(end - p)) {
         g_snprintf(why, whylen, "bad payload length");
@@ -88,13 +93,15 @@ static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
         return false;
     st->icount += di;
     st->brcount += db;
+    if (nregs)
+        rrlog_pred_update(&st->pred, regs, nregs);
     if (ev) {
         ev->kind = (RrEventKind)kind;
         ev->icount = st->icount;
         ev->brcount = st->brcount;
         ev->mmio = mmio;
         ev->nregs = nregs;
-        memcpy(ev->regs, st->regs, sizeof(ev->regs));
+        memcpy(ev->regs, regs, nregs * sizeof(uint64_t));
         ev->len = (uint32_t)len;
         memcpy(ev->data, p, len);
     }

@@ -32,10 +32,11 @@ struct Rr {
     bool have_next;
     bool log_done;           /* no more events (END consumed or tail) */
     uint64_t nevents;        /* events logged or replayed */
+    uint64_t last_mmio;      /* device accesses at the previous event */
 
     RrEvent *scratch;        /* record: event being built */
     RrSerialShim shims[MACHINE_MAX_SERIAL];
-    int64_t last_flush_ns;
+    int64_t last_flush_us;
 };
 
 static const char *const kind_names[] = {
@@ -183,7 +184,7 @@ static void fill_position(Rr *rr, RrEvent *ev, RrEventKind kind)
     ev->kind = kind;
     ev->icount = *m->icount;
     ev->brcount = m->cpu_ops->brcount(m->cpu);
-    ev->mmio = m->as.mmio_accesses;
+    ev->mmio = m->as.mmio_accesses - rr->last_mmio;
     ev->nregs = m->cpu_ops->regs(m->cpu, ev->regs);
     ev->len = 0;
 }
@@ -197,6 +198,15 @@ static void log_event(Rr *rr, RrEvent *ev)
         return;
     }
     rr->nevents++;
+    rr->last_mmio = rr->m->as.mmio_accesses;
+}
+
+/* Replay: the event at the head of the log has been delivered. */
+static void consumed(Rr *rr)
+{
+    rr->have_next = false;
+    rr->nevents++;
+    rr->last_mmio = rr->m->as.mmio_accesses;
 }
 
 /* Replay: does the machine stand where the log says?  Sets the error. */
@@ -313,8 +323,7 @@ int64_t rr_host_clock(Machine *m)
             return 0;
         int64_t ns;
         memcpy(&ns, ev->data, 8);
-        rr->have_next = false;
-        rr->nevents++;
+        consumed(rr);
         return ns;
     }
     struct timespec ts;
@@ -435,7 +444,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
     case RR_EV_SERIAL_INPUT: {
         if (ev->len < 1 || ev->data[0] >= m->nserial) {
             machine_set_error(m, "replay: event %" PRIu64 " is input for serial port %d, "
-                              "but this machine has %d", rr->nevents,
+                              "but this machine has %d", rr->nevents - 1,
                               ev->len ? ev->data[0] : -1, m->nserial);
             return false;
         }
@@ -445,7 +454,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         if (!s->dev.receive || room < (int)n) {
             machine_set_error(m, "replay diverged at event %" PRIu64 " (serial-input): the "
                               "serial port takes %d bytes at icount %" PRIu64 ", the log "
-                              "delivers %zu", rr->nevents, room, ev->icount, n);
+                              "delivers %zu", rr->nevents - 1, room, ev->icount, n);
             return false;
         }
         s->dev.receive(s->dev.opaque, ev->data + 1, n);
@@ -453,14 +462,14 @@ static bool apply(Rr *rr, const RrEvent *ev)
     }
     case RR_EV_SHIFT:
         if (ev->len != 1 || ev->data[0] > 10) {
-            machine_set_error(m, "replay: event %" PRIu64 ": bad shift payload", rr->nevents);
+            machine_set_error(m, "replay: event %" PRIu64 ": bad shift payload", rr->nevents - 1);
             return false;
         }
         vclock_set_shift(&m->clock, ev->data[0]);
         return true;
     case RR_EV_WARP:
         if (!get_varint(ev, &pos, &v) || v > INT64_MAX) {
-            machine_set_error(m, "replay: event %" PRIu64 ": bad warp payload", rr->nevents);
+            machine_set_error(m, "replay: event %" PRIu64 ": bad warp payload", rr->nevents - 1);
             return false;
         }
         vclock_warp(&m->clock, (int64_t)v);
@@ -475,7 +484,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         return true;
     default:
         machine_set_error(m, "replay: event %" PRIu64 " (%s) cannot be delivered here",
-                          rr->nevents, kname(ev->kind));
+                          rr->nevents - 1, kname(ev->kind));
         return false;
     }
 }
@@ -500,10 +509,11 @@ bool rr_deliver_due(Machine *m)
             return true;
         if (!check_position(rr, ev))
             return false;
-        rr->have_next = false;
+        /* apply() may read *ev after the slot is released: it stays valid
+         * until the next read_ahead. */
+        consumed(rr);
         if (!apply(rr, ev))
             return false;
-        rr->nevents++;
         if (m->shutdown_requested)
             return true;
     }
@@ -536,6 +546,17 @@ void rr_flush(Machine *m)
     Rr *rr = m->rr;
     if (!rr || rr->mode != RR_MODE_RECORD)
         return;
+    /* Small frames cost header bytes: write once 4 KiB are pending, or when
+     * the oldest pending event is 5 s old (what a killed recording loses). */
+    int64_t now = g_get_monotonic_time();
+    size_t pending = rr_writer_pending(rr->w);
+    if (!pending) {
+        rr->last_flush_us = now;
+        return;
+    }
+    if (pending < 4096 && now - rr->last_flush_us < 5000000)
+        return;
+    rr->last_flush_us = now;
     GError *err = NULL;
     if (!rr_writer_flush(rr->w, &err)) {
         machine_set_error(m, "record: cannot write %s: %s", rr->path, err->message);
