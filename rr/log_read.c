@@ -101,6 +101,7 @@ static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
         ev->brcount = st->brcount;
         ev->mmio = mmio;
         ev->nregs = nregs;
+        memset(ev->regs, 0, sizeof(ev->regs));
         memcpy(ev->regs, regs, nregs * sizeof(uint64_t));
         ev->len = (uint32_t)len;
         memcpy(ev->data, p, len);
