@@ -97,7 +97,7 @@ typedef enum RvAccess { RV_ACC_READ = 0, RV_ACC_WRITE = 1, RV_ACC_EXEC = 2 } RvA
 #define RV_TLB_BITS 8
 #define RV_TLB_SIZE (1u << RV_TLB_BITS)
 typedef struct RvTlbEntry {
-    uint64_t tag;           /* va >> 12, or ~0 when empty */
+    uint64_t tag;           /* va & ~0xfff, or ~0 when empty */
     uintptr_t addend;       /* host pointer - va */
     uint64_t pa_page;       /* physical page base */
 } RvTlbEntry;

@@ -62,6 +62,9 @@ RV_XLEN_HANDLERS(RV_DECLARE_XLEN_HANDLER)
  * exec_xlen.h).  va is naturally aligned; all take the trap and return
  * false on a fault. ---- */
 
+/* FENCE.I: blocks are re-checked against memory before their next use. */
+void rv_code_fence(RiscvCPU *cpu);
+
 typedef uint64_t RvAmoOp(uint64_t old, uint64_t src);
 /* Read-modify-write: *old = memory; memory = op(old, src). */
 bool rv_amo(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size,
@@ -76,6 +79,14 @@ static inline RvTlbEntry *rv_tlb_entry(RiscvCPU *cpu, int priv, RvAccess acc,
                                        uint64_t va)
 {
     return &cpu->tlb[priv][acc][(va >> 12) & (RV_TLB_SIZE - 1)];
+}
+
+/* A hit for a naturally aligned access of `size` bytes (so it cannot cross
+ * the page): one compare checks the page and the alignment.  Misaligned
+ * accesses take the slow path, which performs them. */
+static inline bool rv_tlb_hit(const RvTlbEntry *e, uint64_t va, unsigned size)
+{
+    return (va & (~0xfffull | (size - 1))) == e->tag;
 }
 
 #endif

@@ -13,7 +13,14 @@
  * a bitmap of 64-byte chunks that hold instructions.  They never enter the
  * write TLB, so every store to them takes the slow path, which invalidates
  * the page's blocks when the store hits a marked chunk.  Writes by devices
- * and loaders arrive through the AddressSpace code_write hook. */
+ * and loaders arrive through the AddressSpace code_write hook.  Whoever
+ * writes guest RAM behind the hook's back (KVM running the guest, loadvm)
+ * must call riscv_code_flush() before the interpreter runs again; FENCE.I
+ * re-checks blocks against memory lazily (rv_code_fence).
+ *
+ * icount is added for a whole block on entry; a trap subtracts what did
+ * not retire (riscv_raise), a budget ending inside a block runs a truncated
+ * copy of it (run_partial). */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +28,7 @@
 #include "targets/riscv/decode.h"
 
 #define RV_MAX_BLOCK 64
-#define JC_BITS 12
+#define JC_BITS 14
 #define HASH_BITS 15
 #define CP_BITS 12
 #define ARENA_SIZE ((size_t)64 << 20)
@@ -38,6 +45,7 @@ struct RvBlock {
     RvBlock *hnext;         /* hash chain */
     RvBlock *pnext[2];      /* code-page lists: [0] page of pa, [1] of pa2 */
     uint32_t n;             /* instructions (the end sentinel not counted) */
+    uint32_t epoch;         /* FENCE.I epoch it was last checked in */
     bool dead;
     RvInsn insns[];         /* n + 1 */
 };
@@ -57,9 +65,12 @@ typedef struct Engine {
     uint8_t *arena;
     size_t used;
     uint64_t reset_pc;
+    uint32_t epoch;         /* bumped by FENCE.I */
     uint16_t nfill[4][3];
     uint8_t fills[4][3][FILL_TRACK];
 } Engine;
+
+_Static_assert(RV_TLB_SIZE <= 256, "Engine.fills holds TLB indexes in bytes");
 
 /* Never matches a pc (pcs are even): empty jump-cache slots point here. */
 static RvBlock no_block = { .vpc = 1, .pa = ~0ull, .dead = true };
@@ -122,7 +133,7 @@ static void tlb_fill(RiscvCPU *cpu, int priv, RvAccess acc, uint64_t va,
         return;
     unsigned idx = (unsigned)(va >> 12) & (RV_TLB_SIZE - 1);
     RvTlbEntry *t = &cpu->tlb[priv][acc][idx];
-    t->tag = va >> 12;
+    t->tag = va_page;
     t->addend = (uintptr_t)(r->host + (pa_page - r->base)) - (uintptr_t)va_page;
     t->pa_page = pa_page;
     unsigned n = e->nfill[priv][acc];
@@ -260,6 +271,16 @@ void riscv_code_flush(RiscvCPU *cpu)
     e->used = 0;
 }
 
+/* FENCE.I.  Every write this engine can see already invalidated the
+ * blocks it touched; what FENCE.I adds is coherence with writes that
+ * bypassed the code_write hook.  Rather than retranslating everything, each
+ * block is re-checked against memory the first time it is looked up after
+ * the fence (block_verify), which costs a fraction of decoding it again. */
+void rv_code_fence(RiscvCPU *cpu)
+{
+    engine(cpu)->epoch++;
+}
+
 /* ---- translation ---- */
 
 /* Host pointer to 2 bytes of RAM/ROM at pa, or NULL. */
@@ -323,9 +344,11 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
     b->pa = pa;
     b->pa2 = ~0ull;
     b->dead = false;
+    b->epoch = e->epoch;
 
     uint64_t va = pc, off = pa & 0xfff;
     const uint64_t page_pa = pa & ~0xfffull;
+    const uint8_t *page = as_host_ptr(cpu->as, page_pa, 0x1000);
     unsigned n = 0;
     for (;;) {
         RvInsn *in = &b->insns[n];
@@ -337,7 +360,7 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
                 p2 != (page_pa | off))
                 break;
         }
-        const uint8_t *p = fetch_ptr(cpu, page_pa | off);
+        const uint8_t *p = page ? page + off : fetch_ptr(cpu, page_pa | off);
         if (!p) {
             if (n == 0) {
                 riscv_do_trap(cpu, RV_EXC_INSN_ACCESS, false, va);
@@ -368,7 +391,7 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
                 b->pa2 = pa2 & ~0xfffull;
                 straddle = true;
             } else {
-                q = fetch_ptr(cpu, page_pa | (off + 2));
+                q = page ? page + off + 2 : fetch_ptr(cpu, page_pa | (off + 2));
                 if (!q) {
                     if (n == 0) {
                         riscv_do_trap(cpu, RV_EXC_INSN_ACCESS, false, va_wrap(cpu, va + 2));
@@ -398,23 +421,72 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
     return b;
 }
 
+/* Does memory still hold the instructions b was decoded from?  Compressed
+ * ones are compared through their expansion: two encodings with the same
+ * expansion behave the same. */
+static bool block_verify(RiscvCPU *cpu, const RvBlock *b)
+{
+    const uint64_t page_pa = b->pa & ~0xfffull;
+    const uint8_t *page = as_host_ptr(cpu->as, page_pa, 0x1000);
+    uint64_t off = b->pa & 0xfff;
+    for (unsigned i = 0; i < b->n; i++) {
+        const RvInsn *in = &b->insns[i];
+        const uint8_t *p = page ? page + off : as_host_ptr(cpu->as, page_pa | off, 2);
+        if (!p)
+            return false;
+        uint32_t cur = rd16(p);
+        if (in->len == 4) {
+            const uint8_t *q = off + 2 >= 0x1000 ? as_host_ptr(cpu->as, b->pa2, 2)
+                             : page ? page + off + 2
+                             : as_host_ptr(cpu->as, page_pa | (off + 2), 2);
+            if (!q || (cur & 3) != 3)
+                return false;
+            cur |= (uint32_t)rd16(q) << 16;
+            if (cur != (in->fn == rv_illegal ? (uint32_t)in->imm : in->raw))
+                return false;
+        } else {
+            if ((cur & 3) == 3)
+                return false;
+            if (in->fn == rv_illegal ? cur != (uint32_t)in->imm
+                                     : riscv_rvc_expand((uint16_t)cur, cpu->xlen) != in->raw)
+                return false;
+        }
+        off += in->len;
+    }
+    return true;
+}
+
 /* The block for cpu->pc, translating it if needed; NULL when the fetch
- * faulted (the trap has been taken). */
-static RvBlock *lookup_slow(RiscvCPU *cpu)
+ * faulted (the trap has been taken).  Out of line: the run loop keeps its
+ * registers. */
+static __attribute__((noinline)) RvBlock *lookup_slow(RiscvCPU *cpu)
 {
     Engine *e = engine(cpu);
     /* RV32: whoever set the pc may have left it sign-extended. */
     uint64_t pc = cpu->pc = va_wrap(cpu, cpu->pc), pa;
-    bool page_ok;
-    int cause = fetch_xlate(cpu, pc, &pa, &page_ok);
-    if (cause) {
-        riscv_do_trap(cpu, (uint64_t)cause, false, pc);
-        return NULL;
+    bool page_ok = true;
+    const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_EXEC, pc);
+    if (t->tag == (pc & ~0xfffull)) {
+        pa = t->pa_page | (pc & 0xfff);
+    } else {
+        int cause = fetch_xlate(cpu, pc, &pa, &page_ok);
+        if (cause) {
+            riscv_do_trap(cpu, (uint64_t)cause, false, pc);
+            return NULL;
+        }
     }
     RvBlock *b;
     for (b = e->hash[hash_index(pc, pa)]; b; b = b->hnext) {
         if (b->vpc != pc || b->pa != pa)
             continue;
+        if (b->epoch != e->epoch) {
+            if (!block_verify(cpu, b)) {
+                block_unlink(e, b);
+                b = NULL;
+                break;
+            }
+            b->epoch = e->epoch;
+        }
         if (b->pa2 == ~0ull)
             break;
         /* A straddling tail depends on the next page's mapping too. */
@@ -443,8 +515,8 @@ static inline RvBlock *lookup(RiscvCPU *cpu, Engine *e)
     uint64_t pc = cpu->pc;
     const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_EXEC, pc);
     RvBlock *b = e->jc[jc_index(pc)];
-    if (likely(t->tag == pc >> 12 && b->vpc == pc &&
-               b->pa == (t->pa_page | (pc & 0xfff))))
+    if (likely(t->tag == (pc & ~0xfffull) && b->vpc == pc &&
+               b->pa == (t->pa_page | (pc & 0xfff)) && b->epoch == e->epoch))
         return b;
     return lookup_slow(cpu);
 }
@@ -463,7 +535,8 @@ static const RvInsn *budget_stop(RiscvCPU *cpu, const RvInsn *in)
 /* The budget ends inside the block: handlers chain to their successor, so
  * run a copy of the first `left` instructions that stops there.  A trap
  * inside fixes icount by itself (riscv_raise uses the copied rem). */
-static void run_partial(RiscvCPU *cpu, const RvBlock *b, unsigned left)
+static __attribute__((noinline)) void run_partial(RiscvCPU *cpu, const RvBlock *b,
+                                                  unsigned left)
 {
     RvInsn tmp[RV_MAX_BLOCK + 1];
     memcpy(tmp, b->insns, left * sizeof(RvInsn));
@@ -633,7 +706,7 @@ bool rv_load(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64
 {
     va = va_wrap(cpu, va);
     const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_READ, va);
-    if (t->tag == va >> 12 && (va & 0xfff) <= 0x1000 - size) {
+    if (t->tag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - size) {
         *val = host_load((const uint8_t *)(uintptr_t)(va + t->addend), size);
         return true;
     }
@@ -667,7 +740,7 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
 {
     va = va_wrap(cpu, va);
     const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_WRITE, va);
-    if (t->tag == va >> 12 && (va & 0xfff) <= 0x1000 - size) {
+    if (t->tag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - size) {
         host_store((uint8_t *)(uintptr_t)(va + t->addend), size, val);
         return true;
     }

@@ -50,14 +50,14 @@ const RvInsn *rv_block_end(RiscvCPU *cpu, const RvInsn *in)
     return NULL;
 }
 
-/* FENCE.I ends its block; every translated block is dropped so later
- * fetches see the stores made before it. */
+/* FENCE.I ends its block; later fetches see every store made before it
+ * (engine.c: rv_code_fence). */
 const RvInsn *rv_fence_i(RiscvCPU *cpu, const RvInsn *in)
 {
     uint64_t next = in->pc + in->len;
     if (cpu->xlen == 32)
         next = (uint32_t)next;
-    riscv_code_flush(cpu);
+    rv_code_fence(cpu);
     cpu->pc = next;
     return NULL;
 }

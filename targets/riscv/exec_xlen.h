@@ -18,8 +18,6 @@
 #endif
 
 #define HOST(e, va) ((void *)(uintptr_t)((va) + (e)->addend))
-#define TLB_HIT(e, va, sz) \
-    ((e)->tag == (va) >> 12 && ((va) & 0xfff) <= 0x1000 - (sz))
 
 #define SLOW static __attribute__((noinline, cold)) const RvInsn *
 
@@ -36,7 +34,7 @@ const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
 {                                                                             \
     uint64_t va = ADDR(cpu->x[in->rs1] + (uint64_t)in->imm);                  \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_READ, va);      \
-    if (unlikely(!TLB_HIT(e, va, sizeof(T))))                                 \
+    if (unlikely(!rv_tlb_hit(e, va, sizeof(T))))                                 \
         return F(name##_slow)(cpu, in, va);                                   \
     T t;                                                                      \
     memcpy(&t, HOST(e, va), sizeof(T));                                       \
@@ -61,7 +59,7 @@ const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
 {                                                                             \
     uint64_t va = ADDR(cpu->x[in->rs1] + (uint64_t)in->imm);                  \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_WRITE, va);     \
-    if (unlikely(!TLB_HIT(e, va, sizeof(T))))                                 \
+    if (unlikely(!rv_tlb_hit(e, va, sizeof(T))))                                 \
         return F(name##_slow)(cpu, in, va);                                   \
     T t = (T)cpu->x[in->rs2];                                                 \
     memcpy(HOST(e, va), &t, sizeof(T));                                       \
@@ -151,7 +149,7 @@ const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
     if (unlikely(va & (sizeof(T) - 1)))                                       \
         return riscv_raise(cpu, in, RV_EXC_LOAD_MISALIGNED, va);              \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_READ, va);      \
-    if (likely(e->tag == va >> 12)) {                                         \
+    if (likely(rv_tlb_hit(e, va, 1))) {                                       \
         T t;                                                                  \
         memcpy(&t, HOST(e, va), sizeof(T));                                   \
         v = (uint64_t)t;                                                      \
@@ -172,7 +170,7 @@ const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
     bool ok = false;                                                          \
     if (cpu->resv_addr != ~0ull) {                                            \
         const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_WRITE, va); \
-        if (likely(e->tag == va >> 12)) {                                     \
+        if (likely(rv_tlb_hit(e, va, 1))) {                                   \
             if (cpu->resv_addr == (e->pa_page | (va & 0xfff))) {              \
                 T t = (T)cpu->x[in->rs2];                                     \
                 memcpy(HOST(e, va), &t, sizeof(T));                           \
@@ -194,7 +192,7 @@ const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
     if (unlikely(va & (sizeof(T) - 1)))                                       \
         return riscv_raise(cpu, in, RV_EXC_STORE_MISALIGNED, va);             \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_WRITE, va);     \
-    if (likely(e->tag == va >> 12)) {                                         \
+    if (likely(rv_tlb_hit(e, va, 1))) {                                       \
         T t;                                                                  \
         memcpy(&t, HOST(e, va), sizeof(T));                                   \
         old = (uint64_t)t;                                                    \
@@ -237,7 +235,6 @@ AMO(amomaxu_d, uint64_t)
 #undef LR
 #undef SC
 #undef AMO
-#undef TLB_HIT
 #undef HOST
 #undef ADDR
 #undef SEXT

@@ -1163,3 +1163,136 @@ Test(engine32, runs_rv32_code)
     run(1);
     cr_assert_eq(cpu->pc, RAM_BASE + 4);
 }
+
+/* ================= paging: faults name the right address ================= */
+
+#define PT_ROOT (RAM_BASE + 0x80000)
+#define PTE_V 0x01ull
+#define PTE_R 0x02ull
+#define PTE_W 0x04ull
+#define PTE_X 0x08ull
+#define PTE_A 0x40ull
+#define PTE_D 0x80ull
+#define VBASE 0x40000000ull         /* virtual window, Sv39 */
+
+/* Sv39 with one level-0 table mapping VBASE + i*4K -> pa[i]; 0 = unmapped. */
+static void map_window(const uint64_t *pa, unsigned n, uint64_t flags)
+{
+    uint64_t l1 = PT_ROOT + 0x1000, l0 = PT_ROOT + 0x2000;
+    memset(ram + (PT_ROOT - RAM_BASE), 0, 0x3000);
+    wr64(PT_ROOT + ((VBASE >> 30) & 511) * 8, ((l1 >> 12) << 10) | PTE_V);
+    wr64(l1 + ((VBASE >> 21) & 511) * 8, ((l0 >> 12) << 10) | PTE_V);
+    for (unsigned i = 0; i < n; i++)
+        if (pa[i])
+            wr64(l0 + i * 8, ((pa[i] >> 12) << 10) | flags | PTE_A | PTE_D | PTE_V);
+    uint64_t old;
+    cpu->priv = RV_PRIV_M;
+    /* PMP: everything for S/U; satp: Sv39 */
+    cr_assert_eq(riscv_csr_rw(cpu, &blk[0], 0x3b0, &old, ~0ull >> 10, ~0ull, true), 0);
+    cr_assert_eq(riscv_csr_rw(cpu, &blk[0], 0x3a0, &old, 0x1f, ~0ull, true), 0);
+    cr_assert_eq(riscv_csr_rw(cpu, &blk[0], 0x180, &old, (8ull << 60) | (PT_ROOT >> 12),
+                              ~0ull, true), 0);
+    cpu->priv = RV_PRIV_S;
+    riscv_tlb_flush(cpu);
+}
+
+Test(engine, straddling_fetch_page_fault)
+{
+    /* page 0 mapped (code), page 1 unmapped */
+    uint64_t code = RAM_BASE + 0x5000;
+    uint64_t pages[2] = { code, 0 };
+    map_window(pages, 2, PTE_R | PTE_W | PTE_X);
+    put16(code + 0xffa, 0x0505);               /* c.addi a0, 1 */
+    put16(code + 0xffc, 0x0505);
+    uint32_t add = ADDI(10, 10, 5);
+    put16(code + 0xffe, (uint16_t)add);
+    cpu->pc = VBASE + 0xffa;
+    run(2);
+    cr_assert_eq(X(10), 2);
+    cr_assert_eq(cpu->pc, VBASE + 0xffe);
+    run(1);
+    assert_trap(RV_EXC_INSN_PAGE_FAULT, VBASE + 0xffe, VBASE + 0x1000);
+    cr_assert_eq(cpu->priv, RV_PRIV_M);
+    /* Map the second page: the same instruction now runs. */
+    uint64_t tail = RAM_BASE + 0x7000;
+    pages[1] = tail;
+    map_window(pages, 2, PTE_R | PTE_W | PTE_X);
+    put16(tail, (uint16_t)(add >> 16));
+    put16(tail + 2, 0x0505);
+    cpu->pc = VBASE + 0xffe;
+    run(2);
+    cr_assert_eq(X(10), 2 + 5 + 1);
+    cr_assert_eq(cpu->pc, VBASE + 0x1004);
+    /* Remap the second page elsewhere: the block must not be reused. */
+    uint64_t tail2 = RAM_BASE + 0x9000;
+    put16(tail2, (uint16_t)(ADDI(10, 10, 50) >> 16));
+    pages[1] = tail2;
+    map_window(pages, 2, PTE_R | PTE_W | PTE_X);
+    cpu->pc = VBASE + 0xffe;
+    run(1);
+    cr_assert_eq(X(10), 8 + 50);
+}
+
+Test(engine, data_page_faults)
+{
+    uint64_t data = RAM_BASE + 0x6000;
+    uint64_t pages[3] = { RAM_BASE + 0x5000, data, 0 };
+    map_window(pages, 3, PTE_R | PTE_W | PTE_X);
+    static const uint32_t prog[] = {
+        LOADI(3, 3, 1, 0),          /* ld x3, 0(x1) */
+        STOREI(3, 2, 1, 0),         /* sd x2, 0(x1) */
+    };
+    put(RAM_BASE + 0x5000, prog, 2);
+    wr64(data + 0xff8, 0x1111);
+    X(1) = VBASE + 0x1ff8;
+    X(2) = 0x2222;
+    cpu->pc = VBASE;
+    run(2);
+    cr_assert_eq(X(3), 0x1111);
+    cr_assert_eq(rd64(data + 0xff8), 0x2222);
+    /* misaligned across into the unmapped page: tval is that page */
+    X(1) = VBASE + 0x1ffc;
+    cpu->pc = VBASE;
+    run(1);
+    assert_trap(RV_EXC_LOAD_PAGE_FAULT, VBASE, VBASE + 0x2000);
+    cpu->priv = RV_PRIV_S;
+    cpu->pc = VBASE + 4;
+    run(1);
+    assert_trap(RV_EXC_STORE_PAGE_FAULT, VBASE + 4, VBASE + 0x2000);
+    cr_assert_eq(rd64(data + 0xff8), 0x2222, "nothing written on a fault");
+    /* entirely unmapped */
+    cpu->priv = RV_PRIV_S;
+    X(1) = VBASE + 0x2010;
+    cpu->pc = VBASE;
+    run(1);
+    assert_trap(RV_EXC_LOAD_PAGE_FAULT, VBASE, VBASE + 0x2010);
+    /* a read-only page refuses stores and AMOs (store faults) */
+    pages[2] = RAM_BASE + 0x8000;
+    map_window(pages, 3, PTE_R | PTE_X);
+    X(1) = VBASE + 0x2000;
+    cpu->pc = VBASE;
+    run(1);
+    cr_assert_eq(cpu->pc, VBASE + 4);
+    run(1);
+    assert_trap(RV_EXC_STORE_PAGE_FAULT, VBASE + 4, VBASE + 0x2000);
+}
+
+Test(engine, tlb_flush_sees_new_mappings)
+{
+    uint64_t pages[2] = { RAM_BASE + 0x5000, RAM_BASE + 0x6000 };
+    map_window(pages, 2, PTE_R | PTE_W | PTE_X);
+    static const uint32_t prog[] = { LOADI(3, 3, 1, 0), J(-4, 0) };
+    put(RAM_BASE + 0x5000, prog, 2);
+    wr64(RAM_BASE + 0x6000, 1);
+    wr64(RAM_BASE + 0x7000, 2);
+    X(1) = VBASE + 0x1000;
+    cpu->pc = VBASE;
+    run(1);
+    cr_assert_eq(X(3), 1);
+    /* Change the PTE: without a flush the cached translation stays (allowed);
+     * after riscv_tlb_flush (SFENCE.VMA) the new one is used. */
+    pages[1] = RAM_BASE + 0x7000;
+    map_window(pages, 2, PTE_R | PTE_W | PTE_X);
+    run(2);
+    cr_assert_eq(X(3), 2);
+}
