@@ -12,6 +12,7 @@
 #include "rr/log.h"
 #include "vmm/chardev.h"
 #include "vmm/error.h"
+#include "vmm/hash.h"
 #include "vmm/machine.h"
 
 typedef struct RrSerialShim {
@@ -52,16 +53,6 @@ static const char *kname(RrEventKind k)
 
 /* ---- hashing ---- */
 
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
 /* Word-at-a-time hash of guest memory (fast enough for 1 GiB at start-up
  * and at the end of a recording). */
 static uint64_t hash_bytes(const uint8_t *p, uint64_t len, uint64_t h)
@@ -75,7 +66,7 @@ static uint64_t hash_bytes(const uint8_t *p, uint64_t len, uint64_t h)
     }
     for (; i < len; i++)
         h = (h ^ p[i]) * 0x100000001b3ull;
-    return mix64(h ^ len);
+    return tn_mix64(h ^ len);
 }
 
 static uint64_t memory_hash(Machine *m)
@@ -261,6 +252,22 @@ static void read_ahead(Rr *rr)
         machine_set_error(rr->m, "replay: %s: %s", rr->path, err->message);
         g_error_free(err);
     }
+}
+
+static void stop_truncated(Rr *rr);
+
+/* Replay: the next event, or NULL when the log has no more (the machine is
+ * then stopping: error or cut-short log). */
+static RrEvent *peek(Rr *rr)
+{
+    read_ahead(rr);
+    if (rr->m->error)
+        return NULL;
+    if (!rr->have_next) {
+        stop_truncated(rr);
+        return NULL;
+    }
+    return rr->next;
 }
 
 /* Replay: the log ran out without an END event. */
@@ -495,14 +502,9 @@ bool rr_deliver_due(Machine *m)
     if (!rr || rr->mode != RR_MODE_REPLAY)
         return true;
     for (;;) {
-        read_ahead(rr);
-        if (m->error)
+        RrEvent *ev = peek(rr);
+        if (!ev)
             return false;
-        if (!rr->have_next) {
-            stop_truncated(rr);
-            return false;
-        }
-        RrEvent *ev = rr->next;
         if (ev->kind == RR_EV_HOST_CLOCK || ev->kind == RR_EV_END)
             return true;
         if (ev->icount > *m->icount)
@@ -524,16 +526,11 @@ bool rr_idle_ok(Machine *m)
     Rr *rr = m->rr;
     if (!rr || rr->mode != RR_MODE_REPLAY)
         return true;
-    read_ahead(rr);
-    if (m->error)
+    RrEvent *want = peek(rr);
+    if (!want)
         return false;
-    if (!rr->have_next) {
-        stop_truncated(rr);
-        return false;
-    }
-    if (rr->next->icount == *m->icount && rr->next->kind != RR_EV_END)
+    if (want->icount == *m->icount && want->kind != RR_EV_END)
         return true;
-    RrEvent *want = rr->next;
     machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest waits for an "
                       "interrupt at icount %" PRIu64 ", but the log's next event is %s at "
                       "icount %" PRIu64, rr->nevents, *m->icount, kname(want->kind),

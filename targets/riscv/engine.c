@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "targets/riscv/decode.h"
+#include "vmm/hash.h"
 
 #define RV_MAX_BLOCK 64
 #define JC_BITS 14
@@ -960,12 +961,7 @@ static uint64_t ops_digest(void *opaque)
     h = rotl64(h ^ (cpu->pc * p2), 31) * p1;
     for (int i = 1; i < 32; i++)
         h = rotl64(h ^ (cpu->x[i] * p2), 31) * p1;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
+    return tn_mix64(h);
 }
 
 static void ops_destroy(void *opaque)
