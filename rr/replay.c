@@ -40,17 +40,6 @@ struct Rr {
     int64_t last_flush_us;
 };
 
-static const char *const kind_names[] = {
-    [RR_EV_SERIAL_INPUT] = "serial-input", [RR_EV_HOST_CLOCK] = "host-clock",
-    [RR_EV_SHIFT] = "shift", [RR_EV_WARP] = "idle-warp", [RR_EV_RESET] = "reset",
-    [RR_EV_QUIT] = "quit", [RR_EV_END] = "end",
-};
-
-static const char *kname(RrEventKind k)
-{
-    return (unsigned)k < G_N_ELEMENTS(kind_names) ? kind_names[k] : "?";
-}
-
 /* ---- hashing ---- */
 
 /* Word-at-a-time hash of guest memory (fast enough for 1 GiB at start-up
@@ -230,7 +219,7 @@ static bool check_position(Rr *rr, const RrEvent *want)
     }
     machine_set_error(m, "replay diverged at event %" PRIu64 " (%s) at icount %" PRIu64
                       " (expected position: icount %" PRIu64 ", pc 0x%" PRIx64 "):%s",
-                      rr->nevents, kname(want->kind), now->icount, want->icount,
+                      rr->nevents, rr_event_name(want->kind), now->icount, want->icount,
                       want->regs[0], why->str);
     g_string_free(why, TRUE);
     return false;
@@ -323,7 +312,7 @@ int64_t rr_host_clock(Machine *m)
                               "clock at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the log's next "
                               "event is %s at icount %" PRIu64, rr->nevents, *m->icount,
                               m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
-                              kname(ev->kind), ev->icount);
+                              rr_event_name(ev->kind), ev->icount);
             return 0;
         }
         if (!check_position(rr, ev) || ev->len != 8)
@@ -459,7 +448,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         size_t n = ev->len - 1;
         int room = s->dev.can_receive ? s->dev.can_receive(s->dev.opaque) : 0;
         if (!s->dev.receive || room < (int)n) {
-            machine_set_error(m, "replay diverged at event %" PRIu64 " (serial-input): the "
+            machine_set_error(m, "replay diverged at event %" PRIu64 " (serial_input): the "
                               "serial port takes %d bytes at icount %" PRIu64 ", the log "
                               "delivers %zu", rr->nevents - 1, room, ev->icount, n);
             return false;
@@ -491,7 +480,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         return true;
     default:
         machine_set_error(m, "replay: event %" PRIu64 " (%s) cannot be delivered here",
-                          rr->nevents - 1, kname(ev->kind));
+                          rr->nevents - 1, rr_event_name(ev->kind));
         return false;
     }
 }
@@ -533,7 +522,7 @@ bool rr_idle_ok(Machine *m)
         return true;
     machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest waits for an "
                       "interrupt at icount %" PRIu64 ", but the log's next event is %s at "
-                      "icount %" PRIu64, rr->nevents, *m->icount, kname(want->kind),
+                      "icount %" PRIu64, rr->nevents, *m->icount, rr_event_name(want->kind),
                       want->icount);
     return false;
 }
@@ -672,7 +661,7 @@ int rr_finish(Machine *m, int status)
         if (rr->have_next)
             fprintf(stderr, "tandem: replay diverged: the guest stopped at icount %" PRIu64
                     " but the log goes on with %s at icount %" PRIu64 "\n", *m->icount,
-                    kname(rr->next->kind), rr->next->icount);
+                    rr_event_name(rr->next->kind), rr->next->icount);
         else
             fprintf(stderr, "tandem: replay: %s\n", rr_reader_tail_message(rr->r));
         return rr->have_next ? 1 : RR_EXIT_TRUNCATED;

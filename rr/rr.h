@@ -48,7 +48,8 @@ uint64_t rr_next_async_icount(Machine *m);
 bool rr_deliver_due(Machine *m);
 /* Replay: the CPU went idle; true if the log has an event here. */
 bool rr_idle_ok(Machine *m);
-/* Record: push buffered events to the file (called ~every 100 ms). */
+/* Record: write a frame when 4 KiB of events are pending or the oldest is
+ * 5 s old; cheap otherwise, so the main loop calls it at every poll. */
 void rr_flush(Machine *m);
 
 #endif

@@ -157,7 +157,6 @@ int machine_run(Machine *m)
     LoopState ls = { host_mono_ns(), machine_ns(m), 0 };
     ls.next_auto = ls.host_start + AUTO_PERIOD_NS;
     int64_t next_poll = ls.host_start;
-    int64_t next_flush = ls.host_start;
     bool perturbed = false;
 
     bool replay = m->rr_mode == RR_MODE_REPLAY;
@@ -247,21 +246,14 @@ int machine_run(Machine *m)
             if (!idle_wait(m, &ls))
                 break;
             vclock_run_timers(&m->clock);
-            int64_t t = host_mono_ns();
-            if (t >= next_flush) {
-                rr_flush(m);
-                next_flush = t + 1000000000;
-            }
+            rr_flush(m);
             continue;
         }
         int64_t now = host_mono_ns();
         if (now >= next_poll) {
             service_input(m, 0);
             next_poll = now + 1000000;      /* 1 ms */
-            if (now >= next_flush) {
-                rr_flush(m);
-                next_flush = now + 1000000000;  /* 1 s: bounds what a killed recording loses */
-            }
+            rr_flush(m);      /* writes a frame only when rr's policy says so */
         }
         if (m->clock.auto_shift && !replay)
             auto_shift(m, &ls);
