@@ -164,7 +164,7 @@ static void fill_position(Rr *rr, RrEvent *ev, RrEventKind kind)
     ev->kind = kind;
     ev->icount = *m->icount;
     ev->brcount = m->cpu_ops->brcount(m->cpu);
-    ev->mmio = m->as.mmio_accesses - rr->last_mmio;
+    ev->mmio = machine_device_accesses(m) - rr->last_mmio;
     ev->nregs = m->cpu_ops->regs(m->cpu, ev->regs);
     ev->len = 0;
 }
@@ -178,7 +178,7 @@ static void log_event(Rr *rr, RrEvent *ev)
         return;
     }
     rr->nevents++;
-    rr->last_mmio = rr->m->as.mmio_accesses;
+    rr->last_mmio = machine_device_accesses(rr->m);
 }
 
 /* Replay: the event at the head of the log has been delivered. */
@@ -186,7 +186,7 @@ static void consumed(Rr *rr)
 {
     rr->have_next = false;
     rr->nevents++;
-    rr->last_mmio = rr->m->as.mmio_accesses;
+    rr->last_mmio = machine_device_accesses(rr->m);
 }
 
 /* Replay: does the machine stand where the log says?  Sets the error. */

@@ -160,6 +160,7 @@ Machine *machine_create(const Options *o, GError **err)
     m->board = b;
     m->variant = t->variant;
     as_init(&m->as);
+    as_init(&m->io);
     vclock_init(&m->clock, NULL, o->icount_shift >= 0 ? o->icount_shift : 3);
     m->clock.auto_shift = o->icount_shift < 0;
     m->clock.sleep = o->icount_sleep;

@@ -59,6 +59,8 @@ struct Machine {
     const BoardDesc *board;
     int variant;
     AddressSpace as;
+    /* Port I/O (x86): a second address space of 64 KiB; empty elsewhere. */
+    AddressSpace io;
     VClock clock;
 
     void *cpu;
@@ -122,6 +124,13 @@ Chardev *machine_serial(Machine *m, int n);
  * such as an RTC.  The only place device models may read host time: record
  * logs the value, replay returns the logged one. */
 int64_t machine_host_clock_ns(Machine *m);
+
+/* Device accesses (MMIO and port I/O) since reset: part of the
+ * record/replay position. */
+static inline uint64_t machine_device_accesses(const Machine *m)
+{
+    return m->as.mmio_accesses + m->io.mmio_accesses;
+}
 
 static inline int64_t machine_ns(const Machine *m) { return vclock_ns(&m->clock); }
 

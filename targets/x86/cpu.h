@@ -1,0 +1,320 @@
+/* x86 CPU state (i386 and x86_64 from one source) and the contract between
+ * the parts of the x86 interpreter:
+ *
+ *   engine.c   block cache, run loop, icount, interrupt window, HLT
+ *   decode.c   prefixes, ModRM/SIB, VEX, opcode tables merged from the
+ *              per-file fragments (X86OpDef lists, insn.h)
+ *   mem.c      software TLB, segmentation checks, guest loads/stores,
+ *              MMIO and port I/O
+ *   mmu.c      page walks (32-bit, PAE, 4-level), A/D bits, error codes
+ *   excp.c     exception and interrupt delivery (real mode IVT, IDT gates,
+ *              stack switches, double fault)
+ *   seg.c      segment loads, far transfers, IRET, TSS, task switch
+ *   sys.c      system instructions (CRs, DRs, MSRs, descriptor tables,
+ *              CPUID, RDTSC, SYSCALL/SYSENTER, I/O instructions)
+ *   flags.c    lazy condition codes
+ *   exec_*.c   general-purpose instructions
+ *   fpu.c      x87, FXSAVE/XSAVE
+ *   sse.c      MMX, SSE..SSE4.2
+ *   state.c    register views for record/replay, dump, digest
+ *   pc.c       the board
+ *
+ * The register file follows the hardware encoding order (RAX RCX RDX RBX
+ * RSP RBP RSI RDI R8..R15), segments follow struct kvm_segment field by
+ * field and the descriptor tables struct kvm_dtable, so the KVM transfer
+ * (kvm/) is a field copy plus a register permutation. */
+#ifndef TANDEM_X86_CPU_H
+#define TANDEM_X86_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/machine.h"
+
+typedef struct X86CPU X86CPU;
+typedef struct XInsn XInsn;
+
+enum { X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI,
+       X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15 };
+
+/* Segment registers in encoding order (ModRM.reg of MOV Sreg). */
+enum { X86_ES, X86_CS, X86_SS, X86_DS, X86_FS, X86_GS, X86_NSEG };
+
+/* = struct kvm_segment.  limit is the expanded byte limit (G applied). */
+typedef struct X86Seg {
+    uint64_t base;
+    uint32_t limit;
+    uint16_t selector;
+    uint8_t type, present, dpl, db, s, l, g, avl;
+    uint8_t unusable, padding;
+} X86Seg;
+
+/* = struct kvm_dtable */
+typedef struct X86Dtable {
+    uint64_t base;
+    uint16_t limit;
+    uint16_t padding[3];
+} X86Dtable;
+
+/* EFLAGS */
+#define X86_CF   (1u << 0)
+#define X86_PF   (1u << 2)
+#define X86_AF   (1u << 4)
+#define X86_ZF   (1u << 6)
+#define X86_SF   (1u << 7)
+#define X86_TF   (1u << 8)
+#define X86_IF   (1u << 9)
+#define X86_DF   (1u << 10)
+#define X86_OF   (1u << 11)
+#define X86_IOPL (3u << 12)
+#define X86_NT   (1u << 14)
+#define X86_RF   (1u << 16)
+#define X86_VM   (1u << 17)
+#define X86_AC   (1u << 18)
+#define X86_VIF  (1u << 19)
+#define X86_VIP  (1u << 20)
+#define X86_ID   (1u << 21)
+#define X86_ARITH_FLAGS (X86_CF | X86_PF | X86_AF | X86_ZF | X86_SF | X86_OF)
+
+/* CR0 / CR4 / EFER */
+#define X86_CR0_PE (1ull << 0)
+#define X86_CR0_MP (1ull << 1)
+#define X86_CR0_EM (1ull << 2)
+#define X86_CR0_TS (1ull << 3)
+#define X86_CR0_ET (1ull << 4)
+#define X86_CR0_NE (1ull << 5)
+#define X86_CR0_WP (1ull << 16)
+#define X86_CR0_AM (1ull << 18)
+#define X86_CR0_NW (1ull << 29)
+#define X86_CR0_CD (1ull << 30)
+#define X86_CR0_PG (1ull << 31)
+#define X86_CR4_VME (1ull << 0)
+#define X86_CR4_PVI (1ull << 1)
+#define X86_CR4_TSD (1ull << 2)
+#define X86_CR4_DE  (1ull << 3)
+#define X86_CR4_PSE (1ull << 4)
+#define X86_CR4_PAE (1ull << 5)
+#define X86_CR4_MCE (1ull << 6)
+#define X86_CR4_PGE (1ull << 7)
+#define X86_CR4_PCE (1ull << 8)
+#define X86_CR4_OSFXSR (1ull << 9)
+#define X86_CR4_OSXMMEXCPT (1ull << 10)
+#define X86_CR4_UMIP (1ull << 11)
+#define X86_CR4_FSGSBASE (1ull << 16)
+#define X86_CR4_OSXSAVE (1ull << 18)
+#define X86_EFER_SCE (1ull << 0)
+#define X86_EFER_LME (1ull << 8)
+#define X86_EFER_LMA (1ull << 10)
+#define X86_EFER_NXE (1ull << 11)
+
+/* Exception vectors */
+enum {
+    X86_EXC_DE = 0, X86_EXC_DB = 1, X86_EXC_NMI = 2, X86_EXC_BP = 3,
+    X86_EXC_OF = 4, X86_EXC_BR = 5, X86_EXC_UD = 6, X86_EXC_NM = 7,
+    X86_EXC_DF = 8, X86_EXC_TS = 10, X86_EXC_NP = 11, X86_EXC_SS = 12,
+    X86_EXC_GP = 13, X86_EXC_PF = 14, X86_EXC_MF = 16, X86_EXC_AC = 17,
+    X86_EXC_MC = 18, X86_EXC_XM = 19,
+};
+#define X86_NO_ERR (-1)
+
+/* Page-fault error code bits */
+#define X86_PFERR_P    (1u << 0)
+#define X86_PFERR_W    (1u << 1)
+#define X86_PFERR_U    (1u << 2)
+#define X86_PFERR_RSVD (1u << 3)
+#define X86_PFERR_I    (1u << 4)
+
+/* hflags: mode bits derived from CR0, EFER, CS/SS caches and EFLAGS.VM,
+ * recomputed by x86_update_hflags() whenever one of those changes.  The
+ * decoder depends on CS32/CS64 only (they are part of a block's key). */
+#define X86_HF_CPL     3u          /* current privilege level */
+#define X86_HF_CS32    (1u << 2)   /* default operand/address size 32 */
+#define X86_HF_SS32    (1u << 3)   /* stack pointer is ESP (else SP) */
+#define X86_HF_CS64    (1u << 4)   /* 64-bit submode of long mode */
+#define X86_HF_LMA     (1u << 5)   /* long mode active */
+#define X86_HF_PE      (1u << 6)   /* protected mode */
+#define X86_HF_VM      (1u << 7)   /* virtual-8086 mode */
+#define X86_HF_DECODE  (X86_HF_CS32 | X86_HF_CS64)
+
+/* Access kinds (software TLB index, mmu.c) */
+typedef enum X86Access { X86_ACC_READ = 0, X86_ACC_WRITE = 1, X86_ACC_EXEC = 2 } X86Access;
+
+/* Software TLB: direct-mapped per (user/supervisor access, kind), keyed by
+ * linear page; host address = linear + addend.  Entries are only made for
+ * whole 4 KiB pages of one RAM/ROM region. */
+#define X86_TLB_BITS 8
+#define X86_TLB_SIZE (1u << X86_TLB_BITS)
+typedef struct X86TlbEntry {
+    uint64_t tag;            /* linear & ~0xfff, or ~0 when empty */
+    uintptr_t addend;
+    uint64_t pa_page;
+} X86TlbEntry;
+
+/* x87 register: 64-bit significand (explicit integer bit) and sign+exponent. */
+typedef struct X86Float80 {
+    uint64_t mant;
+    uint16_t sexp;
+    uint16_t pad[3];
+} X86Float80;
+
+typedef union X86Xmm {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+    float s[4];
+    double f[2];
+} X86Xmm;
+
+typedef struct X86Fpu {
+    X86Float80 st[8];        /* physical registers R0..R7; MMX mmN = st[N].mant */
+    uint16_t fcw, fsw;       /* control; status with TOP in bits 11-13 */
+    uint8_t ftw;             /* abridged tag (FXSAVE form): bit i = R[i] valid */
+    uint8_t pad;
+    uint16_t fop;
+    uint64_t fip, fdp;       /* last instruction / operand pointers */
+    uint16_t fcs, fds;
+    uint32_t mxcsr;
+    X86Xmm xmm[16];
+    uint64_t xcr0;
+} X86Fpu;
+
+struct X86CPU {
+    /* Hot state first. */
+    uint64_t regs[16];
+    uint64_t rip;
+    uint64_t icount;         /* retired instructions (DESIGN.md: the position) */
+    uint64_t brcount;        /* retired conditional branches (interp/icount.md) */
+    /* Lazy condition codes (flags.h). */
+    uint32_t cc_op;
+    uint32_t hflags;
+    uint64_t cc_dst, cc_src, cc_src2;
+    /* EFLAGS; the arithmetic bits are valid only while cc_op is CC_EFLAGS:
+     * read through x86_eflags(). */
+    uint64_t eflags;
+
+    X86Seg seg[X86_NSEG];
+    X86Seg ldt, tr;
+    X86Dtable gdt, idt;
+    uint64_t cr0, cr2, cr3, cr4, cr8;
+    uint64_t efer;
+    uint64_t dr[8];
+
+    /* MSRs */
+    uint64_t apic_base;
+    uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t pat, misc_enable, mtrr_def_type;
+    uint64_t mtrr_fixed[11], mtrr_var[16];
+    /* TSC = virtual clock (ns, 1 GHz) + tsc_offset; WRMSR to the TSC
+     * moves the offset (sys.c). */
+    int64_t tsc_offset;
+
+    X86Fpu fpu;
+
+    /* Interrupt state */
+    bool halted;             /* HLT: wait for an interrupt */
+    bool inhibit_irq;        /* MOV SS / POP SS / STI shadow over the next insn */
+    bool nmi_pending, nmi_blocked;
+    volatile int intr;       /* INTR line level (the board's interrupt controller) */
+    /* Acknowledge INTR: the interrupt controller returns the vector. */
+    int (*intr_ack)(void *opaque);
+    void *intr_opaque;
+    /* Exception delivery in progress (excp.c): for double/triple fault. */
+    int exc_depth;
+    int exc_first;           /* vector of the exception being delivered */
+    /* A fault raised by a memory access made with in == NULL (during
+     * delivery, engine fetches): vector and error code, -1 = none. */
+    int pending_vec;
+    int pending_err;
+
+    /* Software TLB (mem.c owns it, mmu.c fills it); [0] supervisor, [1] user. */
+    X86TlbEntry tlb[2][3][X86_TLB_SIZE];
+
+    void *bcache;            /* block cache (engine.c) */
+
+    Machine *m;
+    AddressSpace *as;        /* memory */
+    AddressSpace *io;        /* port I/O, 64 KiB */
+    int variant;             /* 64: x86_64, 32: i386 (no long mode in CPUID) */
+};
+
+/* ---- engine.c ---- */
+X86CPU *x86_cpu_create(Machine *m, int variant);
+void x86_cpu_free(X86CPU *cpu);
+/* Power-on/RESET state (Intel SDM vol. 3 table 9-1): CS.sel F000 base
+ * FFFF0000, RIP FFF0, EDX = CPUID(1).EAX. */
+void x86_cpu_reset(X86CPU *cpu);
+void x86_cpu_set_intr(X86CPU *cpu, int level);
+void x86_cpu_nmi(X86CPU *cpu);
+/* Drop every translated block (writes to RAM behind the code_write hook). */
+void x86_code_flush(X86CPU *cpu);
+/* Physical [pa, pa+len) was written by a CPU slow-path store: drop the
+ * blocks decoded from it (mem.c calls this). */
+void x86_code_written(X86CPU *cpu, uint64_t pa, uint64_t len);
+/* Is this physical page a code page (stores must take the slow path)? */
+bool x86_is_code_page(X86CPU *cpu, uint64_t pa);
+/* Exact instructions retired before `in` executes. */
+uint64_t x86_icount_at(const X86CPU *cpu, const XInsn *in);
+extern const CpuOps x86_cpu_ops;
+
+/* ---- mem.c ---- */
+/* Drop cached translations: all, or all but global ones (CR3 write). */
+void x86_tlb_flush(X86CPU *cpu, bool keep_global);
+void x86_tlb_flush_page(X86CPU *cpu, uint64_t lin);
+/* A page became a code page: no write entries for it may stay. */
+void x86_tlb_drop_writable(X86CPU *cpu, uint64_t pa_page);
+/* Translate an instruction fetch at linear address lin for the current
+ * CPL; fills the fetch TLB.  Returns 0 or an exception vector (with
+ * *err the error code; CR2 already set for #PF). */
+int x86_fetch_xlate(X86CPU *cpu, uint64_t lin, uint64_t *pa, int *err);
+
+/* ---- mmu.c ---- */
+/* Walk the page tables for lin.  user: CPL 3 access (implicit supervisor
+ * accesses such as descriptor loads pass false).  On success *pa and
+ * *pte_flags (the combined permissions: bit 1 W, bit 2 U, bit 63 NX, bit 8
+ * G) and returns 0; on a fault sets CR2 and *err and returns X86_EXC_PF.
+ * Sets A (and D for writes) like the hardware. */
+int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
+                  uint64_t *pa, uint64_t *pte_flags, int *err);
+
+/* ---- excp.c ---- */
+/* Fault at `in` (it does not retire): fixes icount and RIP, delivers the
+ * exception (err = X86_NO_ERR when the vector has none).  Returns NULL so
+ * handlers can `return x86_raise(...)`. */
+const XInsn *x86_raise(X86CPU *cpu, const XInsn *in, int vec, int err);
+/* Deliver an exception/interrupt with RIP already set to the return
+ * address.  soft: INT n / INT3 / INTO (DPL check against CPL, gate type).
+ * Returns false if the delivery itself faulted and that fault (or a double
+ * fault) was delivered instead. */
+bool x86_deliver(X86CPU *cpu, int vec, int err, bool soft);
+/* Between instructions: take a pending NMI or INTR if the state allows.
+ * Returns true if one was delivered. */
+bool x86_check_interrupts(X86CPU *cpu);
+/* Record a fault from an access made without an instruction (in == NULL). */
+void x86_pending_fault(X86CPU *cpu, int vec, int err);
+
+/* ---- seg.c / sys.c ---- */
+void x86_update_hflags(X86CPU *cpu);
+static inline unsigned x86_cpl(const X86CPU *cpu) { return cpu->hflags & X86_HF_CPL; }
+/* Real-mode / VM86 style segment load (base = sel << 4). */
+void x86_seg_load_real(X86CPU *cpu, int seg, uint16_t sel);
+/* CPUID leaf/subleaf as the modelled CPU reports it (sys.c). */
+void x86_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+/* TSC value now (virtual clock based). */
+uint64_t x86_rdtsc(X86CPU *cpu, const XInsn *in);
+
+/* ---- flags.c ---- */
+uint64_t x86_eflags(X86CPU *cpu);
+/* Write the bits of mask from v (arithmetic bits included); leaves cc_op
+ * as CC_EFLAGS. Recomputes hflags when VM changes. */
+void x86_set_eflags(X86CPU *cpu, uint64_t v, uint64_t mask);
+
+/* ---- state.c ---- */
+extern const char *const x86_reg_names[];
+unsigned x86_regs(void *cpu, uint64_t *out);
+void x86_set_reg(void *cpu, unsigned idx, uint64_t val);
+uint64_t x86_state_hash(void *cpu);
+void x86_dump(void *cpu, FILE *f);
+
+#endif
