@@ -386,6 +386,12 @@ const CharFrontend *ns16550a_frontend(Ns16550a *s)
 
 Ns16550a *ns16550a_create(Machine *m, uint64_t base, Chardev *chr, IrqLine irq)
 {
+    return ns16550a_create_in(m, &m->as, base, NS16550A_MMIO_SIZE, chr, irq);
+}
+
+Ns16550a *ns16550a_create_in(Machine *m, AddressSpace *as, uint64_t base,
+                             uint64_t size, Chardev *chr, IrqLine irq)
+{
     Ns16550a *s = g_new0(Ns16550a, 1);
     s->m = m;
     s->chr = chr;
@@ -396,8 +402,7 @@ Ns16550a *ns16550a_create(Machine *m, uint64_t base, Chardev *chr, IrqLine irq)
     timer_init(&s->timeout_timer, timeout_fired, s);
     ns16550a_reset(s);
 
-    int err = as_add_mmio(&m->as, "ns16550a", base, NS16550A_MMIO_SIZE,
-                          &ns16550a_mem_ops, s);
+    int err = as_add_mmio(as, "ns16550a", base, size, &ns16550a_mem_ops, s);
     if (err) {
         machine_set_error(m, "ns16550a: cannot map at 0x%" G_GINT64_MODIFIER "x: %s",
                           base, g_strerror(-err));

@@ -58,26 +58,48 @@ int64_t machine_host_clock_ns(Machine *m)
     return rr_host_clock(m);
 }
 
-int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err)
+uint8_t *machine_alloc_ram_host(Machine *m, uint64_t size, GError **err)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
         tn_error(err, "cannot allocate %llu MiB of guest RAM: %s",
                  (unsigned long long)(size >> 20), strerror(errno));
-        return -1;
-    }
-    int r = as_add_ram(&m->as, "ram", base, size, p, false);
-    if (r < 0) {
-        munmap(p, size);
-        tn_error(err, "guest RAM at 0x%llx overlaps another region",
-                 (unsigned long long)base);
-        return -1;
+        return NULL;
     }
     m->ram = p;
-    m->ram_base = base;
     m->ram_size = size;
+    return p;
+}
+
+int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err)
+{
+    uint8_t *p = machine_alloc_ram_host(m, size, err);
+    if (!p)
+        return -1;
+    if (as_add_ram(&m->as, "ram", base, size, p, false) < 0) {
+        tn_error(err, "guest RAM at 0x%llx overlaps another region",
+                 (unsigned long long)base);
+        return -1;        /* machine_destroy unmaps it */
+    }
+    m->ram_base = base;
     return 0;
+}
+
+const char *machine_take_device(Machine *m, const char *driver)
+{
+    for (int i = 0; i < m->opts->ndevices; i++) {
+        if (m->device_taken[i])
+            continue;
+        char *d = device_spec_driver(m->opts->devices[i]);
+        bool match = !strcmp(d, driver);
+        g_free(d);
+        if (match) {
+            m->device_taken[i] = true;
+            return m->opts->devices[i];
+        }
+    }
+    return NULL;
 }
 
 static void quit_cb(void *opaque)
@@ -168,6 +190,19 @@ Machine *machine_create(const Options *o, GError **err)
         goto fail;
     if (!b->init(m, t->variant, err))
         goto fail;
+    for (int i = 0; i < o->ndevices; i++) {
+        if (!m->device_taken[i]) {
+            char *drv = device_spec_driver(o->devices[i]);
+            GString *l = g_string_new(NULL);
+            for (int k = 0; b->devices && b->devices[k]; k++)
+                g_string_append_printf(l, "%s%s", k ? ", " : "", b->devices[k]);
+            tn_error(err, "-device %s: the %s machine has no device '%s' (it has: %s)",
+                     o->devices[i], b->name, drv, l->len ? l->str : "none");
+            g_string_free(l, TRUE);
+            g_free(drv);
+            goto fail;
+        }
+    }
     if (!m->cpu || !m->cpu_ops || !m->icount) {
         tn_error(err, "board %s did not create a CPU", b->name);
         goto fail;

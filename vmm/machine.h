@@ -97,6 +97,9 @@ struct Machine {
 
     char *error;             /* CPU_EXIT_ERROR reason */
 
+    /* -device options the board has taken (machine_take_device). */
+    bool device_taken[OPT_MAX_DEVICES];
+
     /* Record/replay (rr/). */
     int rr_mode;             /* RrMode */
     struct Rr *rr;
@@ -111,12 +114,18 @@ int machine_run(Machine *m);
 
 /* Board-side helpers. */
 int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err);
+/* Only the host memory (m->ram, m->ram_size), for boards that map RAM in
+ * pieces (the PC's hole below 1 MiB). */
+uint8_t *machine_alloc_ram_host(Machine *m, uint64_t size, GError **err);
 void machine_request_shutdown(Machine *m, int status);
 void machine_request_reset(Machine *m);
 /* Free p with the machine. */
 void machine_keep(Machine *m, void *p);
 void machine_set_error(Machine *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The next -device spec for driver the board has not taken yet, or NULL.
+ * machine_create fails on specs no board took. */
+const char *machine_take_device(Machine *m, const char *driver);
 /* Serial port n's backend, or NULL (the device then discards output). */
 Chardev *machine_serial(Machine *m, int n);
 

@@ -1,5 +1,6 @@
 #include "vmm/options.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,7 @@ void options_usage(const char *prog)
            "  -m SIZE              RAM size (MiB, or with K/M/G suffix)\n"
            "  -smp 1               number of CPUs (1)\n"
            "  -bios FILE|none      firmware (ELF or raw)\n"
+           "  -device DRIVER[,PROP=VALUE...]  add a device (pc: isa-debug-exit)\n"
            "  -kernel FILE         kernel (ELF, Linux Image, raw)\n"
            "  -initrd FILE         initial ram disk\n"
            "  -append CMDLINE      kernel command line\n"
@@ -201,7 +203,6 @@ void options_usage(const char *prog)
 
 static const char *const unsupported_later[][2] = {
     { "-drive", "disks arrive with the block-device work" },
-    { "-device", "pluggable devices arrive with the device work" },
     { "-netdev", "networking arrives with the network work" },
     { "-net", NULL },
     { "-object", "objects (filter-replay) arrive with the network work" },
@@ -211,6 +212,74 @@ static const char *const unsupported_later[][2] = {
     { "-S", "the gdb stub arrives with the reverse-debugging work" },
     { "-loadvm", "snapshots arrive with the snapshot work" },
 };
+
+char *device_spec_driver(const char *spec)
+{
+    const char *c = strchr(spec, ',');
+    return c ? g_strndup(spec, (gsize)(c - spec)) : g_strdup(spec);
+}
+
+bool device_spec_prop(const char *spec, const char *key, char **val)
+{
+    gchar **parts = g_strsplit(spec, ",", -1);
+    bool found = false;
+    size_t klen = strlen(key);
+    for (int i = 1; parts[i]; i++) {
+        if (!strncmp(parts[i], key, klen) && parts[i][klen] == '=') {
+            g_free(found ? *val : NULL);
+            *val = g_strdup(parts[i] + klen + 1);
+            found = true;
+        }
+    }
+    g_strfreev(parts);
+    return found;
+}
+
+bool device_spec_check(const char *spec, const char *const *keys, GError **err)
+{
+    gchar **parts = g_strsplit(spec, ",", -1);
+    bool ok = true;
+    for (int i = 1; parts[i] && ok; i++) {
+        char *eq = strchr(parts[i], '=');
+        size_t n = eq ? (size_t)(eq - parts[i]) : strlen(parts[i]);
+        bool known = false;
+        for (int k = 0; keys[k]; k++)
+            if (strlen(keys[k]) == n && !strncmp(keys[k], parts[i], n))
+                known = true;
+        if (!known || !eq) {
+            GString *l = g_string_new(NULL);
+            for (int k = 0; keys[k]; k++)
+                g_string_append_printf(l, "%s%s", k ? ", " : "", keys[k]);
+            tn_error(err, "-device %s: %s '%.*s' (properties: %s)", spec,
+                     known ? "no value for property" : "unknown property",
+                     (int)n, parts[i], l->len ? l->str : "none");
+            g_string_free(l, TRUE);
+            ok = false;
+        }
+    }
+    g_strfreev(parts);
+    return ok;
+}
+
+bool device_spec_uint(const char *spec, const char *key, uint64_t def, uint64_t max,
+                      uint64_t *out, GError **err)
+{
+    char *v = NULL;
+    *out = def;
+    if (!device_spec_prop(spec, key, &v))
+        return true;
+    char *end = NULL;
+    errno = 0;
+    guint64 n = g_ascii_strtoull(v, &end, 0);
+    bool ok = v[0] && !*end && errno == 0 && n <= max;
+    if (ok)
+        *out = n;
+    else
+        tn_error(err, "-device %s: %s=%s is not a number from 0 to 0x%" G_GINT64_MODIFIER "x",
+                 spec, key, v, max);
+    g_free(v);
+    return ok;
+}
 
 bool options_parse(Options *o, int argc, char **argv, GError **err)
 {
@@ -244,6 +313,19 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
             NEED_ARG();
             if (!parse_machine(o, ARG, err))
                 return false;
+        } else if (!strcmp(a, "-device")) {
+            NEED_ARG();
+            const char *spec = ARG;
+            if (!strcmp(spec, "help") || !spec[0] || spec[0] == ',') {
+                tn_error(err, "-device %s: give a driver name and its properties, e.g. "
+                         "-device isa-debug-exit,iobase=0xf4,iosize=0x04", spec);
+                return false;
+            }
+            if (o->ndevices == OPT_MAX_DEVICES) {
+                tn_error(err, "too many -device options (at most %d)", OPT_MAX_DEVICES);
+                return false;
+            }
+            o->devices[o->ndevices++] = spec;
         } else if (!strcmp(a, "-cpu")) {
             NEED_ARG(); o->cpu = ARG;
         } else if (!strcmp(a, "-m")) {

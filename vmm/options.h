@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { OPT_MAX_SERIAL = 4 };
+enum { OPT_MAX_SERIAL = 4, OPT_MAX_DEVICES = 16 };
 
 typedef struct Options {
     const char *arch;          /* "riscv64", "riscv32" */
@@ -39,6 +39,10 @@ typedef struct Options {
      * register REG (0 = PC) when the guest reaches ICOUNT. */
     uint64_t perturb_icount;
     int perturb_reg;          /* -1: none */
+    /* -device DRIVER[,prop=value...] in command-line order; the board
+     * claims the ones it supports (machine_take_device). */
+    const char *devices[OPT_MAX_DEVICES];
+    int ndevices;
     const char *accel;
     const char *dump_dtb;      /* -machine dumpdtb=F */
 } Options;
@@ -46,6 +50,17 @@ typedef struct Options {
 /* Parse argv; on error returns false and sets err naming the bad option. */
 bool options_parse(Options *o, int argc, char **argv, GError **err);
 void options_usage(const char *prog);
+/* Property key of a -device spec ("isa-debug-exit,iobase=0xf4"): returns
+ * true and *val (free with g_free) when present. */
+bool device_spec_prop(const char *spec, const char *key, char **val);
+/* The driver name of a -device spec (free with g_free). */
+char *device_spec_driver(const char *spec);
+/* Checks that every property of spec is one of keys (NULL-terminated). */
+bool device_spec_check(const char *spec, const char *const *keys, GError **err);
+/* Parse an unsigned property value (decimal or 0x hex) no larger than max. */
+bool device_spec_uint(const char *spec, const char *key, uint64_t def, uint64_t max,
+                      uint64_t *out, GError **err);
+
 /* Parse a size like "512", "512M", "2G" (plain numbers are MiB, as QEMU). */
 bool parse_size_mib(const char *s, uint64_t *out);
 

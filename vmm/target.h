@@ -15,6 +15,8 @@ typedef struct BoardDesc {
     /* Builds the board into m (RAM, devices, CPU, images).  variant is the
      * target's (e.g. XLEN for RISC-V). */
     bool (*init)(Machine *m, int variant, GError **err);
+    /* -device drivers the board accepts (NULL-terminated), or NULL. */
+    const char *const *devices;
 } BoardDesc;
 
 typedef struct TargetDesc {

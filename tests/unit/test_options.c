@@ -75,3 +75,31 @@ Test(options, sizes)
     cr_assert(!parse_size_mib("12Q", &v));
     cr_assert(!parse_size_mib("", &v));
 }
+
+Test(options, device_specs)
+{
+    Options o;
+    GError *err = NULL;
+    cr_assert(parse(&o, &err, 4, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                    "-device", "isa-debug-exit"));
+    cr_assert_eq(o.ndevices, 2);
+    char *drv = device_spec_driver(o.devices[0]);
+    cr_assert_str_eq(drv, "isa-debug-exit");
+    g_free(drv);
+    uint64_t v;
+    cr_assert(device_spec_uint(o.devices[0], "iobase", 0x501, 0xffff, &v, &err));
+    cr_assert_eq(v, 0xf4);
+    cr_assert(device_spec_uint(o.devices[1], "iobase", 0x501, 0xffff, &v, &err));
+    cr_assert_eq(v, 0x501);
+    static const char *const keys[] = { "iobase", "iosize", NULL };
+    cr_assert(device_spec_check(o.devices[0], keys, &err));
+    cr_assert(!device_spec_check("isa-debug-exit,port=3", keys, &err));
+    cr_assert_not_null(strstr(err->message, "unknown property 'port'"));
+    g_clear_error(&err);
+    cr_assert(!device_spec_uint("x,iobase=0x10000", "iobase", 0, 0xffff, &v, &err));
+    cr_assert_not_null(strstr(err->message, "iobase=0x10000"));
+    g_clear_error(&err);
+    cr_assert(!device_spec_uint("x,iobase=zz", "iobase", 0, 0xffff, &v, &err));
+    g_clear_error(&err);
+    expect_error("give a driver name", 2, "-device", ",iobase=1");
+}
