@@ -150,6 +150,25 @@ typedef struct X86TlbEntry {
     uint64_t pa_page;
 } X86TlbEntry;
 
+/* Software-TLB bookkeeping, private to mem.c: the slots filled since the
+ * last flush (a flush clears only those), the slots holding global pages
+ * (kept by a CR3 write) and the large pages cached (INVLPG of any address
+ * in one drops all its 4 KiB slots). */
+#define X86_TLB_FILLS 32
+#define X86_TLB_LARGE 16
+typedef struct X86TlbBook {
+    uint16_t nfill[2][3];
+    uint8_t fills[2][3][X86_TLB_FILLS];
+    uint64_t global[2][3][X86_TLB_SIZE / 64];
+    uint64_t large[X86_TLB_LARGE];   /* base | log2 size | 0x40 if global */
+    uint8_t nlarge;
+    bool large_lost, large_lost_global;  /* more than X86_TLB_LARGE */
+} X86TlbBook;
+
+/* Physical address width (CPUID 0x80000008 EAX = 0x3028: 40 physical,
+ * 48 linear bits). */
+#define X86_PHYS_BITS 40
+
 /* x87 register: 64-bit significand (explicit integer bit) and sign+exponent. */
 typedef struct X86Float80 {
     uint64_t mant;
@@ -237,6 +256,11 @@ struct X86CPU {
     AddressSpace *as;        /* memory */
     AddressSpace *io;        /* port I/O, 64 KiB */
     int variant;             /* 64: x86_64, 32: i386 (no long mode in CPUID) */
+
+    X86TlbBook tlb_book;     /* mem.c */
+    /* The board has a local APIC: CPUID.1:EDX.APIC and IA32_APIC_BASE
+     * exist (sys.c). */
+    bool has_apic;
 };
 
 /* ---- engine.c ---- */
@@ -277,6 +301,11 @@ int x86_fetch_xlate(X86CPU *cpu, uint64_t lin, uint64_t *pa, int *err);
  * Sets A (and D for writes) like the hardware. */
 int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
                   uint64_t *pa, uint64_t *pte_flags, int *err);
+/* PAE paging (CR4.PAE, not long mode): are the four PDPTEs that cr3
+ * points to free of reserved bits?  The hardware loads them on MOV to CR3
+ * (and on the CR0/CR4 writes that enable PAE paging) and raises #GP(0)
+ * there when one is not. */
+bool x86_pae_pdptes_ok(X86CPU *cpu, uint64_t cr3);
 
 /* ---- excp.c ---- */
 /* Fault at `in` (it does not retire): fixes icount and RIP, delivers the

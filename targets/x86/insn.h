@@ -161,6 +161,10 @@ unsigned x86_decode(XInsn *out, const uint8_t *bytes, unsigned avail,
 /* Handlers the decoder itself uses. */
 XHandler x86_ud;             /* #UD */
 XHandler x86_block_end;      /* end-of-block sentinel: sets rip */
+/* Check the merged opcode tables: entries claiming the same encoding,
+ * malformed entries.  Returns the number of problems (0: fine) and
+ * describes the first few in msg. */
+int x86_decode_check_tables(char *msg, size_t n);
 
 /* ---- continuing and stopping ---- */
 #define X86_NEXT(cpu, in) return (in)[1].fn((cpu), (in) + 1)

@@ -1,0 +1,61 @@
+/* Private interface of the general-purpose instruction handlers: exec_alu.c
+ * (arithmetic, logic, shifts, bit operations, BMI, and the one opcode table
+ * x86_ops_int[]), exec_ctl.c (branches, stack, data movement) and
+ * exec_str.c (string instructions).  The handlers below are reachable only
+ * through x86_ops_int[]; nothing outside these three files includes this. */
+#ifndef TANDEM_X86_EXEC_H
+#define TANDEM_X86_EXEC_H
+
+#include "targets/x86/flags.h"
+#include "targets/x86/insn.h"
+#include "targets/x86/mem.h"
+
+#define XI_ALWAYS inline __attribute__((always_inline))
+
+/* x86_rm_get/x86_rm_set with mem.h's inline fast paths, for the hot
+ * handlers (the rest call the out-of-line ones). */
+static XI_ALWAYS bool xi_rm_get(X86CPU *cpu, const XInsn *in, unsigned size, uint64_t *v)
+{
+    if (in->mod == 3) {
+        *v = x86_reg_get(cpu, in->rm, size);
+        return true;
+    }
+    return x86_ld_inline(cpu, in, in->seg, x86_ea(cpu, in), size, v);
+}
+
+static XI_ALWAYS bool xi_rm_set(X86CPU *cpu, const XInsn *in, unsigned size, uint64_t v)
+{
+    if (in->mod == 3) {
+        x86_reg_set(cpu, in->rm, size, v);
+        return true;
+    }
+    return x86_st_inline(cpu, in, in->seg, x86_ea(cpu, in), size, v);
+}
+
+/* exec_ctl.c */
+#define XI_CTL_HANDLERS(X) \
+    X(jcc) X(loopne) X(loope) X(loop) X(jrcxz) \
+    X(jmp_rel) X(call_rel) X(jmp_rm) X(call_rm) X(ret) X(ret_imm) \
+    X(push_r) X(pop_r) X(push_i) X(push_rm) X(pop_rm) X(pusha) X(popa) \
+    X(enter) X(leave) \
+    X(mov_rm_r) X(mov_r_rm) X(mov_rm_i) X(mov_r_i) X(mov_a_moffs) \
+    X(mov_moffs_a) X(lea) X(movsxd) X(movzx_b) X(movzx_w) X(movsx_b) \
+    X(movsx_w) X(movbe_ld) X(movbe_st) X(xchg_rm_r) X(xchg_a_r) X(cbw) \
+    X(cwd) X(lahf) X(sahf) X(cmc) X(clc) X(stc) X(cld) X(std) X(cmov) \
+    X(setcc) X(xlat) X(salc) X(bound) X(nop_rm) X(ud2) X(bswap)
+
+/* exec_str.c */
+#define XI_STR_HANDLERS(X) X(movs) X(cmps) X(stos) X(lods) X(scas)
+
+#define XI_DECLARE(n) XHandler xi_##n;
+XI_CTL_HANDLERS(XI_DECLARE)
+XI_STR_HANDLERS(XI_DECLARE)
+#undef XI_DECLARE
+
+/* Iterations a REP string instruction runs per execution before it
+ * restarts itself (x86_restart) so the run loop can take interrupts.  Every
+ * iteration counts the same whatever path it takes, so where a REP stops
+ * depends on guest state only. */
+#define X86_REP_CHUNK 4096u
+
+#endif

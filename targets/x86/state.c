@@ -1,0 +1,183 @@
+/* What record/replay logs and compares of an x86 CPU: RIP, the 16 GPRs
+ * and EFLAGS with every event, a hash of the whole architectural state at
+ * the end, and the monitor's register dump (laid out like QEMU's "info
+ * registers" so the two can be compared by eye). */
+#include <stdio.h>
+#include <string.h>
+
+#include "targets/x86/flags.h"
+
+const char *const x86_reg_names[] = {
+    "rip", "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "eflags", NULL,
+};
+
+#define NREGS 18
+
+unsigned x86_regs(void *opaque, uint64_t *out)
+{
+    X86CPU *cpu = opaque;
+    out[0] = cpu->rip;
+    memcpy(out + 1, cpu->regs, sizeof(cpu->regs));
+    out[17] = x86_eflags(cpu);
+    return NREGS;
+}
+
+/* Writable EFLAGS bits (bit 1 is fixed at 1, the rest reserved 0). */
+#define EFLAGS_MASK (X86_ARITH_FLAGS | X86_TF | X86_IF | X86_DF | X86_IOPL | X86_NT | \
+                     X86_RF | X86_VM | X86_AC | X86_VIF | X86_VIP | X86_ID)
+
+void x86_set_reg(void *opaque, unsigned idx, uint64_t val)
+{
+    X86CPU *cpu = opaque;
+    if (idx == 0)
+        cpu->rip = val;
+    else if (idx <= 16)
+        cpu->regs[idx - 1] = val;
+    else if (idx == 17)
+        x86_set_eflags(cpu, val, EFLAGS_MASK);
+}
+
+static uint64_t h64(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t hash_seg(uint64_t h, const X86Seg *s)
+{
+    h = h64(h, s->base);
+    h = h64(h, (uint64_t)s->limit << 16 | s->selector);
+    return h64(h, (uint64_t)s->type | (uint64_t)s->present << 8 | (uint64_t)s->dpl << 16 |
+                  (uint64_t)s->db << 24 | (uint64_t)s->s << 32 | (uint64_t)s->l << 40 |
+                  (uint64_t)s->g << 48 | (uint64_t)s->avl << 56 |
+                  (uint64_t)(s->unusable & 1) << 63);
+}
+
+/* Every architectural field; not the TLB, blocks, icount or lazy-flag
+ * bookkeeping (EFLAGS enters as x86_eflags computes it). */
+uint64_t x86_state_hash(void *opaque)
+{
+    X86CPU *cpu = opaque;
+    uint64_t h = 0x783836ull;
+    h = h64(h, cpu->rip);
+    for (int i = 0; i < 16; i++)
+        h = h64(h, cpu->regs[i]);
+    h = h64(h, x86_eflags(cpu));
+    for (int i = 0; i < X86_NSEG; i++)
+        h = hash_seg(h, &cpu->seg[i]);
+    h = hash_seg(h, &cpu->ldt);
+    h = hash_seg(h, &cpu->tr);
+    h = h64(h, cpu->gdt.base);
+    h = h64(h, cpu->gdt.limit);
+    h = h64(h, cpu->idt.base);
+    h = h64(h, cpu->idt.limit);
+    const uint64_t sys[] = {
+        cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4, cpu->cr8, cpu->efer,
+        cpu->apic_base, cpu->star, cpu->lstar, cpu->cstar, cpu->fmask,
+        cpu->kernel_gs_base, cpu->tsc_aux, cpu->sysenter_cs, cpu->sysenter_esp,
+        cpu->sysenter_eip, cpu->pat, cpu->misc_enable, cpu->mtrr_def_type,
+        (uint64_t)cpu->tsc_offset, cpu->halted,
+    };
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+        h = h64(h, sys[i]);
+    for (int i = 0; i < 8; i++)
+        h = h64(h, cpu->dr[i]);
+    for (int i = 0; i < 11; i++)
+        h = h64(h, cpu->mtrr_fixed[i]);
+    for (int i = 0; i < 16; i++)
+        h = h64(h, cpu->mtrr_var[i]);
+    const X86Fpu *f = &cpu->fpu;
+    for (int i = 0; i < 8; i++) {
+        h = h64(h, f->st[i].mant);
+        h = h64(h, f->st[i].sexp);
+    }
+    h = h64(h, (uint64_t)f->fcw | (uint64_t)f->fsw << 16 | (uint64_t)f->ftw << 32 |
+               (uint64_t)f->fop << 40);
+    h = h64(h, f->fip);
+    h = h64(h, f->fdp);
+    h = h64(h, (uint64_t)f->fcs | (uint64_t)f->fds << 16 | (uint64_t)f->mxcsr << 32);
+    for (int i = 0; i < 16; i++) {
+        h = h64(h, f->xmm[i].q[0]);
+        h = h64(h, f->xmm[i].q[1]);
+    }
+    h = h64(h, f->xcr0);
+    return h;
+}
+
+/* The descriptor's attribute dword as QEMU prints it (type, S, DPL, P,
+ * limit 19:16, AVL, L, D/B, G in their descriptor positions). */
+static uint32_t seg_flags(const X86Seg *s)
+{
+    uint32_t raw = s->g ? s->limit >> 12 : s->limit;
+    return (uint32_t)s->type << 8 | (uint32_t)s->s << 12 | (uint32_t)s->dpl << 13 |
+           (uint32_t)s->present << 15 | ((raw >> 16) & 0xf) << 16 |
+           (uint32_t)s->avl << 20 | (uint32_t)s->l << 21 | (uint32_t)s->db << 22 |
+           (uint32_t)s->g << 23;
+}
+
+static void dump_seg(FILE *f, const char *name, const X86Seg *s, bool lma)
+{
+    if (lma)
+        fprintf(f, "%-3s=%04x %016llx %08x %08x\n", name, s->selector,
+                (unsigned long long)s->base, s->limit, seg_flags(s));
+    else
+        fprintf(f, "%-3s=%04x %08x %08x %08x\n", name, s->selector,
+                (unsigned)s->base, s->limit, seg_flags(s));
+}
+
+void x86_dump(void *opaque, FILE *f)
+{
+    X86CPU *cpu = opaque;
+    static const char *const gpr64[16] = {
+        "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
+        "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
+    };
+    static const char *const gpr32[8] = {
+        "EAX", "EBX", "ECX", "EDX", "ESI", "EDI", "EBP", "ESP",
+    };
+    /* QEMU's order: AX BX CX DX SI DI BP SP. */
+    static const int order[8] = { X86_RAX, X86_RBX, X86_RCX, X86_RDX,
+                                  X86_RSI, X86_RDI, X86_RBP, X86_RSP };
+    const bool lma = (cpu->efer & X86_EFER_LMA) != 0;
+    const bool cs64 = (cpu->hflags & X86_HF_CS64) != 0;
+    uint64_t fl = x86_eflags(cpu);
+
+    if (cs64) {
+        for (int i = 0; i < 16; i++)
+            fprintf(f, "%-3s=%016llx%c", gpr64[i],
+                    (unsigned long long)cpu->regs[i < 8 ? order[i] : i],
+                    i % 4 == 3 ? '\n' : ' ');
+        fprintf(f, "RIP=%016llx", (unsigned long long)cpu->rip);
+    } else {
+        for (int i = 0; i < 8; i++)
+            fprintf(f, "%s=%08x%c", gpr32[i], (unsigned)cpu->regs[order[i]],
+                    i % 4 == 3 ? '\n' : ' ');
+        fprintf(f, "EIP=%08x", (unsigned)cpu->rip);
+    }
+    fprintf(f, " %s=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=1 SMM=0 HLT=%d\n",
+            cs64 ? "RFL" : "EFL", (unsigned)fl, fl & X86_DF ? 'D' : '-', fl & X86_OF ? 'O' : '-',
+            fl & X86_SF ? 'S' : '-', fl & X86_ZF ? 'Z' : '-', fl & X86_AF ? 'A' : '-',
+            fl & X86_PF ? 'P' : '-', fl & X86_CF ? 'C' : '-', x86_cpl(cpu),
+            cpu->inhibit_irq, cpu->halted);
+    static const char *const seg_names[X86_NSEG] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    for (int i = 0; i < X86_NSEG; i++)
+        dump_seg(f, seg_names[i], &cpu->seg[i], lma);
+    dump_seg(f, "LDT", &cpu->ldt, lma);
+    dump_seg(f, "TR", &cpu->tr, lma);
+    int w = lma ? 16 : 8;
+    fprintf(f, "GDT=     %0*llx %08x\n", w, (unsigned long long)cpu->gdt.base, cpu->gdt.limit);
+    fprintf(f, "IDT=     %0*llx %08x\n", w, (unsigned long long)cpu->idt.base, cpu->idt.limit);
+    fprintf(f, "CR0=%08llx CR2=%0*llx CR3=%0*llx CR4=%08llx\n",
+            (unsigned long long)cpu->cr0, w, (unsigned long long)cpu->cr2, w,
+            (unsigned long long)cpu->cr3, (unsigned long long)cpu->cr4);
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "DR%d=%0*llx ", i, w, (unsigned long long)cpu->dr[i]);
+    fprintf(f, "\nDR6=%0*llx DR7=%0*llx\n", w, (unsigned long long)cpu->dr[6], w,
+            (unsigned long long)cpu->dr[7]);
+    fprintf(f, "EFER=%016llx\n", (unsigned long long)cpu->efer);
+    fprintf(f, "FCW=%04x FSW=%04x [ST=%d] FTW=%02x MXCSR=%08x\n", cpu->fpu.fcw,
+            cpu->fpu.fsw, (cpu->fpu.fsw >> 11) & 7, cpu->fpu.ftw, cpu->fpu.mxcsr);
+    fprintf(f, "icount=%llu brcount=%llu\n", (unsigned long long)cpu->icount,
+            (unsigned long long)cpu->brcount);
+}

@@ -1,0 +1,1 @@
+int x86_guest_check(void) { return 0; }

@@ -1,0 +1,73 @@
+"""Run one x86 bare-metal test guest (a 128 KiB BIOS image) on Tandem: it
+must report PASS through isa-debug-exit (status 1).  Then run it on QEMU
+(Debian's qemu-system-x86_64, TCG, the CPU model of docs/x86-cpu.md: see
+tests/guests/x86/run_qemu.sh) and require the same serial output (the
+guest's final register dump included) and the same exit code: the
+differential test.
+
+usage: test_guest_x86.py IMAGE [differential|tandem-only]"""
+import difflib
+import os
+import subprocess
+import sys
+
+from tandemtest import REPO, binary, fail
+
+RUN_QEMU = os.path.join(REPO, "tests", "guests", "x86", "run_qemu.sh")
+
+
+def tandem_args(img):
+    return [binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic", "-serial", "stdio",
+            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-bios", img]
+
+
+def guest_code(status):
+    """isa-debug-exit: the guest writes n, the emulator exits (n << 1) | 1."""
+    return status >> 1 if status > 0 and status & 1 else None
+
+
+def run_tandem(img, timeout=300):
+    try:
+        r = subprocess.run(tandem_args(img), capture_output=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        return None, (e.stdout or b"").decode(errors="replace"), "timeout"
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def run_qemu(img, timeout=300):
+    r = subprocess.run(["sh", RUN_QEMU, img], capture_output=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL, env=dict(os.environ, TIMEOUT=str(timeout - 10)))
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def norm(s):
+    return s.replace("\r\n", "\n").strip()
+
+
+def main():
+    image = sys.argv[1]
+    mode = sys.argv[2] if len(sys.argv) > 2 else "differential"
+    name = os.path.basename(image)
+    if not os.path.exists(image):
+        fail(f"{image} was not built")
+    st, out, err = run_tandem(image)
+    print(out)
+    if st is None or guest_code(st) != 0 or "PASS" not in out:
+        fail(f"{name} on tandem-system-x86_64: exit status {st}\nstderr:\n{err}")
+    if mode == "tandem-only":
+        print(f"PASS {name} (Tandem-specific checks, no QEMU comparison)")
+        return
+    qcode, qout, qerr = run_qemu(image)
+    if qcode != 0 or "PASS" not in qout:
+        fail(f"{name} fails on QEMU too (code {qcode}); the reference must pass:\n{qout}\n{qerr}")
+    if norm(out) != norm(qout):
+        diff = "\n".join(difflib.unified_diff(norm(qout).splitlines(), norm(out).splitlines(),
+                                              "qemu", "tandem", lineterm=""))
+        fail(f"{name}: serial output differs from QEMU:\n{diff}")
+    print(f"PASS {name}: same output and exit code as QEMU")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,364 @@
+/* The x86 engine (targets/x86/engine.c): exact icount, budgets ending
+ * inside a block, self-modifying code, HLT and the interrupt window,
+ * single-step, reset state and the record/replay views (state.c).  Short
+ * real-mode programs in RAM at 0, run through CpuOps. */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <string.h>
+
+#include "targets/x86/insn.h"
+#include "vmm/machine.h"
+
+#define RAM_SIZE (1u << 20)
+#define CODE 0x1000u
+
+static Machine mach;
+static uint8_t *ram;
+static X86CPU *cpu;
+
+static void setup(void)
+{
+    memset(&mach, 0, sizeof(mach));
+    as_init(&mach.as);
+    as_init(&mach.io);
+    ram = g_malloc0(RAM_SIZE);
+    cr_assert_eq(as_add_ram(&mach.as, "ram", 0, RAM_SIZE, ram, false), 0);
+    cpu = x86_cpu_create(&mach, 64);
+    cr_assert(cpu);
+    /* Real mode, CS = 0, IP = CODE. */
+    cpu->seg[X86_CS].base = 0;
+    cpu->seg[X86_CS].selector = 0;
+    x86_update_hflags(cpu);
+    cpu->rip = CODE;
+}
+
+static void teardown(void)
+{
+    x86_cpu_free(cpu);
+    g_free(ram);
+    g_free(mach.error);
+}
+
+TestSuite(engine, .init = setup, .fini = teardown);
+
+static void put(uint32_t pa, const uint8_t *b, size_t n)
+{
+    memcpy(ram + pa, b, n);
+}
+
+#define PUT(pa, ...)                                                           \
+    put(pa, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+static CpuExit run(uint64_t n)
+{
+    return x86_cpu_ops.run(cpu, n);
+}
+
+#define AX (cpu->regs[X86_RAX] & 0xffff)
+#define BX (cpu->regs[X86_RBX] & 0xffff)
+#define CX (cpu->regs[X86_RCX] & 0xffff)
+
+/* Real-mode interrupt vector v -> 0000:off */
+static void ivt(unsigned v, uint16_t off)
+{
+    ram[v * 4] = (uint8_t)off;
+    ram[v * 4 + 1] = (uint8_t)(off >> 8);
+    ram[v * 4 + 2] = 0;
+    ram[v * 4 + 3] = 0;
+}
+
+Test(engine, reset_state)
+{
+    x86_cpu_reset(cpu);
+    cr_assert_eq(cpu->rip, 0xfff0);
+    cr_assert_eq(cpu->seg[X86_CS].selector, 0xf000);
+    cr_assert_eq(cpu->seg[X86_CS].base, 0xffff0000);
+    cr_assert_eq(cpu->seg[X86_CS].limit, 0xffff);
+    cr_assert_eq(cpu->cr0, 0x60000010);
+    cr_assert_eq(x86_eflags(cpu), 2);
+    cr_assert_eq(cpu->dr[6], 0xffff0ff0);
+    cr_assert_eq(cpu->dr[7], 0x400);
+    cr_assert_eq(cpu->fpu.mxcsr, 0x1f80);
+    cr_assert_eq(cpu->fpu.xcr0, 1);
+    cr_assert_eq(cpu->apic_base, 0xfee00900);
+    cr_assert_eq(cpu->pat, 0x0007040600070406ull);
+    cr_assert_eq(cpu->gdt.limit, 0xffff);
+    cr_assert_eq(cpu->idt.limit, 0xffff);
+    cr_assert_eq(cpu->hflags & (X86_HF_DECODE | X86_HF_PE | X86_HF_CPL), 0);
+    uint32_t id[4];
+    x86_cpuid(cpu, 1, 0, id);
+    cr_assert_eq(cpu->regs[X86_RDX], id[0]);
+    cr_assert_neq(id[0], 0);
+}
+
+Test(engine, icount_exact)
+{
+    /* mov ax, 1; add ax, ax; inc ax; hlt */
+    PUT(CODE, 0xb8, 0x01, 0x00, 0x01, 0xc0, 0x40, 0xf4);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 3);
+    cr_assert_eq(cpu->icount, 4);           /* HLT retires */
+    cr_assert_eq(cpu->rip, CODE + 7);
+    cr_assert(cpu->halted);
+    /* Halted with nothing pending: nothing runs. */
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->icount, 4);
+}
+
+Test(engine, budget_inside_block)
+{
+    /* 10 x inc ax; hlt */
+    uint8_t prog[11];
+    memset(prog, 0x40, 10);
+    prog[10] = 0xf4;
+    put(CODE, prog, sizeof(prog));
+    cr_assert_eq(run(3), CPU_EXIT_BUDGET);
+    cr_assert_eq(cpu->icount, 3);
+    cr_assert_eq(AX, 3);
+    cr_assert_eq(cpu->rip, CODE + 3);
+    cr_assert_eq(run(1), CPU_EXIT_BUDGET);
+    cr_assert_eq(cpu->icount, 4);
+    cr_assert_eq(cpu->rip, CODE + 4);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->icount, 11);
+    cr_assert_eq(AX, 10);
+}
+
+Test(engine, brcount)
+{
+    /* mov cx, 5; l: dec cx; jnz l; hlt -> 5 conditional branches */
+    PUT(CODE, 0xb9, 0x05, 0x00, 0x49, 0x75, 0xfd, 0xf4);
+    cr_assert_eq(run(1000), CPU_EXIT_IDLE);
+    cr_assert_eq(CX, 0);
+    cr_assert_eq(cpu->icount, 1 + 5 * 2 + 1);
+    cr_assert_eq(x86_cpu_ops.brcount(cpu), 5);
+}
+
+Test(engine, smc_same_block)
+{
+    /* mov byte [CODE+5], 0x40 (inc ax); nop; hlt: the nop is already
+     * decoded in this block when the store replaces it. */
+    PUT(CODE, 0xc6, 0x06, 0x05, 0x10, 0x40, 0x90, 0xf4);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 1);
+    cr_assert_eq(cpu->icount, 3);
+    cr_assert_eq(ram[CODE + 5], 0x40);
+}
+
+Test(engine, smc_same_block_budget)
+{
+    /* The same with a budget that ends inside the block (truncated copy). */
+    PUT(CODE, 0xc6, 0x06, 0x05, 0x10, 0x40, 0x90, 0x40, 0x40, 0xf4);
+    cr_assert_eq(run(2), CPU_EXIT_BUDGET);
+    cr_assert_eq(AX, 1);
+    cr_assert_eq(cpu->icount, 2);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 3);
+    cr_assert_eq(cpu->icount, 5);
+}
+
+Test(engine, smc_other_block)
+{
+    /* 0x2000: nop; hlt -- translated once */
+    PUT(0x2000, 0x90, 0xf4);
+    cpu->rip = 0x2000;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->icount, 2);
+    /* CODE: mov byte [0x2000], 0x40; jmp 0x2000 */
+    PUT(CODE, 0xc6, 0x06, 0x00, 0x20, 0x40, 0xe9, 0xf8, 0x0f);
+    cpu->rip = CODE;
+    cpu->halted = false;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 1);
+    cr_assert_eq(cpu->icount, 2 + 4);
+}
+
+Test(engine, code_write_hook)
+{
+    PUT(CODE, 0x90, 0xf4);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    /* A loader/DMA write through the address space drops the block. */
+    cr_assert_eq(as_copy_to(&mach.as, CODE, (const uint8_t[]){ 0x40 }, 1), MEM_OK);
+    cpu->rip = CODE;
+    cpu->halted = false;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 1);
+}
+
+static int ack_vector;
+
+static int ack(void *opaque)
+{
+    x86_cpu_set_intr(cpu, 0);
+    return ack_vector;
+}
+
+Test(engine, hlt_wakes_on_interrupt)
+{
+    /* sti; hlt; inc ax; hlt -- handler at 0x3000: mov bx, 0x1234; iret */
+    PUT(CODE, 0xfb, 0xf4, 0x40, 0xf4);
+    PUT(0x3000, 0xbb, 0x34, 0x12, 0xcf);
+    ivt(0x20, 0x3000);
+    cpu->regs[X86_RSP] = 0x8000;
+    cpu->intr_ack = ack;
+    ack_vector = 0x20;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->icount, 2);
+    cr_assert_eq(cpu->rip, CODE + 2);
+    x86_cpu_set_intr(cpu, 1);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(BX, 0x1234);
+    cr_assert_eq(AX, 1);
+    cr_assert_eq(cpu->icount, 2 + 2 + 2);
+    cr_assert_eq(cpu->rip, CODE + 4);
+}
+
+Test(engine, sti_shadow)
+{
+    /* IF=0, INTR pending: sti; inc ax; inc ax; hlt.  The interrupt comes
+     * after the instruction following STI, not before. */
+    PUT(CODE, 0xfb, 0x40, 0x40, 0xf4);
+    PUT(0x3000, 0xbb, 0x34, 0x12, 0xf4);     /* mov bx, 0x1234; hlt */
+    ivt(0x20, 0x3000);
+    cpu->regs[X86_RSP] = 0x8000;
+    cpu->intr_ack = ack;
+    ack_vector = 0x20;
+    x86_cpu_set_intr(cpu, 1);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 1);
+    cr_assert_eq(BX, 0x1234);
+    cr_assert_eq(cpu->icount, 4);
+    /* The pushed return address is the second inc. */
+    uint16_t ret;
+    memcpy(&ret, ram + 0x8000 - 6, 2);
+    cr_assert_eq(ret, CODE + 2);
+}
+
+Test(engine, single_step)
+{
+    /* TF set: #DB after each instruction; the handler (inc cx; iret) runs
+     * with TF clear and IRET restores it. */
+    PUT(CODE, 0x40, 0x40, 0x40, 0xf4);
+    PUT(0x3000, 0x41, 0xcf);
+    ivt(1, 0x3000);
+    cpu->regs[X86_RSP] = 0x8000;
+    cpu->eflags |= X86_TF;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 3);
+    cr_assert_eq(CX, 3);
+    cr_assert_eq(cpu->icount, 3 + 3 * 2 + 1);
+    cr_assert(cpu->dr[6] & (1u << 14));
+}
+
+Test(engine, popf_sets_tf)
+{
+    /* push 0x102 (TF); popf; inc ax; inc ax; hlt: the first trap comes
+     * after the instruction that follows POPF. */
+    PUT(CODE, 0x68, 0x02, 0x01, 0x9d, 0x40, 0x40, 0xf4);
+    PUT(0x3000, 0x41, 0xcf);
+    ivt(1, 0x3000);
+    cpu->regs[X86_RSP] = 0x8000;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 2);
+    cr_assert_eq(CX, 2);
+}
+
+Test(engine, fault_in_block)
+{
+    /* inc ax; inc ax; ud2 -- #UD handler at 0x3000: hlt */
+    PUT(CODE, 0x40, 0x40, 0x0f, 0x0b);
+    PUT(0x3000, 0xf4);
+    ivt(6, 0x3000);
+    cpu->regs[X86_RSP] = 0x8000;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 2);
+    cr_assert_eq(cpu->icount, 3);           /* the faulting ud2 does not count */
+    uint16_t ret;
+    memcpy(&ret, ram + 0x8000 - 6, 2);
+    cr_assert_eq(ret, CODE + 2);
+}
+
+Test(engine, cs_limit)
+{
+    /* Running off the end of a 64 KiB segment: #GP (vector 13) */
+    cpu->rip = 0xffff;
+    ram[0xffff] = 0xb8;                     /* mov ax, imm16 crosses the limit */
+    PUT(0x3000, 0xf4);
+    ivt(13, 0x3000);
+    cpu->regs[X86_RSP] = 0x8000;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->icount, 1);
+    cr_assert_eq(cpu->rip, 0x3001);
+}
+
+Test(engine, page_straddle)
+{
+    /* mov ax, 0x1234 split over a page boundary, then hlt */
+    cpu->rip = 0x1ffe;
+    PUT(0x1ffe, 0xb8, 0x34);
+    PUT(0x2000, 0x12, 0xf4);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 0x1234);
+    cr_assert_eq(cpu->icount, 2);
+    /* Rewrite the tail on the second page: the block must see it. */
+    cr_assert_eq(as_copy_to(&mach.as, 0x2000, (const uint8_t[]){ 0x56 }, 1), MEM_OK);
+    cpu->rip = 0x1ffe;
+    cpu->halted = false;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(AX, 0x5634);
+}
+
+Test(engine, exit_request)
+{
+    PUT(CODE, 0xeb, 0xfe);                  /* jmp $ */
+    cr_assert_eq(run(1000), CPU_EXIT_BUDGET);
+    cr_assert_eq(cpu->icount, 1000);
+    mach.exit_request = 1;
+    cr_assert_eq(run(1000), CPU_EXIT_REQUEST);
+    cr_assert_eq(cpu->icount, 1000);
+}
+
+Test(engine, fetch_outside_ram)
+{
+    cpu->seg[X86_CS].base = 0x200000;
+    cpu->rip = 0;
+    cr_assert_eq(run(10), CPU_EXIT_ERROR);
+    cr_assert(mach.error);
+}
+
+Test(engine, views)
+{
+    uint64_t v[32];
+    cpu->regs[X86_RCX] = 0x1111;
+    cpu->regs[X86_R15] = 0x2222;
+    cr_assert_eq(x86_cpu_ops.regs(cpu, v), 18);
+    cr_assert_eq(v[0], CODE);
+    cr_assert_eq(v[2], 0x1111);
+    cr_assert_eq(v[16], 0x2222);
+    cr_assert_eq(v[17], 2);
+    cr_assert_str_eq(x86_cpu_ops.reg_names[0], "rip");
+    cr_assert_str_eq(x86_cpu_ops.reg_names[2], "rcx");
+    cr_assert_str_eq(x86_cpu_ops.reg_names[17], "eflags");
+    uint64_t d = x86_cpu_ops.digest(cpu), h = x86_cpu_ops.state_hash(cpu);
+    x86_cpu_ops.set_reg(cpu, 3, 7);
+    cr_assert_eq(cpu->regs[X86_RDX], 7);
+    cr_assert_neq(x86_cpu_ops.digest(cpu), d);
+    x86_cpu_ops.set_reg(cpu, 3, v[3]);
+    cr_assert_eq(x86_cpu_ops.digest(cpu), d);
+    cpu->fpu.xmm[5].q[1] = 1;
+    cr_assert_neq(x86_cpu_ops.state_hash(cpu), h);
+    cpu->fpu.xmm[5].q[1] = 0;
+    cpu->icount += 5;                       /* not architectural state */
+    cr_assert_eq(x86_cpu_ops.state_hash(cpu), h);
+    x86_cpu_ops.set_reg(cpu, 17, 0x202);
+    cr_assert_eq(x86_eflags(cpu), 0x202);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    x86_cpu_ops.dump(cpu, f);
+    fclose(f);
+    cr_assert(strstr(buf, "CS =0000 00000000 0000ffff 00009b00"), "%s", buf);
+    cr_assert(strstr(buf, "ECX=00001111"), "%s", buf);
+    free(buf);
+}
