@@ -3,8 +3,9 @@
  * (minstret) and the checksum on the UART. */
 #include <stdint.h>
 
+#include "cpu_kernel.h"
+
 #define UART ((volatile uint8_t *)0x10000000)
-#define TABLE_WORDS (1u << 17)      /* 1 MiB of uint64_t */
 
 static uint64_t table[TABLE_WORDS];
 
@@ -27,31 +28,9 @@ static void puthex(uint64_t v)
         putc_("0123456789abcdef"[(v >> i) & 15]);
 }
 
-#ifndef ROUNDS
-#define ROUNDS 160
-#endif
-
 int main(void)
 {
-    uint64_t x = 0x9e3779b97f4a7c15ull, sum = 0;
-    for (unsigned i = 0; i < TABLE_WORDS; i++)
-        table[i] = i * 0x100000001b3ull;
-    for (int r = 0; r < ROUNDS; r++) {
-        for (unsigned i = 0; i < 4 * TABLE_WORDS; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            unsigned idx = (unsigned)(x >> 40) & (TABLE_WORDS - 1);
-            uint64_t v = table[idx];
-            table[idx] = v + x;
-            sum += v ^ (sum >> 3);
-            if (v & 1)
-                sum += i;
-        }
-        /* streaming pass */
-        for (unsigned i = 1; i < TABLE_WORDS; i++)
-            table[i] += table[i - 1] >> 1;
-    }
+    uint64_t sum = cpu_kernel(table);
     uint64_t instret;
     __asm__ volatile("csrr %0, minstret" : "=r"(instret));
     puts_("instret ");
