@@ -80,8 +80,8 @@ typedef struct Engine {
     bool fatal;             /* translate() set m->error */
 } Engine;
 
-/* Never matches (linear addresses of blocks are below 2^64 - 1 only with
- * a real pa): empty jump-cache slots point here. */
+/* Never matches (no physical page ends in pa ~0): empty jump-cache slots
+ * point here. */
 static XBlock no_block = { .lin = ~0ull, .pa = ~0ull, .rip = ~0ull, .dead = true };
 
 static inline Engine *engine(const X86CPU *cpu)

@@ -10,6 +10,7 @@
  * #GP(0) as on Intel hardware and KVM (QEMU TCG reads them as 0). */
 #include <string.h>
 
+#include "targets/x86/exec.h"
 #include "targets/x86/flags.h"
 #include "targets/x86/mem.h"
 #include "targets/x86/seg.h"
@@ -126,8 +127,6 @@ static const XInsn *load_far_ptr(X86CPU *cpu, const XInsn *in, int seg)
         !x86_seg_load(cpu, in, seg, (uint16_t)sel))
         return NULL;
     x86_reg_set(cpu, in->reg, os, off);
-    if (seg == X86_SS)
-        cpu->inhibit_irq = true;
     X86_NEXT(cpu, in);
 }
 
@@ -353,16 +352,12 @@ static const XInsn *op_out_imm(X86CPU *cpu, const XInsn *in) { return do_out(cpu
 static const XInsn *op_in_dx(X86CPU *cpu, const XInsn *in) { return do_in(cpu, in, (uint16_t)cpu->regs[X86_RDX]); }
 static const XInsn *op_out_dx(X86CPU *cpu, const XInsn *in) { return do_out(cpu, in, (uint16_t)cpu->regs[X86_RDX]); }
 
-/* An interrupt the engine would take now: a REP INS/OUTS stops between
- * iterations (deterministic: device state and flags only). */
-static inline bool irq_waiting(const X86CPU *cpu)
-{
-    return (cpu->nmi_pending && !cpu->nmi_blocked) ||
-           (cpu->intr && (cpu->eflags & X86_IF));
-}
-
 /* INS/OUTS, REP-able.  Each iteration checks the memory operand before
- * the port access, so a fault does not lose a port read. */
+ * the port access, so a fault does not lose a port read.  Like the other
+ * string instructions (exec_str.c), a REP form runs at most
+ * X86_REP_CHUNK iterations per execution and then restarts itself (not
+ * retired) so the engine can take interrupts; it retires once, at the
+ * end. */
 static const XInsn *ins_outs(X86CPU *cpu, const XInsn *in, bool out)
 {
     unsigned size = io_size(in), as = in->asize;
@@ -372,6 +367,7 @@ static const XInsn *ins_outs(X86CPU *cpu, const XInsn *in, bool out)
     int ptr = out ? X86_RSI : X86_RDI;
     int seg = out ? in->seg : X86_ES;
     uint64_t step = (cpu->eflags & X86_DF) ? -(uint64_t)size : size;
+    unsigned budget = X86_REP_CHUNK;
     if (!x86_io_allowed(cpu, in, port, size))
         return NULL;
     for (;;) {
@@ -393,7 +389,7 @@ static const XInsn *ins_outs(X86CPU *cpu, const XInsn *in, bool out)
         if (!rep)
             break;
         x86_reg_set(cpu, X86_RCX, as, cpu->regs[X86_RCX] - 1);
-        if ((cpu->regs[X86_RCX] & am) && irq_waiting(cpu))
+        if ((cpu->regs[X86_RCX] & am) && !--budget)
             return x86_restart(cpu, in);
     }
     X86_NEXT(cpu, in);
@@ -1036,7 +1032,11 @@ static bool msr_write(X86CPU *cpu, const XInsn *in, uint32_t msr, uint64_t v)
             return false;
         cpu->tsc_aux = v;
         return true;
-    case MSR_STAR: cpu->star = v; return lm;
+    case MSR_STAR:
+        if (!lm)
+            return false;
+        cpu->star = v;
+        return true;
     case MSR_FMASK:
         if (!lm || (v >> 32))
             return false;

@@ -105,6 +105,59 @@ Test(engine, icount_exact)
     cr_assert_eq(cpu->icount, 4);
 }
 
+/* Flat 32-bit protected mode, CPL 0, no paging. */
+static void flat32(void)
+{
+    for (int i = 0; i < X86_NSEG; i++) {
+        X86Seg *sg = &cpu->seg[i];
+        sg->base = 0;
+        sg->limit = 0xffffffff;
+        sg->g = sg->db = sg->s = sg->present = 1;
+        sg->type = i == X86_CS ? 0xb : 0x3;
+        sg->selector = i == X86_CS ? 0x08 : 0x10;
+    }
+    cpu->cr0 |= X86_CR0_PE;
+    x86_update_hflags(cpu);
+    cr_assert(cpu->hflags & X86_HF_CS32);
+}
+
+Test(engine, protected32)
+{
+    flat32();
+    /* mov eax, 0x12345678; add eax, eax; mov [0x500], eax; 5 x inc eax; hlt */
+    PUT(CODE, 0xb8, 0x78, 0x56, 0x34, 0x12, 0x01, 0xc0, 0xa3, 0x00, 0x05, 0x00, 0x00,
+        0x40, 0x40, 0x40, 0x40, 0x40, 0xf4);
+    cr_assert_eq(run(5), CPU_EXIT_BUDGET);
+    cr_assert_eq(cpu->icount, 5);
+    cr_assert_eq(cpu->rip, CODE + 14);
+    cr_assert_eq(cpu->regs[X86_RAX], 0x2468acf0 + 2);
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->icount, 9);
+    cr_assert_eq(cpu->regs[X86_RAX], 0x2468acf0 + 5);
+    uint32_t v;
+    memcpy(&v, ram + 0x500, 4);
+    cr_assert_eq(v, 0x2468acf0);
+}
+
+Test(engine, cs_base_in_key)
+{
+    /* The same linear bytes under two CS bases: offsets (and so branch
+     * targets and pushed return addresses) differ. */
+    PUT(0x2000, 0x40, 0xf4);                 /* inc ax; hlt */
+    cpu->seg[X86_CS].base = 0x2000;
+    cpu->seg[X86_CS].selector = 0x200;
+    cpu->rip = 0;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->rip, 2);
+    cpu->seg[X86_CS].base = 0x1000;
+    cpu->seg[X86_CS].selector = 0x100;
+    cpu->rip = 0x1000;
+    cpu->halted = false;
+    cr_assert_eq(run(100), CPU_EXIT_IDLE);
+    cr_assert_eq(cpu->rip, 0x1002);
+    cr_assert_eq(AX, 2);
+}
+
 Test(engine, budget_inside_block)
 {
     /* 10 x inc ax; hlt */

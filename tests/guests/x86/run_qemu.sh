@@ -8,7 +8,8 @@
 # exit port (e.g. a triple fault: -no-reboot), 126 = QEMU error.
 # QEMU=... overrides the binary; X86_CPU=... the -cpu model.
 #
-# The CPU model is the one Tandem's x86 CPU reports (docs/x86-cpu.md).
+# The CPU model is the one Tandem's x86 CPU reports (docs/x86-cpu.md,
+# "QEMU equivalent"); keep the two in step.
 set -u
 if [ $# -lt 1 ]; then
     echo "usage: $0 <image.bin> [qemu args...]" >&2
@@ -22,7 +23,7 @@ if [ ! -f "$img" ]; then
 fi
 QEMU=${QEMU:-qemu-system-x86_64}
 TIMEOUT=${TIMEOUT:-20}
-CPU=${X86_CPU:-qemu64,vendor=GenuineIntel,family=6,model=15,stepping=11,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16,+movbe,+xsave,+bmi1,+bmi2,+abm,+rdtscp,+pdpe1gb,-svm}
+CPU=${X86_CPU:-qemu64,vendor=GenuineIntel,family=6,model=15,stepping=11,model-id=Tandem Virtual CPU,xlevel=0x80000008,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16,+movbe,+xsave,+bmi1,+bmi2,+abm,+rdtscp,+pdpe1gb,-svm,-mce,-mca,-hypervisor}
 timeout --foreground -k 2 "$TIMEOUT" "$QEMU" -M pc -accel tcg -cpu "$CPU" -m 128M \
     -display none -vga none -nic none -monitor none -serial stdio -no-reboot \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 -bios "$img" "$@"

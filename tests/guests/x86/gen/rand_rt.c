@@ -35,6 +35,7 @@ u64 rand_scratch[8] __attribute__((aligned(16)));
 extern void *const rand_table[];
 extern const u32 rand_count;
 extern const u64 rand_seed;
+extern const u8 rand_ctl[];   /* bit 0: DAZ off (generator's choice) */
 void rand_run(void *code);
 
 static u64 rng;
@@ -125,6 +126,8 @@ void test_main(void)
             mx |= 0x0040;                        /* DAZ */
         if (((r >> 12) & 15) == 0)
             mx |= 0x8000;                        /* FTZ */
+        if (rand_ctl[i] & 1)
+            mx &= ~0x40u;
         rand_in.mxcsr = mx;
         for (int x = 0; x < NXMM; x++) {
             u64 lo = xmm_half(), hi = xmm_half();
