@@ -44,4 +44,33 @@ with tempfile.TemporaryDirectory() as tmp:
         fail(f"-M help: {r.stdout!r}")
     # An empty firmware image is refused too.
     expect_error(["-bios", empty], "empty.bin")
+
+    # The x86 pc board: what is not there yet says so; bad images and
+    # -device options are named.
+    odd = os.path.join(tmp, "odd.bin")
+    with open(odd, "wb") as f:
+        f.write(b"\xf4" * 1000)
+    rom = os.path.join(tmp, "rom.bin")
+    with open(rom, "wb") as f:
+        f.write(b"\xf4" * 65536)
+    x86 = "x86_64"
+    expect_error(["-M", "pc"], "SeaBIOS", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-kernel", "/boot/vmlinuz"], "not implemented yet", arch=x86)
+    expect_error(["-M", "pc", "-bios", odd], "multiple of 64 KiB", arch=x86)
+    expect_error(["-M", "pc", "-bios", "/nonexistent/bios.bin"], "/nonexistent/bios.bin", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"], "no device 'e1000' (it has: isa-debug-exit)", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,port=1"], "unknown property 'port'", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0x3f8"], "taken by another device", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0xfff0,iosize=0x20"], "do not fit", arch=x86)
+    expect_error(["-M", "virt", "-bios", "none", "-device", "isa-debug-exit"], "no device 'isa-debug-exit'")
+    # A ROM of HLTs: the CPU halts at the reset vector with nothing to wake
+    # it; the run is stopped from outside (SIGTERM -> clean exit).
+    p = subprocess.Popen([binary(x86), "-M", "pc", "-bios", rom, "-nographic", "-monitor", "none"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    import time
+    time.sleep(1)
+    p.terminate()
+    out, err = p.communicate(timeout=30)
+    if p.returncode not in (0, 1) or b"Segmentation" in err:
+        fail(f"halted pc guest stopped by SIGTERM: status {p.returncode}: {err!r}")
 print("PASS")
