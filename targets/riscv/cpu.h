@@ -32,8 +32,9 @@ struct RvInsn {
     uint8_t len;            /* 2 (compressed) or 4 */
     uint8_t rm;             /* FP rounding-mode field; AMO aq/rl bits */
     uint8_t rem;            /* instructions after this one in its block */
-    uint8_t pad;
+    uint8_t alt;            /* fn is a specialised form (exec_int.c) */
     uint16_t csr;           /* CSR number for Zicsr */
+    int16_t jump;           /* branch/JAL target in the block: its index - ours */
     uint32_t raw;           /* 32-bit encoding (compressed ones expanded) */
 };
 
@@ -108,6 +109,9 @@ struct RiscvCPU {
     uint64_t pc;
     uint64_t icount;         /* retired instructions (DESIGN.md: the position) */
     uint64_t brcount;        /* retired conditional branches */
+    /* Handlers may enter the next block themselves while icount stays
+     * within this (engine.c); 0 sends every block end to the run loop. */
+    uint64_t chain_end;
     uint64_t f[32];          /* FP registers, NaN-boxed singles */
     uint32_t fflags;         /* accrued exception flags (NV DZ OF UF NX) */
     uint32_t frm;            /* dynamic rounding mode */

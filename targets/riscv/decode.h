@@ -13,10 +13,18 @@
 
 /* Continue with the next instruction of the block.  Handlers tail-call it
  * (threaded dispatch: one indirect jump per instruction, each at its own
- * site); returning in + 1 to the run loop is equivalent, only slower.  The
- * recursion is bounded by the block length if the compiler does not turn
- * it into a jump. */
-#define RV_NEXT(cpu, in) return (in)[1].fn((cpu), (in) + 1)
+ * site); returning in + 1 to the run loop is equivalent, only slower.  Block
+ * exits tail-call into the next block the same way (rv_chain); should the
+ * compiler not turn these calls into jumps, the recursion is bounded by the
+ * run loop's CHAIN_MAX instructions (engine.c). */
+#define RV_NEXT(cpu, in) RV_DISPATCH(cpu, (in) + 1)
+
+/* Continue at instruction p (p is evaluated once). */
+#define RV_DISPATCH(cpu, p)                                                   \
+    do {                                                                      \
+        const RvInsn *p_ = (p);                                               \
+        return p_->fn((cpu), p_);                                             \
+    } while (0)
 
 /* ---- decode.c ---- */
 
@@ -27,11 +35,19 @@ uint32_t riscv_rvc_expand(uint16_t c, int xlen);
 /* Decode the instruction at pc: raw is the 16-bit encoding when len == 2,
  * the 32-bit one when len == 4.  Always fills *out (an illegal encoding gets
  * a handler that raises with the original encoding as tval).  Returns
- * RV_DEC_END when the block must end after this instruction. */
+ * RV_DEC_END when the block must end after this instruction (the engine
+ * goes on past conditional branches: their handlers leave when taken). */
 unsigned riscv_decode(RvInsn *out, uint32_t raw, unsigned len, uint64_t pc, int xlen);
 #define RV_DEC_END 1u
 
 /* ---- exec_int.c: handlers the decoder tables point at ---- */
+
+/* Specialise the handlers of a decoded block (rem already set): fuse
+ * adjacent register-only pairs, and let branches whose target lies in the
+ * block jump there directly.  riscv_plain gives the handler that runs `in`
+ * alone and leaves the block on every jump (for truncated copies). */
+void riscv_specialise(RvInsn *insns, unsigned n);
+RvHandler *riscv_plain(const RvInsn *in);
 
 #define RV_INT_HANDLERS(X) \
     X(nop) X(illegal) X(li) X(fence_i) X(block_end) \
@@ -47,6 +63,8 @@ unsigned riscv_decode(RvInsn *out, uint32_t raw, unsigned len, uint64_t pc, int 
     X(lb) X(lh) X(lw) X(ld) X(lbu) X(lhu) X(lwu) \
     X(sb) X(sh) X(sw) X(sd) \
     X(jal) X(jalr) X(beq) X(bne) X(blt) X(bge) X(bltu) X(bgeu) \
+    X(jal_local) X(beq_local) X(bne_local) X(blt_local) X(bge_local) \
+    X(bltu_local) X(bgeu_local) \
     X(mulh) X(mulhsu) X(mulhu) \
     X(lr_w) X(sc_w) X(amoswap_w) X(amoadd_w) X(amoxor_w) X(amoand_w) \
     X(amoor_w) X(amomin_w) X(amomax_w) X(amominu_w) X(amomaxu_w) \
@@ -87,6 +105,81 @@ static inline RvTlbEntry *rv_tlb_entry(RiscvCPU *cpu, int priv, RvAccess acc,
 static inline bool rv_tlb_hit(const RvTlbEntry *e, uint64_t va, unsigned size)
 {
     return (va & (~0xfffull | (size - 1))) == e->tag;
+}
+
+/* ---- block chaining (engine.c owns the blocks) ---- */
+
+#define RV_MAX_BLOCK 64     /* instructions in a block at most */
+
+/* A run of predecoded instructions from one guest page (engine.c). */
+struct RvBlock {
+    uint64_t vpc;
+    uint64_t pa;
+    uint64_t pa2;           /* page of a straddling last insn's tail, or ~0 */
+    RvBlock *hnext;         /* hash chain */
+    RvBlock *pnext[2];      /* code-page lists: [0] page of pa, [1] of pa2 */
+    uint32_t n;             /* instructions (the end sentinel not counted) */
+    uint32_t epoch;         /* FENCE.I epoch it was last checked in */
+    bool dead;
+    RvInsn insns[];         /* n + 1 */
+};
+
+#define RV_JC_BITS 14
+#define RV_JC_SIZE (1u << RV_JC_BITS)
+
+/* The part of the block cache a handler reads to enter the next block
+ * itself: the engine's state starts with it, so cpu->bcache points here.
+ * The jump cache holds only live blocks whose translation needs no check
+ * beyond the ITLB (no page-straddling tail, whole-page permissions). */
+typedef struct RvChainCache {
+    uint32_t epoch;         /* bumped by FENCE.I */
+    RvBlock *jc[RV_JC_SIZE];
+} RvChainCache;
+
+static inline unsigned rv_jc_index(uint64_t pc)
+{
+    return (unsigned)(pc >> 1) & (RV_JC_SIZE - 1);
+}
+
+/* Leave the block for pc: enter pc's block directly when the run loop
+ * would find it in the jump cache (same checks as its lookup: ITLB for the
+ * current privilege, physical address, FENCE.I epoch) and it fits under
+ * cpu->chain_end, which stands for what the run loop checks between blocks
+ * (budget, pending interrupts, exit requests).  Otherwise return to the run
+ * loop with cpu->pc set.  Inline, so every exit has its own indirect jump. */
+static inline const RvInsn *rv_chain(RiscvCPU *cpu, uint64_t pc)
+{
+    const RvChainCache *cc = cpu->bcache;
+    const RvBlock *b = cc->jc[rv_jc_index(pc)];
+    const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_EXEC, pc);
+    uint64_t icount = cpu->icount + b->n;
+    if (likely(b->vpc == pc && t->tag == (pc & ~0xfffull) &&
+               b->pa == (t->pa_page | (pc & 0xfff)) && b->epoch == cc->epoch &&
+               icount <= cpu->chain_end)) {
+        cpu->icount = icount;
+        RV_DISPATCH(cpu, b->insns);
+    }
+    cpu->pc = pc;
+    return NULL;
+}
+
+/* A taken branch or JAL to in[in->jump], in its own block.  Forward, it
+ * skips instructions of the block's run (they do not retire); backward, it
+ * starts another run of the block's tail, which needs what entering a block
+ * needs.  The block itself cannot have changed: its ITLB entry, privilege
+ * and FENCE.I epoch change only through instructions that end blocks, and
+ * a store that invalidates it clears chain_end. */
+static inline const RvInsn *rv_jump_local(RiscvCPU *cpu, const RvInsn *in)
+{
+    const RvInsn *t = in + in->jump;
+    uint64_t icount = cpu->icount - in->rem + t->rem + 1;
+    if (likely(in->jump > 0 || icount <= cpu->chain_end)) {
+        cpu->icount = icount;
+        RV_DISPATCH(cpu, t);
+    }
+    cpu->icount -= in->rem;
+    cpu->pc = t->pc;
+    return NULL;
 }
 
 #endif

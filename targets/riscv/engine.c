@@ -2,12 +2,15 @@
  * the memory slow paths.
  *
  * A block is a run of predecoded instructions from one guest page, ended by
- * a control transfer, a SYSTEM instruction, FENCE.I, the page end or
- * RV_MAX_BLOCK instructions.  Blocks are found by (virtual pc, physical
- * address): a direct-mapped jump cache on the pc, checked against the ITLB's
- * physical address, then a hash table.  Block memory comes from an arena
- * that is reset only between blocks, so a block stays readable while it
- * runs even if a store in it invalidates it.
+ * a jump (JAL, JALR), a SYSTEM instruction, FENCE.I, the page end or
+ * RV_MAX_BLOCK instructions; a conditional branch leaves it only when taken.
+ * Blocks are found by (virtual pc, physical address): a direct-mapped jump
+ * cache on the pc, checked against the ITLB's physical address, then a hash
+ * table.  A block's exits go straight to the next block when the jump cache
+ * has it (rv_chain, decode.h), and a jump to an instruction of the same
+ * block goes there directly (rv_jump_local); the run loop sees the rest.
+ * Block memory comes from an arena that is reset only between blocks, so a
+ * block stays readable while it runs even if a store in it invalidates it.
  *
  * Self-modifying code: pages holding translated code are "code pages" with
  * a bitmap of 64-byte chunks that hold instructions.  They never enter the
@@ -18,9 +21,9 @@
  * must call riscv_code_flush() before the interpreter runs again; FENCE.I
  * re-checks blocks against memory lazily (rv_code_fence).
  *
- * icount is added for a whole block on entry; a trap subtracts what did
- * not retire (riscv_raise), a budget ending inside a block runs a truncated
- * copy of it (run_partial). */
+ * icount is added for a whole block on entry; a trap or a taken branch
+ * subtracts what did not retire (riscv_raise, the branch handlers), a
+ * budget ending inside a block runs a truncated copy of it (run_partial). */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,8 +31,6 @@
 #include "targets/riscv/decode.h"
 #include "vmm/hash.h"
 
-#define RV_MAX_BLOCK 64
-#define JC_BITS 14
 #define HASH_BITS 15
 #define CP_BITS 12
 #define ARENA_SIZE ((size_t)64 << 20)
@@ -38,18 +39,9 @@
 #define FILL_TRACK 32
 /* Blocks entered without retiring anything before run() yields. */
 #define STALL_LIMIT 100000
-
-struct RvBlock {
-    uint64_t vpc;
-    uint64_t pa;
-    uint64_t pa2;           /* page of a straddling last insn's tail, or ~0 */
-    RvBlock *hnext;         /* hash chain */
-    RvBlock *pnext[2];      /* code-page lists: [0] page of pa, [1] of pa2 */
-    uint32_t n;             /* instructions (the end sentinel not counted) */
-    uint32_t epoch;         /* FENCE.I epoch it was last checked in */
-    bool dead;
-    RvInsn insns[];         /* n + 1 */
-};
+/* Instructions run in chained blocks before the run loop looks again: bounds
+ * the handler recursion should the compiler not turn tail calls into jumps. */
+#define CHAIN_MAX 1024
 
 typedef struct CodePage {
     uint64_t page;          /* pa >> 12 */
@@ -59,14 +51,13 @@ typedef struct CodePage {
 } CodePage;
 
 typedef struct Engine {
-    RvBlock *jc[1u << JC_BITS];
+    RvChainCache cc;        /* first: handlers see cpu->bcache as this */
     RvBlock *hash[1u << HASH_BITS];
     CodePage *cp[1u << CP_BITS];
     CodePage *cp_free;
     uint8_t *arena;
     size_t used;
     uint64_t reset_pc;
-    uint32_t epoch;         /* bumped by FENCE.I */
     uint16_t nfill[4][3];
     uint8_t fills[4][3][FILL_TRACK];
 } Engine;
@@ -88,7 +79,7 @@ static inline uint64_t va_wrap(const RiscvCPU *cpu, uint64_t va)
 
 static inline unsigned jc_index(uint64_t pc)
 {
-    return (unsigned)(pc >> 1) & ((1u << JC_BITS) - 1);
+    return rv_jc_index(pc);
 }
 
 static inline unsigned hash_index(uint64_t vpc, uint64_t pa)
@@ -204,8 +195,8 @@ static void block_unlink(Engine *e, RvBlock *b)
     if (*pp)
         *pp = b->hnext;
     unsigned j = jc_index(b->vpc);
-    if (e->jc[j] == b)
-        e->jc[j] = &no_block;
+    if (e->cc.jc[j] == b)
+        e->cc.jc[j] = &no_block;
 }
 
 static void cp_invalidate(Engine *e, CodePage *c)
@@ -232,8 +223,11 @@ static void code_written(RiscvCPU *cpu, uint64_t pa, uint64_t len)
         uint64_t off = pa & 0xfff;
         uint64_t n = 0x1000 - off < len ? 0x1000 - off : len;
         CodePage *c = cp_find(e, pa >> 12);
-        if (c && (c->chunks & chunk_mask(off, n)))
+        if (c && (c->chunks & chunk_mask(off, n))) {
             cp_invalidate(e, c);
+            /* The running block may be among them: no jump back into it. */
+            cpu->chain_end = 0;
+        }
         pa += n;
         len -= n;
     }
@@ -256,7 +250,7 @@ void riscv_code_flush(RiscvCPU *cpu)
     for (size_t off = 0; off < e->used;) {
         RvBlock *b = (RvBlock *)(e->arena + off);
         e->hash[hash_index(b->vpc, b->pa)] = NULL;
-        e->jc[jc_index(b->vpc)] = &no_block;
+        e->cc.jc[jc_index(b->vpc)] = &no_block;
         off += sizeof(RvBlock) + (b->n + 1) * sizeof(RvInsn);
     }
     for (unsigned i = 0; i < (1u << CP_BITS); i++) {
@@ -270,6 +264,7 @@ void riscv_code_flush(RiscvCPU *cpu)
     /* The memory stays intact until the next translation, which only
      * happens between blocks: a running block may finish. */
     e->used = 0;
+    cpu->chain_end = 0;
 }
 
 /* FENCE.I.  Every write this engine can see already invalidated the
@@ -279,7 +274,7 @@ void riscv_code_flush(RiscvCPU *cpu)
  * the fence (block_verify), which costs a fraction of decoding it again. */
 void rv_code_fence(RiscvCPU *cpu)
 {
-    engine(cpu)->epoch++;
+    engine(cpu)->cc.epoch++;
 }
 
 /* ---- translation ---- */
@@ -345,7 +340,7 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
     b->pa = pa;
     b->pa2 = ~0ull;
     b->dead = false;
-    b->epoch = e->epoch;
+    b->epoch = e->cc.epoch;
 
     uint64_t va = pc, off = pa & 0xfff;
     const uint64_t page_pa = pa & ~0xfffull;
@@ -404,6 +399,10 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
             raw |= (uint32_t)rd16(q) << 16;
         }
         flags = riscv_decode(in, raw, len, va, cpu->xlen);
+        /* A conditional branch leaves the block only when taken (its
+         * handler takes the rest of the block off icount). */
+        if ((in->raw & 0x7f) == 0x63 && in->fn != rv_illegal)
+            flags &= ~RV_DEC_END;
         n++;
         va = va_wrap(cpu, va + len);
         off += len;
@@ -413,6 +412,7 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
     b->n = n;
     for (unsigned i = 0; i < n; i++)
         b->insns[i].rem = (uint8_t)(n - 1 - i);
+    riscv_specialise(b->insns, n);
     RvInsn *end = &b->insns[n];
     memset(end, 0, sizeof(*end));
     end->fn = rv_block_end;
@@ -480,13 +480,13 @@ static __attribute__((noinline)) RvBlock *lookup_slow(RiscvCPU *cpu)
     for (b = e->hash[hash_index(pc, pa)]; b; b = b->hnext) {
         if (b->vpc != pc || b->pa != pa)
             continue;
-        if (b->epoch != e->epoch) {
+        if (b->epoch != e->cc.epoch) {
             if (!block_verify(cpu, b)) {
                 block_unlink(e, b);
                 b = NULL;
                 break;
             }
-            b->epoch = e->epoch;
+            b->epoch = e->cc.epoch;
         }
         if (b->pa2 == ~0ull)
             break;
@@ -507,7 +507,7 @@ static __attribute__((noinline)) RvBlock *lookup_slow(RiscvCPU *cpu)
         if (b->pa2 != ~0ull || !page_ok)
             return b;
     }
-    e->jc[jc_index(pc)] = b;
+    e->cc.jc[jc_index(pc)] = b;
     return b;
 }
 
@@ -515,9 +515,9 @@ static inline RvBlock *lookup(RiscvCPU *cpu, Engine *e)
 {
     uint64_t pc = cpu->pc;
     const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_EXEC, pc);
-    RvBlock *b = e->jc[jc_index(pc)];
+    RvBlock *b = e->cc.jc[jc_index(pc)];
     if (likely(t->tag == (pc & ~0xfffull) && b->vpc == pc &&
-               b->pa == (t->pa_page | (pc & 0xfff)) && b->epoch == e->epoch))
+               b->pa == (t->pa_page | (pc & 0xfff)) && b->epoch == e->cc.epoch))
         return b;
     return lookup_slow(cpu);
 }
@@ -543,15 +543,17 @@ static __attribute__((noinline)) void run_partial(RiscvCPU *cpu, const RvBlock *
     memcpy(tmp, b->insns, left * sizeof(RvInsn));
     tmp[left] = b->insns[left];
     tmp[left].fn = budget_stop;
+    /* Nothing may run past the stop: no pairs, no jumps inside the block. */
+    for (unsigned k = 0; k < left; k++)
+        tmp[k].fn = riscv_plain(&tmp[k]);
     const RvInsn *i = tmp;
     while ((i = i->fn(cpu, i)))
         ;
 }
 
 
-static CpuExit riscv_run(void *opaque, uint64_t max)
+static CpuExit run_loop(RiscvCPU *cpu, uint64_t max)
 {
-    RiscvCPU *cpu = opaque;
     Engine *e = engine(cpu);
     Machine *m = cpu->m;
     const uint64_t end = cpu->icount + max;
@@ -590,6 +592,11 @@ static CpuExit riscv_run(void *opaque, uint64_t max)
         RvBlock *b = lookup(cpu, e);
         if (unlikely(!b))
             continue;
+        /* Chained blocks stay within the budget; anything else the checks
+         * above look at changes only through a trap, a SYSTEM instruction or
+         * a device access, and those return here (mmio_read/mmio_write
+         * clear chain_end). */
+        cpu->chain_end = cpu->icount + (left < CHAIN_MAX ? left : CHAIN_MAX);
         cpu->icount += b->n;
         if (likely(b->n <= left)) {
             const RvInsn *i = b->insns;
@@ -599,6 +606,15 @@ static CpuExit riscv_run(void *opaque, uint64_t max)
             run_partial(cpu, b, (unsigned)left);
         }
     }
+}
+
+static CpuExit riscv_run(void *opaque, uint64_t max)
+{
+    RiscvCPU *cpu = opaque;
+    CpuExit ex = run_loop(cpu, max);
+    /* Handlers run outside the loop (tests, debuggers) must not chain. */
+    cpu->chain_end = 0;
+    return ex;
 }
 
 /* ---- memory slow paths ---- */
@@ -633,6 +649,7 @@ static bool fault(RiscvCPU *cpu, const RvInsn *in, int cause, uint64_t tval)
 static MemResult mmio_read(RiscvCPU *cpu, const RvInsn *in, uint64_t pa,
                            unsigned size, uint64_t *val)
 {
+    cpu->chain_end = 0;     /* the device may raise an interrupt */
     uint64_t ahead = in->rem + 1u;
     cpu->icount -= ahead;
     cpu->pc = in->pc;       /* record/replay logs the position of the access */
@@ -644,6 +661,7 @@ static MemResult mmio_read(RiscvCPU *cpu, const RvInsn *in, uint64_t pa,
 static MemResult mmio_write(RiscvCPU *cpu, const RvInsn *in, uint64_t pa,
                             unsigned size, uint64_t val)
 {
+    cpu->chain_end = 0;     /* the device may raise an interrupt */
     uint64_t ahead = in->rem + 1u;
     cpu->icount -= ahead;
     cpu->pc = in->pc;
@@ -848,8 +866,8 @@ RiscvCPU *riscv_cpu_create(Machine *m, int xlen)
     RiscvCPU *cpu = g_new0(RiscvCPU, 1);
     Engine *e = g_new0(Engine, 1);
     e->arena = g_malloc(ARENA_SIZE);
-    for (unsigned i = 0; i < (1u << JC_BITS); i++)
-        e->jc[i] = &no_block;
+    for (unsigned i = 0; i < RV_JC_SIZE; i++)
+        e->cc.jc[i] = &no_block;
     cpu->bcache = e;
     cpu->m = m;
     cpu->as = &m->as;

@@ -13,12 +13,18 @@
 #define X(r) (cpu->x[in->r])
 #define SX32(v) ((uint64_t)(int64_t)(int32_t)(v))
 
+/* alu_<name> computes the result; rv_<name> is the handler, and fused
+ * pairs (below) reuse alu_<name>. */
 #define ALU(name, expr)                                                       \
-const RvInsn *rv_##name(RiscvCPU *cpu, const RvInsn *in)                      \
+static inline uint64_t alu_##name(const RiscvCPU *cpu, const RvInsn *in)      \
 {                                                                             \
     uint64_t a = X(rs1), b = X(rs2), i = (uint64_t)in->imm;                   \
     (void)a; (void)b; (void)i;                                                \
-    cpu->x[in->rd] = (expr);                                                  \
+    return (expr);                                                            \
+}                                                                             \
+const RvInsn *rv_##name(RiscvCPU *cpu, const RvInsn *in)                      \
+{                                                                             \
+    cpu->x[in->rd] = alu_##name(cpu, in);                                     \
     RV_NEXT(cpu, in);                                                         \
 }
 
@@ -28,11 +34,7 @@ const RvInsn *rv_nop(RiscvCPU *cpu, const RvInsn *in)
 }
 
 /* LUI, and AUIPC whose value the decoder computed from the pc. */
-const RvInsn *rv_li(RiscvCPU *cpu, const RvInsn *in)
-{
-    cpu->x[in->rd] = (uint64_t)in->imm;
-    RV_NEXT(cpu, in);
-}
+ALU(li, i)
 
 /* imm holds the original encoding (16-bit for compressed ones). */
 const RvInsn *rv_illegal(RiscvCPU *cpu, const RvInsn *in)
@@ -41,13 +43,12 @@ const RvInsn *rv_illegal(RiscvCPU *cpu, const RvInsn *in)
 }
 
 /* The decoder appends this after the last instruction of every block: a
- * block that ends without a control transfer (page end, size limit, a CSR
- * handler continuing) leaves here.  It is not an instruction: pc is the
- * next one's address and it retires nothing. */
+ * block that ends without a control transfer (page end, size limit, a
+ * not-taken branch) leaves here.  It is not an instruction: pc is the next
+ * one's address and it retires nothing. */
 const RvInsn *rv_block_end(RiscvCPU *cpu, const RvInsn *in)
 {
-    cpu->pc = in->pc;
-    return NULL;
+    return rv_chain(cpu, in->pc);
 }
 
 /* FENCE.I ends its block; later fetches see every store made before it
@@ -142,6 +143,51 @@ ALU(divuw, (uint32_t)b ? SX32((uint32_t)a / (uint32_t)b) : ~0ull)
 ALU(remw, rem32((int32_t)a, (int32_t)b))
 ALU(remuw, (uint32_t)b ? SX32((uint32_t)a % (uint32_t)b) : SX32(a))
 
+/* ---- fused pairs ----
+ *
+ * Two adjacent register-only instructions of a block run as one handler:
+ * one dispatch instead of two.  The pair has exactly the effect of the two
+ * in order (the second reads its operands after the first wrote), both keep
+ * their RvInsn, and nothing else can happen between them: neither can trap
+ * nor touch memory.  Only run_partial (engine.c), which may have to stop
+ * between the two, splits a pair again (riscv_plain). */
+
+/* Those that also pair with a branch after them or a load or store before
+ * or after them (exec_xlen.h: PAIR_MEMS). */
+#define PAIR_HEADS(X, p)                                                      \
+    X(p, add) X(p, sub) X(p, xor) X(p, and) X(p, addi) X(p, andi) X(p, addiw) \
+    X(p, li)
+#define PAIR_MEMS(X, p) X(p, ld) X(p, lw) X(p, sd) X(p, sw)
+
+/* Register-only instructions that pair with each other.  The preprocessor
+ * cannot expand a list inside itself: the pair table needs it twice. */
+#define FUSABLE_A(X, p)                                                       \
+    PAIR_HEADS(X, p) X(p, or) X(p, sll) X(p, srl) X(p, addw) X(p, xori)       \
+    X(p, ori) X(p, slli) X(p, srli) X(p, srai)
+#define FUSABLE_B(X, p)                                                       \
+    X(p, add) X(p, sub) X(p, xor) X(p, and) X(p, addi) X(p, andi) X(p, addiw) \
+    X(p, li) X(p, or) X(p, sll) X(p, srl) X(p, addw) X(p, xori) X(p, ori)     \
+    X(p, slli) X(p, srli) X(p, srai)
+
+#define FUSED_PAIR(first, second)                                             \
+static const RvInsn *rv_##first##_##second(RiscvCPU *cpu, const RvInsn *in)   \
+{                                                                             \
+    cpu->x[in->rd] = alu_##first(cpu, in);                                    \
+    cpu->x[in[1].rd] = alu_##second(cpu, in + 1);                             \
+    RV_DISPATCH(cpu, in + 2);                                                 \
+}
+#define FUSED_ROW(_, first) FUSABLE_B(FUSED_PAIR, first)
+FUSABLE_A(FUSED_ROW, _)
+
+#define PLAIN(_, name) rv_##name,
+#define PAIR_ENTRY(first, second) rv_##first##_##second,
+#define PAIR_ROW(_, first) { FUSABLE_B(PAIR_ENTRY, first) },
+static RvHandler *const fusable[] = { FUSABLE_A(PLAIN, _) };
+#define NFUSABLE (sizeof(fusable) / sizeof(fusable[0]))
+static RvHandler *const fused[][NFUSABLE] = { FUSABLE_A(PAIR_ROW, _) };
+_Static_assert(sizeof(fused) == NFUSABLE * NFUSABLE * sizeof(RvHandler *),
+               "FUSABLE_A and FUSABLE_B must list the same handlers");
+
 /* AMO operations: new memory value from the old one and rs2.  The handler
  * truncates the result to the access width. */
 static uint64_t amo_amoswap_w(uint64_t o, uint64_t s) { return s; }
@@ -187,3 +233,123 @@ static uint64_t amo_amomaxu_d(uint64_t o, uint64_t s) { return o > s ? o : s; }
 #define XLEN 64
 #include "targets/riscv/exec_xlen.h"
 #undef XLEN
+
+/* ---- specialised forms ---- */
+
+static int find(RvHandler *const *table, unsigned n, RvHandler *h)
+{
+    for (unsigned k = 0; k < n; k++)
+        if (table[k] == h)
+            return (int)k;
+    return -1;
+}
+#define FIND(table, h) find(table, sizeof(table) / sizeof(table[0]), h)
+
+/* Branches and JAL, and their forms for a target in the same block. */
+#define LOCAL_JUMPS(X) X(jal) X(beq) X(bne) X(blt) X(bge) X(bltu) X(bgeu)
+#define JUMP_PAIR(n) { rv_##n##_32, rv_##n##_local_32 }, { rv_##n##_64, rv_##n##_local_64 },
+static const struct { RvHandler *plain, *local; } jumps[] = { LOCAL_JUMPS(JUMP_PAIR) };
+#define NJUMPS (sizeof(jumps) / sizeof(jumps[0]))
+
+/* Pairs with a branch, a load or a store (exec_xlen.h): one row per
+ * handler of the branch or access, one column per PAIR_HEADS entry. */
+#define HEAD(_, first) rv_##first,
+static RvHandler *const heads[] = { PAIR_HEADS(HEAD, _) };
+#define NHEADS (sizeof(heads) / sizeof(heads[0]))
+#define BRANCH_NAMES(X, p) X(p, beq) X(p, bne) X(p, blt) X(p, bge) X(p, bltu) X(p, bgeu)
+#define LOCAL_BRANCH(_, br) rv_##br##_local_32, rv_##br##_local_64,
+#define BRANCH_CELL_32(br, first) rv_##first##_##br##_32,
+#define BRANCH_CELL_64(br, first) rv_##first##_##br##_64,
+#define BRANCH_ROWS(_, br)                                                    \
+    { PAIR_HEADS(BRANCH_CELL_32, br) }, { PAIR_HEADS(BRANCH_CELL_64, br) },
+static RvHandler *const local_branches[] = { BRANCH_NAMES(LOCAL_BRANCH, _) };
+static RvHandler *const head_branch[][NHEADS] = { BRANCH_NAMES(BRANCH_ROWS, _) };
+#define MEM(_, mem) rv_##mem##_32, rv_##mem##_64,
+#define HEAD_MEM_32(mem, first) rv_##first##_##mem##_32,
+#define HEAD_MEM_64(mem, first) rv_##first##_##mem##_64,
+#define MEM_HEAD_32(mem, second) rv_##mem##_##second##_32,
+#define MEM_HEAD_64(mem, second) rv_##mem##_##second##_64,
+#define HEAD_MEM_ROWS(_, mem)                                                 \
+    { PAIR_HEADS(HEAD_MEM_32, mem) }, { PAIR_HEADS(HEAD_MEM_64, mem) },
+#define MEM_HEAD_ROWS(_, mem)                                                 \
+    { PAIR_HEADS(MEM_HEAD_32, mem) }, { PAIR_HEADS(MEM_HEAD_64, mem) },
+static RvHandler *const mems[] = { PAIR_MEMS(MEM, _) };
+static RvHandler *const head_mem[][NHEADS] = { PAIR_MEMS(HEAD_MEM_ROWS, _) };
+static RvHandler *const mem_head[][NHEADS] = { PAIR_MEMS(MEM_HEAD_ROWS, _) };
+
+/* Every handler a specialised one stands for: RvInsn.alt - 1 indexes it. */
+#define JUMP_PLAIN(n) rv_##n##_32, rv_##n##_64,
+static RvHandler *const plain[] = {
+    FUSABLE_A(PLAIN, _) LOCAL_JUMPS(JUMP_PLAIN) PAIR_MEMS(MEM, _)
+};
+#define NPLAIN (sizeof(plain) / sizeof(plain[0]))
+_Static_assert(NPLAIN < 255, "RvInsn.alt holds an index + 1 in a byte");
+
+static int fusable_index(RvHandler *h)
+{
+    return FIND(fusable, h);
+}
+
+static void localise_jump(RvInsn *insns, unsigned n, unsigned i)
+{
+    unsigned k;
+    for (k = 0; k < NJUMPS && jumps[k].plain != insns[i].fn; k++)
+        ;
+    if (k == NJUMPS)
+        return;
+    for (unsigned j = 0; j < n; j++) {
+        if (insns[j].pc == (uint64_t)insns[i].imm) {
+            insns[i].fn = jumps[k].local;
+            insns[i].jump = (int16_t)((int)j - (int)i);
+            insns[i].alt = (uint8_t)(FIND(plain, jumps[k].plain) + 1);
+            return;
+        }
+    }
+}
+
+/* The handler running a and b as a pair, or NULL. */
+static RvHandler *pair_of(RvHandler *a, RvHandler *b)
+{
+    int i = fusable_index(a), j = fusable_index(b), k;
+    if (i >= 0 && j >= 0)
+        return fused[i][j];
+    if (i >= 0 && (i = FIND(heads, a)) >= 0) {
+        if ((k = FIND(local_branches, b)) >= 0)
+            return head_branch[k][i];
+        if ((k = FIND(mems, b)) >= 0)
+            return head_mem[k][i];
+    }
+    if (j >= 0 && (j = FIND(heads, b)) >= 0 && (k = FIND(mems, a)) >= 0)
+        return mem_head[k][j];
+    return NULL;
+}
+
+void riscv_specialise(RvInsn *insns, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        localise_jump(insns, n, i);
+    /* The most pairs: best[i] counts those possible in insns[i..n). */
+    RvHandler *pair[RV_MAX_BLOCK];
+    unsigned best[RV_MAX_BLOCK + 2];
+    best[n] = best[n + 1] = 0;
+    for (unsigned i = n; i-- > 0;) {
+        pair[i] = i + 1 < n ? pair_of(insns[i].fn, insns[i + 1].fn) : NULL;
+        best[i] = best[i + 1];
+        if (pair[i] && best[i + 2] + 1 > best[i])
+            best[i] = best[i + 2] + 1;
+        else
+            pair[i] = NULL;
+    }
+    for (unsigned i = 0; i + 1 < n; i++) {
+        if (!pair[i])
+            continue;
+        insns[i].alt = (uint8_t)(FIND(plain, insns[i].fn) + 1);
+        insns[i].fn = pair[i];
+        i++;
+    }
+}
+
+RvHandler *riscv_plain(const RvInsn *in)
+{
+    return in->alt ? plain[in->alt - 1] : in->fn;
+}

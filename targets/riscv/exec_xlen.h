@@ -21,6 +21,10 @@
 
 #define SLOW static __attribute__((noinline, cold)) const RvInsn *
 
+/* name##_hit performs the access on a TLB hit and returns true; otherwise
+ * it runs the slow path and returns false with *next set to what the
+ * handler must return (in + 1, or NULL after a trap).  Handlers and fused
+ * pairs are built on it. */
 #define LOAD(name, T)                                                         \
 SLOW F(name##_slow)(RiscvCPU *cpu, const RvInsn *in, uint64_t va)             \
 {                                                                             \
@@ -30,15 +34,28 @@ SLOW F(name##_slow)(RiscvCPU *cpu, const RvInsn *in, uint64_t va)             \
     cpu->x[in->rd] = (uint64_t)(T)v;                                          \
     return in + 1;                                                            \
 }                                                                             \
-const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
+static inline bool F(name##_hit)(RiscvCPU *cpu, const RvInsn *in,             \
+                                 const RvInsn **next)                         \
 {                                                                             \
     uint64_t va = ADDR(cpu->x[in->rs1] + (uint64_t)in->imm);                  \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_READ, va);      \
-    if (unlikely(!rv_tlb_hit(e, va, sizeof(T))))                                 \
-        return F(name##_slow)(cpu, in, va);                                   \
+    if (unlikely(!rv_tlb_hit(e, va, sizeof(T)))) {                            \
+        *next = F(name##_slow)(cpu, in, va);                                  \
+        return false;                                                         \
+    }                                                                         \
     T t;                                                                      \
     memcpy(&t, HOST(e, va), sizeof(T));                                       \
     cpu->x[in->rd] = (uint64_t)t;                                             \
+    return true;                                                              \
+}                                                                             \
+MEM_HANDLER(name)
+
+#define MEM_HANDLER(name)                                                     \
+const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
+{                                                                             \
+    const RvInsn *next;                                                       \
+    if (unlikely(!F(name##_hit)(cpu, in, &next)))                             \
+        return next;                                                          \
     RV_NEXT(cpu, in);                                                         \
 }
 
@@ -55,55 +72,121 @@ SLOW F(name##_slow)(RiscvCPU *cpu, const RvInsn *in, uint64_t va)             \
 {                                                                             \
     return rv_store(cpu, in, va, sizeof(T), cpu->x[in->rs2]) ? in + 1 : NULL; \
 }                                                                             \
-const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
+static inline bool F(name##_hit)(RiscvCPU *cpu, const RvInsn *in,             \
+                                 const RvInsn **next)                         \
 {                                                                             \
     uint64_t va = ADDR(cpu->x[in->rs1] + (uint64_t)in->imm);                  \
     const RvTlbEntry *e = rv_tlb_entry(cpu, cpu->priv, RV_ACC_WRITE, va);     \
-    if (unlikely(!rv_tlb_hit(e, va, sizeof(T))))                                 \
-        return F(name##_slow)(cpu, in, va);                                   \
+    if (unlikely(!rv_tlb_hit(e, va, sizeof(T)))) {                            \
+        *next = F(name##_slow)(cpu, in, va);                                  \
+        return false;                                                         \
+    }                                                                         \
     T t = (T)cpu->x[in->rs2];                                                 \
     memcpy(HOST(e, va), &t, sizeof(T));                                       \
-    RV_NEXT(cpu, in);                                                         \
-}
+    return true;                                                              \
+}                                                                             \
+MEM_HANDLER(name)
 
 STORE(sb, uint8_t)
 STORE(sh, uint16_t)
 STORE(sw, uint32_t)
 STORE(sd, uint64_t)
 
+/* A load or store fused with a register-only instruction before or after
+ * it (exec_int.c pairs them).  When the access takes the slow path, the
+ * pair returns to the run loop like the access alone would: the second
+ * instruction then runs through its own handler. */
+#define ALU_MEM(mem, first)                                                   \
+static const RvInsn *F(first##_##mem)(RiscvCPU *cpu, const RvInsn *in)        \
+{                                                                             \
+    const RvInsn *next;                                                       \
+    cpu->x[in->rd] = alu_##first(cpu, in);                                    \
+    if (unlikely(!F(mem##_hit)(cpu, in + 1, &next)))                          \
+        return next;                                                          \
+    RV_DISPATCH(cpu, in + 2);                                                 \
+}
+#define MEM_ALU(mem, second)                                                  \
+static const RvInsn *F(mem##_##second)(RiscvCPU *cpu, const RvInsn *in)       \
+{                                                                             \
+    const RvInsn *next;                                                       \
+    if (unlikely(!F(mem##_hit)(cpu, in, &next)))                              \
+        return next;                                                          \
+    cpu->x[in[1].rd] = alu_##second(cpu, in + 1);                             \
+    RV_DISPATCH(cpu, in + 2);                                                 \
+}
+#define MEM_PAIRS(_, mem) PAIR_HEADS(ALU_MEM, mem) PAIR_HEADS(MEM_ALU, mem)
+PAIR_MEMS(MEM_PAIRS, _)
+
 /* Control transfer: the decoder stored the absolute target in imm.  With C
  * always enabled every target is 2-byte aligned (JALR clears bit 0), so no
- * instruction-address-misaligned exception can arise. */
+ * instruction-address-misaligned exception can arise.  Each leaves through
+ * rv_chain, straight into the next block when it may. */
 const RvInsn *F(jal)(RiscvCPU *cpu, const RvInsn *in)
 {
     cpu->x[in->rd] = SEXT(in->pc + in->len);
-    cpu->pc = (uint64_t)in->imm;
-    return NULL;
+    return rv_chain(cpu, (uint64_t)in->imm);
+}
+
+const RvInsn *F(jal_local)(RiscvCPU *cpu, const RvInsn *in)
+{
+    cpu->x[in->rd] = SEXT(in->pc + in->len);
+    return rv_jump_local(cpu, in);
 }
 
 const RvInsn *F(jalr)(RiscvCPU *cpu, const RvInsn *in)
 {
     uint64_t t = ADDR((cpu->x[in->rs1] + (uint64_t)in->imm) & ~1ull);
     cpu->x[in->rd] = SEXT(in->pc + in->len);
-    cpu->pc = t;
-    return NULL;
+    return rv_chain(cpu, t);
 }
 
+/* Conditional branches need not end their block (engine.c): a taken one
+ * leaves it, and the instructions after it in the block do not retire. */
 #define BRANCH(name, cond)                                                    \
 const RvInsn *F(name)(RiscvCPU *cpu, const RvInsn *in)                        \
 {                                                                             \
     uint64_t a = cpu->x[in->rs1], b = cpu->x[in->rs2];                        \
     cpu->brcount++;                                                           \
-    cpu->pc = (cond) ? (uint64_t)in->imm : ADDR(in->pc + in->len);            \
-    return NULL;                                                              \
+    if (cond) {                                                               \
+        cpu->icount -= in->rem;                                               \
+        return rv_chain(cpu, (uint64_t)in->imm);                              \
+    }                                                                         \
+    RV_NEXT(cpu, in);                                                         \
+}                                                                             \
+const RvInsn *F(name##_local)(RiscvCPU *cpu, const RvInsn *in)                \
+{                                                                             \
+    uint64_t a = cpu->x[in->rs1], b = cpu->x[in->rs2];                        \
+    cpu->brcount++;                                                           \
+    if (cond)                                                                 \
+        return rv_jump_local(cpu, in);                                        \
+    RV_NEXT(cpu, in);                                                         \
 }
 
-BRANCH(beq, a == b)
-BRANCH(bne, a != b)
-BRANCH(blt, (int64_t)a < (int64_t)b)
-BRANCH(bge, (int64_t)a >= (int64_t)b)
-BRANCH(bltu, a < b)
-BRANCH(bgeu, a >= b)
+#define BRANCHES(X, p)                                                        \
+    X(p, beq, a == b)                                                         \
+    X(p, bne, a != b)                                                         \
+    X(p, blt, (int64_t)a < (int64_t)b)                                        \
+    X(p, bge, (int64_t)a >= (int64_t)b)                                       \
+    X(p, bltu, a < b)                                                         \
+    X(p, bgeu, a >= b)
+#define BRANCH_ROW(_, name, cond) BRANCH(name, cond)
+BRANCHES(BRANCH_ROW, _)
+
+/* A register-only instruction fused with the branch after it, when that
+ * branch jumps within the block (a loop): exec_int.c pairs them. */
+#define BRANCH_PAIR(first, name, cond)                                        \
+static const RvInsn *F(first##_##name)(RiscvCPU *cpu, const RvInsn *in)       \
+{                                                                             \
+    cpu->x[in->rd] = alu_##first(cpu, in);                                    \
+    const RvInsn *br = in + 1;                                                \
+    uint64_t a = cpu->x[br->rs1], b = cpu->x[br->rs2];                        \
+    cpu->brcount++;                                                           \
+    if (cond)                                                                 \
+        return rv_jump_local(cpu, br);                                        \
+    RV_NEXT(cpu, br);                                                         \
+}
+#define BRANCH_PAIR_ROW(_, first) BRANCHES(BRANCH_PAIR, first)
+PAIR_HEADS(BRANCH_PAIR_ROW, _)
 
 /* High halves of products. */
 const RvInsn *F(mulh)(RiscvCPU *cpu, const RvInsn *in)
@@ -229,9 +312,17 @@ AMO(amominu_d, uint64_t)
 AMO(amomaxu_d, uint64_t)
 
 #undef LOAD
+#undef MEM_HANDLER
+#undef ALU_MEM
+#undef MEM_ALU
+#undef MEM_PAIRS
 #undef SLOW
 #undef STORE
 #undef BRANCH
+#undef BRANCHES
+#undef BRANCH_ROW
+#undef BRANCH_PAIR
+#undef BRANCH_PAIR_ROW
 #undef LR
 #undef SC
 #undef AMO
