@@ -5,7 +5,9 @@
 # writes n to the isa-debug-exit port (0xf4) and QEMU exits with (n << 1) | 1;
 # this script turns that back into n (0 = PASS).  Other outcomes: 124 =
 # timeout (TIMEOUT seconds, default 20), 125 = QEMU stopped without the
-# exit port (e.g. a triple fault: -no-reboot), 126 = QEMU error.
+# exit port (e.g. a triple fault: -no-reboot), 126 = QEMU error.  QEMU's own
+# start-up failure (status 1) reads as code 0: callers also require the
+# guest's PASS line.
 # QEMU=... overrides the binary; X86_CPU=... the -cpu model.
 #
 # The CPU model is the one Tandem's x86 CPU reports (docs/x86-cpu.md,
