@@ -519,6 +519,13 @@ prefixes_done:
     }
     out->seg = (uint8_t)(ovr ? seg_ovr : seg);
     out->len = (uint8_t)i;
+    /* A variant specialised for this form (insn.h: X86Fast). */
+    if (e->fast && m64 && (osize == 4 || osize == 8)) {
+        XHandler *v = out->mod == 3 ? e->fast->reg[osize == 8]
+                    : asize == 8 && out->seg < X86_FS ? e->fast->mem[osize == 8] : NULL;
+        if (v)
+            out->fn = v;
+    }
     return i;
 }
 

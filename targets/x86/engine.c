@@ -27,7 +27,9 @@
  * not retire (x86_raise), a budget ending inside a block runs a truncated
  * copy of it (run_partial), and so does every case that needs one
  * instruction at a time: the MOV SS / STI interrupt shadow, EFLAGS.TF and
- * EFLAGS.RF. */
+ * EFLAGS.RF.  Those truncated copies replace the handler of the first
+ * instruction not to run, which is also what keeps fused pairs
+ * (x86_fuse, run over every decoded block) from running past the end. */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -443,6 +445,7 @@ static XBlock *translate(X86CPU *cpu, uint64_t rip, uint64_t lin, uint64_t pa)
     b->n = n;
     for (unsigned i = 0; i < n; i++)
         b->insns[i].rem = (uint8_t)(n - 1 - i);
+    x86_fuse(b->insns, n);
     XInsn *end = &b->insns[n];
     memset(end, 0, sizeof(*end));
     end->fn = x86_block_end;

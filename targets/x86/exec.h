@@ -1,8 +1,9 @@
 /* Private interface of the general-purpose instruction handlers: exec_alu.c
  * (arithmetic, logic, shifts, bit operations, BMI, and the one opcode table
- * x86_ops_int[]), exec_ctl.c (branches, stack, data movement) and
- * exec_str.c (string instructions).  The handlers below are reachable only
- * through x86_ops_int[]; nothing outside these three files includes this. */
+ * x86_ops_int[]), exec_ctl.c (branches, stack, data movement),
+ * exec_str.c (string instructions) and exec_fast.c (specialised
+ * variants of the hot ones).  The handlers below are reachable only
+ * through x86_ops_int[]; nothing outside these four files includes this. */
 #ifndef TANDEM_X86_EXEC_H
 #define TANDEM_X86_EXEC_H
 
@@ -51,6 +52,26 @@ static XI_ALWAYS bool xi_rm_set(X86CPU *cpu, const XInsn *in, unsigned size, uin
 XI_CTL_HANDLERS(XI_DECLARE)
 XI_STR_HANDLERS(XI_DECLARE)
 #undef XI_DECLARE
+
+/* exec_fast.c: specialised variants (insn.h X86Fast) of the handlers
+ * named, for the opcode table. */
+#define XI_FAST_ALU(X, n) X(n##_rm_r) X(n##_rm_i) X(n##_a_i)
+#define XI_FAST_ALU_R(X, n) XI_FAST_ALU(X, n) X(n##_r_rm)
+#define XI_FAST_SHIFT(X, n) X(n##_i) X(n##_1) X(n##_cl)
+#define XI_FAST(X) \
+    XI_FAST_ALU_R(X, add) XI_FAST_ALU_R(X, or) XI_FAST_ALU_R(X, and) \
+    XI_FAST_ALU_R(X, sub) XI_FAST_ALU_R(X, xor) XI_FAST_ALU_R(X, cmp) \
+    XI_FAST_ALU(X, test) \
+    X(inc_rm) X(dec_rm) X(not_rm) X(neg_rm) \
+    XI_FAST_SHIFT(X, shl) XI_FAST_SHIFT(X, shr) XI_FAST_SHIFT(X, sar) \
+    X(imul_r_rm) X(imul_r_rm_i) \
+    X(mov_rm_r) X(mov_r_rm) X(mov_rm_i) X(mov_r_i) X(lea) X(movsxd) \
+    X(movzx_b) X(movsx_b) X(movzx_w) X(movsx_w) X(cmov) \
+    X(jcc) X(jmp_rel) X(call_rel) X(ret) X(push_r) X(pop_r)
+
+#define XI_DECLARE_FAST(n) extern const X86Fast xf_##n;
+XI_FAST(XI_DECLARE_FAST)
+#undef XI_DECLARE_FAST
 
 /* Iterations a REP string instruction runs per execution before it
  * restarts itself (x86_restart) so the run loop can take interrupts.  Every

@@ -990,14 +990,24 @@ static const XInsn *sarx(X86CPU *cpu, const XInsn *in) { return shx(cpu, in, G2_
 /* ---- the opcode table ---- */
 
 #define ANY (-1)
-#define E(m, b, r, md, p, i, fl, f, n) \
+#define EX(m, b, r, md, p, i, fl, f, n, x) \
     { .op = X86_OP(m, b), .reg = (r), .rm = ANY, .mod = (md), .pfx = (p), \
-      .imm = (i), .flags = (fl), .fn = (f), .name = (n) }
+      .imm = (i), .flags = (fl), .fn = (f), .name = (n), .fast = (x) }
+#define E(m, b, r, md, p, i, fl, f, n) EX(m, b, r, md, p, i, fl, f, n, NULL)
 /* One-byte and 0F map shorthands. */
 #define O1(b, i, fl, f, n) E(X86_MAP_1B, b, ANY, X86_M_ANY, X86_PF_NONE, i, fl, f, n)
 #define G1(b, r, i, fl, f, n) E(X86_MAP_1B, b, r, X86_M_ANY, X86_PF_NONE, i, fl, f, n)
 #define O2(b, i, fl, f, n) E(X86_MAP_0F, b, ANY, X86_M_ANY, X86_PF_NONE, i, fl, f, n)
 #define G2(b, r, i, fl, f, n) E(X86_MAP_0F, b, r, X86_M_ANY, X86_PF_NONE, i, fl, f, n)
+/* The same with specialised variants x (exec_fast.c). */
+#define O1X(b, i, fl, f, n, x) \
+    EX(X86_MAP_1B, b, ANY, X86_M_ANY, X86_PF_NONE, i, fl, f, n, x)
+#define G1X(b, r, i, fl, f, n, x) \
+    EX(X86_MAP_1B, b, r, X86_M_ANY, X86_PF_NONE, i, fl, f, n, x)
+#define O2X(b, i, fl, f, n, x) \
+    EX(X86_MAP_0F, b, ANY, X86_M_ANY, X86_PF_NONE, i, fl, f, n, x)
+#define XF(n) (&xf_##n)
+#define NOXF(n) NULL
 
 #define MR X86_D_MODRM
 #define BY X86_D_BYTE
@@ -1005,68 +1015,70 @@ static const XInsn *sarx(X86CPU *cpu, const XInsn *in) { return shx(cpu, in, G2_
 #define BR (X86_D_F64 | X86_D_END)
 #define VX (X86_D_MODRM | X86_D_VEX | X86_D_SSE | X86_D_VEXW)
 
-#define ALU_ROW(b, name, lk)                                                  \
+#define ALU_ROW(b, name, lk, F)                                               \
     O1(b + 0, X86_I_NONE, MR | BY | (lk), name##_rm_r, #name),                \
-    O1(b + 1, X86_I_NONE, MR | (lk), name##_rm_r, #name),                     \
+    O1X(b + 1, X86_I_NONE, MR | (lk), name##_rm_r, #name, F(name##_rm_r)),    \
     O1(b + 2, X86_I_NONE, MR | BY, name##_r_rm, #name),                       \
-    O1(b + 3, X86_I_NONE, MR, name##_r_rm, #name),                            \
+    O1X(b + 3, X86_I_NONE, MR, name##_r_rm, #name, F(name##_r_rm)),           \
     O1(b + 4, X86_I_B, BY, name##_a_i, #name),                                \
-    O1(b + 5, X86_I_Z, 0, name##_a_i, #name)
+    O1X(b + 5, X86_I_Z, 0, name##_a_i, #name, F(name##_a_i))
 
-#define GRP1(r, name, lk)                                                     \
+#define GRP1(r, name, lk, F)                                                  \
     G1(0x80, r, X86_I_B, MR | BY | (lk), name##_rm_i, #name),                 \
-    G1(0x81, r, X86_I_Z, MR | (lk), name##_rm_i, #name),                      \
+    G1X(0x81, r, X86_I_Z, MR | (lk), name##_rm_i, #name, F(name##_rm_i)),     \
     G1(0x82, r, X86_I_B, MR | BY | X86_D_NO64 | (lk), name##_rm_i, #name),    \
-    G1(0x83, r, X86_I_B, MR | (lk), name##_rm_i, #name)
+    G1X(0x83, r, X86_I_B, MR | (lk), name##_rm_i, #name, F(name##_rm_i))
 
-#define GRP2(r, name)                                                         \
+#define GRP2(r, name, F)                                                      \
     G1(0xc0, r, X86_I_UB, MR | BY, name##_i, #name),                          \
-    G1(0xc1, r, X86_I_UB, MR, name##_i, #name),                               \
+    G1X(0xc1, r, X86_I_UB, MR, name##_i, #name, F(name##_i)),                 \
     G1(0xd0, r, X86_I_NONE, MR | BY, name##_1, #name),                        \
-    G1(0xd1, r, X86_I_NONE, MR, name##_1, #name),                             \
+    G1X(0xd1, r, X86_I_NONE, MR, name##_1, #name, F(name##_1)),               \
     G1(0xd2, r, X86_I_NONE, MR | BY, name##_cl, #name),                       \
-    G1(0xd3, r, X86_I_NONE, MR, name##_cl, #name)
+    G1X(0xd3, r, X86_I_NONE, MR, name##_cl, #name, F(name##_cl))
 
 #define VEX38(b, r, p, f, n) E(X86_MAP_0F38, b, r, X86_M_ANY, p, X86_I_NONE, VX, f, n)
 
 const X86OpDef x86_ops_int[] = {
-    ALU_ROW(0x00, add, LK),
-    ALU_ROW(0x08, or, LK),
-    ALU_ROW(0x10, adc, LK),
-    ALU_ROW(0x18, sbb, LK),
-    ALU_ROW(0x20, and, LK),
-    ALU_ROW(0x28, sub, LK),
-    ALU_ROW(0x30, xor, LK),
-    ALU_ROW(0x38, cmp, 0),
+    ALU_ROW(0x00, add, LK, XF),
+    ALU_ROW(0x08, or, LK, XF),
+    ALU_ROW(0x10, adc, LK, NOXF),
+    ALU_ROW(0x18, sbb, LK, NOXF),
+    ALU_ROW(0x20, and, LK, XF),
+    ALU_ROW(0x28, sub, LK, XF),
+    ALU_ROW(0x30, xor, LK, XF),
+    ALU_ROW(0x38, cmp, 0, XF),
     O1(0x27, X86_I_NONE, X86_D_NO64, daa, "daa"),
     O1(0x2f, X86_I_NONE, X86_D_NO64, das, "das"),
     O1(0x37, X86_I_NONE, X86_D_NO64, aaa, "aaa"),
     O1(0x3f, X86_I_NONE, X86_D_NO64, aas, "aas"),
     O1(0x40, X86_I_NONE, X86_D_NO64 | X86_D_PLUSR, inc_r, "inc"),
     O1(0x48, X86_I_NONE, X86_D_NO64 | X86_D_PLUSR, dec_r, "dec"),
-    O1(0x50, X86_I_NONE, X86_D_DEF64 | X86_D_PLUSR, xi_push_r, "push"),
-    O1(0x58, X86_I_NONE, X86_D_DEF64 | X86_D_PLUSR, xi_pop_r, "pop"),
+    O1X(0x50, X86_I_NONE, X86_D_DEF64 | X86_D_PLUSR, xi_push_r, "push", XF(push_r)),
+    O1X(0x58, X86_I_NONE, X86_D_DEF64 | X86_D_PLUSR, xi_pop_r, "pop", XF(pop_r)),
     O1(0x60, X86_I_NONE, X86_D_NO64, xi_pusha, "pusha"),
     O1(0x61, X86_I_NONE, X86_D_NO64, xi_popa, "popa"),
     E(X86_MAP_1B, 0x62, ANY, X86_M_MEM, X86_PF_NONE, X86_I_NONE, MR | X86_D_NO64,
       xi_bound, "bound"),
-    O1(0x63, X86_I_NONE, MR | X86_D_ONLY64, xi_movsxd, "movsxd"),
+    O1X(0x63, X86_I_NONE, MR | X86_D_ONLY64, xi_movsxd, "movsxd", XF(movsxd)),
     O1(0x68, X86_I_Z, X86_D_DEF64, xi_push_i, "push"),
-    O1(0x69, X86_I_Z, MR, imul_r_rm_i, "imul"),
+    O1X(0x69, X86_I_Z, MR, imul_r_rm_i, "imul", XF(imul_r_rm_i)),
     O1(0x6a, X86_I_B, X86_D_DEF64, xi_push_i, "push"),
-    O1(0x6b, X86_I_B, MR, imul_r_rm_i, "imul"),
-    O1(0x70, X86_I_REL8, X86_D_CC | BR, xi_jcc, "jcc"),
-    GRP1(0, add, LK), GRP1(1, or, LK), GRP1(2, adc, LK), GRP1(3, sbb, LK),
-    GRP1(4, and, LK), GRP1(5, sub, LK), GRP1(6, xor, LK), GRP1(7, cmp, 0),
+    O1X(0x6b, X86_I_B, MR, imul_r_rm_i, "imul", XF(imul_r_rm_i)),
+    O1X(0x70, X86_I_REL8, X86_D_CC | BR, xi_jcc, "jcc", XF(jcc)),
+    GRP1(0, add, LK, XF), GRP1(1, or, LK, XF), GRP1(2, adc, LK, NOXF),
+    GRP1(3, sbb, LK, NOXF), GRP1(4, and, LK, XF), GRP1(5, sub, LK, XF),
+    GRP1(6, xor, LK, XF), GRP1(7, cmp, 0, XF),
     O1(0x84, X86_I_NONE, MR | BY, test_rm_r, "test"),
-    O1(0x85, X86_I_NONE, MR, test_rm_r, "test"),
+    O1X(0x85, X86_I_NONE, MR, test_rm_r, "test", XF(test_rm_r)),
     O1(0x86, X86_I_NONE, MR | BY | LK, xi_xchg_rm_r, "xchg"),
     O1(0x87, X86_I_NONE, MR | LK, xi_xchg_rm_r, "xchg"),
     O1(0x88, X86_I_NONE, MR | BY, xi_mov_rm_r, "mov"),
-    O1(0x89, X86_I_NONE, MR, xi_mov_rm_r, "mov"),
+    O1X(0x89, X86_I_NONE, MR, xi_mov_rm_r, "mov", XF(mov_rm_r)),
     O1(0x8a, X86_I_NONE, MR | BY, xi_mov_r_rm, "mov"),
-    O1(0x8b, X86_I_NONE, MR, xi_mov_r_rm, "mov"),
-    E(X86_MAP_1B, 0x8d, ANY, X86_M_MEM, X86_PF_NONE, X86_I_NONE, MR, xi_lea, "lea"),
+    O1X(0x8b, X86_I_NONE, MR, xi_mov_r_rm, "mov", XF(mov_r_rm)),
+    EX(X86_MAP_1B, 0x8d, ANY, X86_M_MEM, X86_PF_NONE, X86_I_NONE, MR, xi_lea, "lea",
+       XF(lea)),
     G1(0x8f, 0, X86_I_NONE, MR | X86_D_DEF64, xi_pop_rm, "pop"),
     O1(0x90, X86_I_NONE, X86_D_PLUSR, xi_xchg_a_r, "xchg"),
     O1(0x98, X86_I_NONE, 0, xi_cbw, "cbw"),
@@ -1082,7 +1094,7 @@ const X86OpDef x86_ops_int[] = {
     O1(0xa6, X86_I_NONE, BY, xi_cmps, "cmps"),
     O1(0xa7, X86_I_NONE, 0, xi_cmps, "cmps"),
     O1(0xa8, X86_I_B, BY, test_a_i, "test"),
-    O1(0xa9, X86_I_Z, 0, test_a_i, "test"),
+    O1X(0xa9, X86_I_Z, 0, test_a_i, "test", XF(test_a_i)),
     O1(0xaa, X86_I_NONE, BY, xi_stos, "stos"),
     O1(0xab, X86_I_NONE, 0, xi_stos, "stos"),
     O1(0xac, X86_I_NONE, BY, xi_lods, "lods"),
@@ -1090,13 +1102,13 @@ const X86OpDef x86_ops_int[] = {
     O1(0xae, X86_I_NONE, BY, xi_scas, "scas"),
     O1(0xaf, X86_I_NONE, 0, xi_scas, "scas"),
     O1(0xb0, X86_I_B, BY | X86_D_PLUSR, xi_mov_r_i, "mov"),
-    O1(0xb8, X86_I_V, X86_D_PLUSR, xi_mov_r_i, "mov"),
-    GRP2(0, rol), GRP2(1, ror), GRP2(2, rcl), GRP2(3, rcr),
-    GRP2(4, shl), GRP2(5, shr), GRP2(6, shl), GRP2(7, sar),
+    O1X(0xb8, X86_I_V, X86_D_PLUSR, xi_mov_r_i, "mov", XF(mov_r_i)),
+    GRP2(0, rol, NOXF), GRP2(1, ror, NOXF), GRP2(2, rcl, NOXF), GRP2(3, rcr, NOXF),
+    GRP2(4, shl, XF), GRP2(5, shr, XF), GRP2(6, shl, XF), GRP2(7, sar, XF),
     O1(0xc2, X86_I_W, BR, xi_ret_imm, "ret"),
-    O1(0xc3, X86_I_NONE, BR, xi_ret, "ret"),
+    O1X(0xc3, X86_I_NONE, BR, xi_ret, "ret", XF(ret)),
     G1(0xc6, 0, X86_I_B, MR | BY, xi_mov_rm_i, "mov"),
-    G1(0xc7, 0, X86_I_Z, MR, xi_mov_rm_i, "mov"),
+    G1X(0xc7, 0, X86_I_Z, MR, xi_mov_rm_i, "mov", XF(mov_rm_i)),
     O1(0xc8, X86_I_WB, X86_D_DEF64, xi_enter, "enter"),
     O1(0xc9, X86_I_NONE, X86_D_DEF64, xi_leave, "leave"),
     O1(0xd4, X86_I_UB, X86_D_NO64, aam, "aam"),
@@ -1107,9 +1119,9 @@ const X86OpDef x86_ops_int[] = {
     O1(0xe1, X86_I_REL8, BR, xi_loope, "loope"),
     O1(0xe2, X86_I_REL8, BR, xi_loop, "loop"),
     O1(0xe3, X86_I_REL8, BR, xi_jrcxz, "jrcxz"),
-    O1(0xe8, X86_I_RELZ, BR, xi_call_rel, "call"),
-    O1(0xe9, X86_I_RELZ, BR, xi_jmp_rel, "jmp"),
-    O1(0xeb, X86_I_REL8, BR, xi_jmp_rel, "jmp"),
+    O1X(0xe8, X86_I_RELZ, BR, xi_call_rel, "call", XF(call_rel)),
+    O1X(0xe9, X86_I_RELZ, BR, xi_jmp_rel, "jmp", XF(jmp_rel)),
+    O1X(0xeb, X86_I_REL8, BR, xi_jmp_rel, "jmp", XF(jmp_rel)),
     O1(0xf5, X86_I_NONE, 0, xi_cmc, "cmc"),
     G1(0xf6, 0, X86_I_B, MR | BY, test_rm_i, "test"),
     G1(0xf6, 1, X86_I_B, MR | BY, test_rm_i, "test"),
@@ -1119,10 +1131,10 @@ const X86OpDef x86_ops_int[] = {
     G1(0xf6, 5, X86_I_NONE, MR | BY, imul_rm, "imul"),
     G1(0xf6, 6, X86_I_NONE, MR | BY, div_rm, "div"),
     G1(0xf6, 7, X86_I_NONE, MR | BY, idiv_rm, "idiv"),
-    G1(0xf7, 0, X86_I_Z, MR, test_rm_i, "test"),
-    G1(0xf7, 1, X86_I_Z, MR, test_rm_i, "test"),
-    G1(0xf7, 2, X86_I_NONE, MR | LK, not_rm, "not"),
-    G1(0xf7, 3, X86_I_NONE, MR | LK, neg_rm, "neg"),
+    G1X(0xf7, 0, X86_I_Z, MR, test_rm_i, "test", XF(test_rm_i)),
+    G1X(0xf7, 1, X86_I_Z, MR, test_rm_i, "test", XF(test_rm_i)),
+    G1X(0xf7, 2, X86_I_NONE, MR | LK, not_rm, "not", XF(not_rm)),
+    G1X(0xf7, 3, X86_I_NONE, MR | LK, neg_rm, "neg", XF(neg_rm)),
     G1(0xf7, 4, X86_I_NONE, MR, mul_rm, "mul"),
     G1(0xf7, 5, X86_I_NONE, MR, imul_rm, "imul"),
     G1(0xf7, 6, X86_I_NONE, MR, div_rm, "div"),
@@ -1133,8 +1145,8 @@ const X86OpDef x86_ops_int[] = {
     O1(0xfd, X86_I_NONE, 0, xi_std, "std"),
     G1(0xfe, 0, X86_I_NONE, MR | BY | LK, inc_rm, "inc"),
     G1(0xfe, 1, X86_I_NONE, MR | BY | LK, dec_rm, "dec"),
-    G1(0xff, 0, X86_I_NONE, MR | LK, inc_rm, "inc"),
-    G1(0xff, 1, X86_I_NONE, MR | LK, dec_rm, "dec"),
+    G1X(0xff, 0, X86_I_NONE, MR | LK, inc_rm, "inc", XF(inc_rm)),
+    G1X(0xff, 1, X86_I_NONE, MR | LK, dec_rm, "dec", XF(dec_rm)),
     G1(0xff, 2, X86_I_NONE, MR | BR, xi_call_rm, "call"),
     G1(0xff, 4, X86_I_NONE, MR | BR, xi_jmp_rm, "jmp"),
     G1(0xff, 6, X86_I_NONE, MR | X86_D_DEF64, xi_push_rm, "push"),
@@ -1150,8 +1162,8 @@ const X86OpDef x86_ops_int[] = {
     O2(0x1d, X86_I_NONE, MR, xi_nop_rm, "nop"),
     O2(0x1e, X86_I_NONE, MR, xi_nop_rm, "nop"),
     O2(0x1f, X86_I_NONE, MR, xi_nop_rm, "nop"),
-    O2(0x40, X86_I_NONE, MR | X86_D_CC, xi_cmov, "cmov"),
-    O2(0x80, X86_I_RELZ, X86_D_CC | BR, xi_jcc, "jcc"),
+    O2X(0x40, X86_I_NONE, MR | X86_D_CC, xi_cmov, "cmov", XF(cmov)),
+    O2X(0x80, X86_I_RELZ, X86_D_CC | BR, xi_jcc, "jcc", XF(jcc)),
     O2(0x90, X86_I_NONE, MR | X86_D_CC | X86_D_RMBYTE, xi_setcc, "setcc"),
     O2(0xa3, X86_I_NONE, MR, bt_r, "bt"),
     O2(0xa4, X86_I_UB, MR, shld_i, "shld"),
@@ -1159,12 +1171,12 @@ const X86OpDef x86_ops_int[] = {
     O2(0xab, X86_I_NONE, MR | LK, bts_r, "bts"),
     O2(0xac, X86_I_UB, MR, shrd_i, "shrd"),
     O2(0xad, X86_I_NONE, MR, shrd_cl, "shrd"),
-    O2(0xaf, X86_I_NONE, MR, imul_r_rm, "imul"),
+    O2X(0xaf, X86_I_NONE, MR, imul_r_rm, "imul", XF(imul_r_rm)),
     O2(0xb0, X86_I_NONE, MR | BY | LK, cmpxchg, "cmpxchg"),
     O2(0xb1, X86_I_NONE, MR | LK, cmpxchg, "cmpxchg"),
     O2(0xb3, X86_I_NONE, MR | LK, btr_r, "btr"),
-    O2(0xb6, X86_I_NONE, MR | X86_D_RMBYTE, xi_movzx_b, "movzx"),
-    O2(0xb7, X86_I_NONE, MR, xi_movzx_w, "movzx"),
+    O2X(0xb6, X86_I_NONE, MR | X86_D_RMBYTE, xi_movzx_b, "movzx", XF(movzx_b)),
+    O2X(0xb7, X86_I_NONE, MR, xi_movzx_w, "movzx", XF(movzx_w)),
     E(X86_MAP_0F, 0xb8, ANY, X86_M_ANY, X86_PF_F3, X86_I_NONE, MR, popcnt, "popcnt"),
     G2(0xba, 4, X86_I_UB, MR, bt_i, "bt"),
     G2(0xba, 5, X86_I_UB, MR | LK, bts_i, "bts"),
@@ -1175,8 +1187,8 @@ const X86OpDef x86_ops_int[] = {
     E(X86_MAP_0F, 0xbc, ANY, X86_M_ANY, X86_PF_F3, X86_I_NONE, MR, tzcnt, "tzcnt"),
     O2(0xbd, X86_I_NONE, MR, bsr, "bsr"),
     E(X86_MAP_0F, 0xbd, ANY, X86_M_ANY, X86_PF_F3, X86_I_NONE, MR, lzcnt, "lzcnt"),
-    O2(0xbe, X86_I_NONE, MR | X86_D_RMBYTE, xi_movsx_b, "movsx"),
-    O2(0xbf, X86_I_NONE, MR, xi_movsx_w, "movsx"),
+    O2X(0xbe, X86_I_NONE, MR | X86_D_RMBYTE, xi_movsx_b, "movsx", XF(movsx_b)),
+    O2X(0xbf, X86_I_NONE, MR, xi_movsx_w, "movsx", XF(movsx_w)),
     O2(0xc0, X86_I_NONE, MR | BY | LK, xadd, "xadd"),
     O2(0xc1, X86_I_NONE, MR | LK, xadd, "xadd"),
     E(X86_MAP_0F, 0xc7, 1, X86_M_MEM, X86_PF_NONE, X86_I_NONE, MR | LK, cmpxchg8b,

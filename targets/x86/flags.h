@@ -86,6 +86,47 @@ static inline void x86_flags_sync(X86CPU *cpu)
  * O NO B AE E NE BE A S NS P NP L GE LE G. */
 bool x86_cond(const X86CPU *cpu, unsigned cc);
 
+/* x86_cond with the common cases inline and without data-dependent
+ * branches: ZF and SF from any lazy result, CF/ZF/SF/OF tests after SUB
+ * (CMP) and LOGIC (TEST/AND/OR/XOR); everything else calls x86_cond.  For
+ * the hot handlers, where cc usually is a constant or predictable. */
+static inline __attribute__((always_inline)) bool x86_cond_inline(const X86CPU *cpu,
+                                                                  unsigned cc)
+{
+    unsigned op = cpu->cc_op >> 2, lg = cpu->cc_op & 3;
+    if (__builtin_expect(op != X86_CC_EFLAGS, 1)) {
+        uint64_t m = ~0ull >> (64 - (8u << lg)), sb = (m >> 1) + 1;
+        uint64_t d = cpu->cc_dst & m;
+        bool neg = cc & 1;
+        switch (cc >> 1) {
+        case 2: return (d == 0) ^ neg;
+        case 4: return ((d & sb) != 0) ^ neg;
+        default: break;
+        }
+        if (op == X86_CC_SUB) {
+            /* The operands: a - s = d.  Signed order is unsigned order
+             * with the sign bits flipped. */
+            uint64_t s = cpu->cc_src & m, a = (d + s) & m;
+            switch (cc >> 1) {
+            case 1: return (a < s) ^ neg;
+            case 3: return (a <= s) ^ neg;
+            case 6: return ((a ^ sb) < (s ^ sb)) ^ neg;
+            case 7: return ((a ^ sb) <= (s ^ sb)) ^ neg;
+            default: break;
+            }
+        } else if (op == X86_CC_LOGIC) {
+            switch (cc >> 1) {
+            case 0: case 1: return neg;
+            case 3: return (d == 0) ^ neg;
+            case 6: return ((d & sb) != 0) ^ neg;
+            case 7: return (d == 0 || (d & sb)) ^ neg;
+            default: break;
+            }
+        }
+    }
+    return x86_cond(cpu, cc);
+}
+
 /* PF of a result: even parity of the low byte. */
 static inline uint32_t x86_pf(uint64_t v)
 {

@@ -129,6 +129,19 @@ enum { X86_PF_NONE = 0, X86_PF_66, X86_PF_F3, X86_PF_F2 };
 /* ModRM form filter */
 enum { X86_M_ANY = 0, X86_M_REG, X86_M_MEM };
 
+/* Specialised handlers of one table entry (X86OpDef.fast), chosen by the
+ * decoder for instructions decoded in 64-bit mode with operand size 4
+ * ([0]) or 8 ([1]): reg[] when the operand is a register (ModRM.mod == 3,
+ * or no ModRM byte), mem[] when it is memory with 64-bit addressing and a
+ * segment without a base (not FS/GS).  A NULL member, or any other form,
+ * keeps the generic fn.  A variant does exactly what fn does for that
+ * form, with the size and the register-or-memory choice fixed; it may
+ * rely on the mode and form (exec_fast.c). */
+typedef struct X86Fast {
+    XHandler *reg[2];
+    XHandler *mem[2];
+} X86Fast;
+
 /* One opcode-table entry.  Each exec_*.c / sys.c / fpu.c / sse.c exports a
  * list ended by an entry with fn == NULL; decode.c merges them at startup
  * and reports a clash (two entries for one encoding) as a build-time-like
@@ -143,6 +156,7 @@ typedef struct X86OpDef {
     uint16_t flags;          /* X86_D_* */
     XHandler *fn;
     const char *name;        /* mnemonic (tracing, tests) */
+    const X86Fast *fast;     /* specialised variants of fn, or NULL */
 } X86OpDef;
 
 extern const X86OpDef x86_ops_int[];   /* exec_*.c: general-purpose */
@@ -158,6 +172,12 @@ extern const X86OpDef x86_ops_sse[];   /* sse.c: MMX, SSE..SSE4.2 */
  * the page boundary and calls again). */
 unsigned x86_decode(XInsn *out, const uint8_t *bytes, unsigned avail,
                     uint64_t rip, uint32_t hflags);
+/* Peephole pass over a decoded block (exec_fast.c): pairs of
+ * instructions that run as one handler.  The first of a pair gets the
+ * fused handler and the second keeps its own; the fused one runs the pair
+ * only while the second still has that handler, so an engine that stops a
+ * block before an instruction (by giving it another handler) stays exact. */
+void x86_fuse(XInsn *insns, unsigned n);
 /* Handlers the decoder itself uses. */
 XHandler x86_ud;             /* #UD */
 XHandler x86_block_end;      /* end-of-block sentinel: sets rip */

@@ -1,6 +1,7 @@
 /* Inline fast paths of guest memory accesses (mem.c has the slow paths
  * and the extern API declared in insn.h).  Hot handlers (stack, string
- * instructions) may call x86_ld_inline / x86_st_inline directly. */
+ * instructions) may call x86_ld_inline / x86_st_inline directly; the
+ * specialised handlers (exec_fast.c) call x86_ld_flat / x86_st_flat. */
 #ifndef TANDEM_X86_MEM_H
 #define TANDEM_X86_MEM_H
 
@@ -144,6 +145,35 @@ static inline bool x86_st_inline(X86CPU *cpu, const XInsn *in, int seg, uint64_t
         return true;
     }
     return x86_st_slow(cpu, in, lin, size, user, val);
+}
+
+/* 64-bit mode, a segment without a base (not FS/GS): the linear address is
+ * the offset, and only a TLB hit on an aligned access is served inline.
+ * The TLB caches canonical pages only (every fill follows the segment
+ * checks), so a hit needs no canonical test; anything else, faults
+ * included, goes through the out-of-line x86_ld / x86_st. */
+static inline __attribute__((always_inline)) bool
+x86_ld_flat(X86CPU *cpu, const XInsn *in, int seg, uint64_t lin, unsigned size,
+            uint64_t *val)
+{
+    const X86TlbEntry *t = x86_tlb_entry(cpu, x86_cpl(cpu) == 3, X86_ACC_READ, lin);
+    if (likely((((lin & ~0xfffull) ^ t->tag) | (lin & (size - 1))) == 0)) {
+        *val = x86_host_load((const uint8_t *)(uintptr_t)(lin + t->addend), size);
+        return true;
+    }
+    return x86_ld(cpu, in, seg, lin, size, val);
+}
+
+static inline __attribute__((always_inline)) bool
+x86_st_flat(X86CPU *cpu, const XInsn *in, int seg, uint64_t lin, unsigned size,
+            uint64_t val)
+{
+    const X86TlbEntry *t = x86_tlb_entry(cpu, x86_cpl(cpu) == 3, X86_ACC_WRITE, lin);
+    if (likely((((lin & ~0xfffull) ^ t->tag) | (lin & (size - 1))) == 0)) {
+        x86_host_store((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
+        return true;
+    }
+    return x86_st(cpu, in, seg, lin, size, val);
 }
 
 #endif
