@@ -1,11 +1,11 @@
 #!/bin/sh
 # Build one x86 test guest into a 128 KiB BIOS image.
-#   build_guest.sh <pm32|lm64> <out.elf> <out.bin> <source...> [-- cflags...]
+#   build_guest.sh <rm16|pm32|lm64> <out.elf> <out.bin> <source...> [-- cflags...]
 # The runtime (common/) is added here.  CC (default gcc) and OBJCOPY
 # (default objcopy) may be overridden.
 set -eu
 if [ $# -lt 4 ]; then
-    echo "usage: $0 <pm32|lm64> <out.elf> <out.bin> <source...> [-- cflags...]" >&2
+    echo "usage: $0 <rm16|pm32|lm64> <out.elf> <out.bin> <source...> [-- cflags...]" >&2
     exit 2
 fi
 mode=$1 elf=$2 bin=$3
@@ -27,9 +27,9 @@ case "$mode" in
     lm64) mflags="-m64 -mno-red-zone -mgeneral-regs-only -mcmodel=small"
           rt="$common/start.S $common/trap.S $common/regs.S $common/rt.c"
           ld="$common/link.ld" ;;
-    rm16) echo "$0: rm16 guests are not available yet (start.S has the real-mode" \
-               "entry; link_rm16.ld and the rm16 runtime are still to be written)" >&2
-          exit 2 ;;
+    rm16) mflags="-m16 -mgeneral-regs-only -DRT_RM16"
+          rt="$common/start.S $common/regs.S $common/rt.c"
+          ld="$common/link_rm16.ld" ;;
     *) echo "$0: unknown mode $mode" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086

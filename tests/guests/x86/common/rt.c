@@ -402,6 +402,14 @@ static void rt_setup_cpu(void)
     __asm__ volatile("ltr %w0" :: "r"((u16)SEL_TSS) : "memory");
     for (unsigned v = 0; v < 256; v++)
         rt_set_gate(v, 0xE, 0);
+    {
+        extern const u8 rt_user_ret_entry[];
+#ifdef RT_LM64
+        rt_set_gate_target(RT_VEC_USER_RET, 0xE, 3, SEL_KCODE, (ureg)rt_user_ret_entry);
+#else
+        rt_set_gate_target(RT_VEC_USER_RET, 0xE, 3, SEL_KCODE32, (ureg)rt_user_ret_entry);
+#endif
+    }
     d.lim = sizeof(rt_idt) - 1;
     d.base = (ureg)rt_idt;
     __asm__ volatile("lidt %0" :: "m"(d) : "memory");
@@ -422,8 +430,43 @@ __attribute__((noreturn, used)) void rt_start(void)
     rt_exit(0);
 }
 #else  /* RT_RM16 */
+/* Real mode: the IVT at 0.  Every vector starts at a stub in start.S that
+ * fails the test (rt_rm_unexpected); guests install their own handlers with
+ * rt_ivt_set. */
+extern const u8 rt_rm_stubs[];
+
+static volatile u16 *ivt_base(void)
+{
+    volatile u16 *p;
+    __asm__("xor %0, %0" : "=r"(p));   /* address 0, hidden from the compiler */
+    return p;
+}
+
+void rt_ivt_set(unsigned vec, u16 seg, u16 off)
+{
+    volatile u16 *ivt = ivt_base();
+    ivt[2 * (vec & 255)] = off;
+    ivt[2 * (vec & 255) + 1] = seg;
+}
+
+void rt_ivt_default(unsigned vec)
+{
+    rt_ivt_set(vec, 0, (u16)(uintptr_t)(rt_rm_stubs + 8 * (vec & 255)));
+}
+
+__attribute__((noreturn, used)) void rt_rm_unexpected(unsigned vec, unsigned ip, unsigned cs, unsigned flags)
+{
+    rt_printf("TEST %s: FAIL: unexpected interrupt %u at %04x:%04x flags %04x\n",
+              rt_test_name, vec, cs, ip, flags);
+    rt_exit(rt_failures + 1);
+}
+
 __attribute__((noreturn, used)) void rt_start(void)
 {
+    for (unsigned v = 0; v < 256; v++)
+        rt_ivt_default(v);
+    outb(0x21, 0xff);   /* both 8259s masked: guests may run with IF = 1 */
+    outb(0xa1, 0xff);
     serial_init();
     rt_printf("TEST %s: start (%s)\n", rt_test_name, RT_MODE);
     test_main();

@@ -180,6 +180,30 @@ void rt_uncatch(void);
     CHECK_EQ(__x, (vec_)); \
     if (__x == (vec_) && (long)(err_) >= 0) CHECK_EQ(rt_fault.err, (err_)); } while (0)
 
+#ifdef RT_RM16
+/* ---- real mode (rm16): IVT at 0; every vector fails the test until a
+ * guest installs its handler.  CS = DS = ES = SS = 0 while C code runs. ---- */
+void rt_ivt_set(unsigned vec, u16 seg, u16 off);
+void rt_ivt_default(unsigned vec);
+#endif
+
+/* ---- ring 3 (pm32, lm64) ---- */
+/* Runs fn(arg) at CPL 3 and returns its result: IRET to the user code
+ * selector (SEL_UCODE32|3 in pm32, SEL_UCODE64|3 in lm64) with SS (and in
+ * pm32 DS/ES) = SEL_UDATA|3, RFLAGS = rt_user_flags (default 0x2: IF = 0,
+ * IOPL 0) and the stack rt_user_stack_top; fn returns through INT
+ * RT_VEC_USER_RET (an interrupt gate with DPL 3) to the caller.  Faults at
+ * CPL 3 go through the IDT as usual, so TRY(rt_user_call(...)) works. */
+#define RT_VEC_USER_RET 0xFE
+ureg rt_user_call(ureg (*fn)(ureg), ureg arg);
+extern ureg rt_user_flags;
+extern u8 rt_user_stack_top[];
+#ifdef RT_LM64
+#define SEL_UCODE (SEL_UCODE64 | 3)
+#else
+#define SEL_UCODE (SEL_UCODE32 | 3)
+#endif
+
 /* ---- TSS / kernel stacks ---- */
 extern u8 rt_trap_stack_top[];   /* TSS ring-0 stack (ESP0/RSP0) */
 void rt_tss_set_sp0(ureg sp);

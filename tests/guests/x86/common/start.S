@@ -41,14 +41,14 @@ start16:
     /* Copy the real-mode payload (linked at 0x1000) to RAM: CS=DS=ES=SS=0. */
     mov $0xe000, %ax
     mov %ax, %ds
-    mov $(__rm16_load - 0xe0000), %si
+    mov $__rm16_load_off, %si
     mov $__rm16_start, %di
-    mov $(__rm16_end - __rm16_start), %cx
+    mov $__rm16_size, %cx
     rep movsb
     xor %ax, %ax
     mov %ax, %ds
     mov $__rm16_bss, %di
-    mov $(__rm16_bss_end - __rm16_bss), %cx
+    mov $__rm16_bss_size, %cx
     rep stosb
     mov $0xfff0, %esp
     ljmp $0, $rm16_entry
@@ -179,6 +179,57 @@ rt_pd:   .skip 4096 * 4
 1:  hlt
     jmp 1b
 #endif
+#else  /* RT_RM16 */
+/* ------------------------------------------------------------ real mode */
+    .section .text.entry, "ax"
+    .code16
+    .globl rm16_entry
+rm16_entry:
+    xor %ax, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %fs
+    mov %ax, %gs
+    mov %ax, %ss
+    mov $0xfff0, %esp
+    xor %ebp, %ebp
+    cld
+    calll rt_start
+1:  hlt
+    jmp 1b
+
+/* Default IVT handlers (rt_rm_setup_ivt in rt.c points all 256 vectors
+ * here): each stub pushes its vector number; the common part calls
+ * rt_rm_unexpected(vector, ip, cs, flags), which fails the test. */
+    .balign 16
+    .globl rt_rm_stubs
+rt_rm_stubs:
+    .set vec, 0
+    .rept 256
+    .balign 8
+    pushw $vec
+    jmp rt_rm_stub_common
+    .set vec, vec + 1
+    .endr
+rt_rm_stub_common:
+    mov %sp, %bp
+    movzwl %ss:6(%bp), %eax     /* flags */
+    movzwl %ss:4(%bp), %ebx     /* cs */
+    movzwl %ss:2(%bp), %ecx     /* ip */
+    movzwl %ss:0(%bp), %edx     /* vector */
+    xor %si, %si
+    mov %si, %ds
+    mov %si, %es
+    mov %si, %ss
+    mov $0xf000, %esp
+    pushl %eax
+    pushl %ebx
+    pushl %ecx
+    pushl %edx
+    cld
+    calll rt_rm_unexpected
+1:  hlt
+    jmp 1b
 #endif
 
     .section .note.GNU-stack, "", @progbits

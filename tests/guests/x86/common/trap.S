@@ -85,6 +85,7 @@ rt_fault_longjmp:
     mov $0x10, %eax
     mov %eax, %ds
     mov %eax, %es
+    mov %eax, %ss                   /* null after a fault from ring 3 */
     mov rt_catch_buf + 8, %rsp
     mov rt_catch_buf + 16, %rbx
     mov rt_catch_buf + 24, %rbp
@@ -94,6 +95,47 @@ rt_fault_longjmp:
     mov rt_catch_buf + 56, %r15
     mov $1, %eax
     jmp *rt_catch_buf + 0
+
+/* ureg rt_user_call(ureg (*fn)(ureg), ureg arg): runs fn(arg) at CPL 3
+ * (CS 0x3b, SS 0x33, RFLAGS rt_user_flags, stack rt_user_stack_top); fn
+ * returns to a trampoline that raises INT RT_VEC_USER_RET (DPL 3), whose
+ * handler resumes here with fn's result. */
+    .globl rt_user_call
+rt_user_call:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, rt_user_ksp
+    mov $rt_user_stack_top, %rax
+    pushq $0x33
+    pushq %rax
+    pushq rt_user_flags
+    pushq $0x3b
+    pushq $rt_user_tramp
+    iretq
+rt_user_tramp:
+    mov %rdi, %rcx
+    mov %rsi, %rdi
+    call *%rcx
+    int $0xfe
+    ud2
+    .globl rt_user_ret_entry
+rt_user_ret_entry:
+    mov $0x10, %ecx
+    mov %ecx, %ds
+    mov %ecx, %es
+    mov %ecx, %ss
+    mov rt_user_ksp, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
 
 #else
     .code32
@@ -145,6 +187,45 @@ rt_fault_longjmp:
     mov rt_catch_buf + 20, %ebp
     mov $1, %eax
     jmp *rt_catch_buf + 0
+
+/* ureg rt_user_call(ureg (*fn)(ureg), ureg arg): see the 64-bit version
+ * (CS 0x2b, SS = DS = ES 0x33). */
+    .globl rt_user_call
+rt_user_call:
+    push %ebp
+    push %ebx
+    push %esi
+    push %edi
+    mov %esp, rt_user_ksp
+    mov 20(%esp), %ecx
+    mov 24(%esp), %edx
+    pushl $0x33
+    pushl $rt_user_stack_top
+    pushl rt_user_flags
+    pushl $0x2b
+    pushl $rt_user_tramp
+    mov $0x33, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    iret
+rt_user_tramp:
+    push %edx
+    call *%ecx
+    add $4, %esp
+    int $0xfe
+    ud2
+    .globl rt_user_ret_entry
+rt_user_ret_entry:
+    mov $0x10, %ecx
+    mov %ecx, %ds
+    mov %ecx, %es
+    mov %ecx, %ss
+    mov rt_user_ksp, %esp
+    pop %edi
+    pop %esi
+    pop %ebx
+    pop %ebp
+    ret
 #endif
 
     .bss
@@ -152,5 +233,16 @@ rt_fault_longjmp:
     .globl rt_catch_buf, rt_catch_armed
 rt_catch_buf: .skip 64
 rt_catch_armed: .skip 4
+    .balign 8
+rt_user_ksp: .skip 8
+    .balign 16
+    .globl rt_user_stack, rt_user_stack_top
+rt_user_stack: .skip 16384
+rt_user_stack_top:
+
+    .data
+    .balign 8
+    .globl rt_user_flags
+rt_user_flags: .quad 0x2
 
     .section .note.GNU-stack, "", @progbits

@@ -20,9 +20,15 @@
  *   - faults: the callback runs before the instruction, so a faulting one was
  *     counted.  With stubs=ADDR (the guest runtime's IDT stubs, 256 x 16
  *     bytes: common/trap.S rt_trap_stubs_start) an entry into a stub that does
- *     not follow INT n/INT3/INTO/INT1 is a fault (the guests run with IF = 0,
- *     so nothing else enters a stub): the instruction before it is taken off
- *     again.  Without stubs= the guest must be fault-free.
+ *     not follow INT n/INT3/INTO/INT1 of that same vector is a fault (the
+ *     guests run with IF = 0, so nothing else enters a stub): the
+ *     instruction before it is taken off again (an INT n whose delivery
+ *     faults, a #GP for a DPL-0 gate, does not retire either).  A #PF can
+ *     also be an instruction fetch fault, where the instruction before it
+ *     did retire and the faulting one never ran: the #PF is taken as a fetch
+ *     fault when the instruction before it completed a memory access (a CALL
+ *     or RET into a bad page) or cannot access memory (JMP, Jcc).  Without
+ *     stubs= the guest must be fault-free.
  * Aids: trace=K prints "T icount brcount vaddr" every K counted instructions;
  * marks=on prints "M icount brcount vaddr" at each marker instruction
  * "xchg %bx,%bx" (66 87 DB, Bochs' magic breakpoint; a no-op) the guest
@@ -52,13 +58,17 @@ enum {
 typedef struct Insn {
     uint64_t vaddr;
     unsigned kind;
+    int vec;                      /* K_TRAP: the vector it raises */
+    int nomem;                    /* a branch that cannot access memory */
 } Insn;
 
 static struct {
     uint64_t icount, brcount;
     uint64_t jcc, loop, jrcxz, rep, rep_iters, faults, traps, exec;
     uint64_t odd;                 /* faults we cannot account for */
+    uint64_t fetch_faults;
     const Insn *prev;             /* the instruction executed last */
+    uint64_t prev_mem;            /* memory accesses it completed */
     int prev_counted;             /* ... and whether it was counted */
 } st;
 
@@ -68,6 +78,34 @@ static int marks;
 static FILE *out;
 static char *out_path;
 static int installed, reported;
+
+/* The vector of INT3/INT n/INTO/INT1 (b[i] the opcode), and whether an
+ * instruction is a JMP/Jcc that cannot touch memory. */
+static void classify_more(Insn *in, const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 ||
+                     b[i] == 0x2e || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x36 ||
+                     b[i] == 0x64 || b[i] == 0x65 || ((b[i] & 0xf0) == 0x40 && i + 1 < n)))
+        i++;
+    in->vec = -1;
+    in->nomem = 0;
+    if (i >= n)
+        return;
+    uint8_t op = b[i];
+    if (op == 0xcc)
+        in->vec = 3;
+    else if (op == 0xcd && i + 1 < n)
+        in->vec = b[i + 1];
+    else if (op == 0xce)
+        in->vec = 4;
+    else if (op == 0xf1)
+        in->vec = 1;
+    if ((op >= 0x70 && op <= 0x7f) || op == 0xeb || op == 0xe9 || (op >= 0xe0 && op <= 0xe3) ||
+        (op == 0x0f && i + 1 < n && b[i + 1] >= 0x80 && b[i + 1] <= 0x8f) ||
+        (op == 0xff && i + 1 < n && (b[i + 1] & 0xf8) == 0xe0 && (b[i + 1] >> 6) == 3))
+        in->nomem = 1;
+}
 
 static unsigned classify(const uint8_t *b, size_t n)
 {
@@ -131,8 +169,11 @@ static void on_exec(unsigned int vcpu, void *ud)
     (void)vcpu;
     st.exec++;
     if (stubs && in->vaddr - stubs < 256 * 16 && !((in->vaddr - stubs) & 15) && prev) {
-        if (prev->kind & K_TRAP) {
+        int vec = (int)((in->vaddr - stubs) >> 4);
+        if ((prev->kind & K_TRAP) && prev->vec == vec) {
             st.traps++;
+        } else if (vec == 14 && st.prev_counted && (st.prev_mem > 0 || prev->nomem)) {
+            st.fetch_faults++;  /* prev retired; the next fetch faulted */
         } else {
             /* A fault: the previous instruction did not retire. */
             st.faults++;
@@ -164,9 +205,19 @@ static void on_exec(unsigned int vcpu, void *ud)
         st.rep++;
     st.prev = in;
     st.prev_counted = 1;
+    st.prev_mem = 0;
     if (trace_every && st.icount % trace_every == 0)
         fprintf(out, "T %" PRIu64 " %" PRIu64 " 0x%" PRIx64 "\n", st.icount, st.brcount,
                 in->vaddr);
+}
+
+static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
+{
+    (void)vcpu;
+    (void)info;
+    (void)vaddr;
+    if (ud == st.prev)
+        st.prev_mem++;
 }
 
 static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -181,7 +232,11 @@ static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             abort();
         in->vaddr = qemu_plugin_insn_vaddr(qi);
         in->kind = classify(qemu_plugin_insn_data(qi), qemu_plugin_insn_size(qi));
+        classify_more(in, qemu_plugin_insn_data(qi), qemu_plugin_insn_size(qi));
         qemu_plugin_register_vcpu_insn_exec_cb(qi, on_exec, QEMU_PLUGIN_CB_NO_REGS, in);
+        if (stubs)
+            qemu_plugin_register_vcpu_mem_cb(qi, on_mem, QEMU_PLUGIN_CB_NO_REGS,
+                                             QEMU_PLUGIN_MEM_RW, in);
     }
 }
 
@@ -193,9 +248,11 @@ static void report(void)
     fprintf(out, "icount %" PRIu64 " brcount %" PRIu64 "\n", st.icount, st.brcount);
     fprintf(out,
             "detail jcc=%" PRIu64 " loop=%" PRIu64 " jrcxz=%" PRIu64 " rep=%" PRIu64
-            " rep_iters=%" PRIu64 " faults=%" PRIu64 " traps=%" PRIu64 " unaccounted=%" PRIu64
+            " rep_iters=%" PRIu64 " faults=%" PRIu64 " fetch_faults=%" PRIu64 " traps=%" PRIu64
+            " unaccounted=%" PRIu64
             " insns_exec=%" PRIu64 "\n",
-            st.jcc, st.loop, st.jrcxz, st.rep, st.rep_iters, st.faults, st.traps, st.odd,
+            st.jcc, st.loop, st.jrcxz, st.rep, st.rep_iters, st.faults, st.fetch_faults,
+            st.traps, st.odd,
             st.exec);
     fflush(out);
 }
