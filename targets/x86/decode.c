@@ -265,9 +265,11 @@ prefixes_done:
     uint8_t c = b[i];
     if (c == 0xc4 || c == 0xc5) {
         /* Outside 64-bit mode these are LES/LDS unless the next byte has
-         * mod == 11 (an invalid form of LES/LDS). */
+         * mod == 11 (an invalid form of LES/LDS); in real and virtual-8086
+         * mode there is no VEX at all (SDM vol. 2, 2.3.2). */
         NEED(2);
-        if (m64 || (b[i + 1] >> 6) == 3)
+        bool pm = (hflags & (X86_HF_PE | X86_HF_VM)) == X86_HF_PE;
+        if (m64 || (pm && (b[i + 1] >> 6) == 3))
             vex = true;
     }
     if (vex) {

@@ -1,7 +1,8 @@
 """Random instruction-stream differential test for Tandem's x86 interpreter.
 
 For each fixed seed: tests/guests/x86/gen/x86_random.py writes N random
-snippets (64-bit or 32-bit mode), build_guest.sh assembles them with the
+snippets (64-bit, 32-bit or 16-bit mode: lm64, pm32 or the real-mode rm16
+runtime), build_guest.sh assembles them with the
 runner (gen/rand_rt.c, gen/rand_run.S) into a BIOS image, which runs on
 Tandem and on QEMU (run_qemu.sh).  The guest dumps every general register,
 the flags, MXCSR, the XMM registers and the scratch memory after each
@@ -10,7 +11,7 @@ undefined for the snippet's instructions (the generator's UNDEF table).  On a
 difference the first differing snippet is reported with its source, its
 disassembly (objdump -d), its initial state and both dumps.
 
-usage: test_random_x86.py [--bits 64|32] [--seeds S,S,...] [--count N]
+usage: test_random_x86.py [--bits 64|32|16] [--seeds S,S,...] [--count N]
                           [--keep DIR] [--qemu-vs-qemu]"""
 import argparse
 import os
@@ -26,7 +27,8 @@ import x86_random  # noqa: E402
 from test_guest_x86 import run_qemu, run_tandem  # noqa: E402
 
 X86 = os.path.join(REPO, "tests", "guests", "x86")
-SEEDS = {64: [11, 12, 13, 14, 15], 32: [21, 22, 23, 24, 25]}
+SEEDS = {64: [11, 12, 13, 14, 15], 32: [21, 22, 23, 24, 25], 16: [31, 32, 33, 34, 35]}
+MODE = {64: "lm64", 32: "pm32", 16: "rm16"}
 MASK64 = (1 << 64) - 1
 
 
@@ -186,7 +188,7 @@ def diff_snap(q, t, undef, bits):
     return d
 
 
-def disasm(elf, i):
+def disasm(elf, i, bits=32):
     syms = {}
     nm = subprocess.run(["nm", elf], capture_output=True, text=True).stdout
     for line in nm.splitlines():
@@ -196,8 +198,9 @@ def disasm(elf, i):
     a, b = syms.get(f"snip_{i}"), syms.get(f"snip_{i + 1}", syms.get("rand_done"))
     if a is None:
         return "(no symbol)"
-    args = ["objdump", "-d", "-w", elf,
-            f"--start-address={a:#x}"]
+    args = ["objdump", "-d", "-w", elf, f"--start-address={a:#x}"]
+    if bits == 16:
+        args[2:2] = ["-M", "i8086"]
     if b is not None and b > a:
         args.append(f"--stop-address={b:#x}")
     out = subprocess.run(args, capture_output=True, text=True).stdout
@@ -210,7 +213,7 @@ def build(seed, bits, count, d):
     with open(src, "w") as f:
         f.write(asm)
     elf, img = src[:-2] + ".elf", src[:-2] + ".bin"
-    mode = "lm64" if bits == 64 else "pm32"
+    mode = MODE[bits]
     r = subprocess.run(["sh", os.path.join(X86, "build_guest.sh"), mode, elf, img,
                         os.path.join(X86, "gen", "rand_rt.c"), os.path.join(X86, "gen", "rand_run.S"),
                         src], capture_output=True, text=True)
@@ -253,7 +256,7 @@ def check_seed(seed, bits, count, d, against_qemu):
             xs = " ".join(f"xmm{k}={v:032x}" for k, v in enumerate(xmm))
             msg = [f"seed {seed} ({bits}-bit) snippet {i}: {who} differs from QEMU",
                    "  source: " + "; ".join(meta[i]["insns"]),
-                   "  disassembly:\n" + disasm(elf, i),
+                   "  disassembly:\n" + disasm(elf, i, bits),
                    f"  initial: {init} flags={fl:x} mxcsr={mx:x}",
                    f"  initial: {xs}",
                    "  initial scratch: " + " ".join(f"{v:016x}" for v in scr),
@@ -271,7 +274,7 @@ def check_seed(seed, bits, count, d, against_qemu):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bits", type=int, choices=(32, 64), default=64)
+    ap.add_argument("--bits", type=int, choices=(16, 32, 64), default=64)
     ap.add_argument("--seeds")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--keep", help="keep the generated sources and images here")

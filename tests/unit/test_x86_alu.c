@@ -3,15 +3,9 @@
  * 32-bit protected mode and 64-bit mode, checking results, flags, faults
  * (exceptions land on per-vector HLT stubs) and the retired-instruction and
  * conditional-branch counts; a few handlers are called directly. */
-#include <criterion/criterion.h>
-#include <glib.h>
-#include <string.h>
-
 #include "targets/x86/flags.h"
-#include "targets/x86/insn.h"
-#include "vmm/machine.h"
+#include "x86_fixture.h"
 
-#define RAM_SIZE (4u << 20)
 #define CODE 0x10000u
 #define DATA 0x20000u
 #define STACK 0x80000u
@@ -21,33 +15,10 @@
 #define PT 0x100000u
 #define STACK16 0x8000u
 
-static Machine mach;
-static uint8_t *ram;
-static X86CPU *cpu;
 static uint64_t code_ip;     /* CODE as an offset in CS */
 static int cur_mode;
 
 enum { M16, M32, M64 };
-
-static void put64(uint32_t pa, uint64_t v) { memcpy(ram + pa, &v, 8); }
-static void put32(uint32_t pa, uint32_t v) { memcpy(ram + pa, &v, 4); }
-static uint64_t get64(uint32_t pa) { uint64_t v; memcpy(&v, ram + pa, 8); return v; }
-static uint32_t get32(uint32_t pa) { uint32_t v; memcpy(&v, ram + pa, 4); return v; }
-static uint16_t get16(uint32_t pa) { uint16_t v; memcpy(&v, ram + pa, 2); return v; }
-
-static void seg_flat(int s, uint16_t sel, uint8_t type, bool db, bool l)
-{
-    X86Seg *g = &cpu->seg[s];
-    memset(g, 0, sizeof(*g));
-    g->selector = sel;
-    g->limit = 0xffffffff;
-    g->type = type;
-    g->present = 1;
-    g->s = 1;
-    g->g = 1;
-    g->db = db;
-    g->l = l;
-}
 
 static void mode(int m)
 {
@@ -57,7 +28,7 @@ static void mode(int m)
     cur_mode = m;
     if (m == M16) {
         for (unsigned v = 0; v < 32; v++)
-            put32(v * 4, EXC + 16 * v);       /* 0000:EXC+16v */
+            ivt(v, 0, EXC + 16 * v);
         cpu->idt.base = 0;
         cpu->idt.limit = 0x3ff;
         /* CS = CODE >> 4, IP = 0; SS = 0, SP = STACK16. */
@@ -65,35 +36,22 @@ static void mode(int m)
         cpu->seg[X86_CS].selector = CODE >> 4;
         code_ip = 0;
     } else {
-        put64(GDT + 8, 0x00af9a000000ffffull);     /* 64-bit code */
-        put64(GDT + 16, 0x00cf92000000ffffull);    /* data */
-        put64(GDT + 24, 0x00cf9a000000ffffull);    /* 32-bit code */
+        wr64(GDT + 8, 0x00af9a000000ffffull);     /* 64-bit code */
+        wr64(GDT + 16, 0x00cf92000000ffffull);    /* data */
+        wr64(GDT + 24, 0x00cf9a000000ffffull);    /* 32-bit code */
         cpu->gdt.base = GDT;
         cpu->gdt.limit = 31;
         cpu->cr0 |= X86_CR0_PE;
         uint16_t cs = m == M64 ? 8 : 0x18;
-        for (unsigned v = 0; v < 32; v++) {
-            uint32_t off = EXC + 16 * v;
-            uint32_t lo = (off & 0xffff) | (uint32_t)cs << 16, hi = (off & 0xffff0000) | 0x8e00;
-            if (m == M64) {
-                put32(IDT + 16 * v, lo);
-                put32(IDT + 16 * v + 4, hi);
-                put64(IDT + 16 * v + 8, 0);
-            } else {
-                put32(IDT + 8 * v, lo);
-                put32(IDT + 8 * v + 4, hi);
-            }
-        }
+        for (unsigned v = 0; v < 32; v++)
+            idt_gate(IDT, v, m == M64, EXC + 16 * v, cs, 0xe, 0);
         cpu->idt.base = IDT;
         cpu->idt.limit = m == M64 ? 32 * 16 - 1 : 32 * 8 - 1;
         for (int s = 0; s < X86_NSEG; s++)
             seg_flat(s, 0x10, 0x3, true, false);
         if (m == M64) {
             /* Identity map of the first 4 MiB with 2 MiB pages. */
-            put64(PT, (PT + 0x1000) | 3);
-            put64(PT + 0x1000, (PT + 0x2000) | 3);
-            put64(PT + 0x2000, 0x83);
-            put64(PT + 0x2008, 0x200083);
+            map_4m(PT, false);
             cpu->cr3 = PT;
             cpu->cr4 |= X86_CR4_PAE;
             cpu->efer |= X86_EFER_LME | X86_EFER_LMA;
@@ -110,32 +68,17 @@ static void mode(int m)
 
 static void setup(void)
 {
-    memset(&mach, 0, sizeof(mach));
-    as_init(&mach.as);
-    as_init(&mach.io);
-    ram = g_malloc0(RAM_SIZE);
-    cr_assert_eq(as_add_ram(&mach.as, "ram", 0, RAM_SIZE, ram, false), 0);
-    cpu = x86_cpu_create(&mach, 64);
-    cr_assert(cpu);
-    cpu->seg[X86_CS].base = 0;
-    cpu->seg[X86_CS].selector = 0;
-    x86_update_hflags(cpu);
-}
-
-static void teardown(void)
-{
-    x86_cpu_free(cpu);
-    g_free(ram);
-    g_free(mach.error);
+    x86f_setup(4);
+    x86f_cs0();
 }
 
 static void setup16(void) { setup(); mode(M16); }
 static void setup32(void) { setup(); mode(M32); }
 static void setup64(void) { setup(); mode(M64); }
 
-TestSuite(alu16, .init = setup16, .fini = teardown);
-TestSuite(alu32, .init = setup32, .fini = teardown);
-TestSuite(alu64, .init = setup64, .fini = teardown);
+TestSuite(alu16, .init = setup16, .fini = x86f_teardown);
+TestSuite(alu32, .init = setup32, .fini = x86f_teardown);
+TestSuite(alu64, .init = setup64, .fini = x86f_teardown);
 
 /* Run code (followed by HLT) at CODE; returns the exception vector taken,
  * or -1 when the program reached its own HLT. */
@@ -159,7 +102,6 @@ static int exec_n(const uint8_t *b, size_t n)
     return (int)((cpu->rip - EXC - 1) / 16);
 }
 
-#define BYTES(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
 #define EXEC(...) exec_n(BYTES(__VA_ARGS__))
 #define R(r) (cpu->regs[X86_##r])
 #define FL (x86_eflags(cpu) & X86_ARITH_FLAGS)
@@ -206,11 +148,11 @@ Test(alu64, adc_sbb_cmp_setcc)
 
 Test(alu64, memory_destination)
 {
-    put32(DATA, 10);
+    wr32(DATA, 10);
     /* mov ebx, DATA; add dword [rbx], 5; lock sub dword [rbx], 1; cmp dword [rbx], 14 */
     cr_assert_eq(EXEC(0xbb, 0x00, 0x00, 0x02, 0x00, 0x83, 0x03, 0x05, 0xf0, 0x83, 0x2b, 0x01,
                       0x83, 0x3b, 0x0e), -1);
-    cr_assert_eq(get32(DATA), 14);
+    cr_assert_eq(rd32(DATA), 14);
     cr_assert_eq(FL, X86_ZF | X86_PF);
     /* LOCK on a register form: #UD */
     cr_assert_eq(EXEC(0xf0, 0x01, 0xc0), X86_EXC_UD);
@@ -285,7 +227,7 @@ Test(alu64, div_idiv)
                  X86_EXC_DE);
     cr_assert_eq(R(RAX), 1ull << 63);
     cr_assert_eq(R(RDX), ~0ull);
-    cr_assert_eq(get64(STACK - 40), CODE + 9);   /* RIP of the IDIV */
+    cr_assert_eq(rd64(STACK - 40), CODE + 9);   /* RIP of the IDIV */
     /* idiv: -128 fits in AL (al = -128 from ax = 256 / -2) */
     cr_assert_eq(EXEC(0x66, 0xb8, 0x00, 0x01, 0xb1, 0xfe, 0xf6, 0xf9), -1);
     cr_assert_eq(R(RAX) & 0xffff, 0x0080);
@@ -297,8 +239,8 @@ Test(alu16, divide_error)
 {
     /* xor cx, cx; div cx */
     cr_assert_eq(EXEC(0x31, 0xc9, 0xf7, 0xf1), X86_EXC_DE);
-    cr_assert_eq(get16(STACK16 - 6), 2);          /* IP of the DIV */
-    cr_assert_eq(get16(STACK16 - 4), CODE >> 4);
+    cr_assert_eq(rd16(STACK16 - 6), 2);          /* IP of the DIV */
+    cr_assert_eq(rd16(STACK16 - 4), CODE >> 4);
     cr_assert_eq(cpu->icount, 2);                 /* xor + the handler's HLT */
     /* mov dx, 1; xor ax, ax; mov cx, 1; div cx: quotient overflow */
     R(RSP) = STACK16;
@@ -378,19 +320,19 @@ Test(alu64, shld_shrd)
 
 Test(alu64, bt_memory_offsets)
 {
-    put32(DATA, 0x80000000);
-    put32(DATA + 4, 0);
+    wr32(DATA, 0x80000000);
+    wr32(DATA + 4, 0);
     /* mov ebx, DATA+4; mov ecx, -1; bt [rbx], ecx: bit 31 of the dword below */
     cr_assert_eq(EXEC(0xbb, 0x04, 0x00, 0x02, 0x00, 0xb9, 0xff, 0xff, 0xff, 0xff,
                       0x0f, 0xa3, 0x0b), -1);
     cr_assert_eq(FL & X86_CF, X86_CF);
     /* mov ebx, DATA; mov ecx, 33; bts [rbx], ecx -> bit 1 of DATA+4 */
     cr_assert_eq(EXEC(0xbb, 0x00, 0x00, 0x02, 0x00, 0xb9, 33, 0, 0, 0, 0x0f, 0xab, 0x0b), -1);
-    cr_assert_eq(get32(DATA + 4), 2);
+    cr_assert_eq(rd32(DATA + 4), 2);
     cr_assert_eq(FL & X86_CF, 0);
     /* btc word [rbx], 17 (imm: masked to the operand, bit 1) */
     cr_assert_eq(EXEC(0xbb, 0x04, 0x00, 0x02, 0x00, 0x66, 0x0f, 0xba, 0x3b, 17), -1);
-    cr_assert_eq(get32(DATA + 4), 0);
+    cr_assert_eq(rd32(DATA + 4), 0);
     cr_assert_eq(FL & X86_CF, X86_CF);
     /* btr rax, 63 on a register */
     R(RAX) = ~0ull;
@@ -436,12 +378,12 @@ Test(alu64, bswap_movbe)
     cr_assert_eq(R(RAX), 0x44332211);
     cr_assert_eq(R(RCX), 0x0807060504030201ull);
     cr_assert_eq(R(RDX), 0xaaaabbbbcccc0000ull);
-    put32(DATA, 0x11223344);
+    wr32(DATA, 0x11223344);
     /* mov ebx, DATA; movbe eax, [rbx]; movbe [rbx+4], eax; movbe cx, [rbx] */
     cr_assert_eq(EXEC(0xbb, 0x00, 0x00, 0x02, 0x00, 0x0f, 0x38, 0xf0, 0x03,
                       0x0f, 0x38, 0xf1, 0x43, 0x04, 0x66, 0x0f, 0x38, 0xf0, 0x0b), -1);
     cr_assert_eq(R(RAX), 0x44332211);
-    cr_assert_eq(get32(DATA + 4), 0x11223344);
+    cr_assert_eq(rd32(DATA + 4), 0x11223344);
     cr_assert_eq(R(RCX) & 0xffff, 0x4433);
 }
 
@@ -449,11 +391,11 @@ Test(alu64, bswap_movbe)
 
 Test(alu64, cmpxchg_xadd)
 {
-    put32(DATA, 5);
+    wr32(DATA, 5);
     /* mov ebx, DATA; mov eax, 5; mov ecx, 9; lock cmpxchg [rbx], ecx */
     cr_assert_eq(EXEC(0xbb, 0x00, 0x00, 0x02, 0x00, 0xb8, 5, 0, 0, 0, 0xb9, 9, 0, 0, 0,
                       0xf0, 0x0f, 0xb1, 0x0b), -1);
-    cr_assert_eq(get32(DATA), 9);
+    cr_assert_eq(rd32(DATA), 9);
     cr_assert(FL & X86_ZF);
     /* again: fails, EAX = 9 */
     cr_assert_eq(EXEC(0xb8, 5, 0, 0, 0, 0x0f, 0xb1, 0x0b), -1);
@@ -466,18 +408,18 @@ Test(alu64, cmpxchg_xadd)
     cr_assert_eq(R(RAX), 1);
     /* mov ecx, 3; lock xadd [rbx], ecx */
     cr_assert_eq(EXEC(0xb9, 3, 0, 0, 0, 0xf0, 0x0f, 0xc1, 0x0b), -1);
-    cr_assert_eq(get32(DATA), 12);
+    cr_assert_eq(rd32(DATA), 12);
     cr_assert_eq(R(RCX), 9);
     /* xchg [rbx], eax with eax = 7 */
     cr_assert_eq(EXEC(0xb8, 7, 0, 0, 0, 0x87, 0x03), -1);
-    cr_assert_eq(get32(DATA), 7);
+    cr_assert_eq(rd32(DATA), 7);
     cr_assert_eq(R(RAX), 12);
 }
 
 Test(alu64, cmpxchg8b_16b)
 {
-    put64(DATA, 0x1111111122222222ull);
-    put64(DATA + 8, 0x3333333344444444ull);
+    wr64(DATA, 0x1111111122222222ull);
+    wr64(DATA + 8, 0x3333333344444444ull);
     R(RAX) = 0x22222222;
     R(RDX) = 0x11111111;
     R(RBX) = 0xaaaaaaaa;
@@ -485,7 +427,7 @@ Test(alu64, cmpxchg8b_16b)
     R(RSI) = DATA;
     /* cmpxchg8b [rsi] */
     cr_assert_eq(EXEC(0x0f, 0xc7, 0x0e), -1);
-    cr_assert_eq(get64(DATA), 0xbbbbbbbbaaaaaaaaull);
+    cr_assert_eq(rd64(DATA), 0xbbbbbbbbaaaaaaaaull);
     cr_assert(FL & X86_ZF);
     /* cmpxchg16b [rsi]: fails, RDX:RAX = memory */
     cr_assert_eq(EXEC(0x48, 0x0f, 0xc7, 0x0e), -1);
@@ -494,8 +436,8 @@ Test(alu64, cmpxchg8b_16b)
     cr_assert_eq(FL & X86_ZF, 0);
     /* succeeds now */
     cr_assert_eq(EXEC(0x48, 0x0f, 0xc7, 0x0e), -1);
-    cr_assert_eq(get64(DATA), R(RBX));
-    cr_assert_eq(get64(DATA + 8), R(RCX));
+    cr_assert_eq(rd64(DATA), R(RBX));
+    cr_assert_eq(rd64(DATA + 8), R(RCX));
     /* misaligned: #GP(0) */
     R(RSI) = DATA + 8;
     cr_assert_eq(EXEC(0x48, 0x0f, 0xc7, 0x0e), X86_EXC_GP);
@@ -542,7 +484,7 @@ Test(alu64, moves)
     cr_assert_eq(EXEC(0xa0, 0x00, 0x00, 0x02, 0, 0, 0, 0, 0,
                       0xa3, 0x10, 0x00, 0x02, 0, 0, 0, 0, 0), -1);
     cr_assert_eq(R(RAX) & 0xff, 0x5a);
-    cr_assert_eq(get32(DATA + 16), (uint32_t)R(RAX));
+    cr_assert_eq(rd32(DATA + 16), (uint32_t)R(RAX));
     /* lahf / sahf: stc; lahf; clc; sahf -> CF back */
     cr_assert_eq(EXEC(0xf9, 0x9f, 0xf8, 0x9e), -1);
     cr_assert(FL & X86_CF);
@@ -606,9 +548,9 @@ Test(alu64, call_ret_push_pop)
     /* push rsp pushes the old value; pop [rsp] addresses with the new RSP */
     cr_assert_eq(EXEC(0x54, 0x8f, 0x04, 0x24), -1);
     cr_assert_eq(R(RSP), STACK);
-    cr_assert_eq(get64(STACK), STACK);
+    cr_assert_eq(rd64(STACK), STACK);
     /* ret 8 */
-    put64(STACK - 16, CODE + 20);
+    wr64(STACK - 16, CODE + 20);
     R(RSP) = STACK - 16;
     memset(ram + CODE, 0xcc, 32);
     ram[CODE + 20] = 0xf4;
@@ -627,20 +569,20 @@ Test(alu64, noncanonical_jump)
 {
     /* mov rax, 1<<47; jmp rax: #GP on the jump */
     cr_assert_eq(EXEC(0xb8, 1, 0, 0, 0, 0x48, 0xc1, 0xe0, 47, 0xff, 0xe0), X86_EXC_GP);
-    cr_assert_eq(get64(STACK - 40), CODE + 9);
+    cr_assert_eq(rd64(STACK - 40), CODE + 9);
 }
 
 Test(alu32, enter_leave_pusha)
 {
     R(RBP) = 0x7000;
-    put32(0x7000 - 4, 0xaaaa);
+    wr32(0x7000 - 4, 0xaaaa);
     /* enter 16, 2; leave */
     cr_assert_eq(EXEC(0xc8, 0x10, 0x00, 0x02), -1);
     uint32_t frame = STACK - 4;
     cr_assert_eq(R(RBP), frame);
-    cr_assert_eq(get32(STACK - 4), 0x7000);
-    cr_assert_eq(get32(STACK - 8), 0xaaaa);     /* [old ebp - 4] */
-    cr_assert_eq(get32(STACK - 12), frame);
+    cr_assert_eq(rd32(STACK - 4), 0x7000);
+    cr_assert_eq(rd32(STACK - 8), 0xaaaa);     /* [old ebp - 4] */
+    cr_assert_eq(rd32(STACK - 12), frame);
     cr_assert_eq(R(RSP), STACK - 12 - 16);
     cr_assert_eq(EXEC(0xc9), -1);
     cr_assert_eq(R(RSP), STACK);
@@ -651,7 +593,7 @@ Test(alu32, enter_leave_pusha)
     cr_assert_eq(R(RAX), 1);
     cr_assert_eq(R(RDI), 7);
     cr_assert_eq(R(RSP), STACK);
-    cr_assert_eq(get32(STACK - 20), STACK);     /* ESP slot: before PUSHA */
+    cr_assert_eq(rd32(STACK - 20), STACK);     /* ESP slot: before PUSHA */
 }
 
 Test(alu32, bcd_and_bound)
@@ -676,8 +618,8 @@ Test(alu32, bcd_and_bound)
     cr_assert_eq(EXEC(0xf9, 0xd6), -1);
     cr_assert_eq(R(RAX) & 0xff, 0xff);
     /* bound eax, [DATA] with bounds 0..10 */
-    put32(DATA, 0);
-    put32(DATA + 4, 10);
+    wr32(DATA, 0);
+    wr32(DATA + 4, 10);
     R(RAX) = 10;
     cr_assert_eq(EXEC(0x62, 0x05, 0x00, 0x00, 0x02, 0x00), -1);
     R(RAX) = 11;
@@ -695,7 +637,7 @@ Test(alu32, xlat_and_jump_limit)
     cpu->seg[X86_CS].limit = 0xfffff;
     R(RAX) = 0x100000;
     cr_assert_eq(EXEC(0xff, 0xe0), X86_EXC_GP);
-    cr_assert_eq(get32(STACK - 12), CODE);
+    cr_assert_eq(rd32(STACK - 12), CODE);
 }
 
 /* ---- BMI ---- */
@@ -788,7 +730,7 @@ Test(alu64, rep_movs_stos)
     cr_assert_eq(EXEC(0xfd, 0xbf, 0x38, 0x1f, 0x02, 0x00, 0xb9, 0xe8, 0x03, 0x00, 0x00,
                       0xf3, 0x48, 0xab, 0xfc), -1);
     for (unsigned i = 0; i < 1000; i++)
-        cr_assert_eq(get64(DATA + 8 * i), R(RAX));
+        cr_assert_eq(rd64(DATA + 8 * i), R(RAX));
     cr_assert_eq(R(RDI), DATA - 8);
     /* std; rep movsw backwards, overlapping upwards (memmove-like) */
     for (unsigned i = 0; i < 16; i++)
@@ -820,7 +762,7 @@ Test(alu64, rep_scas_cmps_lods)
     cr_assert_eq(FL & (X86_ZF | X86_CF), 0);   /* 'w' > 't' */
     /* lodsd with a segment override is fine in 64-bit mode (FS base) */
     cpu->seg[X86_FS].base = DATA;
-    put32(DATA + 4, 0xcafe);
+    wr32(DATA + 4, 0xcafe);
     R(RSI) = 4;
     cr_assert_eq(EXEC(0x64, 0xad), -1);
     cr_assert_eq(R(RAX), 0xcafe);
@@ -850,7 +792,7 @@ Test(alu16, rep_movs_wraps_si)
 Test(alu64, rep_fault_midway)
 {
     /* Unmap the second 2 MiB page; store from 0x1ffffc upwards. */
-    put64(PT + 0x2008, 0);
+    wr64(PT + 0x2008, 0);
     x86_tlb_flush(cpu, false);
     R(RAX) = 0x11;
     cr_assert_eq(EXEC(0xbf, 0xf0, 0xff, 0x1f, 0x00, 0xb9, 0x20, 0x00, 0x00, 0x00, 0xf3, 0xaa),

@@ -427,6 +427,12 @@ Test(decode, vex)
     /* 32-bit mode: C4 with mod == 11 after it is VEX ... */
     cr_assert_eq(DEC(M32, 0, 0xc4, 0xe2, 0x70, 0xf2, 0xc3), 5);
     cr_assert_eq(in.fn, andn);
+    /* ... but never in real or virtual-8086 mode: LES with a register
+     * operand, #UD */
+    DEC(0, 0, 0xc4, 0xe2, 0x70, 0xf2, 0xc3);
+    cr_assert_eq(in.fn, x86_ud);
+    DEC(X86_HF_PE | X86_HF_VM, 0, 0xc5, 0xf8, 0x10, 0xc1);
+    cr_assert_eq(in.fn, x86_ud);
     /* ... else LES */
     cr_assert_eq(DEC(M32, 0, 0xc4, 0x00), 2);
     cr_assert_neq(in.fn, x86_ud);

@@ -2,70 +2,23 @@
  * inside a block, self-modifying code, HLT and the interrupt window,
  * single-step, reset state and the record/replay views (state.c).  Short
  * real-mode programs in RAM at 0, run through CpuOps. */
-#include <criterion/criterion.h>
-#include <glib.h>
-#include <string.h>
+#include "x86_fixture.h"
 
-#include "targets/x86/insn.h"
-#include "vmm/machine.h"
-
-#define RAM_SIZE (1u << 20)
 #define CODE 0x1000u
 
-static Machine mach;
-static uint8_t *ram;
-static X86CPU *cpu;
-
+/* 1 MiB of RAM; real mode, CS = 0, IP = CODE. */
 static void setup(void)
 {
-    memset(&mach, 0, sizeof(mach));
-    as_init(&mach.as);
-    as_init(&mach.io);
-    ram = g_malloc0(RAM_SIZE);
-    cr_assert_eq(as_add_ram(&mach.as, "ram", 0, RAM_SIZE, ram, false), 0);
-    cpu = x86_cpu_create(&mach, 64);
-    cr_assert(cpu);
-    /* Real mode, CS = 0, IP = CODE. */
-    cpu->seg[X86_CS].base = 0;
-    cpu->seg[X86_CS].selector = 0;
-    x86_update_hflags(cpu);
+    x86f_setup(1);
+    x86f_cs0();
     cpu->rip = CODE;
 }
 
-static void teardown(void)
-{
-    x86_cpu_free(cpu);
-    g_free(ram);
-    g_free(mach.error);
-}
-
-TestSuite(engine, .init = setup, .fini = teardown);
-
-static void put(uint32_t pa, const uint8_t *b, size_t n)
-{
-    memcpy(ram + pa, b, n);
-}
-
-#define PUT(pa, ...)                                                           \
-    put(pa, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
-
-static CpuExit run(uint64_t n)
-{
-    return x86_cpu_ops.run(cpu, n);
-}
+TestSuite(engine, .init = setup, .fini = x86f_teardown);
 
 #define AX (cpu->regs[X86_RAX] & 0xffff)
 #define BX (cpu->regs[X86_RBX] & 0xffff)
 #define CX (cpu->regs[X86_RCX] & 0xffff)
-
-/* Real-mode interrupt vector v -> 0000:off */
-static void ivt(unsigned v, uint16_t off)
-{
-    ram[v * 4] = (uint8_t)off;
-    ram[v * 4 + 1] = (uint8_t)(off >> 8);
-    ram[v * 4 + 2] = 0;
-    ram[v * 4 + 3] = 0;
-}
 
 Test(engine, reset_state)
 {
@@ -108,14 +61,8 @@ Test(engine, icount_exact)
 /* Flat 32-bit protected mode, CPL 0, no paging. */
 static void flat32(void)
 {
-    for (int i = 0; i < X86_NSEG; i++) {
-        X86Seg *sg = &cpu->seg[i];
-        sg->base = 0;
-        sg->limit = 0xffffffff;
-        sg->g = sg->db = sg->s = sg->present = 1;
-        sg->type = i == X86_CS ? 0xb : 0x3;
-        sg->selector = i == X86_CS ? 0x08 : 0x10;
-    }
+    for (int i = 0; i < X86_NSEG; i++)
+        seg_flat(i, i == X86_CS ? 0x08 : 0x10, i == X86_CS ? 0xb : 0x3, true, false);
     cpu->cr0 |= X86_CR0_PE;
     x86_update_hflags(cpu);
     cr_assert(cpu->hflags & X86_HF_CS32);
@@ -251,7 +198,7 @@ Test(engine, hlt_wakes_on_interrupt)
     /* sti; hlt; inc ax; hlt -- handler at 0x3000: mov bx, 0x1234; iret */
     PUT(CODE, 0xfb, 0xf4, 0x40, 0xf4);
     PUT(0x3000, 0xbb, 0x34, 0x12, 0xcf);
-    ivt(0x20, 0x3000);
+    ivt(0x20, 0, 0x3000);
     cpu->regs[X86_RSP] = 0x8000;
     cpu->intr_ack = ack;
     ack_vector = 0x20;
@@ -272,7 +219,7 @@ Test(engine, sti_shadow)
      * after the instruction following STI, not before. */
     PUT(CODE, 0xfb, 0x40, 0x40, 0xf4);
     PUT(0x3000, 0xbb, 0x34, 0x12, 0xf4);     /* mov bx, 0x1234; hlt */
-    ivt(0x20, 0x3000);
+    ivt(0x20, 0, 0x3000);
     cpu->regs[X86_RSP] = 0x8000;
     cpu->intr_ack = ack;
     ack_vector = 0x20;
@@ -293,7 +240,7 @@ Test(engine, single_step)
      * with TF clear and IRET restores it. */
     PUT(CODE, 0x40, 0x40, 0x40, 0xf4);
     PUT(0x3000, 0x41, 0xcf);
-    ivt(1, 0x3000);
+    ivt(1, 0, 0x3000);
     cpu->regs[X86_RSP] = 0x8000;
     cpu->eflags |= X86_TF;
     cr_assert_eq(run(100), CPU_EXIT_IDLE);
@@ -309,7 +256,7 @@ Test(engine, popf_sets_tf)
      * after the instruction that follows POPF. */
     PUT(CODE, 0x68, 0x02, 0x01, 0x9d, 0x40, 0x40, 0xf4);
     PUT(0x3000, 0x41, 0xcf);
-    ivt(1, 0x3000);
+    ivt(1, 0, 0x3000);
     cpu->regs[X86_RSP] = 0x8000;
     cr_assert_eq(run(100), CPU_EXIT_IDLE);
     cr_assert_eq(AX, 2);
@@ -321,7 +268,7 @@ Test(engine, fault_in_block)
     /* inc ax; inc ax; ud2 -- #UD handler at 0x3000: hlt */
     PUT(CODE, 0x40, 0x40, 0x0f, 0x0b);
     PUT(0x3000, 0xf4);
-    ivt(6, 0x3000);
+    ivt(6, 0, 0x3000);
     cpu->regs[X86_RSP] = 0x8000;
     cr_assert_eq(run(100), CPU_EXIT_IDLE);
     cr_assert_eq(AX, 2);
@@ -337,7 +284,7 @@ Test(engine, cs_limit)
     cpu->rip = 0xffff;
     ram[0xffff] = 0xb8;                     /* mov ax, imm16 crosses the limit */
     PUT(0x3000, 0xf4);
-    ivt(13, 0x3000);
+    ivt(13, 0, 0x3000);
     cpu->regs[X86_RSP] = 0x8000;
     cr_assert_eq(run(100), CPU_EXIT_IDLE);
     cr_assert_eq(cpu->icount, 1);

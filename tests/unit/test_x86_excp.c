@@ -2,141 +2,10 @@
  * real-mode, protected-mode and long-mode delivery, privilege changes
  * through the TSS, error codes, the gate DPL check of INT n, IST, double
  * and triple faults.  Small programs in RAM, run through CpuOps. */
-#include <criterion/criterion.h>
-#include <glib.h>
-#include <string.h>
+#define X86F_STD_NAMES
+#include "x86_fixture.h"
 
-#include "targets/x86/insn.h"
-#include "targets/x86/seg.h"
-#include "vmm/machine.h"
-
-#define RAM_SIZE (4u << 20)
-#define GDT   0x0800u
-#define IDT   0x1000u
-#define TSS   0x3000u
-#define STK0  0x7000u      /* ring-0 stack top (TSS) */
-#define STK   0x9000u      /* current stack top */
-#define CODE  0x10000u
-#define HND   0x20000u     /* handler for vector v at HND + 16 * v: HLT */
-
-static Machine mach;
-static uint8_t *ram;
-static X86CPU *cpu;
-
-static void setup(void)
-{
-    memset(&mach, 0, sizeof(mach));
-    as_init(&mach.as);
-    as_init(&mach.io);
-    ram = g_malloc0(RAM_SIZE);
-    cr_assert_eq(as_add_ram(&mach.as, "ram", 0, RAM_SIZE, ram, false), 0);
-    cpu = x86_cpu_create(&mach, 64);
-    cr_assert(cpu);
-    x86_cpu_reset(cpu);
-    cpu->seg[X86_CS].base = 0;
-    cpu->seg[X86_CS].selector = 0;
-    x86_update_hflags(cpu);
-    cpu->rip = CODE;
-    memset(ram + HND, 0xf4, 0x1000);        /* every handler: HLT */
-}
-
-static void teardown(void)
-{
-    x86_cpu_free(cpu);
-    g_free(ram);
-    g_free(mach.error);
-}
-
-static void put(uint32_t pa, const uint8_t *b, size_t n) { memcpy(ram + pa, b, n); }
-#define PUT(pa, ...) \
-    put(pa, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
-
-static uint32_t rd32(uint32_t pa) { uint32_t v; memcpy(&v, ram + pa, 4); return v; }
-static uint64_t rd64(uint32_t pa) { uint64_t v; memcpy(&v, ram + pa, 8); return v; }
-static void wr16(uint32_t pa, uint16_t v) { memcpy(ram + pa, &v, 2); }
-static void wr32(uint32_t pa, uint32_t v) { memcpy(ram + pa, &v, 4); }
-static void wr64(uint32_t pa, uint64_t v) { memcpy(ram + pa, &v, 8); }
-
-static CpuExit run(uint64_t n) { return x86_cpu_ops.run(cpu, n); }
-
-/* flags nibble: 1 AVL, 2 L, 4 D/B, 8 G */
-static uint64_t mkdesc(uint32_t base, uint32_t limit, unsigned type, unsigned dpl,
-                       unsigned flags, bool s)
-{
-    return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) |
-           ((uint64_t)type << 40) | ((uint64_t)s << 44) | ((uint64_t)dpl << 45) |
-           (1ull << 47) | ((uint64_t)((limit >> 16) & 0xf) << 48) |
-           ((uint64_t)flags << 52) | ((uint64_t)(base >> 24) << 56);
-}
-
-static void gdt(unsigned idx, uint64_t d) { wr64(GDT + idx * 8, d); }
-
-enum {
-    S_CODE0 = 0x08, S_DATA0 = 0x10, S_CODE3 = 0x1b, S_DATA3 = 0x23, S_TSS = 0x28,
-    S_CODE64 = 0x30, S_NP = 0x38, S_TSS64 = 0x40, S_CODE16 = 0x50,
-};
-
-static void std_gdt(void)
-{
-    gdt(1, mkdesc(0, 0xfffff, 0xb, 0, 0xc, true));
-    gdt(2, mkdesc(0, 0xfffff, 0x3, 0, 0xc, true));
-    gdt(3, mkdesc(0, 0xfffff, 0xb, 3, 0xc, true));
-    gdt(4, mkdesc(0, 0xfffff, 0x3, 3, 0xc, true));
-    gdt(5, mkdesc(TSS, 0x67 + 0x2000 / 8 + 1, 0x9, 0, 0, false));
-    gdt(6, mkdesc(0, 0xfffff, 0xb, 0, 0xa, true));
-    gdt(7, mkdesc(0, 0xfffff, 0x3, 0, 0xc, true) & ~(1ull << 47));
-    gdt(8, mkdesc(TSS, 0x67, 0x9, 0, 0, false));
-    gdt(9, 0);
-    gdt(10, mkdesc(0, 0xffff, 0xb, 0, 0, true));
-    cpu->gdt.base = GDT;
-    cpu->gdt.limit = 11 * 8 - 1;
-}
-
-static void load(int seg, uint16_t sel)
-{
-    uint64_t d = rd64(GDT + (sel & ~7u)) | (1ull << 40);
-    x86_seg_from_desc(&cpu->seg[seg], sel, d);
-}
-
-static void idt32(unsigned vec, unsigned type, unsigned dpl)
-{
-    uint32_t off = HND + 16 * vec;
-    wr64(IDT + vec * 8, (off & 0xffff) | ((uint64_t)S_CODE0 << 16) | ((uint64_t)type << 40) |
-                            ((uint64_t)dpl << 45) | (1ull << 47) | ((uint64_t)(off >> 16) << 48));
-}
-
-/* 32-bit protected mode at CPL cpl, flat segments, IDT with interrupt
- * gates for vectors 0..31 (DPL 0) and a TSS with ESP0 = STK0. */
-static void enter_pm32(unsigned cpl)
-{
-    std_gdt();
-    cpu->cr0 |= X86_CR0_PE;
-    for (unsigned v = 0; v < 256; v++)
-        idt32(v, 0xe, 0);
-    cpu->idt.base = IDT;
-    cpu->idt.limit = 256 * 8 - 1;
-    wr32(TSS + 4, STK0);
-    wr16(TSS + 8, S_DATA0);
-    wr16(TSS + 0x66, 0x68);                 /* I/O bitmap right after */
-    load(X86_CS, cpl ? S_CODE3 : S_CODE0);
-    load(X86_SS, cpl ? S_DATA3 : S_DATA0);
-    load(X86_DS, cpl ? S_DATA3 : S_DATA0);
-    load(X86_ES, cpl ? S_DATA3 : S_DATA0);
-    x86_seg_from_desc(&cpu->tr, S_TSS, rd64(GDT + S_TSS) | (2ull << 40));
-    cpu->regs[X86_RSP] = STK;
-    x86_update_hflags(cpu);
-    cr_assert_eq(x86_cpl(cpu), cpl);
-}
-
-/* Ran into the HLT of vector v's handler? */
-static void assert_in_handler(unsigned v)
-{
-    uint64_t lin = cpu->seg[X86_CS].base + cpu->rip;
-    cr_assert_eq(lin, HND + 16 * v + 1, "at %#llx, expected handler %u",
-                 (unsigned long long)lin, v);
-}
-
-TestSuite(excp, .init = setup, .fini = teardown);
+TestSuite(excp, .init = x86f_setup_std, .fini = x86f_teardown);
 
 Test(excp, real_mode_int)
 {
@@ -144,7 +13,7 @@ Test(excp, real_mode_int)
     cpu->seg[X86_CS].base = 0x10000;
     cpu->rip = 0;
     cpu->regs[X86_RSP] = STK;
-    wr32(0x21 * 4, (0x2000u << 16) | 0x210);       /* 2000:0210 = HND + 16 * 0x21 */
+    ivt(0x21, 0x2000, 0x210);                       /* 2000:0210 = HND + 16 * 0x21 */
     PUT(CODE, 0xfb, 0xcd, 0x21);                    /* sti; int 0x21 */
     cr_assert_eq(run(100), CPU_EXIT_IDLE);
     assert_in_handler(0x21);
@@ -290,21 +159,14 @@ static void enter_lm64(unsigned cpl)
     std_gdt();
     gdt(11, mkdesc(0, 0xfffff, 0xb, 3, 0xa, true));     /* 0x5b: 64-bit code, DPL 3 */
     cpu->gdt.limit = 12 * 8 - 1;
-    wr64(0x100000, 0x101000 | 7);
-    wr64(0x101000, 0x102000 | 7);
-    wr64(0x102000, 0x000000 | 0x87);
-    wr64(0x102008, 0x200000 | 0x87);
+    map_4m(0x100000, true);
     cpu->cr3 = 0x100000;
     cpu->cr4 = X86_CR4_PAE;
     cpu->efer = X86_EFER_LME | X86_EFER_LMA;
     cpu->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET;
     x86_tlb_flush(cpu, false);
-    for (unsigned v = 0; v < 256; v++) {
-        uint32_t off = HND + 16 * v;
-        wr64(IDT + v * 16, (off & 0xffff) | ((uint64_t)S_CODE64 << 16) | (0xeull << 40) |
-                               (1ull << 47) | ((uint64_t)(off >> 16) << 48));
-        wr64(IDT + v * 16 + 8, 0);
-    }
+    for (unsigned v = 0; v < 256; v++)
+        idt_gate(IDT, v, true, HND + 16 * v, S_CODE64, 0xe, 0);
     cpu->idt.base = IDT;
     cpu->idt.limit = 256 * 16 - 1;
     wr64(TSS + 4, STK0);                            /* RSP0 */

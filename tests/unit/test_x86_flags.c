@@ -2,33 +2,13 @@
  * every CC operation and size against hand-computed values, the fast
  * paths of x86_cond/x86_cf against the general computation, and
  * x86_eflags/x86_set_eflags. */
-#include <criterion/criterion.h>
-#include <glib.h>
-#include <string.h>
-
 #include "targets/x86/flags.h"
-#include "targets/x86/insn.h"
-#include "vmm/machine.h"
+#include "x86_fixture.h"
 
-static Machine mach;
-static X86CPU *cpu;
+/* A CPU on a machine without RAM. */
+static void setup(void) { x86f_setup(0); }
 
-static void setup(void)
-{
-    memset(&mach, 0, sizeof(mach));
-    as_init(&mach.as);
-    as_init(&mach.io);
-    cpu = x86_cpu_create(&mach, 64);
-    cr_assert(cpu);
-}
-
-static void teardown(void)
-{
-    x86_cpu_free(cpu);
-    g_free(mach.error);
-}
-
-TestSuite(flags, .init = setup, .fini = teardown);
+TestSuite(flags, .init = setup, .fini = x86f_teardown);
 
 enum { C = X86_CF, P = X86_PF, A = X86_AF, Z = X86_ZF, S = X86_SF, O = X86_OF };
 

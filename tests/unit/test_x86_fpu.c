@@ -4,59 +4,26 @@
  * so that exceptions land in the real-mode IVT where the test can see
  * them.  Expected values are the bit patterns an Intel x87 produces; the
  * random test compares f80.h with the host's x87 (x86-64 hosts only). */
-#include <criterion/criterion.h>
-#include <glib.h>
-#include <string.h>
-
 #include "targets/x86/f80.h"
 #include "targets/x86/flags.h"
 #include "targets/x86/fpu.h"
-#include "targets/x86/insn.h"
-#include "vmm/machine.h"
+#include "x86_fixture.h"
 
-#define RAM_SIZE (1u << 20)
 #define CODE 0x1000u
 #define DATA 0x2000u
 #define HANDLER 0x800u          /* IVT entry v -> 0000:HANDLER+v */
 
-static Machine mach;
-static uint8_t *ram;
-static X86CPU *cpu;
-
-static void set_seg(int s, uint64_t base, uint32_t limit, uint8_t type)
-{
-    X86Seg *g = &cpu->seg[s];
-    memset(g, 0, sizeof(*g));
-    g->base = base;
-    g->limit = limit;
-    g->type = type;
-    g->s = 1;
-    g->present = 1;
-}
-
 static void setup(void)
 {
-    memset(&mach, 0, sizeof(mach));
-    as_init(&mach.as);
-    as_init(&mach.io);
-    ram = g_malloc0(RAM_SIZE);
-    cr_assert_eq(as_add_ram(&mach.as, "ram", 0, RAM_SIZE, ram, false), 0);
-    mach.ram = ram;
-    mach.ram_size = RAM_SIZE;
-    cpu = x86_cpu_create(&mach, 64);
-    cr_assert_not_null(cpu);
+    x86f_setup(1);
+    real_mode();
     cpu->cr0 = X86_CR0_ET | X86_CR0_NE;
     cpu->cr4 = X86_CR4_OSFXSR | X86_CR4_OSXSAVE;
-    cpu->hflags = 0;
-    for (int s = 0; s < X86_NSEG; s++)
-        set_seg(s, 0, 0xffff, s == X86_CS ? 0xb : 0x3);
     cpu->idt.base = 0;
     cpu->idt.limit = 0x3ff;
     cpu->regs[X86_RSP] = 0xf000;
-    for (unsigned v = 0; v < 32; v++) {
-        uint32_t ent = HANDLER + v;
-        memcpy(ram + 4 * v, &ent, 4);
-    }
+    for (unsigned v = 0; v < 32; v++)
+        ivt(v, 0, HANDLER + v);
     cpu->pending_vec = -1;
     cpu->pending_err = -1;
     x86_tlb_flush(cpu, false);
@@ -65,13 +32,7 @@ static void setup(void)
     cpu->regs[X86_RBX] = DATA;
 }
 
-static void teardown(void)
-{
-    x86_cpu_free(cpu);
-    g_free(ram);
-}
-
-TestSuite(x86_fpu, .init = setup, .fini = teardown);
+TestSuite(x86_fpu, .init = setup, .fini = x86f_teardown);
 
 /* ---- running one instruction ---- */
 
@@ -85,7 +46,7 @@ static const XInsn *reached(X86CPU *c, const XInsn *in)
 
 /* Runs the bytes at CS:CODE; returns -1 when the instruction retired, or
  * the vector it raised. */
-static int run(const uint8_t *b, unsigned n)
+static int run_bytes(const uint8_t *b, unsigned n)
 {
     memcpy(ram + CODE, b, n);
     memset(ins, 0, sizeof(ins));
@@ -106,7 +67,7 @@ static int run(const uint8_t *b, unsigned n)
     return (int)(cpu->rip - HANDLER);
 }
 
-#define RUN(...) ({ const uint8_t b_[] = { __VA_ARGS__ }; run(b_, sizeof(b_)); })
+#define RUN(...) ({ const uint8_t b_[] = { __VA_ARGS__ }; run_bytes(b_, sizeof(b_)); })
 #define OK(...) cr_assert_eq(RUN(__VA_ARGS__), -1, "did not retire")
 
 /* [EBX] memory forms: 67 <opc> <modrm with rm = 3> */
@@ -737,15 +698,6 @@ Test(x86_fpu, transcendental_on_host)
 
 #if defined(__x86_64__)
 typedef struct __attribute__((packed)) HF { uint64_t m; uint16_t se; } HF;
-
-static uint64_t rs = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
-}
 
 static F80 gen(void)
 {

@@ -1,12 +1,8 @@
 /* x86 guest memory accesses (targets/x86/mem.c): segmentation checks in
  * real, protected and 64-bit mode, alignment checks, the software TLB's
  * flush rules, page-crossing accesses, MMIO and port I/O. */
-#include <criterion/criterion.h>
-#include <glib.h>
-#include <string.h>
-
 #include "targets/x86/mem.h"
-#include "vmm/machine.h"
+#include "x86_fixture.h"
 
 #define RAM_SIZE (16u << 20)
 #define ROM_BASE 0xfff00000ull
@@ -18,10 +14,7 @@
 #define PS 0x080ull
 #define G  0x100ull
 
-static Machine mach;
-static uint8_t *ram;
 static uint8_t rom[0x10000];
-static X86CPU *cpu;
 
 /* A 4-byte-max device that logs its accesses. */
 typedef struct DevLog {
@@ -64,20 +57,13 @@ static const MemOps dev_ops = {
 
 static void setup(void)
 {
-    memset(&mach, 0, sizeof(mach));
     memset(&dev, 0, sizeof(dev));
-    as_init(&mach.as);
-    as_init(&mach.io);
-    ram = g_malloc0(RAM_SIZE);
+    x86f_machine(RAM_SIZE >> 20);
     memset(rom, 0x5a, sizeof(rom));
-    cr_assert_eq(as_add_ram(&mach.as, "ram", 0, RAM_SIZE, ram, false), 0);
     cr_assert_eq(as_add_ram(&mach.as, "rom", ROM_BASE, sizeof(rom), rom, true), 0);
     cr_assert_eq(as_add_mmio(&mach.as, "dev", DEV_BASE, 0x1000, &dev_ops, NULL), 0);
     cr_assert_eq(as_add_mmio(&mach.io, "port", 0x60, 4, &dev_ops, NULL), 0);
-    mach.ram = ram;
-    mach.ram_size = RAM_SIZE;
-    cpu = x86_cpu_create(&mach, 64);
-    cr_assert_not_null(cpu);
+    x86f_cpu();
     cr_assert_eq(cpu->as, &mach.as);
     cr_assert_eq(cpu->io, &mach.io);
     x86_tlb_flush(cpu, false);
@@ -85,43 +71,16 @@ static void setup(void)
     cpu->pending_err = -1;
 }
 
-static void teardown(void)
-{
-    x86_cpu_free(cpu);
-    g_free(ram);
-}
-
-TestSuite(x86_mem, .init = setup, .fini = teardown);
+TestSuite(x86_mem, .init = setup, .fini = x86f_teardown);
 
 /* ---- helpers ---- */
-
-static void set_seg(int s, uint64_t base, uint32_t limit, uint8_t type, uint8_t db)
-{
-    X86Seg *g = &cpu->seg[s];
-    memset(g, 0, sizeof(*g));
-    g->base = base;
-    g->limit = limit;
-    g->type = type;
-    g->db = db;
-    g->s = 1;
-    g->present = 1;
-}
-
-static void real_mode(void)
-{
-    cpu->cr0 = 0;
-    cpu->hflags = 0;
-    for (int s = 0; s < X86_NSEG; s++)
-        set_seg(s, 0, 0xffff, s == X86_CS ? 0xb : 0x3, 0);
-    x86_tlb_flush(cpu, false);
-}
 
 static void prot_mode(unsigned cpl)
 {
     cpu->cr0 = X86_CR0_PE | X86_CR0_ET;
     cpu->hflags = X86_HF_PE | X86_HF_CS32 | X86_HF_SS32 | cpl;
     for (int s = 0; s < X86_NSEG; s++)
-        set_seg(s, 0, 0xffffffff, s == X86_CS ? 0xb : 0x3, 1);
+        set_seg(s, 0, 0xffffffff, s == X86_CS ? 0xb : 0x3, true);
     x86_tlb_flush(cpu, false);
 }
 
@@ -194,13 +153,6 @@ static bool stf(int seg, uint64_t off, unsigned size, uint64_t v)
     return x86_st(cpu, NULL, seg, off, size, v);
 }
 
-static uint32_t ram32(uint64_t pa)
-{
-    uint32_t v;
-    memcpy(&v, ram + pa, 4);
-    return v;
-}
-
 /* ---- segmentation ---- */
 
 Test(x86_mem, real_mode_base_and_limit)
@@ -208,7 +160,7 @@ Test(x86_mem, real_mode_base_and_limit)
     real_mode();
     cpu->seg[X86_DS].base = 0x1000;
     ok(stf(X86_DS, 0x10, 4, 0xdeadbeef));
-    cr_assert_eq(ram32(0x1010), 0xdeadbeef);
+    cr_assert_eq(rd32(0x1010), 0xdeadbeef);
     cr_assert_eq(ld(X86_DS, 0x10, 2), 0xbeef);
     /* Real mode checks the cached limit (0xffff): a word at 0xffff faults. */
     cr_assert_eq(ld(X86_DS, 0xffff, 1), 0);
@@ -220,20 +172,20 @@ Test(x86_mem, real_mode_base_and_limit)
     /* Big real mode: a 4 GiB cached limit. */
     cpu->seg[X86_ES].limit = 0xffffffff;
     ok(stf(X86_ES, 0x123456, 4, 0x01020304));
-    cr_assert_eq(ram32(0x123456), 0x01020304);
+    cr_assert_eq(rd32(0x123456), 0x01020304);
 }
 
 Test(x86_mem, protected_mode_types)
 {
     prot_mode(0);
-    set_seg(X86_DS, 0x100000, 0xfffff, 0x1, 1);           /* read-only data */
+    set_seg(X86_DS, 0x100000, 0xfffff, 0x1, true);           /* read-only data */
     ram[0x100010] = 0x42;
     cr_assert_eq(ld(X86_DS, 0x10, 1), 0x42);
     faults(stf(X86_DS, 0x10, 1, 0), X86_EXC_GP, 0);
-    set_seg(X86_ES, 0, 0xfffff, 0x8, 1);                  /* execute-only code */
+    set_seg(X86_ES, 0, 0xfffff, 0x8, true);                  /* execute-only code */
     faults(ldf(X86_ES, 0x10, 1), X86_EXC_GP, 0);
     faults(stf(X86_ES, 0x10, 1, 0), X86_EXC_GP, 0);
-    set_seg(X86_ES, 0, 0xfffff, 0xa, 1);                  /* readable code */
+    set_seg(X86_ES, 0, 0xfffff, 0xa, true);                  /* readable code */
     ok(ldf(X86_ES, 0x10, 1));
     faults(stf(X86_ES, 0x10, 1, 0), X86_EXC_GP, 0);
     /* Null (unusable) segments. */
@@ -249,33 +201,33 @@ Test(x86_mem, protected_mode_types)
 Test(x86_mem, protected_mode_limits)
 {
     prot_mode(0);
-    set_seg(X86_DS, 0x100000, 0xfff, 0x3, 1);
+    set_seg(X86_DS, 0x100000, 0xfff, 0x3, true);
     ok(stf(X86_DS, 0xffc, 4, 0x12345678));
-    cr_assert_eq(ram32(0x100ffc), 0x12345678);
+    cr_assert_eq(rd32(0x100ffc), 0x12345678);
     faults(ldf(X86_DS, 0xffd, 4), X86_EXC_GP, 0);
     faults(ldf(X86_DS, 0x1000, 1), X86_EXC_GP, 0);
     uint8_t buf[16];
     faults(x86_ld_buf(cpu, NULL, X86_DS, 0xff8, buf, 10), X86_EXC_GP, 0);
     /* Expand-down, 32-bit: offsets limit+1 .. 0xffffffff. */
-    set_seg(X86_ES, 0, 0xfff, 0x7, 1);
+    set_seg(X86_ES, 0, 0xfff, 0x7, true);
     ok(ldf(X86_ES, 0x1000, 4));
     ok(ldf(X86_ES, 0x00fffffc, 4));
     faults(ldf(X86_ES, 0xfff, 1), X86_EXC_GP, 0);
     faults(ldf(X86_ES, 0xffe, 4), X86_EXC_GP, 0);
     faults(ldf(X86_ES, 0xfffffffd, 4), X86_EXC_GP, 0);
     /* Expand-down, 16-bit: upper bound 0xffff. */
-    set_seg(X86_ES, 0, 0xfff, 0x7, 0);
+    set_seg(X86_ES, 0, 0xfff, 0x7, false);
     ok(ldf(X86_ES, 0xfffe, 2));
     faults(ldf(X86_ES, 0xffff, 2), X86_EXC_GP, 0);
     /* Stack faults are #SS. */
-    set_seg(X86_SS, 0x200000, 0xfff, 0x7, 1);
+    set_seg(X86_SS, 0x200000, 0xfff, 0x7, true);
     ok(stf(X86_SS, 0x2000, 4, 0xcafe));
-    cr_assert_eq(ram32(0x202000), 0xcafe);
+    cr_assert_eq(rd32(0x202000), 0xcafe);
     faults(stf(X86_SS, 0x800, 4, 0), X86_EXC_SS, 0);
     /* Linear addresses wrap at 4 GiB. */
-    set_seg(X86_GS, 0xfffff000, 0xffffffff, 0x3, 1);
+    set_seg(X86_GS, 0xfffff000, 0xffffffff, 0x3, true);
     ok(stf(X86_GS, 0x1010, 4, 0xabcd));
-    cr_assert_eq(ram32(0x10), 0xabcd);
+    cr_assert_eq(rd32(0x10), 0xabcd);
 }
 
 Test(x86_mem, long_mode_canonical_and_bases)
@@ -418,8 +370,8 @@ Test(x86_mem, writes_set_dirty_before_caching)
     map4k(0x1000, 0x10000 | P | W);
     cr_assert_eq(ld(X86_DS, 0x1000, 4), 0);
     ok(stf(X86_DS, 0x1000, 4, 0x12345678));
-    cr_assert_eq(ram32(0x10000), 0x12345678);
-    cr_assert_eq(ram32(0x2004), 0x10000 | P | W | 0x20 | 0x40);
+    cr_assert_eq(rd32(0x10000), 0x12345678);
+    cr_assert_eq(rd32(0x2004), 0x10000 | P | W | 0x20 | 0x40);
     /* Read-only page: a supervisor write passes only without CR0.WP. */
     map4k(0x3000, 0x13000 | P);
     ok(stf(X86_DS, 0x3000, 1, 1));

@@ -5,15 +5,10 @@
  *
  * Expected values come from the SDM's definitions (and well-known vectors:
  * CRC-32C("123456789") = E3069283H), not from running the host. */
-#include <criterion/criterion.h>
-#include <glib.h>
-#include <string.h>
-
 #include "targets/x86/cpu.h"
 #include "targets/x86/flags.h"
-#include "vmm/machine.h"
+#include "x86_fixture.h"
 
-#define RAM_SIZE  (4u << 20)
 #define PML4      0x1000ull
 #define GDT       0x500ull
 #define IDT       0x4000ull
@@ -23,39 +18,19 @@
 #define DATA      0x200000ull
 #define UNMAPPED  0x10000000ull
 
-static Machine mach;
-static uint8_t *ram;
-static X86CPU *cpu;
-
-static void wr64(uint64_t pa, uint64_t v) { memcpy(ram + pa, &v, 8); }
-
 static void setup(void)
 {
-    memset(&mach, 0, sizeof(mach));
-    as_init(&mach.as);
-    as_init(&mach.io);
-    ram = g_malloc0(RAM_SIZE);
-    cr_assert_eq(as_add_ram(&mach.as, "ram", 0, RAM_SIZE, ram, false), 0);
-    mach.ram = ram;
-    mach.ram_size = RAM_SIZE;
-    cpu = x86_cpu_create(&mach, 64);
-    cr_assert_not_null(cpu);
-    x86_cpu_reset(cpu);
+    x86f_setup(4);
 
     /* Identity map of the first 4 MiB. */
-    wr64(PML4, 0x2000 | 3);
-    wr64(0x2000, 0x3000 | 3);
-    wr64(0x3000, 0x000000 | 0x83);
-    wr64(0x3008, 0x200000 | 0x83);
+    map_4m(PML4, false);
     /* GDT: null, 64-bit code (8), data (16). */
     wr64(GDT + 8, 0x00209a0000000000ull);
     wr64(GDT + 16, 0x00cf92000000ffffull);
     /* IDT: 64-bit interrupt gates to HLTs. */
     for (unsigned v = 0; v < 32; v++) {
         uint64_t h = HANDLERS + 16 * v;
-        wr64(IDT + 16 * v, (h & 0xffff) | 8ull << 16 | 0x8eull << 40 |
-                               (h >> 16 & 0xffff) << 48);
-        wr64(IDT + 16 * v + 8, h >> 32);
+        idt_gate(IDT, v, true, h, 8, 0xe, 0);
         ram[h] = 0xeb;                               /* jmp $ */
         ram[h + 1] = 0xfe;
     }
@@ -64,16 +39,8 @@ static void setup(void)
     cpu->cr3 = PML4;
     cpu->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
     cpu->efer = X86_EFER_LME | X86_EFER_LMA;
-    for (int s = 0; s < X86_NSEG; s++) {
-        X86Seg *g = &cpu->seg[s];
-        memset(g, 0, sizeof(*g));
-        g->selector = s == X86_CS ? 8 : 16;
-        g->limit = 0xffffffff;
-        g->type = s == X86_CS ? 0xb : 0x3;
-        g->present = g->s = g->g = 1;
-        g->l = s == X86_CS;
-        g->db = s != X86_CS;
-    }
+    for (int s = 0; s < X86_NSEG; s++)
+        seg_flat(s, s == X86_CS ? 8 : 16, s == X86_CS ? 0xb : 0x3, s != X86_CS, s == X86_CS);
     cpu->gdt.base = GDT;
     cpu->gdt.limit = 0x17;
     cpu->idt.base = IDT;
@@ -87,13 +54,7 @@ static void setup(void)
     cpu->fpu.fsw = 0;
 }
 
-static void teardown(void)
-{
-    x86_cpu_free(cpu);
-    g_free(ram);
-}
-
-TestSuite(x86_sse, .init = setup, .fini = teardown);
+TestSuite(x86_sse, .init = setup, .fini = x86f_teardown);
 
 /* Run one instruction at CODE.  Returns -1 if it retired, else the vector
  * of the exception it raised (*err: the error code, if any). */
@@ -118,7 +79,6 @@ static int run_err(const uint8_t *code, size_t len, uint64_t *err)
     return (int)((cpu->rip - HANDLERS) / 16);
 }
 
-#define BYTES(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
 #define RUN(...) run_err(BYTES(__VA_ARGS__), NULL)
 #define OK(...) cr_assert_eq(RUN(__VA_ARGS__), -1, "instruction faulted")
 
@@ -729,15 +689,6 @@ static uint64_t (*host_prepare(uint8_t *page, const uint8_t *insn, size_t len))(
     n += len;
     memcpy(page + n, post, sizeof(post));
     return (uint64_t (*)(HostState *))(void *)page;
-}
-
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-    rnd_state ^= rnd_state << 13;
-    rnd_state ^= rnd_state >> 7;
-    rnd_state ^= rnd_state << 17;
-    return rnd_state;
 }
 
 /* Random lanes with a bias to special values (as singles or doubles). */

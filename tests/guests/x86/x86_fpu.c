@@ -1,4 +1,4 @@
-/* x86_fpu (pm32): the x87 FPU.  Loads and stores of every memory format
+/* x86_fpu (pm32 and lm64 from one source): the x87 FPU.  Loads and stores of every memory format
  * (m32/m64/m80 real, m16/m32/m64 integer, m80 BCD), the four arithmetic
  * operations and FSQRT in each rounding mode and precision control against
  * exactly rounded results (computed offline with rational arithmetic),
@@ -46,7 +46,8 @@ typedef struct __attribute__((packed)) f80 {
 static f80 A, B, R, R2, R3;
 static u16 CW, SW, SW2, TW;
 static u64 M64;
-static u32 M32, FI, FO;
+static u32 M32;
+static ureg FI, FO;              /* RFLAGS in and out (push/popf in either mode) */
 static u16 M16;
 static u8 BCD[10];
 static u8 ENV[108], ENV2[28];
@@ -982,15 +983,15 @@ static void test_compare(void)
         X87("fldt %[b]\n\tfldt %[a]\n\tfucompp\n\tfnstsw %[sw]");
         CHECK_EQ(SW & 0x7fff, c[i].cc | (c[i].nan == 2 ? 1 : 0));     /* TOP back to 0 */
         u32 want = (c[i].cc & 0x4000 ? FL_ZF : 0) | (c[i].cc & 0x0400 ? FL_PF : 0) | (c[i].cc & 0x0100 ? FL_CF : 0);
-        X87("fldt %[b]\n\tfldt %[a]\n\tpushl %[fi]\n\tpopfl\n\tfcomi %%st(1), %%st\n\tpushfl\n\tpopl %[fo]\n\tfnstsw %[sw]");
+        X87("fldt %[b]\n\tfldt %[a]\n\tpush %[fi]\n\tpopf\n\tfcomi %%st(1), %%st\n\tpushf\n\tpop %[fo]\n\tfnstsw %[sw]");
         CHECK_EQ(FO & 0x45, want);
         CHECK_EQ(SW & 0x3f, c[i].nan ? 1 : 0);
-        u32 fcomi = FO & 0x45;
-        X87("fldt %[b]\n\tfldt %[a]\n\tpushl %[fi]\n\tpopfl\n\tfucomip %%st(1), %%st\n\tpushfl\n\tpopl %[fo]\n\tfnstsw %[sw]");
+        u32 fcomi = (u32)FO & 0x45;
+        X87("fldt %[b]\n\tfldt %[a]\n\tpush %[fi]\n\tpopf\n\tfucomip %%st(1), %%st\n\tpushf\n\tpop %[fo]\n\tfnstsw %[sw]");
         CHECK_EQ(FO & 0x45, want);
         CHECK_EQ(SW & 0x383f, 0x3800 | (c[i].nan == 2 ? 1 : 0));
         printf("cmp %u: fcom %04x fucom %04x fcomi %02x fucomip %02x sw %04x\n", i, fcom & SWM, fucom & SWM,
-               fcomi, FO & 0x45, SW & SWM);
+               fcomi, (u32)FO & 0x45, SW & SWM);
     }
     /* FCOM m32/m64, FICOM m16 */
     A = two;

@@ -1,4 +1,4 @@
-/* x86_sse (lm64): representative SSE..SSE4.2 instructions of each group.
+/* x86_sse (pm32 and lm64 from one source): representative SSE..SSE4.2 instructions of each group.
  * Moves (aligned/unaligned, #GP(0) for a misaligned MOVAPS/MOVDQA), packed
  * and scalar float arithmetic in each MXCSR rounding mode, FTZ/DAZ,
  * conversions (incl. the integer indefinite), CMPPS predicates and
@@ -16,7 +16,10 @@
  * the alignment of PHMINPOSUW m128 (only the register form is used).
  *
  * The compiler is told -mgeneral-regs-only: operands go through memory
- * and xmm0..xmm2 (xmm8+ in one REX test) inside the asm blocks. */
+ * and xmm0..xmm2 (xmm8+ in one REX test) inside the asm blocks.  In pm32
+ * the 64-bit register forms (MOVQ r64, CVT*2SI r64, CVTSI2SD r64, PEXTRQ,
+ * PINSRQ, CRC32Q) and XMM8-15 are left out; 32-bit results are stored into
+ * the 64-bit G/G2 zero-extended in both modes (ST). */
 #include "rt.h"
 
 /* GCC 12 at -O2 vectorises the PMULHW model below into one 64x64 signed
@@ -40,13 +43,38 @@ static u8 BUF[64] __attribute__((aligned(16)));
 static u32 MXI = 0x1f80, MXO, MXD = 0x1f80;
 static u64 G, G2, FO;
 
+/* Mode-neutral pieces of the asm strings: AX is the full-width accumulator
+ * (push/pop), ST(r, g) stores the 32-bit register e<r> zero-extended into
+ * the u64 operand g (lm64: the MOV to e<r> already cleared the upper half),
+ * LDQ(hi, lo, x) loads a 64-bit constant into the low quadword of xmm x and
+ * clears the upper one (lm64: MOV r64 + MOVQ; pm32: MOVD + PINSRD). */
+#ifdef RT_LM64
+#define AX "%%rax"
+#define ST(r, g) "mov %%r" r ", %[" g "]"
+#define LDQ(hi, lo, x) "mov $" hi lo ", %%rax\n\tmovq %%rax, " x
+#define SSE_CLOBBER "rax", "rcx", "rdx"
+static u64 sx32(u32 v) { return (u64)(int64_t)(int32_t)v; }   /* CVT*2SI r64 */
+#else
+#define AX "%%eax"
+#define ST(r, g) "mov %%e" r ", %[" g "]\n\tmovl $0, 4+%[" g "]"
+#define LDQ(hi, lo, x) "mov $0x" lo ", %%eax\n\tmovd %%eax, " x "\n\tmov $" hi ", %%eax\n\tpinsrd $1, %%eax, " x
+#define SSE_CLOBBER "eax", "ecx", "edx"
+static u64 sx32(u32 v) { return v; }                         /* CVT*2SI r32 */
+#endif
+
+#ifdef RT_LM64
+#define MOVQ_X1_G "movq %%xmm1, %%rax\n\tmov %%rax, %[g]"
+#else
+#define MOVQ_X1_G "movq %%xmm1, %[g]"
+#endif
+
 /* xmm0 = XA, xmm1 = XB, xmm2 = XC; MXCSR = MXI; result XR = xmm0, MXO. */
 #define SSE(body) __asm__ volatile(                                                  \
     "ldmxcsr %[mxi]\n\tmovdqu %[a], %%xmm0\n\tmovdqu %[b], %%xmm1\n\tmovdqu %[c], %%xmm2\n\t" \
     body "\n\tmovdqu %%xmm0, %[r]\n\tstmxcsr %[mxo]\n\tldmxcsr %[mxd]"                 \
     : [r] "=m"(XR), [mxo] "=m"(MXO), [g] "+m"(G), [g2] "+m"(G2), [fo] "=m"(FO), [buf] "+m"(BUF) \
     : [a] "m"(XA), [b] "m"(XB), [c] "m"(XC), [mxi] "m"(MXI), [mxd] "m"(MXD)          \
-    : "memory", "cc", "rax", "rcx", "rdx")
+    : "memory", "cc", SSE_CLOBBER)
 
 #define MX_FLAGS(m) ((m) & 0x3d)            /* without DE */
 
@@ -94,15 +122,17 @@ static void test_moves(void)
     SSE("movq %%xmm1, %%xmm0");
     CHECK_X(0, 0, 0xbbbbbbbb, 0xaaaaaaaa);
     G = 0x123456789abcdef0ull;
-    SSE("movq %[g], %%xmm0\n\tmovd %%xmm1, %%eax\n\tmov %%rax, %[g2]");
+    SSE("movq %[g], %%xmm0\n\tmovd %%xmm1, %%eax\n\t" ST("ax", "g2"));
     CHECK_XQ(0, 0x123456789abcdef0ull);
     CHECK_EQ(G2, 0xaaaaaaaa);
-    SSE("movq %%xmm1, %%rax\n\tmov %%rax, %[g]\n\tmovhps 8+%[buf], %%xmm0\n\tmovshdup %%xmm1, %%xmm1\n\tmovsldup %%xmm1, %%xmm2\n\tpunpckldq %%xmm2, %%xmm0");
+    SSE(MOVQ_X1_G "\n\tmovhps 8+%[buf], %%xmm0\n\tmovshdup %%xmm1, %%xmm1\n\tmovsldup %%xmm1, %%xmm2\n\tpunpckldq %%xmm2, %%xmm0");
     px("movhps/dup");
+#ifdef RT_LM64
     /* REX: xmm9, xmm12 */
     __asm__ volatile("movdqu %[a], %%xmm9\n\tmovdqu %[b], %%xmm12\n\tpaddd %%xmm12, %%xmm9\n\tpshufd $0x1b, %%xmm9, %%xmm12\n\tmovdqu %%xmm12, %[r]"
                      : [r] "=m"(XR) : [a] "m"(XA), [b] "m"(XB) : "memory");
     CHECK_X(0xbbbbbbbb, 0xdddddddd, 0xffffffff, 0x22222221);
+#endif
     /* alignment */
     EXPECT_FAULT(EXC_GP, 0, __asm__ volatile("movaps 4+%0, %%xmm0" :: "m"(BUF)));
     EXPECT_FAULT(EXC_GP, 0, __asm__ volatile("movdqa %%xmm0, 8+%0" : "=m"(BUF)));
@@ -131,13 +161,13 @@ static void test_float(void)
         SSE("divss %%xmm1, %%xmm0"); px("divss");
         CHECK_X(0x7149f2ca, 0xbfe00000, 0x40000000, (rc == 0 || rc == 2) ? 0x3eaaaaabu : 0x3eaaaaaau);
         set2(&XC, 0x3ff0000000000000ull, 0xbff0000000000000ull);
-        SSE("movapd %%xmm2, %%xmm0\n\tmov $0x4008000000000000, %%rax\n\tmovq %%rax, %%xmm1\n\tmovlhps %%xmm1, %%xmm1\n\tdivpd %%xmm1, %%xmm0");
+        SSE("movapd %%xmm2, %%xmm0\n\t" LDQ("0x40080000", "00000000", "%%xmm1") "\n\tmovlhps %%xmm1, %%xmm1\n\tdivpd %%xmm1, %%xmm0");
         px("divpd");
         CHECK_EQ(XR.q[0], rc == 2 ? 0x3fd5555555555556ull : 0x3fd5555555555555ull);
         CHECK_EQ(XR.q[1], rc == 1 ? 0xbfd5555555555556ull : 0xbfd5555555555555ull);
-        SSE("mov $0x4000000000000000, %%rax\n\tmovq %%rax, %%xmm0\n\tsqrtsd %%xmm0, %%xmm0"); px("sqrtsd");
+        SSE("" LDQ("0x40000000", "00000000", "%%xmm0") "\n\tsqrtsd %%xmm0, %%xmm0"); px("sqrtsd");
         CHECK_EQ(XR.q[0], (rc == 0 || rc == 2) ? 0x3ff6a09e667f3bcdull : 0x3ff6a09e667f3bccull);
-        SSE("mov $0x3ff0000000000001, %%rax\n\tmovq %%rax, %%xmm0\n\tmov $0x3ca0000000000000, %%rax\n\tmovq %%rax, %%xmm1\n\taddsd %%xmm1, %%xmm0");
+        SSE("" LDQ("0x3ff00000", "00000001", "%%xmm0") "\n\t" LDQ("0x3ca00000", "00000000", "%%xmm1") "\n\taddsd %%xmm1, %%xmm0");
         px("addsd tie");
         CHECK_EQ(XR.q[0], rc == 1 || rc == 3 ? 0x3ff0000000000001ull : 0x3ff0000000000002ull);
     }
@@ -191,21 +221,41 @@ static void test_convert(void)
         CHECK_EQ(MX_FLAGS(MXO), 0x21);
         SSE("cvttps2dq %%xmm0, %%xmm0");
         CHECK_X(0x80000000, 0x80000000, (u32)-2, 1);
-        SSE("cvtss2si %%xmm0, %%rax\n\tmov %%rax, %[g]");
-        CHECK_EQ(G, (u64)(int64_t)(int32_t)want[rc][0]);
-        SSE("pshufd $2, %%xmm0, %%xmm0\n\tcvtss2si %%xmm0, %%eax\n\tmov %%rax, %[g]\n\tcvtss2si %%xmm0, %%rax\n\tmov %%rax, %[g2]");
-        CHECK_EQ(G, 0x80000000u);
+#ifdef RT_LM64
+        SSE("cvtss2si %%xmm0, %%rax\n\t" ST("ax", "g"));
+#else
+        SSE("cvtss2si %%xmm0, %%eax\n\t" ST("ax", "g"));
+#endif
+        CHECK_EQ(G, sx32(want[rc][0]));
+#ifdef RT_LM64
+        SSE("pshufd $2, %%xmm0, %%xmm0\n\tcvtss2si %%xmm0, %%eax\n\t" ST("ax", "g") "\n\tcvtss2si %%xmm0, %%rax\n\t" ST("ax", "g2"));
         CHECK_EQ(G2, 3000000000ull);
+#else
+        SSE("pshufd $2, %%xmm0, %%xmm0\n\tcvtss2si %%xmm0, %%eax\n\t" ST("ax", "g") "\n\tcvttss2si %%xmm0, %%ecx\n\t" ST("cx", "g2"));
+        CHECK_EQ(G2, 0x80000000u);
+#endif
+        CHECK_EQ(G, 0x80000000u);
         G = 0x7fffffff;
         SSE("cvtsi2ssl %k[g], %%xmm0"); px("cvtsi2ss");
         CHECK_EQ(XR.d[0], rc == 2 || rc == 0 ? 0x4f000000u : 0x4effffffu);
+#ifdef RT_LM64
         G = 0x7fffffffffffffffull;
         SSE("cvtsi2sdq %[g], %%xmm0"); px("cvtsi2sd");
         CHECK_EQ(XR.q[0], rc == 2 || rc == 0 ? 0x43e0000000000000ull : 0x43dfffffffffffffull);
+#else
+        G = 0x80000001;                                          /* exact in a double */
+        SSE("cvtsi2sdl %k[g], %%xmm0"); px("cvtsi2sd");
+        CHECK_EQ(XR.q[0], 0xc1dfffffffc00000ull);
+#endif
         set2(&XB, 0x47efffffffffffffull, 0x3fd5555555555555ull);   /* FLT_MAX overflow, 1/3 */
         SSE("cvtpd2ps %%xmm1, %%xmm0"); px("cvtpd2ps");
-        SSE("cvtsd2si %%xmm1, %%rax\n\tmov %%rax, %[g]");
+#ifdef RT_LM64
+        SSE("cvtsd2si %%xmm1, %%rax\n\t" ST("ax", "g"));
         CHECK_EQ(G, 0x8000000000000000ull);
+#else
+        SSE("cvtsd2si %%xmm1, %%eax\n\t" ST("ax", "g"));
+        CHECK_EQ(G, 0x80000000u);
+#endif
     }
     MXI = 0x1f80;
     set4(&XB, 0x7fa00000, 0xff800000, 0, 0);
@@ -256,10 +306,10 @@ static void test_compare(void)
     for (unsigned i = 0; i < 6; i++) {
         set4(&XA, a[i], 0, 0, 0);
         set4(&XB, b[i], 0, 0, 0);
-        SSE("mov $0x8d5, %%eax\n\tpush %%rax\n\tpopf\n\tcomiss %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]");
+        SSE("mov $0x8d5, %%eax\n\tpush " AX "\n\tpopf\n\tcomiss %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g"));
         CHECK_EQ(G & 0x8d5, fl[i]);
         CHECK_EQ(MX_FLAGS(MXO), i == 3 || i == 4 ? 1 : 0);
-        SSE("mov $0x8d5, %%eax\n\tpush %%rax\n\tpopf\n\tucomiss %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]");
+        SSE("mov $0x8d5, %%eax\n\tpush " AX "\n\tpopf\n\tucomiss %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g"));
         CHECK_EQ(G & 0x8d5, fl[i]);
         CHECK_EQ(MX_FLAGS(MXO), i == 4 ? 1 : 0);
     }
@@ -377,7 +427,7 @@ static void test_int(void)
         for (int i = 0; i < 16; i++) w.b[i] = XA.b[i] < XB.b[i] ? XA.b[i] : XB.b[i];
         for (int i = 0; i < 8; i++) w.sw[i] = w.sw[i] > XB.sw[i] ? w.sw[i] : XB.sw[i];
         CMPW();
-        SSE("pmovmskb %%xmm0, %%eax\n\tmov %%rax, %[g]");
+        SSE("pmovmskb %%xmm0, %%eax\n\t" ST("ax", "g"));
         u64 mk = 0;
         for (int i = 0; i < 16; i++) mk |= (u64)(XA.b[i] >> 7) << i;
         bad += G != mk;
@@ -531,7 +581,7 @@ static void test_sse41(void)
             XB.q[0] &= ~XA.q[0], XB.q[1] &= ~XA.q[1];
         if (it & 4)
             XB.q[0] &= XA.q[0], XB.q[1] &= XA.q[1];
-        SSE("ptest %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]");
+        SSE("ptest %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g"));
         u64 wf = (((XA.q[0] & XB.q[0]) | (XA.q[1] & XB.q[1])) ? 0 : FL_ZF) |
                  (((~XA.q[0] & XB.q[0]) | (~XA.q[1] & XB.q[1])) ? 0 : FL_CF);
         bad += (G & 0x8d5) != wf;
@@ -568,19 +618,29 @@ static void test_sse41(void)
     CHECK_X(0, 0x33333333, 0xcccccccc, 0);
     SSE("insertps $0x00, 4+%[buf], %%xmm0");                      /* memory: 32 bits */
     CHECK_EQ(XR.d[0], (u32)BUF[4] | (u32)BUF[5] << 8 | (u32)BUF[6] << 16 | (u32)BUF[7] << 24);
-    SSE("pextrb $13, %%xmm1, %%eax\n\tmov %%rax, %[g]\n\tpextrw $6, %%xmm1, %%ecx\n\tmov %%rcx, %[g2]");
+    SSE("pextrb $13, %%xmm1, %%eax\n\t" ST("ax", "g") "\n\tpextrw $6, %%xmm1, %%ecx\n\t" ST("cx", "g2"));
     CHECK_EQ(G, 0xdd);
     CHECK_EQ(G2, 0xdddd);
-    SSE("pextrd $2, %%xmm1, %%eax\n\tmov %%rax, %[g]\n\tpextrq $1, %%xmm1, %[g2]");
-    CHECK_EQ(G, 0xcccccccc);
+#ifdef RT_LM64
+    SSE("pextrd $2, %%xmm1, %%eax\n\t" ST("ax", "g") "\n\tpextrq $1, %%xmm1, %[g2]");
     CHECK_EQ(G2, 0xddddddddccccccccull);
-    SSE("extractps $1, %%xmm1, %%eax\n\tmov %%rax, %[g]");
+#else
+    SSE("pextrd $2, %%xmm1, %%eax\n\t" ST("ax", "g") "\n\tpextrd $3, %%xmm1, %[g2]");  /* m32 */
+    CHECK_EQ((u32)G2, 0xdddddddd);
+#endif
+    CHECK_EQ(G, 0xcccccccc);
+    SSE("extractps $1, %%xmm1, %%eax\n\t" ST("ax", "g"));
     CHECK_EQ(G, 0xbbbbbbbb);
     G = 0x123456789abcdef0ull;
     SSE("pinsrb $15, %k[g], %%xmm0\n\tpinsrd $1, %k[g], %%xmm0\n\tpinsrw $2, %k[g], %%xmm0");
     CHECK_X(0xf0444444, 0x33333333, 0x9abcdef0, 0x11111111);
+#ifdef RT_LM64
     SSE("pinsrq $1, %[g], %%xmm0");
     CHECK_XQ(0x123456789abcdef0ull, 0x2222222211111111ull);
+#else
+    SSE("pinsrd $3, %[g], %%xmm0");                              /* m32 */
+    CHECK_X(0x9abcdef0, 0x33333333, 0x22222222, 0x11111111);
+#endif
     set4(&XA, 0x3f800000, 0x40000000, 0x40400000, 0x40800000);   /* 1 2 3 4 */
     set4(&XB, 0x40a00000, 0x40c00000, 0x40e00000, 0x41000000);   /* 5 6 7 8 */
     SSE("dpps $0xf1, %%xmm1, %%xmm0");
@@ -616,16 +676,16 @@ static void pcmp(const char *name, const char *a, const char *b)
     setb(&XA, a);
     setb(&XB, b);
     printf("%-8s", name);
-#define PCMPI(imm) do { SSE("pcmpistri $" #imm ", %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]\n\tmov %%rcx, %[g2]"); \
+#define PCMPI(imm) do { SSE("pcmpistri $" #imm ", %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g") "\n\t" ST("cx", "g2")); \
         printf(" i%02x:%llu/%02llx", imm, (unsigned long long)G2, (unsigned long long)(G & 0x8d5)); } while (0)
     PCMPI(0x00); PCMPI(0x04); PCMPI(0x08); PCMPI(0x0c); PCMPI(0x18); PCMPI(0x40); PCMPI(0x01); PCMPI(0x3a);
     SSE("pcmpistrm $0x40, %%xmm1, %%xmm0");
     printf(" m40:%08x%08x", XR.d[1], XR.d[0]);
     SSE("pcmpistrm $0x0c, %%xmm1, %%xmm0");
     printf(" m0c:%04x", XR.w[0]);
-    SSE("mov $3, %%eax\n\tmov $-20, %%edx\n\tpcmpestri $0x0c, %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]\n\tmov %%rcx, %[g2]");
+    SSE("mov $3, %%eax\n\tmov $-20, %%edx\n\tpcmpestri $0x0c, %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g") "\n\t" ST("cx", "g2"));
     printf(" e0c:%llu/%02llx", (unsigned long long)G2, (unsigned long long)(G & 0x8d5));
-    SSE("mov $5, %%eax\n\tmov $7, %%edx\n\tpcmpestrm $0x44, %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]");
+    SSE("mov $5, %%eax\n\tmov $7, %%edx\n\tpcmpestrm $0x44, %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g"));
     printf(" em44:%08x%08x/%02llx\n", XR.d[1], XR.d[0], (unsigned long long)(G & 0x8d5));
 }
 
@@ -634,21 +694,21 @@ static void test_sse42(void)
     /* hand-checked: "lo" in "hello world" (equal ordered) at 3; first vowel at 1 */
     setb(&XA, "lo");
     setb(&XB, "hello world");
-    SSE("pcmpistri $0x0c, %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]\n\tmov %%rcx, %[g2]");
+    SSE("pcmpistri $0x0c, %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g") "\n\t" ST("cx", "g2"));
     CHECK_EQ(G2, 3);
     CHECK_EQ(G & 0x8d5, FL_CF | FL_ZF | FL_SF);
     setb(&XA, "aeiou");
-    SSE("pcmpistri $0x00, %%xmm1, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]\n\tmov %%rcx, %[g2]");
+    SSE("pcmpistri $0x00, %%xmm1, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g") "\n\t" ST("cx", "g2"));
     CHECK_EQ(G2, 1);
     CHECK_EQ(G & 0x8d5, FL_CF | FL_ZF | FL_SF);
-    SSE("pcmpistri $0x40, %%xmm1, %%xmm0\n\tmov %%rcx, %[g2]");   /* most significant: 'o' at 7 */
+    SSE("pcmpistri $0x40, %%xmm1, %%xmm0\n\t" ST("cx", "g2"));   /* most significant: 'o' at 7 */
     CHECK_EQ(G2, 7);
     setb(&XA, "az");
     setb(&XB, "ABcDe");
     SSE("pcmpistrm $0x44, %%xmm1, %%xmm0");                        /* ranges, byte mask */
     CHECK_XQ(0, 0xff00ff0000ull);
     setb(&XA, "0123456789abcdef");
-    SSE("pcmpistri $0x18, %%xmm0, %%xmm0\n\tpushf\n\tpop %%rax\n\tmov %%rax, %[g]\n\tmov %%rcx, %[g2]");
+    SSE("pcmpistri $0x18, %%xmm0, %%xmm0\n\tpushf\n\tpop " AX "\n\t" ST("ax", "g") "\n\t" ST("cx", "g2"));
     CHECK_EQ(G2, 16);                                              /* equal each, negated: no mismatch */
     CHECK_EQ(G & 0x8d5, 0);
     pcmp("s1", "lo", "hello world");
@@ -660,20 +720,24 @@ static void test_sse42(void)
     /* word elements */
     set4(&XA, 0x00020001, 0x00000003, 0, 0);
     set4(&XB, 0x00030009, 0x00010002, 0x00000005, 0);
-    SSE("pcmpistri $0x01, %%xmm1, %%xmm0\n\tmov %%rcx, %[g2]");
+    SSE("pcmpistri $0x01, %%xmm1, %%xmm0\n\t" ST("cx", "g2"));
     CHECK_EQ(G2, 1);
     SSE("pcmpistrm $0x41, %%xmm1, %%xmm0"); px("pcmpistrm w");
     /* CRC32 */
     static const u8 msg[] = "123456789";
-    u64 c = 0xffffffff;
+    ureg c = 0xffffffff;
     for (int i = 0; i < 9; i++)
         __asm__ volatile("crc32b %1, %k0" : "+r"(c) : "m"(msg[i]));
     CHECK_EQ(c ^ 0xffffffff, 0xe3069283u);
-    c = 0x12345678;
     u64 v = 0x0123456789abcdefull;
+#ifdef RT_LM64
+    c = 0x12345678;
     __asm__ volatile("crc32q %1, %0" : "+r"(c) : "r"(v));
     CHECK_EQ(c, crc32c(0x12345678, (const u8 *)&v, 8));
     c = 0xffffffffdeadbeefull;                       /* crc32l: upper half cleared */
+#else
+    c = 0xdeadbeef;
+#endif
     __asm__ volatile("crc32l %1, %k0" : "+r"(c) : "r"((u32)v));
     CHECK_EQ(c, crc32c(0xdeadbeef, (const u8 *)&v, 4));
     c = 1;
@@ -727,6 +791,9 @@ void test_main(void)
     test_sse42();
     test_mxcsr();
     /* clear the vector registers for the final dump */
-    __asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\tpxor %%xmm9, %%xmm9\n\tpxor %%xmm12, %%xmm12" ::: "memory");
+    __asm__ volatile("pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2" ::: "memory");
+#ifdef RT_LM64
+    __asm__ volatile("pxor %%xmm9, %%xmm9\n\tpxor %%xmm12, %%xmm12" ::: "memory");
+#endif
     rt_dump_fpu = 1;
 }

@@ -9,7 +9,7 @@
 
 RT_TEST_NAME("x86_random");
 
-#ifdef RT_LM64
+#ifdef RT_LM64            /* pm32 and rm16: the 32-bit registers */
 #define NGPR 16
 #define NXMM 16
 #else
@@ -107,6 +107,13 @@ static void put_hex(u64 v, int digits)
 
 void test_main(void)
 {
+#ifdef RT_RM16
+    /* The rm16 runtime leaves the FPU/SSE alone: CR0.EM off, MP and NE on,
+     * CR4.OSFXSR and OSXMMEXCPT (SSE runs in real mode too). */
+    write_cr(0, (read_cr(0) & ~(ureg)4) | 0x22);
+    write_cr(4, read_cr(4) | 0x600);
+    __asm__ volatile("fninit");
+#endif
     for (u32 i = 0; i < rand_count; i++) {
         rng = (rand_seed ^ 0x9E3779B97F4A7C15ull) + ((u64)i << 32) + i;
         if (!rng)

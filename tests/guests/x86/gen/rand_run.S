@@ -3,7 +3,8 @@
  * ends with "jmp rand_done"; rand_done stores everything into rand_out and
  * returns to the caller.  Layout of a state (rand_rt.c, struct rstate):
  *   gpr[16 or 8] (ax cx dx bx sp bp si di r8..r15), flags, mxcsr (4 bytes),
- *   pad, xmm[16 or 8][16] at a 16-byte aligned offset. */
+ *   pad, xmm[16 or 8][16] at a 16-byte aligned offset.  Three versions:
+ * lm64, rm16 (real mode, .code16) and pm32. */
 #ifdef __x86_64__
 #define G(i) (8 * (i))
 #define FL 128
@@ -74,6 +75,59 @@ rand_done:
     pop %rbp
     pop %rbx
     ret
+#elif defined(RT_RM16)
+/* Real mode (rm16): called from gcc -m16 code (calll, cdecl, retl); CS =
+ * DS = SS = 0, every address below 64 KiB.  The snippets are .code16. */
+#define G(i) (4 * (i))
+#define FL 32
+#define MX 36
+#define XM 48
+    .code16
+    .text
+    .globl rand_run, rand_done
+rand_run:
+    pushl %ebx
+    pushl %ebp
+    pushl %esi
+    pushl %edi
+    movl 20(%esp), %eax
+    movl %esp, rand_saved_sp
+    movl %eax, rand_target
+    ldmxcsr rand_in + MX
+    .irp i, 0,1,2,3,4,5,6,7
+    movdqu rand_in + XM + 16 * \i, %xmm\i
+    .endr
+    pushl rand_in + FL
+    popfl
+    movl rand_in + G(0), %eax
+    movl rand_in + G(1), %ecx
+    movl rand_in + G(2), %edx
+    movl rand_in + G(3), %ebx
+    movl rand_in + G(5), %ebp
+    movl rand_in + G(6), %esi
+    movl rand_in + G(7), %edi
+    jmpw *rand_target
+rand_done:
+    movl %eax, rand_out + G(0)
+    movl %ecx, rand_out + G(1)
+    movl %edx, rand_out + G(2)
+    movl %ebx, rand_out + G(3)
+    movl %esp, rand_out + G(4)
+    movl %ebp, rand_out + G(5)
+    movl %esi, rand_out + G(6)
+    movl %edi, rand_out + G(7)
+    pushfl
+    popl rand_out + FL
+    stmxcsr rand_out + MX
+    .irp i, 0,1,2,3,4,5,6,7
+    movdqu %xmm\i, rand_out + XM + 16 * \i
+    .endr
+    movl rand_saved_sp, %esp
+    popl %edi
+    popl %esi
+    popl %ebp
+    popl %ebx
+    retl
 #else
 #define G(i) (4 * (i))
 #define FL 32

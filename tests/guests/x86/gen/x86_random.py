@@ -2,21 +2,30 @@
 """Random instruction-stream generator for Tandem's x86 differential tester.
 
 From a seed, emits an assembly file (GNU as, AT&T syntax) with N snippets
-for 64-bit or 32-bit mode.  The guest runtime (rand_rt.c, rand_run.S) loads
+for 64-bit, 32-bit or 16-bit mode (16: real mode, the rm16 runtime; the
+default operand and address size is 16 bits, 32-bit forms carry 66/67
+prefixes).  The guest runtime (rand_rt.c, rand_run.S) loads
 random register, flag, XMM, MXCSR and scratch-memory state (from its own
 PRNG, seeded by the seed written here), runs one snippet and dumps the whole
 state; tests/system/test_random_x86.py compares the dumps of Tandem and QEMU.
 
 Rules that keep snippets deterministic and fault-free:
-  * memory operands only as disp(%rbp/%ebp): rbp/ebp holds the 64-byte
-    scratch buffer (16-byte aligned) and is never written; rsp/esp is never
-    touched;
+  * memory operands only as disp(%rbp/%ebp) (16-bit: disp(%bp) or, with a
+    67 prefix, disp(%ebp)): rbp/ebp holds the 64-byte scratch buffer
+    (16-byte aligned, below 64 KiB in rm16) and is never written; rsp/esp is
+    never touched.  16-bit only: groups that first point BX/SI/DI at the
+    buffer (LEA from BP, or an index chosen so that the 16-bit sum wraps
+    around 64 KiB onto it) and then use the other 16-bit addressing forms
+    ((%bx,%si), (%bp,%di), (%si), ...) or 32-bit ones with a scaled index;
   * divides only with dividend/divisor fixed by the snippet so that the
     quotient fits; BSF/BSR only after a BTS that makes the source non-zero;
   * shift counts are immediates or set in CL by the snippet; 16-bit
     SHLD/SHRD counts stay <= 16;
   * no RDTSC, CPUID, RDRAND, no RCPPS/RSQRTPS (approximations are
-    implementation-specific), no string instructions.
+    implementation-specific), no string instructions;
+  * 16-bit: no BMI1/2 (VEX: #UD in real mode), no MOVBE and only CRC32
+    r/m8 (QEMU 7.2 takes the operand size of MOVBE and CRC32 from the 66
+    prefix alone, the reverse of the SDM in 16-bit code: README).
 
 Flags the SDM leaves undefined are masked per snippet: each instruction
 names the flags it writes and the ones it leaves undefined (table UNDEF
@@ -24,7 +33,7 @@ below); a snippet's mask is what is still undefined after its last
 instruction.  The mask is printed with the snippet list (--list) and used by
 the comparison.
 
-usage: x86_random.py --seed N --bits 64|32 --count N -o out.S [--meta out.json]
+usage: x86_random.py --seed N --bits 64|32|16 --count N -o out.S [--meta out.json]
 """
 import argparse
 import json
@@ -101,9 +110,18 @@ class Gen:
         self.nxmm = 16 if bits == 64 else 8
         self.base = "%rbp" if bits == 64 else "%ebp"
 
+    def membase(self):
+        """The scratch base register; 16-bit code: BP (16-bit addressing,
+        SS) or EBP (67 prefix)."""
+        if self.bits == 16:
+            return "%bp" if self.r.random() < 0.6 else "%ebp"
+        return self.base
+
     # ---- operands
     def sizes(self, allow8=True):
         s = [16, 32] + ([64] if self.bits == 64 else [])
+        if self.bits == 16:
+            s = [16, 16, 32]      # mostly the default operand size
         if allow8:
             s = [8] + s
         return s
@@ -119,7 +137,7 @@ class Gen:
         return "%" + {16: "", 32: "e", 64: "r"}[size] + r
 
     def r8pool(self):
-        if self.bits == 32:
+        if self.bits != 64:
             return ["%al", "%cl", "%dl", "%bl", "%ah", "%ch", "%dh", "%bh"]
         return [self.reg(8, g) for g in self.gp]
 
@@ -128,7 +146,7 @@ class Gen:
             if self.bits == 64 and self.r.random() < 0.3:
                 pool = ["%al", "%cl", "%dl", "%bl", "%ah", "%ch", "%dh", "%bh"]
             else:
-                pool = self.r8pool() if self.bits == 32 else [self.reg(8, g) for g in self.gp]
+                pool = self.r8pool() if self.bits != 64 else [self.reg(8, g) for g in self.gp]
             return self.r.choice(pool), self.r.choice(pool)
         return self.reg(size), self.reg(size)
 
@@ -139,10 +157,10 @@ class Gen:
 
     def mem(self, size):
         d = self.r.randrange(0, 64 - size // 8 + 1)
-        return f"{d}({self.base})"
+        return f"{d}({self.membase()})"
 
     def amem(self, align=16):
-        return f"{self.r.choice(range(0, 64, align))}({self.base})"
+        return f"{self.r.choice(range(0, 64, align))}({self.membase()})"
 
     def imm(self, size, signed8=False):
         if signed8:
@@ -281,7 +299,7 @@ class Gen:
         lo, hi = n & ((1 << size) - 1), n >> size
         out = []
         if size == 8:
-            divisor = r.choice(["%bl", "%cl", "%dl"] + (["%bh", "%ch", "%dh"] if self.bits == 32 else
+            divisor = r.choice(["%bl", "%cl", "%dl"] + (["%bh", "%ch", "%dh"] if self.bits != 64 else
                                                           ["%sil", "%dil", "%r9b"]))
             out.append((f"movw ${n & 0xffff}, %ax", 0, 0))
             out.append((f"movb ${d}, {divisor}", 0, 0))
@@ -292,8 +310,9 @@ class Gen:
             out.append((f"{mv} ${hi}, {self.reg(size, 'dx')}", 0, 0))
             out.append((f"{mv} ${d}, {divisor}", 0, 0))
         if r.random() < 0.3:
-            out.append((f"mov{s} {divisor}, 16({self.base})", 0, 0))
-            divisor = f"16({self.base})"
+            b = self.membase()
+            out.append((f"mov{s} {divisor}, 16({b})", 0, 0))
+            divisor = f"16({b})"
         out.append((f"{op}{s} {divisor}", ALL, ALL))
         return out
 
@@ -370,9 +389,15 @@ class Gen:
         if k == 2:
             ops = ["cbtw", "cwtl", "cwtd", "cltd"] + (["cltq", "cqto"] if self.bits == 64 else [])
             return [(self.r.choice(ops), 0, 0)]
+        if k == 3 and size > 8 and self.bits == 16 and self.r.random() < 0.6:
+            # 16-bit addressing: the sum wraps at 64 KiB
+            form = self.r.choice(["%bx,%si", "%bx,%di", "%bp,%si", "%bp,%di", "%si", "%di", "%bx",
+                                  "%bp"])
+            disp = self.r.choice([0, 8, -8, 0x7fff, -0x8000, self.r.randrange(-0x8000, 0x8000)])
+            return [(f"lea{s} {disp}({form}), {self.reg(size)}", 0, 0)]
         if k == 3 and size > 8:
-            base = self.reg(self.bits)
-            idx = self.reg(self.bits)
+            base = self.reg(32 if self.bits == 16 else self.bits)
+            idx = self.reg(32 if self.bits == 16 else self.bits)
             sc = self.r.choice([1, 2, 4, 8])
             disp = self.r.choice([0, 8, -8, 0x12345678, -0x1000])
             return [(f"lea{s} {disp}({base},{idx},{sc}), {self.reg(size)}", 0, 0)]
@@ -383,7 +408,7 @@ class Gen:
         if k == 5:
             sz = self.r.choice([32, 64] if self.bits == 64 else [32])
             return [(f"bswap {self.reg(sz)}", 0, 0)]
-        if k == 6 and size > 8:
+        if k == 6 and size > 8 and self.bits != 16:
             if self.r.random() < 0.5:
                 return [(f"movbe{s} {self.mem(size)}, {a}", 0, 0)]
             return [(f"movbe{s} {a}, {self.mem(size)}", 0, 0)]
@@ -404,6 +429,8 @@ class Gen:
             return [(f"mov{s} ${self.imm(size)}, {a}", 0, 0)]
         if k == 11:
             sz = self.r.choice([8, 16, 32] + ([64] if self.bits == 64 else []))
+            if self.bits == 16:
+                sz = 8            # CRC32 r/m16/32: QEMU 7.2 bug in 16-bit code (README)
             s2 = self.sfx(sz)
             src = self.one(sz) if self.r.random() < 0.6 else self.mem(sz)
             dst = self.reg(64 if sz == 64 else 32)
@@ -426,6 +453,60 @@ class Gen:
         else:
             out.append((op, WRITES[op], UNDEF[op]))
         return out
+
+    # ---- 16-bit code: the other addressing forms
+    ADDR_OPS = ["add", "adc", "sub", "sbb", "and", "or", "xor", "cmp", "mov"]
+
+    def addr16(self):
+        """Points BX/SI/DI at the scratch buffer, then one ALU operation
+        through a 16-bit (or a 67-prefixed 32-bit) addressing form.
+        BP = EBP = the buffer; the 16-bit sums are taken modulo 64 KiB, so an
+        index near 0xFFFF wraps back onto the buffer."""
+        r = self.r
+        size = r.choice([8, 16, 16, 32])
+        s = self.sfx(size)
+        o = r.randrange(0, 64 - size // 8 + 1)    # target offset in the buffer
+        out = []
+        if r.random() < 0.75:
+            form = r.choice(["bx,si", "bx,di", "bp,si", "bp,di", "si", "di", "bx"])
+            regs = form.split(",")
+            off = 0                                # base + index + disp - bp
+            for g in regs:
+                if g == "bp":
+                    continue
+                if g == "bx" or len(regs) == 1:
+                    v = r.randrange(0, 64)         # LEA from BP
+                    out.append((f"leaw {v}(%bp), %{g}", 0, 0))
+                else:
+                    v = r.choice([r.getrandbits(16), 0xfff0 + r.randrange(16), r.randrange(64)])
+                    out.append((f"movw ${v}, %{g}", 0, 0))
+                off += v
+            d = (o - off) & 0xffff
+            if d >= 0x8000:
+                d -= 0x10000
+            m = f"{d}(%{regs[0]}" + (f",%{regs[1]})" if len(regs) > 1 else ")")
+        else:
+            sc = r.choice([1, 2, 4, 8])
+            k = r.randrange(0, 8)
+            idx = r.choice(["esi", "edi", "ebx", "eax", "ecx", "edx"])
+            out.append((f"movl ${k}, %{idx}", 0, 0))
+            base = "ebp"
+            if r.random() < 0.4:
+                base = r.choice([g for g in ("esi", "edi", "ebx") if g != idx])
+                v = r.randrange(0, 64)
+                out.append((f"leal {v}(%ebp), %{base}", 0, 0))
+                o2 = o - v
+            else:
+                o2 = o
+            m = f"{o2 - k * sc}(%{base},%{idx},{sc})"
+        op = r.choice(self.ADDR_OPS)
+        reg = self.one(size)      # may be an address register: read before the write
+        if r.random() < 0.5:
+            t = f"{op}{s} {m}, {reg}"
+        else:
+            t = f"{op}{s} {reg}, {m}"
+        w = 0 if op == "mov" else WRITES[op]
+        return out + [(t, w, UNDEF.get(op, 0))]
 
     # ---- SSE
     SSE_INT2 = ["paddb", "paddw", "paddd", "paddq", "paddsb", "paddsw", "paddusb", "paddusw",
@@ -536,8 +617,10 @@ class Gen:
         classes = [(self.alu2, 14), (self.unary, 4), (self.shift, 10), (self.shld, 3),
                    (self.muldiv, 6), (self.bits_, 6), (self.bmi, 5), (self.misc, 10),
                    (self.sse, 22)]
-        if self.bits == 32:
+        if self.bits != 64:
             classes.append((self.bcd, 3))
+        if self.bits == 16:
+            classes = [c for c in classes if c[0] != self.bmi] + [(self.addr16, 6)]
         fns = [c for c, w in classes for _ in range(w)]
         insns = []
         undef = 0
@@ -615,7 +698,7 @@ def generate(seed, bits, count):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, required=True)
-    ap.add_argument("--bits", type=int, choices=(32, 64), required=True)
+    ap.add_argument("--bits", type=int, choices=(16, 32, 64), required=True)
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--meta")
