@@ -23,6 +23,7 @@ static const char *const event_names[RR_EV__COUNT] = {
     [RR_EV_RESET] = "reset",
     [RR_EV_QUIT] = "quit",
     [RR_EV_END] = "end",
+    [RR_EV_TSC] = "tsc",
 };
 
 const char *rr_event_name(RrEventKind k)
@@ -82,6 +83,11 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         if (len == 20)
             return true;
         g_snprintf(why, whylen, "end payload is %" PRIu32 " bytes, not 20", len);
+        return false;
+    case RR_EV_TSC:
+        if (len == 8)
+            return true;
+        g_snprintf(why, whylen, "tsc payload is %" PRIu32 " bytes, not 8", len);
         return false;
     }
     g_snprintf(why, whylen, "unknown event kind %u", kind);

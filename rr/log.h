@@ -64,7 +64,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 1
+#define RR_LOG_VERSION 2
+/* Oldest version this build reads (version 1 lacks RR_EV_TSC, nothing else). */
+#define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536
 #define RR_FNV1A64_SEED 0xcbf29ce484222325ull   /* FNV-1a 64 offset basis */
@@ -78,6 +80,8 @@ typedef enum RrEventKind {
     RR_EV_QUIT = 5,             /* the user stopped the recording */
     RR_EV_END = 6,              /* payload: i32 exit status, u64 RAM hash,
                                    u64 full CPU state hash */
+    RR_EV_TSC = 7,              /* payload: u64 time-stamp counter the guest
+                                   read (synchronous; x86 RDTSC/RDTSCP) */
     RR_EV__COUNT
 } RrEventKind;
 

@@ -75,9 +75,9 @@ static bool parse_header(LogFile *lf, GError **err)
         return false;
     }
     uint32_t version = le32_get(fx + 8);
-    if (version != RR_LOG_VERSION) {
-        tn_error(err, "log format version %" PRIu32 ", this Tandem reads version %d",
-                 version, RR_LOG_VERSION);
+    if (version < RR_LOG_VERSION_MIN || version > RR_LOG_VERSION) {
+        tn_error(err, "log format version %" PRIu32 ", this Tandem reads versions %d to %d",
+                 version, RR_LOG_VERSION_MIN, RR_LOG_VERSION);
         return false;
     }
     if (n < HDR_FIXED) {

@@ -335,6 +335,47 @@ int64_t rr_host_clock(Machine *m)
     return ns;
 }
 
+uint64_t rr_tsc(Machine *m, uint64_t value)
+{
+    Rr *rr = m->rr;
+    if (!rr)
+        return value;
+    if (rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_TSC);
+        memcpy(ev->data, &value, 8);
+        ev->len = 8;
+        log_event(rr, ev);
+        return value;
+    }
+    read_ahead(rr);
+    if (!rr->have_next) {
+        stop_truncated(rr);
+        return value;
+    }
+    RrEvent *ev = rr->next;
+    if (ev->kind != RR_EV_TSC) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest read the "
+                          "time-stamp counter at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the "
+                          "log's next event is %s at icount %" PRIu64, rr->nevents, *m->icount,
+                          m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
+                          rr_event_name(ev->kind), ev->icount);
+        return value;
+    }
+    if (!check_position(rr, ev) || ev->len != 8)
+        return value;
+    uint64_t logged;
+    memcpy(&logged, ev->data, 8);
+    if (logged != value) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): "
+                          "the time-stamp counter reads 0x%" PRIx64 ", the recording read 0x%" PRIx64,
+                          rr->nevents, ev->icount, value, logged);
+        return logged;
+    }
+    consumed(rr);
+    return logged;
+}
+
 static void put_varint(RrEvent *ev, uint64_t v)
 {
     while (v >= 0x80) {

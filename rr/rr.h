@@ -32,6 +32,10 @@ void rr_free(Machine *m);
 
 /* Host wall-clock read (synchronous event). */
 int64_t rr_host_clock(Machine *m);
+/* A time-stamp counter read by the guest (x86 RDTSC): record logs the
+ * value, replay returns the logged one and checks the position (and that
+ * the interpreter computed the same value). */
+uint64_t rr_tsc(Machine *m, uint64_t value);
 /* Idle warp of the virtual clock (record: logs; others: just warps). */
 void rr_warp(Machine *m, int64_t ns);
 /* shift=auto adaptation. */

@@ -130,6 +130,9 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
             fprintf(f, " host_ns=%" PRId64 " (%s)", ns, iso[0] ? iso : "out of range");
         break;
     }
+    case RR_EV_TSC:
+        fprintf(f, "%s%stsc%s%" PRIu64, sep, q, eq, ev->len == 8 ? le64_get(ev->data) : 0);
+        break;
     case RR_EV_SHIFT:
         fprintf(f, "%s%sshift%s%u", sep, q, eq, ev->data[0]);
         break;

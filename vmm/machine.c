@@ -58,6 +58,11 @@ int64_t machine_host_clock_ns(Machine *m)
     return rr_host_clock(m);
 }
 
+uint64_t machine_guest_tsc(Machine *m, uint64_t value)
+{
+    return rr_tsc(m, value);
+}
+
 uint8_t *machine_alloc_ram_host(Machine *m, uint64_t size, GError **err)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,

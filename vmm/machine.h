@@ -141,6 +141,10 @@ static inline uint64_t machine_device_accesses(const Machine *m)
     return m->as.mmio_accesses + m->io.mmio_accesses;
 }
 
+/* A guest-visible time-stamp counter read (x86 RDTSC), computed from the
+ * virtual clock by the CPU: record/replay logs it (rr_tsc). */
+uint64_t machine_guest_tsc(Machine *m, uint64_t value);
+
 static inline int64_t machine_ns(const Machine *m) { return vclock_ns(&m->clock); }
 
 #endif

@@ -839,13 +839,21 @@ static const XInsn *op_invd(X86CPU *cpu, const XInsn *in)
 uint64_t x86_rdtsc(X86CPU *cpu, const XInsn *in)
 {
     /* One tick per virtual nanosecond, read at this instruction's exact
-     * position (as an MMIO access sees the clock). */
-    uint64_t saved = cpu->icount;
-    if (in)
+     * position (as an MMIO access sees the clock).  Record/replay logs the
+     * value (DESIGN.md: an instruction whose result KVM cannot reproduce),
+     * with the position: RIP and icount made exact for it. */
+    uint64_t saved = cpu->icount, saved_rip = cpu->rip;
+    if (in) {
         cpu->icount = x86_icount_at(cpu, in);
-    uint64_t ns = cpu->m ? (uint64_t)machine_ns(cpu->m) : cpu->icount;
+        cpu->rip = in->pc;
+    }
+    uint64_t t = cpu->m ? (uint64_t)machine_ns(cpu->m) : cpu->icount;
+    t += (uint64_t)cpu->tsc_offset;
+    if (in && cpu->m && cpu->m->rr)
+        t = machine_guest_tsc(cpu->m, t);
     cpu->icount = saved;
-    return ns + (uint64_t)cpu->tsc_offset;
+    cpu->rip = saved_rip;
+    return t;
 }
 
 static const XInsn *op_rdtsc(X86CPU *cpu, const XInsn *in)

@@ -44,6 +44,10 @@ static void fill_event(RrEvent *ev, RrEventKind kind, uint32_t nregs, uint64_t *
         ev->len = 8;
         le64_put(ev->data, 1700000000000000000ull + rnd() % 1000000000000ull);
         break;
+    case RR_EV_TSC:
+        ev->len = 8;
+        le64_put(ev->data, rnd() % 100000000000ull);
+        break;
     case RR_EV_SHIFT:
         ev->len = 1;
         ev->data[0] = (uint8_t)(rnd() % 11);

@@ -4,7 +4,8 @@ the same exit code and a log that ends with a complete END event (the
 replay checks the final RAM and CPU state hashes itself and fails loudly on
 any difference).  Also checks that a perturbed replay (one register bit
 flipped mid-run with -rr-perturb) is caught, so the check cannot pass
-vacuously.
+vacuously.  x86_boot reads the time-stamp counter: its log must hold tsc
+events (RDTSC is logged with its position, DESIGN.md).
 
 usage: test_rr_x86.py REPLAYS IMAGE..."""
 import os
@@ -42,6 +43,8 @@ def main():
                 if rst != st or rout != out:
                     fail(f"{name}: replay {i + 1} differs (status {rst} vs {st}):\n{rerr}\n"
                          f"--- recorded ---\n{out}\n--- replayed ---\n{rout}")
+            if "x86_boot" in name and " tsc " not in dump:
+                fail(f"{name}: the guest reads the TSC, but the log has no tsc event:\n{dump[-2000:]}")
             icount = int(end[-1].split("icount=")[1].split()[0])
             # R14 (register 15: RIP, RAX..R15) flipped just before the final
             # instruction survives to the END check.

@@ -95,6 +95,7 @@ static void gen_next(Gen *g, RrEvent *ev)
             ev->data[i] = (uint8_t)rnd(g);
         break;
     case RR_EV_HOST_CLOCK:
+    case RR_EV_TSC:
         ev->len = 8;
         le64_put(ev->data, rnd(g));
         break;
@@ -628,11 +629,21 @@ Test(rr_log, wrong_version_and_magic)
     GByteArray *a = small_log(path);
     GError *e = NULL;
 
-    le32_put(a->data + 8, 2);
+    le32_put(a->data + 8, RR_LOG_VERSION + 1);
     spit(bad, a->data, a->len);
     cr_assert_null(rr_reader_open(bad, &e));
-    cr_assert_str_eq(e->message, "log format version 2, this Tandem reads version 1");
+    cr_assert_str_eq(e->message, "log format version 3, this Tandem reads versions 1 to 2");
     g_clear_error(&e);
+    le32_put(a->data + 8, 0);
+    spit(bad, a->data, a->len);
+    cr_assert_null(rr_reader_open(bad, &e));
+    g_clear_error(&e);
+    /* Version 1 logs (no TSC events) still read. */
+    le32_put(a->data + 8, 1);
+    spit(bad, a->data, a->len);
+    RrReader *r1 = rr_reader_open(bad, &e);
+    cr_assert_not_null(r1, "%s", e ? e->message : "");
+    rr_reader_close(r1);
     le32_put(a->data + 8, RR_LOG_VERSION);
 
     a->data[0] = 'X';

@@ -122,6 +122,16 @@ void test_main(void)
     SHOW("efer", rdmsr(MSR_EFER), EFER_LME | EFER_LMA);
     SHOW("cs", read_seg(cs), SEL_KCODE);
 
+    /* The time-stamp counter runs forward (its values depend on the
+     * emulator's clock, so only the order is printed); under record/replay
+     * each read is a logged event (tests/system/test_rr_x86.py). */
+    u32 lo1, hi1, lo2, hi2, aux;
+    __asm__ volatile("rdtsc" : "=a"(lo1), "=d"(hi1));
+    __asm__ volatile("rdtscp" : "=a"(lo2), "=d"(hi2), "=c"(aux));
+    u64 t1 = (u64)hi1 << 32 | lo1, t2 = (u64)hi2 << 32 | lo2;
+    printf("tsc: %s\n", t2 > t1 ? "increasing" : "NOT increasing");
+    CHECK(t2 > t1);
+
     /* The way down and back up. */
     if ((uintptr_t)walk_rm >= 0xF0000 || (uintptr_t)walk16p >= 0xF0000)
         rt_panic("walk code at %p is outside the E000 segment", walk_rm);
