@@ -295,6 +295,13 @@ static void shim_receive(void *opaque, const uint8_t *buf, size_t len)
     s->dev.receive(s->dev.opaque, buf, len);
 }
 
+/* Events the guest's own access consumes (or the end of the run checks),
+ * as opposed to the ones the main loop delivers at their position. */
+static bool sync_event(RrEventKind k)
+{
+    return k == RR_EV_HOST_CLOCK || k == RR_EV_TSC || k == RR_EV_END;
+}
+
 /* ---- public hooks ---- */
 
 int64_t rr_host_clock(Machine *m)
@@ -465,9 +472,9 @@ uint64_t rr_next_async_icount(Machine *m)
             stop_truncated(rr);
         return UINT64_MAX;
     }
-    /* Synchronous events (host clock) are consumed by the guest's own
+    /* Synchronous events (host clock, TSC) are consumed by the guest's own
      * access; END is checked when the run ends. */
-    if (rr->next->kind == RR_EV_HOST_CLOCK || rr->next->kind == RR_EV_END)
+    if (sync_event(rr->next->kind))
         return UINT64_MAX;
     return rr->next->icount;
 }
@@ -535,7 +542,7 @@ bool rr_deliver_due(Machine *m)
         RrEvent *ev = peek(rr);
         if (!ev)
             return false;
-        if (ev->kind == RR_EV_HOST_CLOCK || ev->kind == RR_EV_END)
+        if (sync_event(ev->kind))
             return true;
         if (ev->icount > *m->icount)
             return true;
