@@ -10,7 +10,7 @@ PACKAGES=(
   libglib2.0-dev libzstd-dev libslirp-dev libcap-dev libfdt-dev linux-libc-dev
   libcriterion-dev device-tree-compiler clang
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
-  opensbi u-boot-qemu qemu-system-misc qemu-system-x86 qemu-utils
+  opensbi u-boot-qemu seabios qemu-system-misc qemu-system-x86 qemu-utils
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

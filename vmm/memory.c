@@ -47,6 +47,19 @@ int as_add_mmio(AddressSpace *as, const char *name, uint64_t base, uint64_t size
     return as_insert(as, &r);
 }
 
+int as_remove(AddressSpace *as, uint64_t base)
+{
+    for (int i = 0; i < as->nregions; i++) {
+        if (as->regions[i].base == base) {
+            memmove(&as->regions[i], &as->regions[i + 1],
+                    (size_t)(as->nregions - i - 1) * sizeof(MemRegion));
+            as->nregions--;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 MemRegion *as_find(AddressSpace *as, uint64_t pa)
 {
     int lo = 0, hi = as->nregions - 1;

@@ -52,6 +52,10 @@ int as_add_ram(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
                uint8_t *host, bool readonly);
 int as_add_mmio(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
                 const MemOps *ops, void *opaque);
+/* Unmap the region that starts at base (boards remapping windows such as
+ * the PC's PAM segments).  Return 0, or -ENOENT.  Whoever caches
+ * translations of it (a CPU's TLB and code cache) must drop them. */
+int as_remove(AddressSpace *as, uint64_t base);
 MemRegion *as_find(AddressSpace *as, uint64_t pa);
 
 /* CPU-side accesses of 1/2/4/8 bytes (little-endian guests). */

@@ -7,18 +7,34 @@
  *   4 GiB - BIOS size         the whole BIOS image (read-only)
  *   4 GiB -                   RAM above 3.5 GiB
  *
- * Port I/O: COM1..COM4 (16550A at 0x3f8, 0x2f8, 0x3e8, 0x2e8) and the
- * -device isa-debug-exit port.  The chipset (i8259, PIT, RTC/CMOS, fw_cfg,
- * PCI), the local/IO APIC and the loading of SeaBIOS, multiboot and Linux
- * images are the PC machine's work (issue 5): until then the board runs
- * bare-metal images given with -bios, and says so for anything else. */
+ * 0xC0000-0xFFFFF is switched between the BIOS ROM (or nothing) and RAM by
+ * the i440FX's PAM registers, in 16 KiB segments (64 KiB at 0xF0000), as
+ * firmware shadows itself.
+ *
+ * Devices: the i8259 pair behind the local APIC's LINT0 (virtual wire) and
+ * the I/O APIC (ISA IRQ n on pin n, the PIT's IRQ 0 on pin 2), the i8254
+ * PIT with port 0x61, the MC146818 RTC/CMOS, the i8042 with PS/2 keyboard
+ * and mouse, COM1..COM4 (16550A at 0x3f8, 0x2f8, 0x3e8, 0x2e8), fw_cfg at
+ * 0x510, PCI configuration mechanism #1 with the i440FX host bridge and
+ * PIIX3, and -device isa-debug-exit.  The default firmware is Debian's
+ * SeaBIOS; loading multiboot and Linux images (-kernel) is not done yet
+ * and says so. */
 #include "targets/x86/pc.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "devices/fw_cfg.h"
+#include "devices/i440fx.h"
+#include "devices/i8042.h"
+#include "devices/i8254.h"
+#include "devices/i8259.h"
+#include "devices/ioapic.h"
 #include "devices/isa_debug_exit.h"
+#include "devices/lapic.h"
+#include "devices/mc146818.h"
 #include "devices/ns16550a.h"
+#include "devices/pci.h"
 #include "targets/x86/cpu.h"
 #include "vmm/error.h"
 #include "vmm/machine.h"
@@ -29,15 +45,105 @@
 #define PC_4G            0x100000000ull
 #define PC_ISA_BIOS_MAX  0x20000ull
 #define PC_BIOS_MAX      (16ull << 20)
+/* QEMU's default firmware for pc, as Debian installs it (package seabios). */
+#define PC_DEFAULT_BIOS  "/usr/share/seabios/bios.bin"
 
 static const uint16_t pc_com_ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+static const int pc_com_irqs[4] = { 4, 3, 4, 3 };
 
 typedef struct Pc {
     Machine *m;
     X86CPU *cpu;
     uint8_t *bios;
     size_t bios_size;
+    I8259 *pic;
+    Lapic *lapic;
+    Ioapic *ioapic;
+    Mc146818 *rtc;
+    FwCfg *fw_cfg;
+    PciBus *pci;
+    /* ISA IRQ n: the 8259 input n and the I/O APIC pin (IRQ 0 on pin 2). */
+    IrqLine pic_in[16], ioapic_in[16];
+    uint8_t pam[I440FX_NPAM];
+    bool pam_valid;
 } Pc;
+
+static void pc_isa_irq(void *opaque, int n, int level)
+{
+    Pc *pc = opaque;
+    irq_set(&pc->pic_in[n], level);
+    irq_set(&pc->ioapic_in[n], level);
+}
+
+static IrqLine pc_isa(Pc *pc, int n)
+{
+    return irq_line(pc_isa_irq, pc, n);
+}
+
+static void pc_cpu_intr(void *opaque, int n, int level)
+{
+    x86_cpu_set_intr(opaque, level);
+}
+
+static void pc_cpu_nmi(void *opaque)
+{
+    x86_cpu_nmi(opaque);
+}
+
+static int pc_intr_ack(void *opaque)
+{
+    return lapic_intr_ack(opaque);
+}
+
+static int pc_pic_ack(void *opaque)
+{
+    return i8259_ack(opaque);
+}
+
+static bool pc_pic_pending(void *opaque)
+{
+    return i8259_pending(opaque);
+}
+
+/* One PAM segment: RAM (read-only without WE) when reads go to DRAM, else
+ * the BIOS ROM where the image reaches (0xE0000 up for 128 KiB), else
+ * nothing.  Writes-only-to-DRAM (WE without RE) reads the ROM and drops
+ * the writes: no firmware we run uses that setting. */
+static void pc_pam_segment(Pc *pc, uint64_t base, uint64_t size, unsigned attr)
+{
+    Machine *m = pc->m;
+    size_t isa = pc->bios_size < PC_ISA_BIOS_MAX ? pc->bios_size : PC_ISA_BIOS_MAX;
+    uint64_t isa_base = PC_HIGH_RAM_BASE - isa;
+    as_remove(&m->as, base);
+    if (attr & PAM_RE)
+        as_add_ram(&m->as, "pam-ram", base, size, m->ram + base, !(attr & PAM_WE));
+    else if (base >= isa_base)
+        as_add_ram(&m->as, "isa-bios", base, size,
+                   pc->bios + pc->bios_size - isa + (base - isa_base), true);
+}
+
+static void pc_pam_changed(void *opaque, const uint8_t pam[I440FX_NPAM])
+{
+    Pc *pc = opaque;
+    if (pc->pam_valid && !memcmp(pc->pam, pam, sizeof(pc->pam)))
+        return;
+    for (int n = 0; n < I440FX_NPAM; n++) {
+        if (n == 0) {
+            pc_pam_segment(pc, 0xf0000, 0x10000, pam[0] >> 4);
+            continue;
+        }
+        uint64_t b = 0xc0000 + (uint64_t)(n - 1) * 0x8000;
+        pc_pam_segment(pc, b, 0x4000, pam[n] & 0xf);
+        pc_pam_segment(pc, b + 0x4000, 0x4000, pam[n] >> 4);
+    }
+    memcpy(pc->pam, pam, sizeof(pc->pam));
+    pc->pam_valid = true;
+    /* Translations and decoded code of the old mappings are stale. */
+    if (pc->cpu) {
+        x86_tlb_flush(pc->cpu, false);
+        x86_code_flush(pc->cpu);
+    }
+}
 
 static void pc_reset(Machine *m)
 {
@@ -98,29 +204,129 @@ static bool pc_load_bios(Pc *pc, const char *path, GError **err)
     }
     pc->bios = (uint8_t *)data;
     pc->bios_size = len;
-    size_t isa = len < PC_ISA_BIOS_MAX ? len : PC_ISA_BIOS_MAX;
-    if (as_add_ram(&pc->m->as, "pc.bios", PC_4G - len, len, pc->bios, true) < 0 ||
-        as_add_ram(&pc->m->as, "isa-bios", PC_HIGH_RAM_BASE - isa, isa,
-                   pc->bios + len - isa, true) < 0) {
+    /* The low alias (0xE0000 up) is mapped by the PAM segments. */
+    if (as_add_ram(&pc->m->as, "pc.bios", PC_4G - len, len, pc->bios, true) < 0) {
         tn_error(err, "pc: cannot map the BIOS image");
         return false;
     }
     return true;
 }
 
-static bool pc_devices(Pc *pc, GError **err)
+/* CMOS contents as QEMU's pc sets them (memory sizes, CPUs, checksum). */
+static void pc_cmos(Pc *pc, uint64_t ram)
+{
+    Mc146818 *r = pc->rtc;
+    uint64_t low = ram < PC_BELOW_4G_MAX ? ram : PC_BELOW_4G_MAX;
+    uint64_t ext = (low - PC_HIGH_RAM_BASE) >> 10;    /* KiB above 1 MiB */
+    if (ext > 0xffff)
+        ext = 0xffff;
+    uint64_t above16 = low > (16u << 20) ? (low - (16u << 20)) >> 16 : 0;
+    if (above16 > 0xffff)
+        above16 = 0xffff;
+    uint64_t above4g = (ram - low) >> 16;
+    mc146818_cmos_set(r, 0x14, 0x06);                 /* FPU, 80x25 colour */
+    mc146818_cmos_set(r, 0x15, 640 & 0xff);
+    mc146818_cmos_set(r, 0x16, 640 >> 8);
+    mc146818_cmos_set(r, 0x17, ext & 0xff);
+    mc146818_cmos_set(r, 0x18, ext >> 8);
+    mc146818_cmos_set(r, 0x30, ext & 0xff);
+    mc146818_cmos_set(r, 0x31, ext >> 8);
+    mc146818_cmos_set(r, 0x34, above16 & 0xff);
+    mc146818_cmos_set(r, 0x35, above16 >> 8);
+    mc146818_cmos_set(r, 0x5b, above4g & 0xff);
+    mc146818_cmos_set(r, 0x5c, (above4g >> 8) & 0xff);
+    mc146818_cmos_set(r, 0x5d, (above4g >> 16) & 0xff);
+    mc146818_cmos_set(r, 0x5f, 0);                    /* CPUs - 1 */
+    /* Boot order: QEMU's default "cad" (hard disk, floppy, CD-ROM; codes
+     * 2, 1, 3), floppy boot-sector check on. */
+    mc146818_cmos_set(r, 0x3d, 0x12);
+    mc146818_cmos_set(r, 0x38, 0x30);
+    unsigned sum = 0;
+    for (unsigned i = 0x10; i <= 0x2d; i++)
+        sum += mc146818_cmos_get(r, i);
+    mc146818_cmos_set(r, 0x2e, (uint8_t)(sum >> 8));
+    mc146818_cmos_set(r, 0x2f, (uint8_t)sum);
+}
+
+/* What SeaBIOS reads from fw_cfg: RAM size, CPUs, the e820 map, and the
+ * serial console when there is no display. */
+static void pc_fw_cfg(Pc *pc, uint64_t ram)
+{
+    FwCfg *f = pc->fw_cfg;
+    uint64_t low = ram < PC_BELOW_4G_MAX ? ram : PC_BELOW_4G_MAX;
+    fw_cfg_add_i64(f, FW_CFG_RAM_SIZE, ram);
+    fw_cfg_add_i16(f, FW_CFG_NB_CPUS, 1);
+    fw_cfg_add_i16(f, FW_CFG_MAX_CPUS, 1);
+    fw_cfg_add_i16(f, FW_CFG_NOGRAPHIC, pc->m->opts->nographic);
+    fw_cfg_add_i16(f, FW_CFG_BOOT_DEVICE, 'c');       /* QEMU's default order "cad" */
+    uint8_t e820[2 * 20] = { 0 };
+    size_t n = 0;
+    uint64_t ents[2][2] = { { 0, low }, { PC_4G, ram - low } };
+    for (int i = 0; i < 2; i++) {
+        if (!ents[i][1])
+            continue;
+        uint8_t *e = e820 + 20 * n++;
+        for (int b = 0; b < 8; b++) {
+            e[b] = (uint8_t)(ents[i][0] >> (8 * b));
+            e[8 + b] = (uint8_t)(ents[i][1] >> (8 * b));
+        }
+        e[16] = 1;                                    /* E820_RAM */
+    }
+    fw_cfg_add_file(f, "etc/e820", e820, 20 * n);
+    if (pc->m->opts->nographic) {
+        uint8_t port[2] = { 0xf8, 0x03 };             /* COM1 */
+        fw_cfg_add_file(f, "etc/sercon-port", port, sizeof(port));
+    }
+}
+
+static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
 {
     Machine *m = pc->m;
+    X86CPU *cpu = pc->cpu;
     if (m->nserial > 4) {
         tn_error(err, "pc has 4 serial ports, but %d were given", m->nserial);
         return false;
     }
+#define NEED(x, what) do { if (!(x)) { \
+        tn_error(err, "pc: %s: %s", what, m->error ? m->error : "cannot create"); \
+        return false; } } while (0)
+    /* Interrupts: 8259 -> LAPIC LINT0 (ExtINT) -> CPU; ISA IRQs also go to
+     * the I/O APIC. */
+    pc->lapic = lapic_create(m, irq_line(pc_cpu_intr, cpu, 0), pc_cpu_nmi, cpu);
+    NEED(pc->lapic, "local APIC");
+    cpu->has_apic = true;
+    cpu->intr_ack = pc_intr_ack;
+    cpu->intr_opaque = pc->lapic;
+    pc->pic = i8259_create(m, &m->io, lapic_lint0(pc->lapic));
+    NEED(pc->pic, "i8259");
+    lapic_set_extint(pc->lapic, pc_pic_ack, pc_pic_pending, pc->pic);
+    pc->ioapic = ioapic_create(m, pc->lapic);
+    NEED(pc->ioapic, "I/O APIC");
+    for (int i = 0; i < 16; i++) {
+        pc->pic_in[i] = i8259_input(pc->pic, i);
+        pc->ioapic_in[i] = ioapic_input(pc->ioapic, i == 0 ? 2 : i);
+    }
+    NEED(i8254_create(m, &m->io, pc_isa(pc, 0)), "i8254");
+    pc->rtc = mc146818_create(m, &m->io, 0x70, pc_isa(pc, 8));
+    NEED(pc->rtc, "RTC");
+    pc_cmos(pc, ram);
+    NEED(i8042_create(m, &m->io, pc_isa(pc, 1), pc_isa(pc, 12)), "i8042");
+    pc->fw_cfg = fw_cfg_create(m, &m->io, FW_CFG_IO_BASE);
+    NEED(pc->fw_cfg, "fw_cfg");
+    pc_fw_cfg(pc, ram);
+    pc->pci = pci_bus_create(m, &m->io);
+    NEED(pc->pci, "PCI bus");
+    I440fxConfig c = { .pam_changed = pc_pam_changed, .opaque = pc };
+    for (int i = 0; i < 16; i++)
+        c.isa_irq[i] = pc_isa(pc, i);
+    NEED(i440fx_create(m, pc->pci, &c), "i440FX");
+#undef NEED
     /* COM1 exists even without a backend (output discarded), as on a PC. */
     int ncom = m->nserial > 1 ? m->nserial : 1;
     for (int i = 0; i < ncom; i++) {
         /* No interrupt controller yet: the UARTs are polled. */
         if (!ns16550a_create_in(m, &m->io, pc_com_ports[i], NS16550A_PIO_SIZE,
-                                machine_serial(m, i), irq_line(NULL, NULL, 0))) {
+                                machine_serial(m, i), pc_isa(pc, pc_com_irqs[i]))) {
             tn_error(err, "pc: %s", m->error ? m->error : "cannot create COM port");
             return false;
         }
@@ -140,10 +346,9 @@ static bool pc_init(Machine *m, int variant, GError **err)
                  "implemented yet; run a bare-metal image with -bios FILE");
         return false;
     }
-    if (!o->bios || !strcmp(o->bios, "none")) {
-        tn_error(err, "pc: booting the default firmware (SeaBIOS) needs the PC chipset "
-                 "(i8259, PIT, RTC, fw_cfg, PCI), which is not implemented yet; give a "
-                 "bare-metal image with -bios FILE");
+    if (o->bios && !strcmp(o->bios, "none")) {
+        tn_error(err, "pc: -bios none: the PC starts in its BIOS ROM; give a BIOS image "
+                 "(the default is Debian's SeaBIOS, %s)", PC_DEFAULT_BIOS);
         return false;
     }
     Pc *pc = g_new0(Pc, 1);
@@ -151,8 +356,8 @@ static bool pc_init(Machine *m, int variant, GError **err)
     machine_add_device(m, &pc_ops, pc);
     m->board_state = pc;
 
-    if (!pc_map_ram(m, o->ram_size ? o->ram_size : 128ull << 20, err) ||
-        !pc_load_bios(pc, o->bios, err))
+    uint64_t ram = o->ram_size ? o->ram_size : 128ull << 20;
+    if (!pc_map_ram(m, ram, err) || !pc_load_bios(pc, o->bios ? o->bios : PC_DEFAULT_BIOS, err))
         return false;
 
     pc->cpu = x86_cpu_create(m, variant);
@@ -164,7 +369,7 @@ static bool pc_init(Machine *m, int variant, GError **err)
     m->cpu_ops = &x86_cpu_ops;
     m->icount = &pc->cpu->icount;
 
-    if (!pc_devices(pc, err))
+    if (!pc_devices(pc, ram, err))
         return false;
     m->board_reset = pc_reset;
     x86_cpu_reset(pc->cpu);
@@ -175,7 +380,7 @@ static const char *const pc_device_list[] = { "isa-debug-exit", NULL };
 
 const BoardDesc x86_pc_board = {
     .name = "pc",
-    .desc = "Standard PC (i440FX layout; bare-metal images, chipset pending)",
+    .desc = "Standard PC (i440FX + PIIX3; -bios images)",
     .init = pc_init,
     .devices = pc_device_list,
 };

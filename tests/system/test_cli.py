@@ -54,7 +54,7 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(rom, "wb") as f:
         f.write(b"\xf4" * 65536)
     x86 = "x86_64"
-    expect_error(["-M", "pc"], "SeaBIOS", arch=x86)
+    expect_error(["-M", "pc", "-bios", "none"], "SeaBIOS", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-kernel", "/boot/vmlinuz"], "not implemented yet", arch=x86)
     expect_error(["-M", "pc", "-bios", odd], "multiple of 64 KiB", arch=x86)
     expect_error(["-M", "pc", "-bios", "/nonexistent/bios.bin"], "/nonexistent/bios.bin", arch=x86)
