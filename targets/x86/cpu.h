@@ -205,6 +205,9 @@ struct X86CPU {
     uint64_t rip;
     uint64_t icount;         /* retired instructions (DESIGN.md: the position) */
     uint64_t brcount;        /* retired conditional branches (interp/icount.md) */
+    /* Blocks may enter the next block directly while icount stays within
+     * this (engine.c sets it for each run-loop pass; 0: no chaining). */
+    uint64_t chain_end;
     /* Lazy condition codes (flags.h). */
     uint32_t cc_op;
     uint32_t hflags;

@@ -11,6 +11,9 @@
  * CS base, and a block's last instruction may cross a lower limit.  Block
  * memory comes from an arena that is reset only between blocks, so a block
  * stays readable while it runs even if a store in it invalidates it.
+ * Near branches enter the next block directly when the jump cache has it
+ * (x86_jump_chain, block.h), within cpu->chain_end: the budget, and at
+ * most CHAIN_MAX instructions before the run loop looks again.
  *
  * Self-modifying code: pages holding translated code are "code pages" with
  * a bitmap of 64-byte chunks that hold instructions; mem.c never gives
@@ -35,31 +38,18 @@
 #include <string.h>
 
 #include "targets/x86/flags.h"
-#include "targets/x86/mem.h"
+#include "targets/x86/block.h"
 #include "vmm/hash.h"
 
-#define X86_MAX_BLOCK 64
-#define JC_BITS 14
 #define HASH_BITS 15
 #define CP_BITS 12
 #define ARENA_SIZE ((size_t)64 << 20)
 /* Blocks entered without retiring anything before run() yields. */
 #define STALL_LIMIT 100000
-
-typedef struct XBlock XBlock;
-struct XBlock {
-    uint64_t lin;           /* linear address of the first instruction */
-    uint64_t rip;
-    uint64_t pa;
-    uint64_t pa2;           /* page of a straddling last insn's tail, or ~0 */
-    uint64_t cs_limit;      /* the CS limit it was checked against */
-    XBlock *hnext;          /* hash chain */
-    XBlock *pnext[2];       /* code-page lists: [0] page of pa, [1] of pa2 */
-    uint32_t n;             /* instructions (the end sentinel not counted) */
-    uint32_t hf;            /* hflags & X86_HF_DECODE */
-    bool dead;
-    XInsn insns[];          /* n + 1 */
-};
+/* Instructions run in chained blocks before the run loop looks again:
+ * bounds the handler recursion where the compiler does not turn tail
+ * calls into jumps (sanitizer builds). */
+#define CHAIN_MAX 1024
 
 typedef struct CodePage {
     uint64_t page;          /* pa >> 12 */
@@ -69,16 +59,12 @@ typedef struct CodePage {
 } CodePage;
 
 typedef struct Engine {
-    XBlock *jc[1u << JC_BITS];
+    X86ChainCache cc;       /* first: handlers see cpu->bcache as this */
     XBlock *hash[1u << HASH_BITS];
     CodePage *cp[1u << CP_BITS];
     CodePage *cp_free;
     uint8_t *arena;
     size_t used;
-    /* The instructions being run (a block's or a truncated copy). */
-    const XBlock *run_block;
-    XInsn *run;
-    unsigned run_n;
     bool fatal;             /* translate() set m->error */
 } Engine;
 
@@ -93,7 +79,7 @@ static inline Engine *engine(const X86CPU *cpu)
 
 static inline unsigned jc_index(uint64_t lin)
 {
-    return (unsigned)(lin ^ (lin >> JC_BITS)) & ((1u << JC_BITS) - 1);
+    return x86_jc_index(lin);
 }
 
 static inline unsigned hash_index(uint64_t lin, uint64_t pa)
@@ -193,13 +179,13 @@ static uint64_t chunk_mask(uint64_t off, uint64_t len)
 /* The running instructions stop after the one now executing. */
 static void stop_running(Engine *e)
 {
-    for (unsigned i = 0; i < e->run_n; i++)
-        e->run[i].fn = stop_here;
+    for (unsigned i = 0; i < e->cc.run_n; i++)
+        e->cc.run[i].fn = stop_here;
 }
 
 static void block_unlink(Engine *e, XBlock *b)
 {
-    if (b == e->run_block)
+    if (b == e->cc.run_block)
         stop_running(e);
     if (b->dead)
         return;
@@ -210,8 +196,8 @@ static void block_unlink(Engine *e, XBlock *b)
     if (*pp)
         *pp = b->hnext;
     unsigned j = jc_index(b->lin);
-    if (e->jc[j] == b)
-        e->jc[j] = &no_block;
+    if (e->cc.jc[j] == b)
+        e->cc.jc[j] = &no_block;
 }
 
 static void cp_invalidate(Engine *e, CodePage *c)
@@ -237,8 +223,10 @@ void x86_code_written(X86CPU *cpu, uint64_t pa, uint64_t len)
         uint64_t off = pa & 0xfff;
         uint64_t n = 0x1000 - off < len ? 0x1000 - off : len;
         CodePage *c = cp_find(e, pa >> 12);
-        if (c && (c->chunks & chunk_mask(off, n)))
+        if (c && (c->chunks & chunk_mask(off, n))) {
             cp_invalidate(e, c);
+            cpu->chain_end = 0;
+        }
         pa += n;
         len -= n;
     }
@@ -257,13 +245,14 @@ bool x86_is_code_page(X86CPU *cpu, uint64_t pa)
 void x86_code_flush(X86CPU *cpu)
 {
     Engine *e = engine(cpu);
-    if (e->run_block)
+    if (e->cc.run_block)
         stop_running(e);
+    cpu->chain_end = 0;
     /* Clear only the slots the arena's blocks can occupy. */
     for (size_t off = 0; off < e->used;) {
         XBlock *b = (XBlock *)(e->arena + off);
         e->hash[hash_index(b->lin, b->pa)] = NULL;
-        e->jc[jc_index(b->lin)] = &no_block;
+        e->cc.jc[jc_index(b->lin)] = &no_block;
         off += sizeof(XBlock) + (b->n + 1) * sizeof(XInsn);
     }
     for (unsigned i = 0; i < (1u << CP_BITS); i++) {
@@ -512,7 +501,7 @@ static __attribute__((noinline)) XBlock *lookup_slow(X86CPU *cpu)
         if (!b || b->pa2 != ~0ull)
             return b;
     }
-    e->jc[jc_index(lin)] = b;
+    e->cc.jc[jc_index(lin)] = b;
     return b;
 }
 
@@ -522,7 +511,7 @@ static inline XBlock *lookup(X86CPU *cpu, Engine *e)
     const uint64_t rip = cpu->rip;
     const uint64_t lin = fetch_lin(cpu, rip);
     const X86TlbEntry *t = x86_tlb_entry(cpu, (hf & X86_HF_CPL) == 3, X86_ACC_EXEC, lin);
-    XBlock *b = e->jc[jc_index(lin)];
+    XBlock *b = e->cc.jc[jc_index(lin)];
     if (likely(t->tag == (lin & ~0xfffull) && b->lin == lin && b->rip == rip &&
                b->pa == (t->pa_page | (lin & 0xfff)) &&
                b->hf == (hf & X86_HF_DECODE) && b->cs_limit == cs_limit(cpu)))
@@ -535,14 +524,14 @@ static inline XBlock *lookup(X86CPU *cpu, Engine *e)
 static inline void run_insns(Engine *e, X86CPU *cpu, const XBlock *b, XInsn *insns,
                              unsigned n)
 {
-    e->run_block = b;
-    e->run = insns;
-    e->run_n = n;
+    e->cc.run_block = b;
+    e->cc.run = insns;
+    e->cc.run_n = n;
     const XInsn *i = insns;
     while ((i = i->fn(cpu, i)))
         ;
-    e->run_block = NULL;
-    e->run_n = 0;
+    e->cc.run_block = NULL;
+    e->cc.run_n = 0;
 }
 
 /* Run only the first `left` (< b->n) instructions: handlers chain to their
@@ -591,9 +580,8 @@ static __attribute__((noinline)) void run_step(X86CPU *cpu, Engine *e, XBlock *b
     }
 }
 
-static CpuExit x86_run(void *opaque, uint64_t max)
+static CpuExit run_loop(X86CPU *cpu, uint64_t max)
 {
-    X86CPU *cpu = opaque;
     Engine *e = engine(cpu);
     Machine *m = cpu->m;
     const uint64_t end = cpu->icount + max;
@@ -635,15 +623,27 @@ static CpuExit x86_run(void *opaque, uint64_t max)
             continue;
         }
         if (unlikely(cpu->inhibit_irq || (cpu->eflags & (X86_TF | X86_RF)))) {
+            cpu->chain_end = 0;
             run_step(cpu, e, b);
             continue;
         }
+        /* Chained blocks stay within the budget (x86_jump_chain). */
+        cpu->chain_end = cpu->icount + (left < CHAIN_MAX ? left : CHAIN_MAX);
         cpu->icount += b->n;
         if (likely(b->n <= left))
             run_insns(e, cpu, b, b->insns, b->n);
         else
             run_partial(cpu, e, b, (unsigned)left);
     }
+}
+
+static CpuExit x86_run(void *opaque, uint64_t max)
+{
+    X86CPU *cpu = opaque;
+    CpuExit ex = run_loop(cpu, max);
+    /* Handlers run outside the loop (tests, debuggers) must not chain. */
+    cpu->chain_end = 0;
+    return ex;
 }
 
 /* ---- life cycle ---- */
@@ -661,8 +661,8 @@ X86CPU *x86_cpu_create(Machine *m, int variant)
     X86CPU *cpu = g_new0(X86CPU, 1);
     Engine *e = g_new0(Engine, 1);
     e->arena = g_malloc(ARENA_SIZE);
-    for (unsigned i = 0; i < (1u << JC_BITS); i++)
-        e->jc[i] = &no_block;
+    for (unsigned i = 0; i < (1u << X86_JC_BITS); i++)
+        e->cc.jc[i] = &no_block;
     cpu->bcache = e;
     cpu->m = m;
     cpu->as = &m->as;

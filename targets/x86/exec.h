@@ -7,6 +7,7 @@
 #ifndef TANDEM_X86_EXEC_H
 #define TANDEM_X86_EXEC_H
 
+#include "targets/x86/block.h"
 #include "targets/x86/flags.h"
 #include "targets/x86/insn.h"
 #include "targets/x86/mem.h"

@@ -18,6 +18,13 @@ static inline bool target_ok(const X86CPU *cpu, uint64_t t)
     return t <= cpu->seg[X86_CS].limit;
 }
 
+/* Leave the block for a near branch target (entering its block directly
+ * when the jump cache has it). */
+static XI_ALWAYS const XInsn *near_jump(X86CPU *cpu, const XInsn *in, uint64_t t)
+{
+    return x86_jump_chain(cpu, in, t, (cpu->hflags & X86_HF_CS64) != 0);
+}
+
 /* ---- conditional branches: each retires one conditional branch ---- */
 
 const XInsn *xi_jcc(X86CPU *cpu, const XInsn *in)
@@ -26,10 +33,10 @@ const XInsn *xi_jcc(X86CPU *cpu, const XInsn *in)
         if (unlikely(!target_ok(cpu, in->imm)))
             return raise_gp0(cpu, in);
         cpu->brcount++;
-        return x86_jump(cpu, in, in->imm);
+        return near_jump(cpu, in, in->imm);
     }
     cpu->brcount++;
-    return x86_jump(cpu, in, x86_next_rip(in));
+    return near_jump(cpu, in, x86_next_rip(in));
 }
 
 /* LOOP/LOOPE/LOOPNE: the address size picks CX, ECX or RCX; the counter is
@@ -46,7 +53,7 @@ static XI_ALWAYS const XInsn *loop_common(X86CPU *cpu, const XInsn *in, int zf)
         return raise_gp0(cpu, in);
     x86_reg_set(cpu, X86_RCX, as, c);
     cpu->brcount++;
-    return x86_jump(cpu, in, take ? in->imm : x86_next_rip(in));
+    return near_jump(cpu, in, take ? in->imm : x86_next_rip(in));
 }
 
 const XInsn *xi_loopne(X86CPU *cpu, const XInsn *in) { return loop_common(cpu, in, 0); }
@@ -59,7 +66,7 @@ const XInsn *xi_jrcxz(X86CPU *cpu, const XInsn *in)
     if (take && unlikely(!target_ok(cpu, in->imm)))
         return raise_gp0(cpu, in);
     cpu->brcount++;
-    return x86_jump(cpu, in, take ? in->imm : x86_next_rip(in));
+    return near_jump(cpu, in, take ? in->imm : x86_next_rip(in));
 }
 
 /* ---- JMP CALL RET ---- */
@@ -68,7 +75,7 @@ const XInsn *xi_jmp_rel(X86CPU *cpu, const XInsn *in)
 {
     if (unlikely(!target_ok(cpu, in->imm)))
         return raise_gp0(cpu, in);
-    return x86_jump(cpu, in, in->imm);
+    return near_jump(cpu, in, in->imm);
 }
 
 const XInsn *xi_call_rel(X86CPU *cpu, const XInsn *in)
@@ -77,7 +84,7 @@ const XInsn *xi_call_rel(X86CPU *cpu, const XInsn *in)
         return raise_gp0(cpu, in);
     if (!x86_push(cpu, in, in->osize, x86_next_rip(in)))
         return NULL;
-    return x86_jump(cpu, in, in->imm);
+    return near_jump(cpu, in, in->imm);
 }
 
 /* Indirect targets have the operand size (zero-extended). */
@@ -88,7 +95,7 @@ const XInsn *xi_jmp_rm(X86CPU *cpu, const XInsn *in)
         return NULL;
     if (unlikely(!target_ok(cpu, t)))
         return raise_gp0(cpu, in);
-    return x86_jump(cpu, in, t);
+    return near_jump(cpu, in, t);
 }
 
 const XInsn *xi_call_rm(X86CPU *cpu, const XInsn *in)
@@ -100,7 +107,7 @@ const XInsn *xi_call_rm(X86CPU *cpu, const XInsn *in)
         return raise_gp0(cpu, in);
     if (!x86_push(cpu, in, in->osize, x86_next_rip(in)))
         return NULL;
-    return x86_jump(cpu, in, t);
+    return near_jump(cpu, in, t);
 }
 
 static XI_ALWAYS const XInsn *ret_common(X86CPU *cpu, const XInsn *in, uint64_t extra)
@@ -111,7 +118,7 @@ static XI_ALWAYS const XInsn *ret_common(X86CPU *cpu, const XInsn *in, uint64_t 
     if (unlikely(!target_ok(cpu, t)))
         return raise_gp0(cpu, in);
     x86_set_sp(cpu, cpu->regs[X86_RSP] + in->osize + extra);
-    return x86_jump(cpu, in, t);
+    return near_jump(cpu, in, t);
 }
 
 const XInsn *xi_ret(X86CPU *cpu, const XInsn *in) { return ret_common(cpu, in, 0); }

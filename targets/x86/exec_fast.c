@@ -478,14 +478,18 @@ FAST4(cmov, cmov_)
 /* ---- branches and the stack (operand size 8: near branches, PUSH/POP) ----
  * In 64-bit mode SS has no base and the stack pointer is all of RSP. */
 
-static XI_ALWAYS const XInsn *jcc_(BODY_ARGS)
+static XI_ALWAYS const XInsn *jcc_take(X86CPU *cpu, const XInsn *in, bool take)
 {
-    (void)slow, (void)sz, (void)mem;
-    bool take = x86_cond_inline(cpu, in->cc);
     if (unlikely(take && !x86_canonical(in->imm)))
         return xi_jcc(cpu, in);
     cpu->brcount++;
-    return x86_jump(cpu, in, take ? in->imm : x86_next_rip(in));
+    return x86_jump_chain(cpu, in, take ? in->imm : x86_next_rip(in), true);
+}
+
+static XI_ALWAYS const XInsn *jcc_(BODY_ARGS)
+{
+    (void)slow, (void)sz, (void)mem;
+    return jcc_take(cpu, in, x86_cond_inline(cpu, in->cc));
 }
 
 static XI_ALWAYS const XInsn *jmp_rel_(BODY_ARGS)
@@ -493,7 +497,7 @@ static XI_ALWAYS const XInsn *jmp_rel_(BODY_ARGS)
     (void)slow, (void)sz, (void)mem;
     if (unlikely(!x86_canonical(in->imm)))
         return xi_jmp_rel(cpu, in);
-    return x86_jump(cpu, in, in->imm);
+    return x86_jump_chain(cpu, in, in->imm, true);
 }
 
 static XI_ALWAYS const XInsn *call_rel_(BODY_ARGS)
@@ -505,7 +509,7 @@ static XI_ALWAYS const XInsn *call_rel_(BODY_ARGS)
     if (!st(cpu, in, slow, X86_SS, sp, 8, x86_next_rip(in)))
         return FAIL;
     cpu->regs[X86_RSP] = sp;
-    return x86_jump(cpu, in, in->imm);
+    return x86_jump_chain(cpu, in, in->imm, true);
 }
 
 static XI_ALWAYS const XInsn *ret_(BODY_ARGS)
@@ -517,7 +521,7 @@ static XI_ALWAYS const XInsn *ret_(BODY_ARGS)
     if (unlikely(!x86_canonical(t)))
         return xi_ret(cpu, in);
     cpu->regs[X86_RSP] = sp + 8;
-    return x86_jump(cpu, in, t);
+    return x86_jump_chain(cpu, in, t, true);
 }
 
 static XI_ALWAYS const XInsn *push_r_(BODY_ARGS)
@@ -596,6 +600,69 @@ FUSED_SHIFTS(mov_rm_r, true, 8)
 FUSED_SHIFTS(mov_r_rm, false, 4)
 FUSED_SHIFTS(mov_r_rm, false, 8)
 
+/* And the two idioms that continue such a pair with a register ALU
+ * operation on its result: "x ^= x << n" (MOV t, x; SHL t, n; XOR x, t,
+ * or XOR t, x: the xorshift step of hashes) and "(x >> n) & mask" (MOV t, x; SHR t, n;
+ * AND t, imm, a field extraction).  The third keeps its own handler too,
+ * and runs fused only while both partners are in place.  The flags end
+ * up exactly as the three would leave them one by one. */
+enum { T_XOR, T_XORD, T_AND };
+
+static XI_ALWAYS const XInsn *mov_shift3(X86CPU *cpu, const XInsn *in, bool to_rm,
+                                         unsigned sz, unsigned op, XHandler *partner,
+                                         unsigned third, unsigned tsz, XHandler *partner3)
+{
+    unsigned dst = to_rm ? in->rm : in->reg, src = to_rm ? in->reg : in->rm;
+    uint64_t v = rd(cpu, src, sz);
+    const XInsn *n = in + 1, *n3 = in + 2;
+    if (unlikely(n->fn != partner)) {
+        wr(cpu, dst, sz, v);
+        X86_NEXT(cpu, in);
+    }
+    uint64_t r = shift_val(cpu, op, sz, (unsigned)n->imm & 0xff, v);
+    wr(cpu, dst, sz, r);
+    if (unlikely(n3->fn != partner3))
+        X86_NEXT(cpu, n);
+    if (third == T_XOR) {
+        /* XOR rm, reg with rm == src and reg == dst (x86_fuse checks). */
+        uint64_t x = v ^ r;
+        wr(cpu, src, sz, x);
+        set_cc(cpu, OP_XOR, sz, x, r);
+    } else if (third == T_XORD) {
+        /* XOR rm, reg with rm == dst and reg == src. */
+        uint64_t x = r ^ v;
+        wr(cpu, dst, sz, x);
+        set_cc(cpu, OP_XOR, sz, x, v);
+    } else {
+        /* AND rm, imm with rm == dst. */
+        uint64_t x = r & n3->imm;
+        if (tsz == 4)
+            x = (uint32_t)x;
+        wr(cpu, dst, tsz, x);
+        set_cc(cpu, OP_AND, tsz, x, n3->imm);
+    }
+    X86_NEXT(cpu, n3);
+}
+
+#define FUSED3(mov, TO_RM, sh, OP, SZ, t, T, TSZ, p3)                         \
+static const XInsn *mov##_##sh##_i_r##SZ##_##t(X86CPU *cpu, const XInsn *in)  \
+{ return mov_shift3(cpu, in, TO_RM, SZ, OP, sh##_i_r##SZ, T, TSZ, p3); }
+
+#define FUSED3S(mov, TO_RM, SZ)                                               \
+FUSED3(mov, TO_RM, shl, S_SHL, SZ, xor, T_XOR, SZ, xor_rm_r_r##SZ)            \
+FUSED3(mov, TO_RM, shr, S_SHR, SZ, xor, T_XOR, SZ, xor_rm_r_r##SZ)            \
+FUSED3(mov, TO_RM, shl, S_SHL, SZ, xord, T_XORD, SZ, xor_rm_r_r##SZ)          \
+FUSED3(mov, TO_RM, shr, S_SHR, SZ, xord, T_XORD, SZ, xor_rm_r_r##SZ)          \
+FUSED3(mov, TO_RM, shr, S_SHR, SZ, and4, T_AND, 4, and_rm_i_r4)               \
+FUSED3(mov, TO_RM, shr, S_SHR, SZ, and8, T_AND, 8, and_rm_i_r8)               \
+FUSED3(mov, TO_RM, sar, S_SAR, SZ, and4, T_AND, 4, and_rm_i_r4)               \
+FUSED3(mov, TO_RM, sar, S_SAR, SZ, and8, T_AND, 8, and_rm_i_r8)
+
+FUSED3S(mov_rm_r, true, 4)
+FUSED3S(mov_rm_r, true, 8)
+FUSED3S(mov_r_rm, false, 4)
+FUSED3S(mov_r_rm, false, 8)
+
 /* CMP/TEST on registers (r/m with reg or imm, or reg with r/m), then Jcc. */
 enum { C_RM_R, C_RM_I, C_R_RM };
 
@@ -604,11 +671,40 @@ static XI_ALWAYS const XInsn *cmp_jcc(X86CPU *cpu, const XInsn *in, unsigned op,
 {
     uint64_t a = rd(cpu, form == C_R_RM ? in->reg : in->rm, sz);
     uint64_t b = form == C_RM_I ? in->imm : rd(cpu, form == C_R_RM ? in->rm : in->reg, sz);
-    set_cc(cpu, op, sz, calc(op, a, b), b);
+    uint64_t d = calc(op, a, b);
+    set_cc(cpu, op, sz, d, b);
     const XInsn *n = in + 1;
     if (unlikely(n->fn != partner))
         X86_NEXT(cpu, in);
-    return jcc_(cpu, n, NULL, 8, false);
+    /* The condition straight from the operands (x86_cond_inline would
+     * find them again in the lazy flags). */
+    const uint64_t m = sz == 8 ? ~0ull : 0xffffffffull, sb = (m >> 1) + 1;
+    b &= m;
+    d &= m;
+    const unsigned cc = n->cc;
+    const bool neg = cc & 1;
+    bool c;
+    if (op == OP_CMP) {
+        switch (cc >> 1) {
+        case 0: c = ((a ^ b) & (a ^ d) & sb) != 0; break;
+        case 1: c = a < b; break;
+        case 2: c = a == b; break;
+        case 3: c = a <= b; break;
+        case 4: c = (d & sb) != 0; break;
+        case 5: return jcc_(cpu, n, NULL, 8, false);
+        case 6: c = (a ^ sb) < (b ^ sb); break;
+        default: c = (a ^ sb) <= (b ^ sb); break;
+        }
+    } else {
+        switch (cc >> 1) {
+        case 0: case 1: c = false; break;
+        case 2: case 3: c = d == 0; break;
+        case 4: case 6: c = (d & sb) != 0; break;
+        case 5: return jcc_(cpu, n, NULL, 8, false);
+        default: c = d == 0 || (d & sb); break;
+        }
+    }
+    return jcc_take(cpu, n, c ^ neg);
 }
 
 #define FUSED_JCC(name, OP, FORM, SZ)                                         \
@@ -629,6 +725,57 @@ typedef struct Fusion {
                               * condition */
 } Fusion;
 
+/* Triples: a MOV+shift pair (the first two as in Fusion, to_rm given)
+ * and a third operating on the pair's registers. */
+typedef struct Fusion3 {
+    XHandler *first, *second, *third, *fused;
+    int to_rm;
+    unsigned third_kind;     /* T_XOR: rm = MOV's source, reg = its
+                              * destination; T_XORD: the other way
+                              * round; T_AND: rm = destination */
+} Fusion3;
+
+#define FUSION3(mov, TO_RM, sh, SZ, t, T, p3) \
+    { mov##_r##SZ, sh##_i_r##SZ, p3, mov##_##sh##_i_r##SZ##_##t, TO_RM, T },
+#define FUSIONS3(mov, TO_RM, SZ) \
+    FUSION3(mov, TO_RM, shl, SZ, xor, T_XOR, xor_rm_r_r##SZ) \
+    FUSION3(mov, TO_RM, shr, SZ, xor, T_XOR, xor_rm_r_r##SZ) \
+    FUSION3(mov, TO_RM, shl, SZ, xord, T_XORD, xor_rm_r_r##SZ) \
+    FUSION3(mov, TO_RM, shr, SZ, xord, T_XORD, xor_rm_r_r##SZ) \
+    FUSION3(mov, TO_RM, shr, SZ, and4, T_AND, and_rm_i_r4) \
+    FUSION3(mov, TO_RM, shr, SZ, and8, T_AND, and_rm_i_r8) \
+    FUSION3(mov, TO_RM, sar, SZ, and4, T_AND, and_rm_i_r4) \
+    FUSION3(mov, TO_RM, sar, SZ, and8, T_AND, and_rm_i_r8)
+
+static const Fusion3 fusions3[] = {
+    FUSIONS3(mov_rm_r, true, 4)
+    FUSIONS3(mov_rm_r, true, 8)
+    FUSIONS3(mov_r_rm, false, 4)
+    FUSIONS3(mov_r_rm, false, 8)
+};
+
+static bool fuse3(XInsn *insns, unsigned i, unsigned n)
+{
+    if (i + 2 >= n)
+        return false;
+    XInsn *a = &insns[i], *b = &insns[i + 1], *c = &insns[i + 2];
+    for (size_t k = 0; k < sizeof(fusions3) / sizeof(fusions3[0]); k++) {
+        const Fusion3 *f = &fusions3[k];
+        if (a->fn != f->first || b->fn != f->second || c->fn != f->third)
+            continue;
+        unsigned dst = f->to_rm ? a->rm : a->reg, src = f->to_rm ? a->reg : a->rm;
+        if (b->rm != dst)
+            continue;
+        if (f->third_kind == T_AND ? c->rm != dst
+            : src == dst || c->rm != (f->third_kind == T_XOR ? src : dst) ||
+              c->reg != (f->third_kind == T_XOR ? dst : src))
+            continue;
+        a->fn = f->fused;
+        return true;
+    }
+    return false;
+}
+
 #define FUSION(mov, TO_RM, sh, SZ) \
     { mov##_r##SZ, sh##_i_r##SZ, mov##_##sh##_i_r##SZ, TO_RM },
 #define FUSIONS(mov, TO_RM, SZ) \
@@ -648,6 +795,10 @@ static const Fusion fusions[] = {
 void x86_fuse(XInsn *insns, unsigned n)
 {
     for (unsigned i = 0; i + 1 < n; i++) {
+        if (fuse3(insns, i, n)) {
+            i += 2;
+            continue;
+        }
         XInsn *a = &insns[i], *b = &insns[i + 1];
         for (size_t k = 0; k < sizeof(fusions) / sizeof(fusions[0]); k++) {
             const Fusion *f = &fusions[k];

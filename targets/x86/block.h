@@ -1,0 +1,84 @@
+/* Predecoded blocks and block chaining: the part of the block cache
+ * (engine.c) that the near-branch handlers read to enter the next block
+ * themselves, without returning to the run loop.  Internal to
+ * targets/x86/. */
+#ifndef TANDEM_X86_BLOCK_H
+#define TANDEM_X86_BLOCK_H
+
+#include "targets/x86/mem.h"
+
+#define X86_MAX_BLOCK 64
+
+typedef struct XBlock XBlock;
+struct XBlock {
+    uint64_t lin;           /* linear address of the first instruction */
+    uint64_t rip;
+    uint64_t pa;
+    uint64_t pa2;           /* page of a straddling last insn's tail, or ~0 */
+    uint64_t cs_limit;      /* the CS limit it was checked against */
+    XBlock *hnext;          /* hash chain */
+    XBlock *pnext[2];       /* code-page lists: [0] page of pa, [1] of pa2 */
+    uint32_t n;             /* instructions (the end sentinel not counted) */
+    uint32_t hf;            /* hflags & X86_HF_DECODE */
+    bool dead;
+    XInsn insns[];          /* n + 1 */
+};
+
+#define X86_JC_BITS 14
+
+/* The engine's state starts with this, so cpu->bcache points to it.  The
+ * jump cache holds only live blocks without a page-straddling tail, so
+ * the fetch TLB and the block's key are all that decide a hit.  run_*
+ * name the instructions running now, which a store into them turns into
+ * stops (engine.c, stop_running). */
+typedef struct X86ChainCache {
+    XBlock *jc[1u << X86_JC_BITS];
+    const XBlock *run_block;
+    XInsn *run;
+    unsigned run_n;
+} X86ChainCache;
+
+static inline unsigned x86_jc_index(uint64_t lin)
+{
+    return (unsigned)(lin ^ (lin >> X86_JC_BITS)) & ((1u << X86_JC_BITS) - 1);
+}
+
+/* Leave the block after `in` retired, at RIP = target, entering target's
+ * block directly when the run loop would find it in the jump cache (the
+ * same key checks as its lookup) and the run loop would run it now: it
+ * fits under cpu->chain_end (the budget), and no interrupt it would
+ * take (IF is never lazy) or exit request is waiting.  Otherwise return to the run loop like x86_jump.
+ * Everything else the run loop looks at before entering a block (the
+ * interrupt shadow, TF, RF, HLT, the decode mode) changes only through
+ * instructions that end their block without chaining.  m64: the caller
+ * runs in 64-bit mode (a constant in the specialised handlers): RIP is
+ * the linear address and there is no CS limit. */
+static inline __attribute__((always_inline)) const XInsn *
+x86_jump_chain(X86CPU *cpu, const XInsn *in, uint64_t target, bool m64)
+{
+    X86ChainCache *cc = cpu->bcache;
+    const uint32_t hf = cpu->hflags;
+    const uint64_t lin = m64 ? target : (uint32_t)(cpu->seg[X86_CS].base + target);
+    const XBlock *b = cc->jc[x86_jc_index(lin)];
+    const X86TlbEntry *t = x86_tlb_entry(cpu, (hf & X86_HF_CPL) == 3, X86_ACC_EXEC, lin);
+    uint64_t icount = cpu->icount - in->rem;
+    cpu->icount = icount;
+    icount += b->n;
+    if (likely(b->rip == target && b->lin == lin && t->tag == (lin & ~0xfffull) &&
+               b->pa == (t->pa_page | (lin & 0xfff)) &&
+               b->hf == (hf & X86_HF_DECODE) &&
+               (m64 || b->cs_limit == cpu->seg[X86_CS].limit) &&
+               icount <= cpu->chain_end &&
+               !((cpu->intr && (cpu->eflags & X86_IF)) | cpu->nmi_pending |
+                 cpu->m->exit_request))) {
+        cpu->icount = icount;
+        cc->run_block = b;
+        cc->run = (XInsn *)b->insns;
+        cc->run_n = b->n;
+        return b->insns[0].fn(cpu, b->insns);
+    }
+    cpu->rip = target;
+    return NULL;
+}
+
+#endif
