@@ -265,6 +265,12 @@ struct X86CPU {
     /* The board has a local APIC: CPUID.1:EDX.APIC and IA32_APIC_BASE
      * exist (sys.c). */
     bool has_apic;
+    /* The board's local APIC, when it has one: the APIC base MSR and CR8
+     * (the TPR's priority class) go to it. */
+    void *apic;
+    void (*apic_set_base)(void *apic, uint64_t msr);
+    void (*apic_set_tpr)(void *apic, uint8_t tpr);
+    uint8_t (*apic_get_tpr)(void *apic);
 };
 
 /* ---- engine.c ---- */

@@ -95,6 +95,21 @@ static int pc_intr_ack(void *opaque)
     return lapic_intr_ack(opaque);
 }
 
+static void pc_apic_set_base(void *apic, uint64_t msr)
+{
+    lapic_set_base(apic, msr);
+}
+
+static void pc_apic_set_tpr(void *apic, uint8_t tpr)
+{
+    lapic_set_tpr(apic, tpr);
+}
+
+static uint8_t pc_apic_get_tpr(void *apic)
+{
+    return lapic_get_tpr(apic);
+}
+
 static int pc_pic_ack(void *opaque)
 {
     return i8259_ack(opaque);
@@ -295,6 +310,10 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
     pc->lapic = lapic_create(m, irq_line(pc_cpu_intr, cpu, 0), pc_cpu_nmi, cpu);
     NEED(pc->lapic, "local APIC");
     cpu->has_apic = true;
+    cpu->apic = pc->lapic;
+    cpu->apic_set_base = pc_apic_set_base;
+    cpu->apic_set_tpr = pc_apic_set_tpr;
+    cpu->apic_get_tpr = pc_apic_get_tpr;
     cpu->intr_ack = pc_intr_ack;
     cpu->intr_opaque = pc->lapic;
     pc->pic = i8259_create(m, &m->io, lapic_lint0(pc->lapic));

@@ -714,7 +714,7 @@ static const XInsn *op_mov_from_cr(X86CPU *cpu, const XInsn *in)
     case 2: v = cpu->cr2; break;
     case 3: v = cpu->cr3; break;
     case 4: v = cpu->cr4; break;
-    case 8: v = cpu->cr8 & 0xf; break;
+    case 8: v = cpu->apic ? cpu->apic_get_tpr(cpu->apic) >> 4 : cpu->cr8 & 0xf; break;
     default: return ud(cpu, in);
     }
     x86_reg_set(cpu, in->rm, crdr_size(cpu), v);
@@ -736,10 +736,12 @@ static const XInsn *op_mov_to_cr(X86CPU *cpu, const XInsn *in)
     case 3: ok = cr3_write(cpu, in, v); break;
     case 4: ok = cr4_write(cpu, in, v); break;
     case 8:
-        /* TPR: kept (the APIC model reads it). */
+        /* TPR[7:4] of the local APIC (kept here too, for the state). */
         if (v >> 4)
             return gp0(cpu, in);
         cpu->cr8 = v;
+        if (cpu->apic)
+            cpu->apic_set_tpr(cpu->apic, (uint8_t)(v << 4));
         break;
     }
     if (!ok)
@@ -992,6 +994,8 @@ static bool msr_write(X86CPU *cpu, const XInsn *in, uint32_t msr, uint64_t v)
         if (!cpu->has_apic || (v & ~((pmask & ~0xfffull) | 0x900)))
             return false;
         cpu->apic_base = (v & ~0x100ull) | (cpu->apic_base & 0x100);
+        if (cpu->apic)
+            cpu->apic_set_base(cpu->apic, cpu->apic_base);
         return true;
     case MSR_BIOS_SIGN_ID:
         return true;                /* the microcode-revision query protocol */

@@ -132,6 +132,14 @@ void test_main(void)
     printf("tsc: %s\n", t2 > t1 ? "increasing" : "NOT increasing");
     CHECK(t2 > t1);
 
+    /* CR8 is the local APIC's task priority (TPR[7:4]), both ways. */
+    volatile u32 *tpr = (volatile u32 *)(uintptr_t)0xfee00080;
+    write_cr(8, 5);
+    SHOW("apic tpr after cr8=5", *tpr, 0x50);
+    *tpr = 0x30;
+    SHOW("cr8 after tpr=0x30", read_cr(8), 3);
+    write_cr(8, 0);
+
     /* The way down and back up. */
     if ((uintptr_t)walk_rm >= 0xF0000 || (uintptr_t)walk16p >= 0xF0000)
         rt_panic("walk code at %p is outside the E000 segment", walk_rm);
