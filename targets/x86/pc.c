@@ -17,8 +17,8 @@
  * and mouse, COM1..COM4 (16550A at 0x3f8, 0x2f8, 0x3e8, 0x2e8), fw_cfg at
  * 0x510, PCI configuration mechanism #1 with the i440FX host bridge and
  * PIIX3, and -device isa-debug-exit.  The default firmware is Debian's
- * SeaBIOS; loading multiboot and Linux images (-kernel) is not done yet
- * and says so. */
+ * SeaBIOS.  -kernel takes multiboot kernels (multiboot.c); Linux bzImage
+ * loading is not done yet and says so. */
 #include "targets/x86/pc.h"
 
 #include <errno.h>
@@ -36,7 +36,9 @@
 #include "devices/ns16550a.h"
 #include "devices/pci.h"
 #include "targets/x86/cpu.h"
+#include "targets/x86/multiboot.h"
 #include "vmm/error.h"
+#include "vmm/loader.h"
 #include "vmm/machine.h"
 
 #define PC_LOW_RAM_END   0xa0000ull
@@ -62,6 +64,7 @@ typedef struct Pc {
     Mc146818 *rtc;
     FwCfg *fw_cfg;
     PciBus *pci;
+    Multiboot *mb;           /* -kernel with a multiboot kernel */
     /* ISA IRQ n: the 8259 input n and the I/O APIC pin (IRQ 0 on pin 2). */
     IrqLine pic_in[16], ioapic_in[16];
     uint8_t pam[I440FX_NPAM];
@@ -166,11 +169,19 @@ static void pc_reset(Machine *m)
     /* RAM keeps its contents across a reset, as on QEMU's pc; the ROM is
      * read-only for the guest. */
     x86_cpu_reset(pc->cpu);
+    if (pc->mb) {
+        GError *err = NULL;
+        if (!multiboot_reset(pc->mb, pc->cpu, &err)) {
+            machine_set_error(m, "reset: %s", err->message);
+            g_error_free(err);
+        }
+    }
 }
 
 static void pc_destroy(void *dev)
 {
     Pc *pc = dev;
+    multiboot_free(pc->mb);
     g_free(pc->bios);
     g_free(pc);
 }
@@ -343,7 +354,6 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
     /* COM1 exists even without a backend (output discarded), as on a PC. */
     int ncom = m->nserial > 1 ? m->nserial : 1;
     for (int i = 0; i < ncom; i++) {
-        /* No interrupt controller yet: the UARTs are polled. */
         if (!ns16550a_create_in(m, &m->io, pc_com_ports[i], NS16550A_PIO_SIZE,
                                 machine_serial(m, i), pc_isa(pc, pc_com_irqs[i]))) {
             tn_error(err, "pc: %s", m->error ? m->error : "cannot create COM port");
@@ -360,9 +370,8 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
 static bool pc_init(Machine *m, int variant, GError **err)
 {
     const Options *o = m->opts;
-    if (o->kernel || o->initrd || o->append) {
-        tn_error(err, "pc: -kernel/-initrd/-append (Linux and multiboot loading) are not "
-                 "implemented yet; run a bare-metal image with -bios FILE");
+    if (!o->kernel && (o->initrd || o->append)) {
+        tn_error(err, "pc: -initrd and -append need -kernel");
         return false;
     }
     if (o->bios && !strcmp(o->bios, "none")) {
@@ -392,6 +401,27 @@ static bool pc_init(Machine *m, int variant, GError **err)
         return false;
     m->board_reset = pc_reset;
     x86_cpu_reset(pc->cpu);
+    if (o->kernel) {
+        uint8_t *img;
+        size_t len;
+        if (!load_file("kernel", o->kernel, &img, &len, err))
+            return false;
+        if (!multiboot_is_multiboot(img, len)) {
+            bool is_linux = len > 0x206 && !memcmp(img + 0x202, "HdrS", 4);
+            tn_error(err, "pc: -kernel %s: %s", o->kernel,
+                     is_linux ? "Linux bzImage loading is not implemented yet (multiboot "
+                             "kernels are)"
+                           : "not a multiboot kernel (no multiboot header in its first "
+                             "8 KiB) nor a Linux bzImage");
+            g_free(img);
+            return false;
+        }
+        uint64_t low = ram < PC_BELOW_4G_MAX ? ram : PC_BELOW_4G_MAX;
+        pc->mb = multiboot_load(pc->cpu, o->kernel, img, len, o->append, o->initrd, low, err);
+        g_free(img);
+        if (!pc->mb)
+            return false;
+    }
     return true;
 }
 

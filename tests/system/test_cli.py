@@ -55,7 +55,26 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(b"\xf4" * 65536)
     x86 = "x86_64"
     expect_error(["-M", "pc", "-bios", "none"], "SeaBIOS", arch=x86)
-    expect_error(["-M", "pc", "-bios", rom, "-kernel", "/boot/vmlinuz"], "not implemented yet", arch=x86)
+    bz = os.path.join(tmp, "bzImage")
+    with open(bz, "wb") as f:
+        f.write(b"\0" * 0x202 + b"HdrS" + b"\0" * 0x1000)
+    expect_error(["-M", "pc", "-bios", rom, "-kernel", bz], "bzImage loading is not implemented yet", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-kernel", rom], "not a multiboot kernel", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-kernel", "/nonexistent/k"], "/nonexistent/k", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-initrd", rom], "need -kernel", arch=x86)
+    # Hostile multiboot a.out-kludge headers: named, never a crash.
+    import struct
+    def mb_kernel(name, load, bss_end, header=0x100000):
+        path = os.path.join(tmp, name)
+        flags = 0x00010000
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IIIIIIII", 0x1badb002, flags, (-(0x1badb002 + flags)) & 0xffffffff,
+                                header, load, 0, bss_end, 0x100020) + b"\0" * 64)
+        return path
+    expect_error(["-M", "pc", "-bios", rom, "-kernel", mb_kernel("mb1", 0x100000, 0xfffff000)],
+                 "is not in RAM", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-kernel", mb_kernel("mb2", 0x200000, 0)],
+                 "is not inside the image", arch=x86)
     expect_error(["-M", "pc", "-bios", odd], "multiple of 64 KiB", arch=x86)
     expect_error(["-M", "pc", "-bios", "/nonexistent/bios.bin"], "/nonexistent/bios.bin", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"], "no device 'e1000' (it has: isa-debug-exit)", arch=x86)
