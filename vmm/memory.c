@@ -76,26 +76,6 @@ MemRegion *as_find(AddressSpace *as, uint64_t pa)
     return NULL;
 }
 
-static uint64_t load_le(const uint8_t *p, unsigned size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
-    }
-}
-
-static void store_le(uint8_t *p, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1: p[0] = (uint8_t)v; break;
-    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-    default: memcpy(p, &v, 8); break;
-    }
-}
-
 static MemResult mmio_check(const MemRegion *r, uint64_t off, unsigned size)
 {
     unsigned lo = r->ops->min_access ? r->ops->min_access : 1;
@@ -114,7 +94,7 @@ MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val)
     if (r->host) {
         if (off + size > r->size)
             return MEM_UNMAPPED;
-        *val = load_le(r->host + off, size);
+        *val = mem_load_le(r->host + off, size);
         return MEM_OK;
     }
     MemResult res = mmio_check(r, off, size);
@@ -136,7 +116,7 @@ MemResult as_write(AddressSpace *as, uint64_t pa, unsigned size, uint64_t val)
             return MEM_UNMAPPED;
         if (r->readonly)
             return MEM_READONLY;
-        store_le(r->host + off, size, val);
+        mem_store_le(r->host + off, size, val);
         if (as->code_write)
             as->code_write(as->code_write_opaque, pa, size);
         return MEM_OK;

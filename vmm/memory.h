@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct MemOps {
     const char *name;
@@ -71,5 +72,27 @@ MemResult as_copy_from(AddressSpace *as, uint64_t pa, void *buf, size_t len);
 uint8_t *as_host_ptr(AddressSpace *as, uint64_t pa, uint64_t len);
 
 const char *mem_result_str(MemResult r);
+
+/* Little-endian 1/2/4/8-byte accesses to host memory holding guest bytes
+ * (RAM/ROM backing; CPU fast paths).  The host is little-endian. */
+static inline uint64_t mem_load_le(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void mem_store_le(uint8_t *p, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: p[0] = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
 
 #endif

@@ -619,26 +619,6 @@ static CpuExit riscv_run(void *opaque, uint64_t max)
 
 /* ---- memory slow paths ---- */
 
-static inline uint64_t host_load(const uint8_t *p, unsigned size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
-    }
-}
-
-static inline void host_store(uint8_t *p, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1: p[0] = (uint8_t)v; break;
-    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-    default: memcpy(p, &v, 8); break;
-    }
-}
-
 static bool fault(RiscvCPU *cpu, const RvInsn *in, int cause, uint64_t tval)
 {
     riscv_raise(cpu, in, (uint64_t)cause, tval);
@@ -726,7 +706,7 @@ bool rv_load(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64
     va = va_wrap(cpu, va);
     const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_READ, va);
     if (t->tag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - size) {
-        *val = host_load((const uint8_t *)(uintptr_t)(va + t->addend), size);
+        *val = mem_load_le((const uint8_t *)(uintptr_t)(va + t->addend), size);
         return true;
     }
     if ((va & 0xfff) + size > 0x1000) {
@@ -738,7 +718,7 @@ bool rv_load(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64
         uint8_t buf[8];
         memcpy(buf, host[0], n1);
         memcpy(buf + n1, host[1], size - n1);
-        *val = host_load(buf, size);
+        *val = mem_load_le(buf, size);
         return true;
     }
     uint64_t pa;
@@ -747,7 +727,7 @@ bool rv_load(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64
         return false;
     uint8_t *p = ram_ptr(r, pa, size);
     if (p) {
-        *val = host_load(p, size);
+        *val = mem_load_le(p, size);
         return true;
     }
     if (mmio_read(cpu, in, pa, size, val) != MEM_OK)
@@ -760,7 +740,7 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
     va = va_wrap(cpu, va);
     const RvTlbEntry *t = rv_tlb_entry(cpu, cpu->priv, RV_ACC_WRITE, va);
     if (t->tag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - size) {
-        host_store((uint8_t *)(uintptr_t)(va + t->addend), size, val);
+        mem_store_le((uint8_t *)(uintptr_t)(va + t->addend), size, val);
         return true;
     }
     if ((va & 0xfff) + size > 0x1000) {
@@ -770,7 +750,7 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
         if (!cross_xlate(cpu, in, va, size, RV_ACC_WRITE, host, &n1, pa))
             return false;
         uint8_t buf[8];
-        host_store(buf, size, val);
+        mem_store_le(buf, size, val);
         memcpy(host[0], buf, n1);
         memcpy(host[1], buf + n1, size - n1);
         code_written(cpu, pa[0], n1);
@@ -785,7 +765,7 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
     if (p) {
         if (r->readonly)
             return fault(cpu, in, RV_EXC_STORE_ACCESS, va);
-        host_store(p, size, val);
+        mem_store_le(p, size, val);
         code_written(cpu, pa, size);
         return true;
     }
@@ -806,8 +786,8 @@ bool rv_amo(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size,
     if (p) {
         if (r->readonly)
             return fault(cpu, in, RV_EXC_STORE_ACCESS, va);
-        *old = host_load(p, size);
-        host_store(p, size, op(*old, src));
+        *old = mem_load_le(p, size);
+        mem_store_le(p, size, op(*old, src));
         code_written(cpu, pa, size);
         return true;
     }
@@ -826,7 +806,7 @@ bool rv_lr(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64_t
         return false;
     uint8_t *p = ram_ptr(r, pa, size);
     if (p)
-        *val = host_load(p, size);
+        *val = mem_load_le(p, size);
     else if (mmio_read(cpu, in, pa, size, val) != MEM_OK)
         return fault(cpu, in, RV_EXC_LOAD_ACCESS, va);
     cpu->resv_addr = pa;
@@ -850,7 +830,7 @@ bool rv_sc(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size,
     if (p) {
         if (r->readonly)
             return fault(cpu, in, RV_EXC_STORE_ACCESS, va);
-        host_store(p, size, val);
+        mem_store_le(p, size, val);
         code_written(cpu, pa, size);
     } else if (mmio_write(cpu, in, pa, size, val) != MEM_OK) {
         return fault(cpu, in, RV_EXC_STORE_ACCESS, va);
@@ -965,21 +945,11 @@ static uint64_t ops_brcount(void *opaque)
     return ((RiscvCPU *)opaque)->brcount;
 }
 
-static inline uint64_t rotl64(uint64_t v, int r)
-{
-    return v << r | v >> (64 - r);
-}
-
-/* xxhash64-style rounds over pc and x1..x31, then a murmur finaliser. */
+/* pc and x1..x31. */
 static uint64_t ops_digest(void *opaque)
 {
     const RiscvCPU *cpu = opaque;
-    const uint64_t p1 = 0x9e3779b185ebca87ull, p2 = 0xc2b2ae3d27d4eb4full;
-    uint64_t h = 0x27d4eb2f165667c5ull;
-    h = rotl64(h ^ (cpu->pc * p2), 31) * p1;
-    for (int i = 1; i < 32; i++)
-        h = rotl64(h ^ (cpu->x[i] * p2), 31) * p1;
-    return tn_mix64(h);
+    return tn_reg_digest(cpu->pc, &cpu->x[1], 31);
 }
 
 static void ops_destroy(void *opaque)

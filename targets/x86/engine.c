@@ -786,22 +786,11 @@ static uint64_t ops_brcount(void *opaque)
     return ((X86CPU *)opaque)->brcount;
 }
 
-static inline uint64_t rotl64(uint64_t v, int r)
-{
-    return v << r | v >> (64 - r);
-}
-
-/* xxhash64-style rounds over RIP and the 16 GPRs, then a murmur finaliser
- * (the same construction as the RISC-V digest). */
+/* RIP and the 16 GPRs. */
 static uint64_t ops_digest(void *opaque)
 {
     const X86CPU *cpu = opaque;
-    const uint64_t p1 = 0x9e3779b185ebca87ull, p2 = 0xc2b2ae3d27d4eb4full;
-    uint64_t h = 0x27d4eb2f165667c5ull;
-    h = rotl64(h ^ (cpu->rip * p2), 31) * p1;
-    for (int i = 0; i < 16; i++)
-        h = rotl64(h ^ (cpu->regs[i] * p2), 31) * p1;
-    return tn_mix64(h);
+    return tn_reg_digest(cpu->rip, cpu->regs, 16);
 }
 
 static void ops_destroy(void *opaque)

@@ -57,7 +57,7 @@ static XI_ALWAYS bool ld(X86CPU *cpu, const XInsn *in, XHandler *slow, int seg,
         return x86_ld(cpu, in, seg, lin, sz, v);
     const X86TlbEntry *t = x86_tlb_entry(cpu, x86_cpl(cpu) == 3, X86_ACC_READ, lin);
     if (likely((((lin & ~0xfffull) ^ t->tag) | (lin & (sz - 1))) == 0)) {
-        *v = x86_host_load((const uint8_t *)(uintptr_t)(lin + t->addend), sz);
+        *v = mem_load_le((const uint8_t *)(uintptr_t)(lin + t->addend), sz);
         return true;
     }
     return false;
@@ -70,7 +70,7 @@ static XI_ALWAYS bool st(X86CPU *cpu, const XInsn *in, XHandler *slow, int seg,
         return x86_st(cpu, in, seg, lin, sz, v);
     const X86TlbEntry *t = x86_tlb_entry(cpu, x86_cpl(cpu) == 3, X86_ACC_WRITE, lin);
     if (likely((((lin & ~0xfffull) ^ t->tag) | (lin & (sz - 1))) == 0)) {
-        x86_host_store((uint8_t *)(uintptr_t)(lin + t->addend), sz, v);
+        mem_store_le((uint8_t *)(uintptr_t)(lin + t->addend), sz, v);
         return true;
     }
     return false;

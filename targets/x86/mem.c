@@ -323,7 +323,7 @@ static bool lin_load(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
     if (off + size <= 0x1000) {
         const X86TlbEntry *t = x86_tlb_entry(cpu, user, X86_ACC_READ, lin);
         if (t->tag == (lin & ~0xfffull)) {
-            *val = x86_host_load((const uint8_t *)(uintptr_t)(lin + t->addend), size);
+            *val = mem_load_le((const uint8_t *)(uintptr_t)(lin + t->addend), size);
             return true;
         }
         uint64_t pa;
@@ -353,7 +353,7 @@ static bool lin_store(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
     if (off + size <= 0x1000) {
         const X86TlbEntry *t = x86_tlb_entry(cpu, user, X86_ACC_WRITE, lin);
         if (t->tag == (lin & ~0xfffull)) {
-            x86_host_store((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
+            mem_store_le((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
             return true;
         }
         uint64_t pa;
@@ -416,7 +416,7 @@ bool x86_ld_lin(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
         return false;
     const X86TlbEntry *t = x86_tlb_entry(cpu, false, X86_ACC_READ, lin);
     if (likely(t->tag == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size)) {
-        *val = x86_host_load((const uint8_t *)(uintptr_t)(lin + t->addend), size);
+        *val = mem_load_le((const uint8_t *)(uintptr_t)(lin + t->addend), size);
         return true;
     }
     return lin_load(cpu, in, lin, size, false, cpu->hflags & X86_HF_LMA, val);
@@ -429,7 +429,7 @@ bool x86_st_lin(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
         return false;
     const X86TlbEntry *t = x86_tlb_entry(cpu, false, X86_ACC_WRITE, lin);
     if (likely(t->tag == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size)) {
-        x86_host_store((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
+        mem_store_le((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
         return true;
     }
     return lin_store(cpu, in, lin, size, false, cpu->hflags & X86_HF_LMA, val);

@@ -30,26 +30,6 @@ static inline X86TlbEntry *x86_tlb_entry(X86CPU *cpu, bool user, X86Access acc,
     return &cpu->tlb[user][acc][(lin >> 12) & (X86_TLB_SIZE - 1)];
 }
 
-static inline uint64_t x86_host_load(const uint8_t *p, unsigned size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
-    }
-}
-
-static inline void x86_host_store(uint8_t *p, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1: p[0] = (uint8_t)v; break;
-    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-    default: memcpy(p, &v, 8); break;
-    }
-}
-
 /* Alignment checking applies (CR0.AM, EFLAGS.AC, CPL 3). */
 static inline bool x86_ac_on(const X86CPU *cpu)
 {
@@ -126,7 +106,7 @@ static inline bool x86_ld_inline(X86CPU *cpu, const XInsn *in, int seg, uint64_t
     bool user = x86_cpl(cpu) == 3;
     const X86TlbEntry *t = x86_tlb_entry(cpu, user, X86_ACC_READ, lin);
     if (likely(t->tag == (lin & ~0xfffull) && !(lin & (size - 1)))) {
-        *val = x86_host_load((const uint8_t *)(uintptr_t)(lin + t->addend), size);
+        *val = mem_load_le((const uint8_t *)(uintptr_t)(lin + t->addend), size);
         return true;
     }
     return x86_ld_slow(cpu, in, lin, size, user, val);
@@ -141,7 +121,7 @@ static inline bool x86_st_inline(X86CPU *cpu, const XInsn *in, int seg, uint64_t
     bool user = x86_cpl(cpu) == 3;
     const X86TlbEntry *t = x86_tlb_entry(cpu, user, X86_ACC_WRITE, lin);
     if (likely(t->tag == (lin & ~0xfffull) && !(lin & (size - 1)))) {
-        x86_host_store((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
+        mem_store_le((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
         return true;
     }
     return x86_st_slow(cpu, in, lin, size, user, val);
@@ -158,7 +138,7 @@ x86_ld_flat(X86CPU *cpu, const XInsn *in, int seg, uint64_t lin, unsigned size,
 {
     const X86TlbEntry *t = x86_tlb_entry(cpu, x86_cpl(cpu) == 3, X86_ACC_READ, lin);
     if (likely((((lin & ~0xfffull) ^ t->tag) | (lin & (size - 1))) == 0)) {
-        *val = x86_host_load((const uint8_t *)(uintptr_t)(lin + t->addend), size);
+        *val = mem_load_le((const uint8_t *)(uintptr_t)(lin + t->addend), size);
         return true;
     }
     return x86_ld(cpu, in, seg, lin, size, val);
@@ -170,7 +150,7 @@ x86_st_flat(X86CPU *cpu, const XInsn *in, int seg, uint64_t lin, unsigned size,
 {
     const X86TlbEntry *t = x86_tlb_entry(cpu, x86_cpl(cpu) == 3, X86_ACC_WRITE, lin);
     if (likely((((lin & ~0xfffull) ^ t->tag) | (lin & (size - 1))) == 0)) {
-        x86_host_store((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
+        mem_store_le((uint8_t *)(uintptr_t)(lin + t->addend), size, val);
         return true;
     }
     return x86_st(cpu, in, seg, lin, size, val);

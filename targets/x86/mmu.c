@@ -53,7 +53,7 @@ static uint64_t pt_read(X86CPU *cpu, uint64_t pa, unsigned size, PtEntry *pe)
             pe->rom = true;
         else
             pe->host = r->host + (pa - r->base);
-        return x86_host_load(p, size);
+        return mem_load_le(p, size);
     }
     uint64_t v;
     if (as_read(cpu->as, pa, size, &v) != MEM_OK)
