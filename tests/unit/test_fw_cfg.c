@@ -6,6 +6,8 @@
 #include "devices/fw_cfg.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 #define RAM_SIZE 0x10000u
 #define ROM_BASE 0x20000u
 #define SEL  FW_CFG_IO_BASE
@@ -18,32 +20,9 @@ static Machine *m;
 static FwCfg *fw;
 static uint8_t ram[RAM_SIZE], rom[0x1000];
 
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    as_init(&mm->io);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    for (int i = 0; i < mm->nfree; i++)
-        g_free(mm->to_free[i]);
-    g_free(mm->to_free);
-    g_free(mm->error);
-    g_free(mm);
-}
-
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     memset(ram, 0, sizeof(ram));
     cr_assert_eq(as_add_ram(&m->as, "ram", 0, RAM_SIZE, ram, false), 0);
     cr_assert_eq(as_add_ram(&m->as, "rom", ROM_BASE, sizeof(rom), rom, true), 0);
@@ -53,7 +32,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(fw_cfg, .init = setup, .fini = teardown);
@@ -405,10 +384,10 @@ Test(fw_cfg, hostile_sweep)
 
 Test(fw_cfg, ports_taken)
 {
-    Machine *m2 = machine_new();
+    Machine *m2 = dev_machine_new(&icount);
     cr_assert_not_null(fw_cfg_create(m2, &m2->io, 0x600));
     cr_assert_null(fw_cfg_create(m2, &m2->io, 0x600));
     cr_assert_not_null(m2->error);
     cr_assert_null(fw_cfg_create(m2, &m2->io, 0xfffa));
-    machine_free(m2);
+    dev_machine_free(m2);
 }

@@ -6,6 +6,8 @@
 #include "devices/pci.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 static uint64_t icount;
 static Machine *m;
 static PciBus *bus;
@@ -41,29 +43,6 @@ static void set_isa(void *opaque, int n, int level)
     isa_edges[n]++;
 }
 
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    as_init(&mm->io);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    for (int i = 0; i < mm->nfree; i++)
-        g_free(mm->to_free[i]);
-    g_free(mm->to_free);
-    g_free(mm->error);
-    g_free(mm);
-}
-
 static void reset_all(void)
 {
     for (int i = 0; i < m->ndevices; i++)
@@ -73,7 +52,7 @@ static void reset_all(void)
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     memset(isa_level, 0, sizeof(isa_level));
     memset(isa_edges, 0, sizeof(isa_edges));
     pam_calls = pirq_calls = smram_calls = 0;
@@ -92,7 +71,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(i440fx, .init = setup, .fini = teardown);
@@ -467,8 +446,8 @@ Test(i440fx, create_failures)
     cr_assert_null(i440fx_create(m, bus, NULL));
     cr_assert_not_null(m->error);
     /* Ports taken. */
-    Machine *m2 = machine_new();
+    Machine *m2 = dev_machine_new(&icount);
     cr_assert_not_null(pci_bus_create(m2, &m2->io));
     cr_assert_null(pci_bus_create(m2, &m2->io));
-    machine_free(m2);
+    dev_machine_free(m2);
 }

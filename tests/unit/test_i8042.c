@@ -7,6 +7,8 @@
 #include "devices/ps2.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 static uint64_t icount;
 static Machine *m;
 static I8042 *kbc;
@@ -25,26 +27,6 @@ static void rec_a20(void *opaque, bool on)
 {
     a20_calls++;
     a20_state = on;
-}
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    as_init(&mm->io);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    g_free(mm->error);
-    g_free(mm);
 }
 
 static uint8_t inb(uint16_t port)
@@ -111,7 +93,7 @@ static void aux(uint8_t b)
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     level[0] = level[1] = edges[0] = edges[1] = 0;
     a20_calls = 0;
     kbc = i8042_create(m, &m->io, irq_line(rec_irq, NULL, 0), irq_line(rec_irq, NULL, 1));
@@ -121,7 +103,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(i8042, .init = setup, .fini = teardown);
@@ -628,11 +610,11 @@ Test(i8042, hostile_sweep)
 
 Test(i8042, ports_taken)
 {
-    Machine *m2 = machine_new();
+    Machine *m2 = dev_machine_new(&icount);
     cr_assert_not_null(i8042_create(m2, &m2->io, irq_line(NULL, NULL, 0),
                                     irq_line(NULL, NULL, 0)));
     cr_assert_null(i8042_create(m2, &m2->io, irq_line(NULL, NULL, 0),
                                 irq_line(NULL, NULL, 0)));
     cr_assert_not_null(m2->error);
-    machine_free(m2);
+    dev_machine_free(m2);
 }

@@ -4,6 +4,8 @@
 #include "devices/i8254.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 static uint64_t icount;
 static Machine *m;
 static I8254 *pit;
@@ -14,29 +16,6 @@ static void set_irq0(void *opaque, int n, int level)
     if (level && !irq0)
         irq0_rises++;
     irq0 = level;
-}
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    as_init(&mm->io);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    for (int i = 0; i < mm->nfree; i++)
-        g_free(mm->to_free[i]);
-    g_free(mm->to_free);
-    g_free(mm->error);
-    g_free(mm);
 }
 
 /* The first virtual nanosecond of PIT clock pulse t. */
@@ -94,7 +73,7 @@ static void program(int n, int mode, unsigned count)
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     irq0 = irq0_rises = 0;
     pit = i8254_create(m, &m->io, irq_line(set_irq0, NULL, 0));
     cr_assert_not_null(pit);
@@ -102,7 +81,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(i8254, .init = setup, .fini = teardown);

@@ -4,6 +4,8 @@
 #include "devices/i8259.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 static uint64_t icount;
 static Machine *m;
 static I8259 *pic;
@@ -15,29 +17,6 @@ static void set_intr(void *opaque, int n, int level)
     if (level != intr)
         intr_changes++;
     intr = level;
-}
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    as_init(&mm->io);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    for (int i = 0; i < mm->nfree; i++)
-        g_free(mm->to_free[i]);
-    g_free(mm->to_free);
-    g_free(mm->error);
-    g_free(mm);
 }
 
 static void out8(uint16_t port, uint8_t v)
@@ -75,7 +54,7 @@ static void eoi(uint16_t base) { out8(base, 0x20); }
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     intr = intr_changes = 0;
     pic = i8259_create(m, &m->io, irq_line(set_intr, NULL, 0));
     cr_assert_not_null(pic);
@@ -85,7 +64,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(i8259, .init = setup, .fini = teardown);

@@ -5,6 +5,8 @@
 #include "devices/lapic.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 #define IOB IOAPIC_BASE
 #define LB  LAPIC_BASE
 
@@ -19,25 +21,6 @@ static void set_intr(void *opaque, int n, int level) { intr = level; }
 static void on_nmi(void *opaque) { nmis++; }
 static int pic_ack(void *opaque) { pic_acks++; return 0x30; }
 static bool pic_pending(void *opaque) { return pic_int; }
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    g_free(mm->error);
-    g_free(mm);
-}
 
 static uint32_t lrd(uint64_t off)
 {
@@ -75,7 +58,7 @@ static bool irr(int v) { return lrd(0x200 + (v / 32) * 0x10) >> (v % 32) & 1; }
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     intr = nmis = pic_acks = 0;
     pic_int = false;
     l = lapic_create(m, irq_line(set_intr, NULL, 0), on_nmi, NULL);
@@ -88,7 +71,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(ioapic, .init = setup, .fini = teardown);

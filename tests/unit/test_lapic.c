@@ -4,6 +4,8 @@
 #include "devices/lapic.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 #define B LAPIC_BASE
 
 enum {
@@ -27,25 +29,6 @@ static void on_nmi(void *opaque) { nmis++; }
 static void on_eoi(void *opaque, int v) { eois[neoi++ & 255] = v; }
 static int pic_ack(void *opaque) { pic_acks++; return pic_vec; }
 static bool pic_pending(void *opaque) { return pic_int; }
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    g_free(mm->error);
-    g_free(mm);
-}
 
 /* Advance virtual time to ns, firing timers on the way. */
 static void run_to(int64_t ns)
@@ -78,7 +61,7 @@ static bool bit(uint64_t reg, int v) { return rd(reg + (v / 32) * 0x10) >> (v % 
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     intr = nmis = neoi = pic_acks = 0;
     pic_vec = 0x28;
     pic_int = false;
@@ -92,7 +75,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 static void enable(void)

@@ -7,6 +7,8 @@
 #include "vmm/chardev.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 #define BASE 0x10000000ull
 
 static uint64_t icount;
@@ -19,25 +21,6 @@ static void rec_irq(void *opaque, int n, int level)
     if (level != irq_level)
         irq_edges++;
     irq_level = level;
-}
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    g_free(mm->error);
-    g_free(mm);
 }
 
 static void advance(int64_t ns)
@@ -67,7 +50,7 @@ static void rx(const char *s)
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     irq_level = irq_edges = 0;
     uart = ns16550a_create(m, BASE, NULL, irq_line(rec_irq, NULL, 10));
     cr_assert_not_null(uart);
@@ -75,7 +58,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(ns16550a, .init = setup, .fini = teardown);
@@ -139,7 +122,7 @@ Test(ns16550a, tx_goes_to_chardev)
     Chardev *chr = chardev_open(spec, NULL);
     cr_assert_not_null(chr);
 
-    Machine *m2 = machine_new();
+    Machine *m2 = dev_machine_new(&icount);
     cr_assert_not_null(ns16550a_create(m2, BASE, chr, irq_line(NULL, NULL, 0)));
     const char *msg = "hi!\n";
     for (const char *p = msg; *p; p++) {
@@ -148,7 +131,7 @@ Test(ns16550a, tx_goes_to_chardev)
         cr_assert_eq(lsr & 0x60, 0x60);
         cr_assert_eq(as_write(&m2->as, BASE, 1, (uint8_t)*p), MEM_OK);
     }
-    machine_free(m2);
+    dev_machine_free(m2);
     chardev_close(chr);
 
     gchar *got = NULL;

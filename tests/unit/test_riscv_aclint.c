@@ -4,6 +4,8 @@
 #include "devices/riscv_aclint.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 #define BASE 0x2000000ull
 #define NHARTS 2
 
@@ -18,25 +20,6 @@ static void set_mtip(void *opaque, int n, int level)
     if (mtip[n] != level)
         mtip_edges[n]++;
     mtip[n] = level;
-}
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    g_free(mm->error);
-    g_free(mm);
 }
 
 /* Advance virtual time to ns, firing timers on the way as a main loop would
@@ -69,7 +52,7 @@ static void wr(uint64_t off, unsigned size, uint64_t v)
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     IrqLine s[NHARTS], t[NHARTS];
     for (int i = 0; i < NHARTS; i++) {
         s[i] = irq_line(set_msip, NULL, i);
@@ -82,7 +65,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(aclint, .init = setup, .fini = teardown);

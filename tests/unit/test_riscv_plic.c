@@ -4,6 +4,8 @@
 #include "devices/riscv_plic.h"
 #include "vmm/machine.h"
 
+#include "dev_machine.h"
+
 #define BASE 0xc000000ull
 #define NCTX 2                  /* hart 0: M, S */
 
@@ -13,25 +15,6 @@ static RiscvPlic *plic;
 static int out[NCTX];
 
 static void set_out(void *opaque, int n, int level) { out[n] = level; }
-
-static Machine *machine_new(void)
-{
-    Machine *mm = g_new0(Machine, 1);
-    as_init(&mm->as);
-    icount = 0;
-    mm->icount = &icount;
-    vclock_init(&mm->clock, &icount, 0);
-    return mm;
-}
-
-static void machine_free(Machine *mm)
-{
-    for (int i = mm->ndevices - 1; i >= 0; i--)
-        mm->devices[i].ops->destroy(mm->devices[i].dev);
-    g_free(mm->devices);
-    g_free(mm->error);
-    g_free(mm);
-}
 
 static uint32_t rd(uint64_t off)
 {
@@ -60,7 +43,7 @@ static void src(int s, int level)
 
 static void setup(void)
 {
-    m = machine_new();
+    m = dev_machine_new(&icount);
     IrqLine l[NCTX];
     for (int i = 0; i < NCTX; i++) {
         l[i] = irq_line(set_out, NULL, i);
@@ -72,7 +55,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    machine_free(m);
+    dev_machine_free(m);
 }
 
 TestSuite(plic, .init = setup, .fini = teardown);
