@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "targets/x86/seg.h"
+#include "targets/x86/boot.h"
 #include "vmm/error.h"
 #include "vmm/loader.h"
 
@@ -192,32 +192,7 @@ static bool load_all(Multiboot *mb, AddressSpace *as, GError **err)
     wr32(info + 44, 3 * 24);
     wr32(info + 48, mmap);
     wr32(info, flags);
-    /* A flat GDT: null, code (0x08), data (0x10). */
-    static const uint8_t gdt[24] = {
-        0, 0, 0, 0, 0, 0, 0, 0,
-        0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0,
-        0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0,
-    };
-    return load_raw(as, MB_GDT_ADDR, gdt, sizeof(gdt), err) &&
-           load_raw(as, MB_INFO_ADDR, info, sizeof(info), err);
-}
-
-static void start_cpu(Multiboot *mb, X86CPU *cpu)
-{
-    cpu->cr0 |= X86_CR0_PE;
-    for (int s = 0; s < X86_NSEG; s++) {
-        uint64_t d = s == X86_CS ? 0x00cf9b000000ffffull : 0x00cf93000000ffffull;
-        x86_seg_from_desc(&cpu->seg[s], s == X86_CS ? 0x08 : 0x10, d);
-    }
-    cpu->gdt.base = MB_GDT_ADDR;
-    cpu->gdt.limit = 23;
-    cpu->rip = mb->entry;
-    cpu->regs[X86_RAX] = MB_BOOT_MAGIC;
-    cpu->regs[X86_RBX] = MB_INFO_ADDR;
-    x86_set_eflags(cpu, 0x2, ~0ull);
-    x86_update_hflags(cpu);
-    x86_tlb_flush(cpu, false);
-    x86_code_flush(cpu);
+    return load_raw(as, MB_INFO_ADDR, info, sizeof(info), err);
 }
 
 Multiboot *multiboot_load(X86CPU *cpu, const char *kernel, const uint8_t *img, size_t len,
@@ -259,9 +234,11 @@ Multiboot *multiboot_load(X86CPU *cpu, const char *kernel, const uint8_t *img, s
 
 bool multiboot_reset(Multiboot *mb, X86CPU *cpu, GError **err)
 {
-    if (!load_all(mb, cpu->as, err))
+    if (!load_all(mb, cpu->as, err) ||
+        !x86_boot_flat32(cpu, MB_GDT_ADDR, 0x08, 0x10, mb->entry, err))
         return false;
-    start_cpu(mb, cpu);
+    cpu->regs[X86_RAX] = MB_BOOT_MAGIC;
+    cpu->regs[X86_RBX] = MB_INFO_ADDR;
     return true;
 }
 

@@ -17,8 +17,8 @@
  * and mouse, COM1..COM4 (16550A at 0x3f8, 0x2f8, 0x3e8, 0x2e8), fw_cfg at
  * 0x510, PCI configuration mechanism #1 with the i440FX host bridge and
  * PIIX3, and -device isa-debug-exit.  The default firmware is Debian's
- * SeaBIOS.  -kernel takes multiboot kernels (multiboot.c); Linux bzImage
- * loading is not done yet and says so. */
+ * SeaBIOS.  -kernel takes multiboot kernels (multiboot.c) and Linux
+ * bzImage kernels (linuxboot.c), both loaded directly. */
 #include "targets/x86/pc.h"
 
 #include <errno.h>
@@ -36,6 +36,7 @@
 #include "devices/ns16550a.h"
 #include "devices/pci.h"
 #include "targets/x86/cpu.h"
+#include "targets/x86/linuxboot.h"
 #include "targets/x86/multiboot.h"
 #include "vmm/error.h"
 #include "vmm/loader.h"
@@ -65,6 +66,7 @@ typedef struct Pc {
     FwCfg *fw_cfg;
     PciBus *pci;
     Multiboot *mb;           /* -kernel with a multiboot kernel */
+    LinuxBoot *lb;           /* -kernel with a Linux bzImage */
     /* ISA IRQ n: the 8259 input n and the I/O APIC pin (IRQ 0 on pin 2). */
     IrqLine pic_in[16], ioapic_in[16];
     uint8_t pam[I440FX_NPAM];
@@ -176,12 +178,20 @@ static void pc_reset(Machine *m)
             g_error_free(err);
         }
     }
+    if (pc->lb) {
+        GError *err = NULL;
+        if (!linuxboot_reset(pc->lb, pc->cpu, &err)) {
+            machine_set_error(m, "reset: %s", err->message);
+            g_error_free(err);
+        }
+    }
 }
 
 static void pc_destroy(void *dev)
 {
     Pc *pc = dev;
     multiboot_free(pc->mb);
+    linuxboot_free(pc->lb);
     g_free(pc->bios);
     g_free(pc);
 }
@@ -406,21 +416,24 @@ static bool pc_init(Machine *m, int variant, GError **err)
         size_t len;
         if (!load_file("kernel", o->kernel, &img, &len, err))
             return false;
-        if (!multiboot_is_multiboot(img, len)) {
-            bool is_linux = len > 0x206 && !memcmp(img + 0x202, "HdrS", 4);
-            tn_error(err, "pc: -kernel %s: %s", o->kernel,
-                     is_linux ? "Linux bzImage loading is not implemented yet (multiboot "
-                             "kernels are)"
-                           : "not a multiboot kernel (no multiboot header in its first "
-                             "8 KiB) nor a Linux bzImage");
-            g_free(img);
+        uint64_t low = ram < PC_BELOW_4G_MAX ? ram : PC_BELOW_4G_MAX;
+        if (multiboot_is_multiboot(img, len)) {
+            pc->mb = multiboot_load(pc->cpu, o->kernel, img, len, o->append, o->initrd, low,
+                                    err);
+        } else if (linuxboot_is_linux(img, len)) {
+            pc->lb = linuxboot_load(pc->cpu, img, len, o->append, o->initrd, low, ram - low,
+                                    err);
+        } else {
+            tn_error(err, "pc: -kernel %s: not a multiboot kernel (no multiboot header in "
+                     "its first 8 KiB) and not a Linux bzImage (no \"HdrS\" setup header)",
+                     o->kernel);
+        }
+        g_free(img);
+        if (!pc->mb && !pc->lb) {
+            if (err && !*err)
+                tn_error(err, "pc: -kernel %s: cannot be loaded", o->kernel);
             return false;
         }
-        uint64_t low = ram < PC_BELOW_4G_MAX ? ram : PC_BELOW_4G_MAX;
-        pc->mb = multiboot_load(pc->cpu, o->kernel, img, len, o->append, o->initrd, low, err);
-        g_free(img);
-        if (!pc->mb)
-            return false;
     }
     return true;
 }

@@ -422,7 +422,7 @@ static bool call_gate(X86CPU *cpu, const XInsn *in, uint16_t sel, uint64_t d, Ga
         uint64_t hi;
         if (!x86_desc_read_hi(cpu, in, sel, X86_EXC_GP, 0, &hi))
             return false;
-        if ((hi >> 8) & 0x1f)
+        if ((hi >> 40) & 0x1f)
             return x86_fault(cpu, in, X86_EXC_GP, err);
         g->off |= hi << 32;
         g->size = 8;

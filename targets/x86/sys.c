@@ -530,7 +530,7 @@ static bool sys_desc(X86CPU *cpu, const XInsn *in, uint16_t sel, uint64_t *d, ui
     if (cpu->hflags & X86_HF_LMA) {
         if (!x86_desc_read_hi(cpu, in, sel, X86_EXC_GP, 0, hi))
             return false;
-        if ((*hi >> 8) & 0x1f)
+        if ((*hi >> 40) & 0x1f)
             return x86_fault(cpu, in, X86_EXC_GP, err);
     }
     return true;

@@ -55,10 +55,32 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(b"\xf4" * 65536)
     x86 = "x86_64"
     expect_error(["-M", "pc", "-bios", "none"], "SeaBIOS", arch=x86)
-    bz = os.path.join(tmp, "bzImage")
-    with open(bz, "wb") as f:
-        f.write(b"\0" * 0x202 + b"HdrS" + b"\0" * 0x1000)
-    expect_error(["-M", "pc", "-bios", rom, "-kernel", bz], "bzImage loading is not implemented yet", arch=x86)
+    # Hostile Linux setup headers: each refused with what is wrong.
+    def bz_kernel(name, boot_flag=0xaa55, version=0x20f, loadflags=1, setup_sects=4,
+                  jump_len=0x66, size=0x4000, cmdline_size=2047):
+        img = bytearray(size)
+        img[0x1f1] = setup_sects
+        img[0x1fe:0x200] = boot_flag.to_bytes(2, "little")
+        img[0x201] = jump_len
+        img[0x202:0x206] = b"HdrS"
+        img[0x206:0x208] = version.to_bytes(2, "little")
+        img[0x211] = loadflags
+        img[0x238:0x23c] = cmdline_size.to_bytes(4, "little")
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as f:
+            f.write(img)
+        return path
+    bz_cases = [
+        (bz_kernel("bz_flag", boot_flag=0), [], "boot flag"),
+        (bz_kernel("bz_old", version=0x201), [], "protocol 2.01"),
+        (bz_kernel("bz_zimage", loadflags=0), [], "zImage"),
+        (bz_kernel("bz_setup", setup_sects=200), [], "ends inside its"),
+        (bz_kernel("bz_jump", jump_len=0xff), [], "setup header length"),
+        (bz_kernel("bz_cmd", cmdline_size=10), ["-append", "x" * 64], "command line is 64 bytes"),
+        (bz_kernel("bz_big", size=0x4000), ["-initrd", "/nonexistent/initrd"], "/nonexistent/initrd"),
+    ]
+    for path, extra, msg in bz_cases:
+        expect_error(["-M", "pc", "-bios", rom, "-kernel", path] + extra, msg, arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-kernel", rom], "not a multiboot kernel", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-kernel", "/nonexistent/k"], "/nonexistent/k", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-initrd", rom], "need -kernel", arch=x86)

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Build the x86 Linux test initramfs: Debian's busybox-static and a tiny
+/init, as a gzip'd newc cpio (no root, no cpio tool needed).
+
+usage: mkinitramfs.py OUT.cpio.gz [--busybox /bin/busybox]
+
+/init mounts /proc and /sys, prints "tandem-linux: init reached" and runs a
+busybox shell on the console with the prompt "guest# ".  `poweroff -f`
+powers the machine off through ACPI.
+"""
+import argparse
+import gzip
+import os
+import stat
+
+INIT = b"""#!/bin/sh
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+echo "tandem-linux: init reached"
+export PS1='guest# '
+exec /bin/sh
+"""
+
+# What the tests use; busybox provides them all.
+APPLETS = ["sh", "mount", "echo", "cat", "ls", "uname", "poweroff", "reboot",
+           "sum", "md5sum", "dd", "sleep", "date", "halt", "dmesg", "seq",
+           "true", "false", "test", "head", "tail", "wc", "grep", "sync"]
+
+
+class Cpio:
+    def __init__(self):
+        self.out = bytearray()
+        self.ino = 1
+
+    def entry(self, name, mode, data=b"", rdev=(0, 0)):
+        namez = name.encode() + b"\0"
+        hdr = "070701" + "".join("%08x" % v for v in (
+            self.ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
+            len(namez), 0))
+        self.ino += 1
+        self.out += hdr.encode() + namez
+        self.out += b"\0" * (-len(self.out) % 4)
+        self.out += data
+        self.out += b"\0" * (-len(self.out) % 4)
+
+    def dir(self, name):
+        self.entry(name, stat.S_IFDIR | 0o755)
+
+    def file(self, name, data, perm=0o755):
+        self.entry(name, stat.S_IFREG | perm, data)
+
+    def link(self, name, target):
+        self.entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def chardev(self, name, major, minor):
+        self.entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
+
+    def finish(self):
+        self.entry("TRAILER!!!", 0)
+        self.out += b"\0" * (-len(self.out) % 512)
+        return bytes(self.out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--busybox", default="/bin/busybox")
+    a = ap.parse_args()
+    with open(a.busybox, "rb") as f:
+        bb = f.read()
+    if bb[:4] != b"\x7fELF":
+        raise SystemExit("%s is not an ELF program" % a.busybox)
+    c = Cpio()
+    for d in ("bin", "sbin", "dev", "proc", "sys", "tmp"):
+        c.dir(d)
+    c.chardev("dev/console", 5, 1)
+    c.chardev("dev/null", 1, 3)
+    c.chardev("dev/ttyS0", 4, 64)
+    c.file("bin/busybox", bb)
+    for ap_ in APPLETS:
+        c.link("bin/" + ap_, "busybox")
+    c.file("init", INIT)
+    # mtime 0 in the gzip header: the same input makes the same file.
+    with open(a.out, "wb") as f:
+        with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as g:
+            g.write(c.finish())
+
+
+if __name__ == "__main__":
+    main()
