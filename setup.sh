@@ -11,6 +11,7 @@ PACKAGES=(
   libcriterion-dev device-tree-compiler clang
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
   opensbi u-boot-qemu seabios qemu-system-misc qemu-system-x86 qemu-utils
+  linux-image-amd64 busybox-static
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -25,6 +26,36 @@ install_deps() {
     as_root apt-get update -q
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
+}
+
+# The 32-bit Linux guest: Debian's i686 kernel and busybox-static for i386,
+# unpacked (not installed) into .deps/i386/root with a private package list.
+fetch_i386_linux() {
+  local dir=.deps/i386
+  [ -f "$dir/done" ] && return 0
+  rm -rf "$dir" && mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/deb" "$dir/root"
+  local o=(-o APT::Architecture=i386 -o APT::Architectures=i386
+           -o "Dir::State::Lists=$PWD/$dir/lists" -o "Dir::Cache=$PWD/$dir/cache"
+           -o Debug::NoLocking=1)
+  echo "setup: fetching Debian's i686 kernel and busybox-static (i386) into $dir"
+  # A mirror caught mid-sync can fail one index (security, say); the
+  # download below says whether what we need was found.
+  apt-get "${o[@]}" update -q >"$dir/update.log" 2>&1 || true
+  local kpkg
+  kpkg=$(apt-cache "${o[@]}" depends linux-image-686 2>/dev/null |
+         awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+  if [ -z "$kpkg" ]; then
+    echo "setup: cannot resolve linux-image-686 for i386 (see $dir/update.log)" >&2
+    return 1
+  fi
+  (cd "$dir/deb" && apt-get "${o[@]}" download "$kpkg" busybox-static) >"$dir/download.log" 2>&1 || {
+    echo "setup: apt-get download $kpkg busybox-static failed (see $dir/download.log)" >&2
+    return 1
+  }
+  for f in "$dir"/deb/*.deb; do dpkg-deb -x "$f" "$dir/root"; done
+  # Only the kernel image and busybox are used.
+  rm -rf "$dir/root/lib/modules" "$dir/root/usr/lib/modules" "$dir/deb" "$dir/cache"
+  touch "$dir/done"
 }
 
 build() {
@@ -42,6 +73,7 @@ case "${1:-}" in
     ;;
   test)
     install_deps
+    fetch_i386_linux
     build
     exec tests/run-all.sh build
     ;;

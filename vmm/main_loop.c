@@ -228,10 +228,15 @@ int machine_run(Machine *m)
          * event after the end). */
         if (m->shutdown_requested || m->error)
             continue;
-        vclock_run_timers(&m->clock);
+        int fired = vclock_run_timers(&m->clock);
 
         if (ex == CPU_EXIT_ERROR && !m->error)
             machine_set_error(m, "the CPU stopped with an unrecoverable error");
+        /* A timer that fired after the CPU went idle may have raised the
+         * interrupt it waits for: let the CPU look before waiting (the
+         * same in record and replay, since timers follow virtual time). */
+        if (ex == CPU_EXIT_IDLE && fired)
+            continue;
         if (ex == CPU_EXIT_IDLE) {
             if (replay) {
                 /* The log says how long the idle lasted. */

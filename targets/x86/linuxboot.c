@@ -7,13 +7,15 @@
  * into a zero page (struct boot_params) that also holds the command line
  * pointer, the initrd and the e820 memory map; the protected-mode kernel is
  * loaded at 1 MiB and entered in flat 32-bit protected mode with
- * ESI = the zero page.  The BIOS does not run first, so the kernel finds
- * no ACPI or MP tables and runs the legacy PIC with one CPU.  The images
- * are loaded again on every reset. */
+ * ESI = the zero page.  The BIOS does not run first; the ACPI tables
+ * (acpi.c: the APICs, the PIIX4 power management block) are placed below
+ * the EBDA and passed in the zero page's acpi_rsdp_addr.  The images are
+ * loaded again on every reset. */
 #include "targets/x86/linuxboot.h"
 
 #include <string.h>
 
+#include "targets/x86/acpi.h"
 #include "targets/x86/boot.h"
 #include "vmm/error.h"
 #include "vmm/loader.h"
@@ -24,6 +26,7 @@
 #define LB_CMDLINE_ADDR 0x20000u
 #define LB_CMDLINE_MAX  0x10000u
 #define LB_KERNEL_ADDR  0x100000u
+#define LB_ACPI_ADDR    0x9f000u    /* up to the EBDA at 0x9fc00 */
 #define LB_BOOT_CS      0x10
 #define LB_BOOT_DS      0x18
 
@@ -42,6 +45,7 @@
 #define SH_INITRD_MAX   0x22c
 #define SH_CMDLINE_SIZE 0x238
 #define ZP_EXT_RD_SIZE  0x0c4
+#define ZP_ACPI_RSDP    0x070
 #define ZP_E820_ENTRIES 0x1e8
 #define ZP_E820_TABLE   0x2d0
 #define ZP_E820_MAX     128
@@ -119,7 +123,8 @@ static bool check_header(const LinuxBoot *lb, size_t *setup_len, GError **err)
 static int build_e820(const LinuxBoot *lb, uint8_t *zp)
 {
     const uint64_t ents[][3] = {
-        { 0, 0x9fc00, 1 },
+        { 0, LB_ACPI_ADDR, 1 },
+        { LB_ACPI_ADDR, 0x9fc00 - LB_ACPI_ADDR, 3 },     /* ACPI tables */
         { 0x9fc00, 0x400, 2 },
         { 0xf0000, 0x10000, 2 },
         { 0x100000, lb->ram_low - 0x100000, 1 },
@@ -193,6 +198,14 @@ static bool load_all(LinuxBoot *lb, X86CPU *cpu, GError **err)
         wr32(zp + ZP_EXT_RD_SIZE, (uint32_t)((uint64_t)lb->initrd_len >> 32));
     }
     zp[ZP_E820_ENTRIES] = (uint8_t)build_e820(lb, zp);
+    /* ACPI tables where the e820 map says, found through the zero page
+     * (boot protocol 2.14; older kernels run without ACPI). */
+    uint8_t acpi[PC_ACPI_TABLES_MAX];
+    uint32_t rsdp;
+    size_t acpi_len = pc_acpi_build(acpi, LB_ACPI_ADDR, &rsdp);
+    if (!load_raw(cpu->as, LB_ACPI_ADDR, acpi, acpi_len, err))
+        return false;
+    wr64(zp + ZP_ACPI_RSDP, rsdp);
     if (!load_raw(cpu->as, LB_ZERO_PAGE, zp, sizeof(zp), err))
         return false;
     if (!x86_boot_flat32(cpu, LB_GDT_ADDR, LB_BOOT_CS, LB_BOOT_DS, LB_KERNEL_ADDR, err))

@@ -15,8 +15,9 @@
  * the I/O APIC (ISA IRQ n on pin n, the PIT's IRQ 0 on pin 2), the i8254
  * PIT with port 0x61, the MC146818 RTC/CMOS, the i8042 with PS/2 keyboard
  * and mouse, COM1..COM4 (16550A at 0x3f8, 0x2f8, 0x3e8, 0x2e8), fw_cfg at
- * 0x510, PCI configuration mechanism #1 with the i440FX host bridge and
- * PIIX3, and -device isa-debug-exit.  The default firmware is Debian's
+ * 0x510, PCI configuration mechanism #1 with the i440FX host bridge,
+ * PIIX3 and the PIIX4 power management function (00:01.3, ACPI: SCI on
+ * IRQ 9, S5 soft-off), and -device isa-debug-exit.  The default firmware is Debian's
  * SeaBIOS.  -kernel takes multiboot kernels (multiboot.c) and Linux
  * bzImage kernels (linuxboot.c), both loaded directly. */
 #include "targets/x86/pc.h"
@@ -35,6 +36,8 @@
 #include "devices/mc146818.h"
 #include "devices/ns16550a.h"
 #include "devices/pci.h"
+#include "devices/piix4_pm.h"
+#include "targets/x86/acpi.h"
 #include "targets/x86/cpu.h"
 #include "targets/x86/linuxboot.h"
 #include "targets/x86/multiboot.h"
@@ -67,6 +70,7 @@ typedef struct Pc {
     PciBus *pci;
     Multiboot *mb;           /* -kernel with a multiboot kernel */
     LinuxBoot *lb;           /* -kernel with a Linux bzImage */
+    Piix4Pm *pm;
     /* ISA IRQ n: the 8259 input n and the I/O APIC pin (IRQ 0 on pin 2). */
     IrqLine pic_in[16], ioapic_in[16];
     uint8_t pam[I440FX_NPAM];
@@ -180,6 +184,8 @@ static void pc_reset(Machine *m)
     }
     if (pc->lb) {
         GError *err = NULL;
+        /* What the firmware would do: the ACPI tables name this block. */
+        piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
         if (!linuxboot_reset(pc->lb, pc->cpu, &err)) {
             machine_set_error(m, "reset: %s", err->message);
             g_error_free(err);
@@ -360,6 +366,8 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
     for (int i = 0; i < 16; i++)
         c.isa_irq[i] = pc_isa(pc, i);
     NEED(i440fx_create(m, pc->pci, &c), "i440FX");
+    pc->pm = piix4_pm_create(m, pc->pci, PCI_DEVFN(1, 3), &m->io, pc_isa(pc, PC_ACPI_SCI_IRQ));
+    NEED(pc->pm, "PIIX4 power management");
 #undef NEED
     /* COM1 exists even without a backend (output discarded), as on a PC. */
     int ncom = m->nserial > 1 ? m->nserial : 1;
@@ -421,6 +429,7 @@ static bool pc_init(Machine *m, int variant, GError **err)
             pc->mb = multiboot_load(pc->cpu, o->kernel, img, len, o->append, o->initrd, low,
                                     err);
         } else if (linuxboot_is_linux(img, len)) {
+            piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
             pc->lb = linuxboot_load(pc->cpu, img, len, o->append, o->initrd, low, ram - low,
                                     err);
         } else {

@@ -1,5 +1,6 @@
 """Shared helpers for Tandem's system tests (run by meson with the build dir
 in TANDEM_BUILD)."""
+import glob
 import gzip
 import os
 import shutil
@@ -68,6 +69,29 @@ def riscv_linux_guest(tmpdir):
     with gzip.open(src, "rb") as fi, open(image, "wb") as fo:
         shutil.copyfileobj(fi, fo)
     return image, initrd
+
+
+def x86_linux_guest(tmpdir, arch="x86_64"):
+    """Debian's Linux kernel and an initramfs of busybox-static with a tiny
+    /init (tests/guests/linux): for x86_64 the installed linux-image-amd64
+    and busybox-static; for i386 the i686 kernel and the i386 busybox-static
+    that ./setup.sh unpacks into .deps/i386/root."""
+    if arch == "x86_64":
+        kernels = sorted(glob.glob("/boot/vmlinuz-*-amd64"))
+        busybox = "/bin/busybox"
+        hint = "install Debian's linux-image-amd64 and busybox-static (./setup.sh does)"
+    else:
+        root = os.path.join(REPO, ".deps", "i386", "root")
+        kernels = sorted(glob.glob(os.path.join(root, "boot", "vmlinuz-*-686")))
+        busybox = os.path.join(root, "bin", "busybox")
+        hint = "run ./setup.sh test: it fetches Debian's linux-image-686 and i386 busybox-static"
+    if not kernels or not os.path.exists(busybox):
+        fail(f"no Linux kernel or busybox for {arch}: {hint}")
+    initrd = os.path.join(tmpdir, "initramfs.cpio.gz")
+    subprocess.run([sys.executable, os.path.join(REPO, "tests", "guests", "linux",
+                                                 "mkinitramfs.py"), initrd,
+                    "--busybox", busybox], check=True)
+    return kernels[-1], initrd
 
 
 def run(args, arch="riscv64", timeout=60, input=None):

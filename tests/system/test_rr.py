@@ -14,7 +14,7 @@ import time
 import pexpect
 
 from tandemtest import (BUILD, OPENSBI, UBOOT_S, binary, expect, fail, need,
-                        riscv_linux_guest, wait_exit)
+                        riscv_linux_guest, wait_exit, x86_linux_guest)
 
 RTC = 0x101000
 
@@ -26,10 +26,10 @@ def typed(c, text):
         time.sleep(random.uniform(0.0, 0.02))
 
 
-def record(args, log, script, timeout):
+def record(args, log, script, timeout, arch="riscv64"):
     out = os.path.join(os.path.dirname(log), "record.out")
     with open(out, "wb") as f:
-        c = pexpect.spawn(binary(), args + ["-serial", "stdio", "-monitor", "none",
+        c = pexpect.spawn(binary(arch), args + ["-serial", "stdio", "-monitor", "none",
                                             "-icount", f"shift=auto,rr=record,rrfile={log}"],
                           timeout=timeout)
         c.logfile_read = f
@@ -50,9 +50,9 @@ def serial_of(path):
     return re.sub(rb"tandem: recorded .*\n", b"", data)
 
 
-def replay(args, log, outfile, serial="file"):
+def replay(args, log, outfile, serial="file", arch="riscv64"):
     sargs = ["-serial", f"file:{outfile}"] if serial == "file" else ["-serial", "null"]
-    r = subprocess.run([binary()] + args + sargs + ["-monitor", "none", "-icount",
+    r = subprocess.run([binary(arch)] + args + sargs + ["-monitor", "none", "-icount",
                         f"shift=auto,rr=replay,rrfile={log}"],
                        capture_output=True, timeout=900, stdin=subprocess.DEVNULL)
     err = r.stderr.decode(errors="replace")
@@ -91,15 +91,31 @@ def linux_script(c):
     typed(c, "poweroff\r")
 
 
+def linux_x86_script(c):
+    expect(c, r"guest# ", "shell prompt")
+    for line in ("uname -a", "cat /proc/uptime", "echo hello replay",
+                 "dd if=/dev/urandom bs=64 count=1 2>/dev/null | md5sum", "date"):
+        time.sleep(random.uniform(0.0, 0.15))
+        typed(c, line + "\r")
+        expect(c, r"guest# ", "prompt")
+    typed(c, "poweroff -f\r")
+
+
 def main():
     which = sys.argv[1]
     runs = int(os.environ.get("TANDEM_RR_REPLAYS", sys.argv[2]))
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "replay.bin")
+        arch = "x86_64" if which == "linux-x86" else "riscv64"
         if which == "uboot":
             args = ["-M", "virt", "-nographic", "-no-reboot", "-net", "none",
                     "-bios", need(f"{OPENSBI}/fw_jump.elf"), "-kernel", need(UBOOT_S)]
             rec_out, rec_icount = record(args, log, uboot_script, 300)
+        elif which == "linux-x86":
+            kernel, initrd = x86_linux_guest(tmp)
+            args = ["-M", "pc", "-m", "256", "-nographic", "-kernel", kernel,
+                    "-initrd", initrd, "-append", "console=ttyS0"]
+            rec_out, rec_icount = record(args, log, linux_x86_script, 900, arch="x86_64")
         else:
             image, initrd = riscv_linux_guest(tmp)
             args = ["-M", "virt", "-m", "256", "-nographic", "-net", "none",
@@ -110,7 +126,7 @@ def main():
         digests = set()
         for i in range(runs):
             out = os.path.join(tmp, f"replay{i}.out")
-            n, digest = replay(args, log, out)
+            n, digest = replay(args, log, out, arch=arch)
             got = open(out, "rb").read()
             if got != want:
                 fail(f"replay {i}: serial output differs from the recording "
@@ -119,7 +135,7 @@ def main():
                 fail(f"replay {i}: {n} instructions, the recording had {rec_icount}")
             digests.add(digest)
         # Input comes from the log: a replay without any serial backend runs too.
-        n, digest = replay(args, log, None, serial="null")
+        n, digest = replay(args, log, None, serial="null", arch=arch)
         digests.add(digest)
         if len(digests) != 1:
             fail(f"replays ended with different state digests: {digests}")

@@ -71,6 +71,9 @@ def main():
         bb = f.read()
     if bb[:4] != b"\x7fELF":
         raise SystemExit("%s is not an ELF program" % a.busybox)
+    if b"ld-linux" in bb[:4096]:
+        raise SystemExit("%s is dynamically linked: install Debian's busybox-static"
+                         % a.busybox)
     c = Cpio()
     for d in ("bin", "sbin", "dev", "proc", "sys", "tmp"):
         c.dir(d)
