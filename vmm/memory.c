@@ -28,6 +28,8 @@ static int as_insert(AddressSpace *as, const MemRegion *r)
             (size_t)(as->nregions - i) * sizeof(*r));
     as->regions[i] = *r;
     as->nregions++;
+    if (as->map_changed)
+        as->map_changed(as->map_changed_opaque);
     return 0;
 }
 
@@ -54,6 +56,8 @@ int as_remove(AddressSpace *as, uint64_t base)
             memmove(&as->regions[i], &as->regions[i + 1],
                     (size_t)(as->nregions - i - 1) * sizeof(MemRegion));
             as->nregions--;
+            if (as->map_changed)
+                as->map_changed(as->map_changed_opaque);
             return 0;
         }
     }

@@ -43,6 +43,10 @@ typedef struct AddressSpace {
      * drop translated code. */
     void (*code_write)(void *opaque, uint64_t pa, uint64_t len);
     void *code_write_opaque;
+    /* Called after every change of the map (as_add_ram, as_add_mmio,
+     * as_remove) so an accelerator mirroring it (kvm/) can follow. */
+    void (*map_changed)(void *opaque);
+    void *map_changed_opaque;
     /* Device accesses since reset: part of the record/replay position. */
     uint64_t mmio_accesses;
 } AddressSpace;

@@ -342,6 +342,21 @@ void x86_seg_load_real(X86CPU *cpu, int seg, uint16_t sel);
 void x86_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 /* TSC value now (virtual clock based). */
 uint64_t x86_rdtsc(X86CPU *cpu, const XInsn *in);
+/* One CPUID leaf/subleaf of the model, for a hypervisor's table (kvm/):
+ * indexed when the subleaf (ECX) selects different values. */
+typedef struct X86CpuidLeaf {
+    uint32_t leaf, sub;
+    bool indexed;
+    uint32_t r[4];           /* EAX EBX ECX EDX */
+} X86CpuidLeaf;
+/* Every leaf and subleaf x86_cpuid() defines (unlisted subleaves of an
+ * indexed leaf read as zero, but leaf 0xB's ECX[7:0] echoes the subleaf).
+ * Writes at most max entries; returns how many exist. */
+unsigned x86_cpuid_leaves(X86CPU *cpu, X86CpuidLeaf *out, unsigned max);
+/* RDMSR/WRMSR made outside an instruction (kvm/ user-space MSR exits):
+ * false where the instruction raises #GP. */
+bool x86_msr_read(X86CPU *cpu, uint32_t msr, uint64_t *v);
+bool x86_msr_write(X86CPU *cpu, uint32_t msr, uint64_t v);
 
 /* ---- flags.c ---- */
 uint64_t x86_eflags(X86CPU *cpu);

@@ -1074,6 +1074,16 @@ static bool msr_write(X86CPU *cpu, const XInsn *in, uint32_t msr, uint64_t v)
     }
 }
 
+bool x86_msr_read(X86CPU *cpu, uint32_t msr, uint64_t *v)
+{
+    return msr_read(cpu, NULL, msr, v);
+}
+
+bool x86_msr_write(X86CPU *cpu, uint32_t msr, uint64_t v)
+{
+    return msr_write(cpu, NULL, msr, v);
+}
+
 static const XInsn *op_rdmsr(X86CPU *cpu, const XInsn *in)
 {
     uint64_t v;
@@ -1212,6 +1222,32 @@ void x86_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4])
     out[1] = b;
     out[2] = c;
     out[3] = d;
+}
+
+unsigned x86_cpuid_leaves(X86CPU *cpu, X86CpuidLeaf *out, unsigned max)
+{
+    /* (leaf, subleaves; 0 = not indexed) in the ranges x86_cpuid serves. */
+    static const uint32_t leaves[][2] = {
+        { 0, 0 }, { 1, 0 }, { 2, 0 }, { 3, 0 }, { 4, 5 }, { 5, 0 }, { 6, 0 },
+        { 7, 1 }, { 8, 0 }, { 9, 0 }, { 0xa, 0 }, { 0xb, 2 }, { 0xc, 0 }, { 0xd, 2 },
+        { 0x40000000, 0 }, { 0x40000001, 0 },
+        { 0x80000000, 0 }, { 0x80000001, 0 }, { 0x80000002, 0 }, { 0x80000003, 0 },
+        { 0x80000004, 0 }, { 0x80000005, 0 }, { 0x80000006, 0 }, { 0x80000007, 0 },
+        { 0x80000008, 0 },
+    };
+    unsigned n = 0;
+    for (unsigned i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+        uint32_t nsub = leaves[i][1] ? leaves[i][1] : 1;
+        for (uint32_t sub = 0; sub < nsub; sub++, n++) {
+            if (n >= max)
+                continue;
+            out[n].leaf = leaves[i][0];
+            out[n].sub = sub;
+            out[n].indexed = leaves[i][1] != 0;
+            x86_cpuid(cpu, leaves[i][0], sub, out[n].r);
+        }
+    }
+    return n;
 }
 
 static const XInsn *op_cpuid(X86CPU *cpu, const XInsn *in)

@@ -1,0 +1,412 @@
+/* KVM VM and vCPU set-up: /dev/kvm, capabilities, the interpreter's CPUID,
+ * the MSR filter, dropping privileges.  (Documentation/virt/kvm/api.rst.) */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm/kvm_int.h"
+
+static const struct {
+    int cap;
+    const char *name;
+} needed_caps[] = {
+    { KVM_CAP_SET_GUEST_DEBUG, "KVM_CAP_SET_GUEST_DEBUG" },
+    { KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
+    { KVM_CAP_DEBUGREGS, "KVM_CAP_DEBUGREGS" },
+    { KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM" },
+    { KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR" },
+    { KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER" },
+    { KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+};
+
+bool kvm_ioctl_ok(int r, const char *what, GError **err)
+{
+    if (r >= 0)
+        return true;
+    tn_error(err, "KVM: %s: %s", what, strerror(errno));
+    return false;
+}
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+    int r;
+    do {
+        r = ioctl(fd, req, arg);
+    } while (r < 0 && (errno == EINTR || errno == EAGAIN));
+    return r;
+}
+
+/* PVM (kvm_pvm, "Pagetable-based Virtual Machine") also provides
+ * /dev/kvm, but without VT-x/SVM: it runs PVM-enlightened guest kernels.
+ * Other guests' code is emulated instruction by instruction (seen: SSE
+ * and RDTSCP not emulated, CR0.PG refused outside long mode, TSC writes
+ * lost), which can neither boot firmware nor replay. */
+static bool pvm_only(void)
+{
+    return g_file_test("/sys/module/kvm_pvm", G_FILE_TEST_IS_DIR) &&
+           !g_file_test("/sys/module/kvm_intel", G_FILE_TEST_IS_DIR) &&
+           !g_file_test("/sys/module/kvm_amd", G_FILE_TEST_IS_DIR);
+}
+
+/* /dev/kvm opened, API version and capabilities checked. */
+int kvm_open_dev(GError **err)
+{
+    if (pvm_only()) {
+        tn_error(err, "/dev/kvm is PVM (module kvm_pvm), which runs only PVM guest "
+                 "kernels; Tandem needs KVM on Intel VT-x or AMD SVM (kvm_intel, kvm_amd)");
+        return -1;
+    }
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        tn_error(err, "/dev/kvm: %s", strerror(errno));
+        return -1;
+    }
+    int ver = ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (ver != KVM_API_VERSION) {
+        tn_error(err, "/dev/kvm: API version %d, expected %d", ver, KVM_API_VERSION);
+        close(fd);
+        return -1;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(needed_caps); i++) {
+        if (ioctl(fd, KVM_CHECK_EXTENSION, needed_caps[i].cap) <= 0) {
+            tn_error(err, "KVM lacks %s (kernel too old)", needed_caps[i].name);
+            close(fd);
+            return -1;
+        }
+    }
+    /* Without KVM_CAP_XSAVE, x87/SSE go through KVM_GET/SET_FPU, which
+     * every KVM has. */
+    return fd;
+}
+
+bool kvm_probe(GError **err)
+{
+    int fd = kvm_open_dev(err);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+/* The pages KVM takes for itself on Intel must not hide anything. */
+static bool private_range_free(AddressSpace *as, GError **err)
+{
+    for (int i = 0; i < as->nregions; i++) {
+        const MemRegion *r = &as->regions[i];
+        if (r->base < KVM_PRIVATE_END && r->base + r->size > KVM_IDENTITY_MAP_ADDR) {
+            tn_error(err, "KVM: region %s at 0x%" G_GINT64_MODIFIER "x overlaps the "
+                     "pages KVM keeps at 0x%llx-0x%llx", r->name, r->base,
+                     KVM_IDENTITY_MAP_ADDR, KVM_PRIVATE_END - 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- can KVM run the interpreter's CPU model here? ---- */
+
+static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, GError **err)
+{
+    for (unsigned n = 128; n <= 4096; n *= 2) {
+        struct kvm_cpuid2 *c = g_malloc0(sizeof(*c) + n * sizeof(c->entries[0]));
+        c->nent = n;
+        if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+            return c;
+        int e = errno;
+        g_free(c);
+        if (e != E2BIG) {
+            tn_error(err, "KVM: KVM_GET_SUPPORTED_CPUID: %s", strerror(e));
+            return NULL;
+        }
+    }
+    tn_error(err, "KVM: KVM_GET_SUPPORTED_CPUID: too many leaves");
+    return NULL;
+}
+
+static const struct kvm_cpuid_entry2 *find_leaf(const struct kvm_cpuid2 *c, uint32_t leaf)
+{
+    for (uint32_t i = 0; i < c->nent; i++)
+        if (c->entries[i].function == leaf && c->entries[i].index == 0)
+            return &c->entries[i];
+    return NULL;
+}
+
+/* The feature bits of the model, by name: KVM must support each, or a
+ * guest that uses one gets #UD on KVM and not on the interpreter. */
+static const struct {
+    uint32_t leaf;
+    uint8_t reg;            /* 1 EBX, 2 ECX, 3 EDX */
+    uint8_t bit;
+    const char *name;
+} model_features[] = {
+    { 1, 2, 0, "SSE3" }, { 1, 2, 9, "SSSE3" }, { 1, 2, 13, "CX16" },
+    { 1, 2, 19, "SSE4.1" }, { 1, 2, 20, "SSE4.2" }, { 1, 2, 22, "MOVBE" },
+    { 1, 2, 23, "POPCNT" }, { 1, 2, 26, "XSAVE" },
+    { 1, 3, 0, "FPU" }, { 1, 3, 2, "DE" }, { 1, 3, 3, "PSE" }, { 1, 3, 4, "TSC" },
+    { 1, 3, 5, "MSR" }, { 1, 3, 6, "PAE" }, { 1, 3, 8, "CX8" }, { 1, 3, 11, "SEP" },
+    { 1, 3, 12, "MTRR" }, { 1, 3, 13, "PGE" }, { 1, 3, 15, "CMOV" }, { 1, 3, 16, "PAT" },
+    { 1, 3, 17, "PSE36" }, { 1, 3, 19, "CLFSH" }, { 1, 3, 23, "MMX" }, { 1, 3, 24, "FXSR" },
+    { 1, 3, 25, "SSE" }, { 1, 3, 26, "SSE2" },
+    { 7, 1, 3, "BMI1" }, { 7, 1, 8, "BMI2" },
+    { 0x80000001, 2, 0, "LAHF_LM" }, { 0x80000001, 2, 5, "ABM" },
+    { 0x80000001, 3, 11, "SYSCALL" }, { 0x80000001, 3, 20, "NX" },
+    { 0x80000001, 3, 26, "PDPE1GB" }, { 0x80000001, 3, 27, "RDTSCP" },
+    { 0x80000001, 3, 29, "LM" },
+};
+
+static bool model_supported(int kvm_fd, X86CPU *cpu, GError **err)
+{
+    struct kvm_cpuid2 *sup = supported_cpuid(kvm_fd, err);
+    if (!sup)
+        return false;
+    GString *missing = g_string_new(NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(model_features); i++) {
+        uint32_t r[4];
+        x86_cpuid(cpu, model_features[i].leaf, 0, r);
+        unsigned reg = model_features[i].reg, bit = model_features[i].bit;
+        if (!((r[reg] >> bit) & 1))
+            continue;
+        const struct kvm_cpuid_entry2 *e = find_leaf(sup, model_features[i].leaf);
+        uint32_t have = !e ? 0 : reg == 1 ? e->ebx : reg == 2 ? e->ecx : e->edx;
+        if (!((have >> bit) & 1))
+            g_string_append_printf(missing, " %s", model_features[i].name);
+    }
+    g_free(sup);
+    bool ok = missing->len == 0;
+    if (!ok)
+        tn_error(err, "KVM on this host cannot run the CPU model (docs/x86-cpu.md): it lacks"
+                 "%s", missing->str);
+    g_string_free(missing, TRUE);
+    return ok;
+}
+
+bool kvm_supports_cpu(X86CPU *cpu, GError **err)
+{
+    int fd = kvm_open_dev(err);
+    if (fd < 0)
+        return false;
+    bool ok = model_supported(fd, cpu, err);
+    close(fd);
+    return ok;
+}
+
+static bool set_cpuid(KvmVcpu *v, GError **err)
+{
+    X86CpuidLeaf leaves[64];
+    unsigned n = x86_cpuid_leaves(v->cpu, leaves, G_N_ELEMENTS(leaves));
+    g_assert(n <= G_N_ELEMENTS(leaves));
+    struct kvm_cpuid2 *c = g_malloc0(sizeof(*c) + n * sizeof(c->entries[0]));
+    c->nent = n;
+    for (unsigned i = 0; i < n; i++) {
+        struct kvm_cpuid_entry2 *e = &c->entries[i];
+        e->function = leaves[i].leaf;
+        e->index = leaves[i].sub;
+        e->flags = leaves[i].indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+        e->eax = leaves[i].r[0];
+        e->ebx = leaves[i].r[1];
+        e->ecx = leaves[i].r[2];
+        e->edx = leaves[i].r[3];
+    }
+    bool ok = kvm_ioctl_ok(xioctl(v->fd, KVM_SET_CPUID2, c), "KVM_SET_CPUID2", err);
+    g_free(c);
+    return ok;
+}
+
+/* MSRs KVM handles itself: those whose behaviour (and state, moved by
+ * kvm_put_state/kvm_get_state) is the same on KVM and the interpreter and
+ * which guests touch often.  Every other guest RDMSR/WRMSR exits to us
+ * and is answered by the interpreter's MSR code, so the TSC, TSC_AUX, the
+ * APIC base, MISC_ENABLE, identity MSRs and MSRs the interpreter lacks
+ * read the same on both. */
+static void allow(struct kvm_msr_filter_range *r, uint8_t *bm, uint32_t base, uint32_t n,
+                  const uint32_t *msrs, unsigned count)
+{
+    r->flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE;
+    r->base = base;
+    r->nmsrs = n;
+    r->bitmap = bm;
+    for (unsigned i = 0; i < count; i++) {
+        uint32_t bit = msrs[i] - base;
+        bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    }
+}
+
+static bool set_msr_filter(KvmVcpu *v, GError **err)
+{
+    uint8_t bm[4][0x100 / 8];
+    static const uint32_t sysenter[] = { 0x174, 0x175, 0x176 };
+    static const uint32_t mtrr_pat[] = {
+        0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
+        0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
+        0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
+        0x277, 0x2ff,
+    };
+    /* EFER; STAR LSTAR CSTAR FMASK; FS/GS base, KernelGSbase.  The
+     * i386 model has no long-mode MSRs: the interpreter's #GP then. */
+    static const uint32_t efer[] = { 0xc0000080, 0xc0000081, 0xc0000082, 0xc0000083,
+                                     0xc0000084 };
+    static const uint32_t bases[] = { 0xc0000100, 0xc0000101, 0xc0000102 };
+    bool lm = v->cpu->variant == 64;
+    struct kvm_msr_filter f;
+    struct kvm_enable_cap cap;
+
+    memset(&cap, 0, sizeof(cap));
+    cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
+    cap.args[0] = KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN;
+    if (!kvm_ioctl_ok(xioctl(v->vm_fd, KVM_ENABLE_CAP, &cap),
+                      "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR)", err))
+        return false;
+
+    memset(bm, 0, sizeof(bm));
+    memset(&f, 0, sizeof(f));
+    f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
+    allow(&f.ranges[0], bm[0], 0x174, 3, sysenter, G_N_ELEMENTS(sysenter));
+    allow(&f.ranges[1], bm[1], 0x200, 0x100, mtrr_pat, G_N_ELEMENTS(mtrr_pat));
+    allow(&f.ranges[2], bm[2], 0xc0000080, 5, efer, lm ? G_N_ELEMENTS(efer) : 1);
+    allow(&f.ranges[3], bm[3], 0xc0000100, 3, bases, lm ? G_N_ELEMENTS(bases) : 0);
+    return kvm_ioctl_ok(xioctl(v->vm_fd, KVM_X86_SET_MSR_FILTER, &f),
+                        "KVM_X86_SET_MSR_FILTER", err);
+}
+
+/* The VM exists and /dev/kvm is open: nothing left needs privileges. */
+static bool drop_caps(GError **err)
+{
+    cap_t none = cap_init();
+    if (!none) {
+        tn_error(err, "KVM: cannot drop capabilities: %s", strerror(errno));
+        return false;
+    }
+    int r = cap_set_proc(none);
+    int e = errno;
+    cap_free(none);
+    if (r < 0) {
+        tn_error(err, "KVM: cannot drop capabilities: %s", strerror(e));
+        return false;
+    }
+    return true;
+}
+
+static void kick_handler(int sig)
+{
+    /* Interrupting KVM_RUN is all it is for; kvm_kick() already set
+     * immediate_exit. */
+}
+
+static void map_changed(void *opaque)
+{
+    KvmVcpu *v = opaque;
+    v->map_dirty = true;
+}
+
+static bool create_vcpu(KvmVcpu *v, GError **err)
+{
+    uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+    if (!private_range_free(v->as, err))
+        return false;
+    /* Intel only (real-mode emulation without unrestricted guest, EPT);
+     * harmless elsewhere.  Before the vCPU exists, as the API requires. */
+    if (ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+        !kvm_ioctl_ok(ioctl(v->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap),
+                      "KVM_SET_IDENTITY_MAP_ADDR", err))
+        return false;
+    if (ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+        !kvm_ioctl_ok(ioctl(v->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR),
+                      "KVM_SET_TSS_ADDR", err))
+        return false;
+    if (!set_msr_filter(v, err) || !kvm_slots_sync(v, err))
+        return false;
+    v->fd = ioctl(v->vm_fd, KVM_CREATE_VCPU, 0);
+    if (!kvm_ioctl_ok(v->fd, "KVM_CREATE_VCPU", err))
+        return false;
+    int sz = ioctl(v->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (!kvm_ioctl_ok(sz, "KVM_GET_VCPU_MMAP_SIZE", err))
+        return false;
+    void *run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (run == MAP_FAILED) {
+        tn_error(err, "KVM: cannot map the vCPU's kvm_run: %s", strerror(errno));
+        return false;
+    }
+    v->run = run;
+    v->run_size = (size_t)sz;
+    if (!set_cpuid(v, err))
+        return false;
+    struct kvm_device_attr a = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET };
+    v->has_tsc_offset = ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a) == 0;
+    return true;
+}
+
+KvmVcpu *kvm_create(Machine *m, X86CPU *cpu, GError **err)
+{
+    KvmVcpu *v = g_new0(KvmVcpu, 1);
+    v->m = m;
+    v->cpu = cpu;
+    v->as = cpu->as;
+    v->vm_fd = v->fd = -1;
+    if (v->as->map_changed) {
+        tn_error(err, "KVM: the CPU's address space is already mirrored by another VM");
+        g_free(v);
+        return NULL;
+    }
+    v->kvm_fd = kvm_open_dev(err);
+    if (v->kvm_fd < 0) {
+        g_free(v);
+        return NULL;
+    }
+    if (!model_supported(v->kvm_fd, cpu, err)) {
+        kvm_destroy(v);
+        return NULL;
+    }
+    v->has_xsave = ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+    v->has_xcrs = ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+    do {
+        v->vm_fd = ioctl(v->kvm_fd, KVM_CREATE_VM, 0);
+    } while (v->vm_fd < 0 && errno == EINTR);
+    if (!kvm_ioctl_ok(v->vm_fd, "KVM_CREATE_VM", err) || !create_vcpu(v, err) ||
+        !drop_caps(err))
+        goto fail;
+    /* SA_RESTART for the other system calls it may interrupt: KVM_RUN
+     * returns EINTR all the same. */
+    struct sigaction sa = { .sa_handler = kick_handler, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    sigaction(KVM_KICK_SIGNAL, &sa, NULL);
+    v->as->map_changed = map_changed;
+    v->as->map_changed_opaque = v;
+    return v;
+fail:
+    kvm_destroy(v);
+    return NULL;
+}
+
+void kvm_destroy(KvmVcpu *v)
+{
+    if (!v)
+        return;
+    if (v->as && v->as->map_changed_opaque == v) {
+        v->as->map_changed = NULL;
+        v->as->map_changed_opaque = NULL;
+    }
+    if (v->run)
+        munmap(v->run, v->run_size);
+    if (v->fd >= 0)
+        close(v->fd);
+    if (v->vm_fd >= 0)
+        close(v->vm_fd);
+    if (v->kvm_fd >= 0)
+        close(v->kvm_fd);
+    kvm_slots_free(v);
+    g_free(v);
+}
+
+void kvm_kick(KvmVcpu *v)
+{
+    __atomic_store_n(&v->kick_pending, 1, __ATOMIC_SEQ_CST);
+    if (v->run)
+        __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&v->in_run, __ATOMIC_SEQ_CST) &&
+        !pthread_equal(v->thread, pthread_self()))
+        pthread_kill(v->thread, KVM_KICK_SIGNAL);
+}

@@ -1,0 +1,86 @@
+/* Internal to kvm/: the vCPU handle shared by the VM set-up (kvm.c), the
+ * memory slots (slots.c), the state transfer (state.c) and the run loop
+ * (run.c). */
+#ifndef TANDEM_KVM_INT_H
+#define TANDEM_KVM_INT_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "kvm/kvm.h"
+#include "targets/x86/cpu.h"
+#include "vmm/error.h"
+
+/* Pages KVM keeps for itself on Intel hosts (real-mode TSS, EPT identity
+ * map): 0xfeffc000 + 4 pages, where the pc board has nothing (below the
+ * largest BIOS image it accepts, 16 MiB under 4 GiB). */
+#define KVM_IDENTITY_MAP_ADDR 0xfeffc000ull
+#define KVM_TSS_ADDR          0xfeffd000ull
+#define KVM_PRIVATE_END       0xff000000ull
+
+#define KVM_KICK_SIGNAL SIGUSR1
+
+/* One memory slot = one RAM/ROM region of the address space. */
+typedef struct KvmSlot {
+    bool used;
+    bool readonly;
+    uint64_t gpa, size;
+    uintptr_t uaddr;
+} KvmSlot;
+
+/* A page-aligned copy of a ROM region whose host memory is not page
+ * aligned (KVM maps whole host pages): read-only to the guest, refreshed
+ * from the original by kvm_put_state(). */
+typedef struct KvmRomCopy {
+    const uint8_t *src;
+    uint64_t size;
+    uint8_t *copy;
+} KvmRomCopy;
+
+struct KvmVcpu {
+    Machine *m;
+    X86CPU *cpu;
+    AddressSpace *as;
+    int kvm_fd, vm_fd, fd;
+    struct kvm_run *run;
+    size_t run_size;
+    bool has_xsave, has_xcrs, has_tsc_offset;
+
+    KvmSlot slots[AS_MAX_REGIONS];
+    KvmRomCopy roms[AS_MAX_REGIONS];
+    int nroms;
+    bool map_dirty;
+
+    /* No in-kernel irqchip: KVM keeps no halted state, we do. */
+    bool halted;
+    bool ready;              /* an interrupt can be injected now */
+    uint64_t cr8;            /* CR8 handed to KVM on the last entry */
+    KvmDebugExit dbg;
+
+    /* The last exit (I/O, MMIO, MSR) completes on the next KVM_RUN. */
+    bool pending_op;
+
+    pthread_t thread;        /* the thread inside kvm_run() */
+    int in_run;
+    int kick_pending;        /* kvm_kick() since the last KVM_STOP_KICK */
+};
+
+/* kvm.c */
+int kvm_open_dev(GError **err);
+bool kvm_ioctl_ok(int r, const char *what, GError **err);
+
+/* slots.c */
+bool kvm_slots_sync(KvmVcpu *v, GError **err);
+void kvm_roms_refresh(KvmVcpu *v);
+void kvm_slots_free(KvmVcpu *v);
+
+/* run.c */
+bool kvm_complete_pending(KvmVcpu *v, GError **err);
+
+/* state.c */
+bool kvm_get_tsc(KvmVcpu *v, uint64_t *tsc, GError **err);
+bool kvm_set_tsc(KvmVcpu *v, uint64_t tsc, GError **err);
+bool kvm_set_msr(KvmVcpu *v, uint32_t index, uint64_t value, GError **err);
+
+#endif

@@ -1,0 +1,53 @@
+/* The KVM API where the backend is not built (not an x86-64 Linux host,
+ * no x86 target, or -Dkvm=disabled): every call says why. */
+#include "kvm/kvm.h"
+#include "vmm/error.h"
+
+#ifndef TANDEM_KVM_STUB_REASON
+#define TANDEM_KVM_STUB_REASON "KVM needs an x86-64 Linux host"
+#endif
+
+static bool no_kvm(GError **err)
+{
+    tn_error(err, "%s", TANDEM_KVM_STUB_REASON);
+    return false;
+}
+
+bool kvm_probe(GError **err) { return no_kvm(err); }
+bool kvm_supports_cpu(X86CPU *cpu, GError **err) { return no_kvm(err); }
+
+KvmVcpu *kvm_create(Machine *m, X86CPU *cpu, GError **err)
+{
+    no_kvm(err);
+    return NULL;
+}
+
+void kvm_destroy(KvmVcpu *v) {}
+bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err) { return no_kvm(err); }
+bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err) { return no_kvm(err); }
+
+KvmStop kvm_run(KvmVcpu *v, GError **err)
+{
+    no_kvm(err);
+    return KVM_STOP_ERROR;
+}
+
+const char *kvm_stop_name(KvmStop s) { return "error"; }
+
+int kvm_inject_interrupt(KvmVcpu *v, uint8_t vector, GError **err)
+{
+    no_kvm(err);
+    return -1;
+}
+
+bool kvm_interrupt_ready(const KvmVcpu *v) { return false; }
+bool kvm_inject_nmi(KvmVcpu *v, GError **err) { return no_kvm(err); }
+
+bool kvm_set_guest_debug(KvmVcpu *v, bool singlestep, const uint64_t *hw_bp, int n,
+                         GError **err)
+{
+    return no_kvm(err);
+}
+
+const KvmDebugExit *kvm_debug_exit(const KvmVcpu *v) { return NULL; }
+void kvm_kick(KvmVcpu *v) {}
