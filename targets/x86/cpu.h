@@ -126,8 +126,8 @@ enum {
 
 /* hflags: mode bits derived from CR0, EFER, CS/SS caches and EFLAGS.VM,
  * recomputed by x86_update_hflags() whenever one of those changes.  The
- * decoder depends on CS32/CS64 and on PE/VM (VEX exists only in protected
- * mode): X86_HF_DECODE, part of a block's key. */
+ * decoder depends on CS32/CS64, on PE/VM (VEX exists only in protected
+ * mode) and on FLAT32: X86_HF_DECODE, part of a block's key. */
 #define X86_HF_CPL     3u          /* current privilege level */
 #define X86_HF_CS32    (1u << 2)   /* default operand/address size 32 */
 #define X86_HF_SS32    (1u << 3)   /* stack pointer is ESP (else SP) */
@@ -135,7 +135,11 @@ enum {
 #define X86_HF_LMA     (1u << 5)   /* long mode active */
 #define X86_HF_PE      (1u << 6)   /* protected mode */
 #define X86_HF_VM      (1u << 7)   /* virtual-8086 mode */
-#define X86_HF_DECODE  (X86_HF_CS32 | X86_HF_CS64 | X86_HF_PE | X86_HF_VM)
+/* 32-bit protected (or compatibility) mode with ES, SS and DS flat: base
+ * 0, limit 4 GiB, writable expand-up data.  The decoder then picks the
+ * specialised handlers (exec_fast.c) for memory operands through them. */
+#define X86_HF_FLAT32  (1u << 8)
+#define X86_HF_DECODE  (X86_HF_CS32 | X86_HF_CS64 | X86_HF_PE | X86_HF_VM | X86_HF_FLAT32)
 
 /* Access kinds (software TLB index, mmu.c) */
 typedef enum X86Access { X86_ACC_READ = 0, X86_ACC_WRITE = 1, X86_ACC_EXEC = 2 } X86Access;

@@ -521,10 +521,16 @@ prefixes_done:
     }
     out->seg = (uint8_t)(ovr ? seg_ovr : seg);
     out->len = (uint8_t)i;
-    /* A variant specialised for this form (insn.h: X86Fast). */
-    if (e->fast && m64 && (osize == 4 || osize == 8)) {
+    /* A variant specialised for this form (insn.h: X86Fast): register
+     * forms in any mode; memory forms with 64-bit addressing through a
+     * segment without a base, or 32-bit addressing through a flat ES, SS
+     * or DS (X86_HF_FLAT32; CS is left out: it is not writable there). */
+    if (e->fast && (osize == 4 || osize == 8)) {
+        bool flat_mem = m64 ? asize == 8 && out->seg < X86_FS
+                            : (hflags & X86_HF_FLAT32) && asize == 4 &&
+                              (out->seg == X86_ES || out->seg == X86_SS || out->seg == X86_DS);
         XHandler *v = out->mod == 3 ? e->fast->reg[osize == 8]
-                    : asize == 8 && out->seg < X86_FS ? e->fast->mem[osize == 8] : NULL;
+                    : flat_mem ? e->fast->mem[osize == 8] : NULL;
         if (v)
             out->fn = v;
     }

@@ -1,7 +1,8 @@
 /* Specialised variants of the hot general-purpose handlers (X86Fast,
- * insn.h): the decoder picks one when an instruction decoded in 64-bit mode
- * has operand size 4 or 8 and a register operand, or a memory operand
- * with 64-bit addressing through a segment without a base.  So the size
+ * insn.h): the decoder picks one when an instruction has operand size 4
+ * or 8 and a register operand (any mode), or a memory operand with 64-bit
+ * addressing through a segment without a base (64-bit mode) or 32-bit
+ * addressing through a flat ES/SS/DS (X86_HF_FLAT32).  So the size
  * switches of x86_reg_get/x86_reg_set, the ModRM.mod test and the
  * segmentation checks are gone from the hot path: a register is one load,
  * a memory operand one add and a TLB compare (x86_ld_flat/x86_st_flat).
@@ -37,7 +38,9 @@ static XI_ALWAYS void wr(X86CPU *cpu, unsigned r, unsigned sz, uint64_t v)
     cpu->regs[r] = sz == 8 ? v : (uint32_t)v;
 }
 
-/* The memory operand's linear address (64-bit addressing, no base). */
+/* The memory operand's linear address: 64-bit addressing through a
+ * segment without a base, or 32-bit addressing (wrapping at 4 GiB) through
+ * a flat one. */
 static XI_ALWAYS uint64_t ea(const X86CPU *cpu, const XInsn *in)
 {
     uint64_t a = (uint64_t)in->disp;
@@ -45,7 +48,7 @@ static XI_ALWAYS uint64_t ea(const X86CPU *cpu, const XInsn *in)
         a += cpu->regs[in->base];
     if (in->index != X86_NONE)
         a += cpu->regs[in->index] << in->scale;
-    return a;
+    return in->asize == 4 ? (uint32_t)a : a;
 }
 
 /* Memory access for a body compiled with `slow` (the twin to restart in,

@@ -44,6 +44,17 @@ void x86_update_hflags(X86CPU *cpu)
         hf |= X86_HF_CS32;
     if (cpu->seg[X86_SS].db)
         hf |= X86_HF_SS32;
+    if ((hf & (X86_HF_PE | X86_HF_VM | X86_HF_CS32)) == (X86_HF_PE | X86_HF_CS32)) {
+        static const int data[] = { X86_ES, X86_SS, X86_DS };
+        bool flat = true;
+        for (int i = 0; i < 3; i++) {
+            const X86Seg *s = &cpu->seg[data[i]];
+            flat &= s->base == 0 && s->limit == 0xffffffffu && s->present && !s->unusable &&
+                    s->s && (s->type & 0xe) == 0x2;
+        }
+        if (flat)
+            hf |= X86_HF_FLAT32;
+    }
     cpu->hflags = hf;
 }
 
@@ -256,7 +267,9 @@ bool x86_seg_load(X86CPU *cpu, const XInsn *in, int seg, uint16_t sel)
     } else if (!seg_load_pm(cpu, in, seg, sel)) {
         return false;
     }
-    if (seg == X86_SS)
+    /* SS: the CPL and stack size; ES/SS/DS: FLAT32 (the instructions that
+     * load ES and DS end their block, as those that load SS do). */
+    if (seg == X86_SS || seg == X86_DS || seg == X86_ES)
         x86_update_hflags(cpu);
     return true;
 }
