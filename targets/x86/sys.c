@@ -1141,7 +1141,12 @@ void x86_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4])
         c = 0x04d82201 | ((cpu->cr4 & X86_CR4_OSXSAVE) ? 1u << 27 : 0);
         /* FPU DE PSE TSC MSR PAE CX8 (APIC) SEP MTRR PGE CMOV PAT PSE36
          * CLFSH MMX FXSR SSE SSE2 */
-        d = 0x078bb97d | (cpu->has_apic ? 1u << 9 : 0);
+        d = 0x078bb97d;
+        /* APIC: present and not disabled through IA32_APIC_BASE.EN (the
+         * flag follows the enable bit, SDM vol. 3 "Local APIC Status and
+         * Location"; KVM does the same). */
+        if (cpu->has_apic && (cpu->apic_base & (1u << 11)))
+            d |= 1u << 9;
         break;
     case 2:
         a = 1;

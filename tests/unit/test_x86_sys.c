@@ -29,10 +29,16 @@ Test(sys, cpuid_model)
     cr_assert_eq(r[2], 0x04d82201);
     cr_assert_eq(r[3], 0x078bb97d);
     cpu->has_apic = true;
+    cpu->apic_base = 0xfee00900;        /* BSP, enabled */
     cpu->cr4 = X86_CR4_OSXSAVE;
     x86_cpuid(cpu, 1, 0, r);
     cr_assert_eq(r[2], 0x0cd82201);
     cr_assert_eq(r[3], 0x078bbb7d);
+    /* APIC globally disabled through IA32_APIC_BASE.EN: the flag clears. */
+    cpu->apic_base = 0xfee00100;
+    x86_cpuid(cpu, 1, 0, r);
+    cr_assert_eq(r[3], 0x078bb97d);
+    cpu->apic_base = 0xfee00900;
     x86_cpuid(cpu, 7, 0, r);
     cr_assert_eq(r[1], 0x108);
     x86_cpuid(cpu, 0xd, 0, r);
