@@ -59,20 +59,8 @@ struct I8254 {
     PitCounter c[3];
 };
 
-static int64_t tick_of_ns(int64_t ns)
-{
-    if (ns <= 0)
-        return 0;
-    return (int64_t)((unsigned __int128)ns * I8254_CLOCK_HZ / 1000000000u);
-}
-
-/* The first nanosecond of pulse t; INT64_MAX if it never comes. */
-static int64_t ns_of_tick(int64_t t)
-{
-    unsigned __int128 v = ((unsigned __int128)t * 1000000000u + I8254_CLOCK_HZ - 1) /
-                          I8254_CLOCK_HZ;
-    return v >= INT64_MAX ? INT64_MAX : (int64_t)v;
-}
+static int64_t tick_of_ns(int64_t ns) { return clock_ticks_at(ns, I8254_CLOCK_HZ); }
+static int64_t ns_of_tick(int64_t t) { return clock_tick_ns(t, I8254_CLOCK_HZ); }
 
 static int64_t now_tick(const I8254 *pit)
 {

@@ -77,20 +77,8 @@ static const uint8_t regs_wmask[PIIX4_PM_IO_SIZE] = {
     [0x34] = 0xff, [0x35] = 0xff, [0x36] = 0xff, [0x37] = 0xff,   /* GPOREG */
 };
 
-static int64_t tick_of_ns(int64_t ns)
-{
-    if (ns <= 0)
-        return 0;
-    return (int64_t)((unsigned __int128)ns * PIIX4_PM_TIMER_HZ / 1000000000u);
-}
-
-/* The first nanosecond of tick t. */
-static int64_t ns_of_tick(int64_t t)
-{
-    unsigned __int128 v = ((unsigned __int128)t * 1000000000u + PIIX4_PM_TIMER_HZ - 1) /
-                          PIIX4_PM_TIMER_HZ;
-    return v >= INT64_MAX ? INT64_MAX : (int64_t)v;
-}
+static int64_t tick_of_ns(int64_t ns) { return clock_ticks_at(ns, PIIX4_PM_TIMER_HZ); }
+static int64_t ns_of_tick(int64_t t) { return clock_tick_ns(t, PIIX4_PM_TIMER_HZ); }
 
 static int64_t now_tick(const Piix4Pm *s)
 {

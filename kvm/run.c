@@ -67,44 +67,7 @@ const char *kvm_stop_name(KvmStop s)
     return "?";
 }
 
-/* ---- MMIO: the interpreter's bus rules (targets/x86/mem.c) ---- */
-
-static unsigned pow2_below(unsigned n)
-{
-    unsigned p = 1;
-    while (p * 2 < n)
-        p *= 2;
-    return p;
-}
-
-/* Naturally sized device accesses; a byte with nothing behind it reads
- * 0xFF; anything else is split, low part first. */
-static uint64_t bus_read(AddressSpace *as, uint64_t a, unsigned n)
-{
-    if (!(n & (n - 1))) {
-        uint64_t v;
-        if (as_read(as, a, n, &v) == MEM_OK)
-            return n == 8 ? v : v & ((1ull << (8 * n)) - 1);
-        if (n == 1)
-            return 0xff;
-    }
-    unsigned lo = pow2_below(n);
-    uint64_t v = bus_read(as, a, lo);
-    return v | bus_read(as, a + lo, n - lo) << (8 * lo);
-}
-
-/* Writes to ROM and to nothing are dropped. */
-static void bus_write(AddressSpace *as, uint64_t a, unsigned n, uint64_t v)
-{
-    if (!(n & (n - 1))) {
-        MemResult r = as_write(as, a, n, v);
-        if (r == MEM_OK || r == MEM_READONLY || n == 1)
-            return;
-    }
-    unsigned lo = pow2_below(n);
-    bus_write(as, a, lo, v);
-    bus_write(as, a + lo, n - lo, v >> (8 * lo));
-}
+/* ---- MMIO: the interpreter's bus rules (x86_bus_read/write) ---- */
 
 static void do_mmio(KvmVcpu *v)
 {
@@ -115,9 +78,9 @@ static void do_mmio(KvmVcpu *v)
         return;
     if (run->mmio.is_write) {
         memcpy(&val, run->mmio.data, n);
-        bus_write(v->as, run->mmio.phys_addr, n, val);
+        x86_bus_write(v->as, run->mmio.phys_addr, n, val);
     } else {
-        val = bus_read(v->as, run->mmio.phys_addr, n);
+        val = x86_bus_read(v->as, run->mmio.phys_addr, n);
         memcpy(run->mmio.data, &val, n);
     }
 }

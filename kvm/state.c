@@ -134,59 +134,12 @@ static bool fpu_w64(const X86CPU *cpu)
 
 static void fx_put(const X86CPU *cpu, uint8_t *b)
 {
-    const X86Fpu *f = &cpu->fpu;
-    unsigned top = (f->fsw >> 11) & 7;
-    put16(b, f->fcw);
-    put16(b + 2, f->fsw);
-    b[4] = f->ftw;
-    b[5] = 0;
-    put16(b + 6, f->fop & 0x7ff);
-    if (fpu_w64(cpu)) {
-        put64(b + 8, f->fip);
-        put64(b + 16, f->fdp);
-    } else {
-        put32(b + 8, (uint32_t)f->fip);
-        put32(b + 12, f->fcs);
-        put32(b + 16, (uint32_t)f->fdp);
-        put32(b + 20, f->fds);
-    }
-    put32(b + 24, f->mxcsr);
-    /* b + 28: MXCSR_MASK, KVM's own. */
-    for (unsigned i = 0; i < 8; i++) {
-        const X86Float80 *r = &f->st[(top + i) & 7];
-        memset(b + 32 + 16 * i, 0, 16);
-        put64(b + 32 + 16 * i, r->mant);
-        put16(b + 40 + 16 * i, r->sexp);
-    }
-    memcpy(b + 160, f->xmm, sizeof(f->xmm));
+    x86_fx_image_save(cpu, b, fpu_w64(cpu));
 }
 
 static void fx_get(X86CPU *cpu, const uint8_t *b)
 {
-    X86Fpu *f = &cpu->fpu;
-    f->fcw = get16(b);
-    f->fsw = get16(b + 2);
-    f->ftw = b[4];
-    f->fop = get16(b + 6) & 0x7ff;
-    if (fpu_w64(cpu)) {
-        f->fip = get64(b + 8);
-        f->fdp = get64(b + 16);
-        f->fcs = f->fds = 0;
-    } else {
-        f->fip = get32(b + 8);
-        f->fcs = get16(b + 12);
-        f->fdp = get32(b + 16);
-        f->fds = get16(b + 20);
-    }
-    f->mxcsr = get32(b + 24);
-    unsigned top = (f->fsw >> 11) & 7;
-    for (unsigned i = 0; i < 8; i++) {
-        X86Float80 *r = &f->st[(top + i) & 7];
-        r->mant = get64(b + 32 + 16 * i);
-        r->sexp = get16(b + 40 + 16 * i);
-        memset(r->pad, 0, sizeof(r->pad));
-    }
-    memcpy(f->xmm, b + 160, sizeof(f->xmm));
+    x86_fx_image_load(cpu, b, fpu_w64(cpu));
 }
 
 /* KVM_GET/SET_FPU: the same image, pointers always 64-bit. */

@@ -1,6 +1,14 @@
 #include "vmm/clock.h"
 
 #include <stddef.h>
+#include <time.h>
+
+int64_t vclock_host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 void vclock_init(VClock *c, const uint64_t *icount, int shift)
 {
@@ -11,17 +19,23 @@ void vclock_init(VClock *c, const uint64_t *icount, int shift)
     c->base_icount = icount ? *icount : 0;
     c->icount = icount;
     c->timers = NULL;
+    c->realtime = false;
+    c->rt_start = 0;
 }
 
 void vclock_attach(VClock *c, const uint64_t *icount)
 {
     c->base_ns = vclock_ns(c);
+    if (c->realtime)
+        c->rt_start = vclock_host_ns();
     c->icount = icount;
     c->base_icount = icount ? *icount : 0;
 }
 
 int64_t vclock_ns(const VClock *c)
 {
+    if (c->realtime)
+        return c->base_ns + (vclock_host_ns() - c->rt_start);
     uint64_t ic = c->icount ? *c->icount : c->base_icount;
     return c->base_ns + (int64_t)((ic - c->base_icount) << c->shift);
 }
@@ -29,14 +43,25 @@ int64_t vclock_ns(const VClock *c)
 void vclock_set_shift(VClock *c, int shift)
 {
     c->base_ns = vclock_ns(c);
+    if (c->realtime)
+        c->rt_start = vclock_host_ns();
     c->base_icount = c->icount ? *c->icount : c->base_icount;
     c->shift = shift;
 }
 
 void vclock_warp(VClock *c, int64_t ns)
 {
-    if (ns > 0)
+    if (ns > 0 && !c->realtime)
         c->base_ns += ns;
+}
+
+void vclock_set_realtime(VClock *c)
+{
+    if (c->realtime)
+        return;
+    c->base_ns = vclock_ns(c);
+    c->rt_start = vclock_host_ns();
+    c->realtime = true;
 }
 
 void timer_init(Timer *t, TimerCb *cb, void *opaque)

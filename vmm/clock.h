@@ -4,7 +4,18 @@
  *
  * base_* move when the shift changes (shift=auto) and when an idle CPU warps
  * time forward to the next timer deadline.  Nothing in the machine reads host
- * time except through rr/ (host clock reads are logged events). */
+ * time except through rr/ (host clock reads are logged events).
+ *
+ * Realtime mode (vclock_set_realtime; -accel kvm, where no instruction
+ * count exists) follows host time instead:
+ *
+ *   ns = base_ns + (host CLOCK_MONOTONIC ns - rt_start)
+ *
+ * Timers and deadlines work as in icount mode; vclock_warp() does nothing
+ * (an idle CPU's wait already let the time pass), vclock_insns_until()
+ * counts one "instruction" per 1 << shift ns (callers only use it as a
+ * bound), and the shift has no effect on the time.  Record/replay never
+ * runs in this mode. */
 #ifndef TANDEM_CLOCK_H
 #define TANDEM_CLOCK_H
 
@@ -31,15 +42,35 @@ typedef struct VClock {
     /* The CPU's retired-instruction counter. */
     const uint64_t *icount;
     Timer *timers;
+    bool realtime;           /* vclock_set_realtime(): host time */
+    int64_t rt_start;        /* host ns when base_ns was taken */
 } VClock;
+
+/* Devices clocked at hz from virtual time: the pulses before ns (0 for
+ * ns <= 0), and the first nanosecond of pulse t (INT64_MAX if never). */
+static inline int64_t clock_ticks_at(int64_t ns, uint64_t hz)
+{
+    return ns <= 0 ? 0 : (int64_t)((unsigned __int128)ns * hz / 1000000000u);
+}
+
+static inline int64_t clock_tick_ns(int64_t t, uint64_t hz)
+{
+    unsigned __int128 v = ((unsigned __int128)t * 1000000000u + hz - 1) / hz;
+    return v >= INT64_MAX ? INT64_MAX : (int64_t)v;
+}
 
 void vclock_init(VClock *c, const uint64_t *icount, int shift);
 /* Point the clock at the CPU's counter once it exists (time so far kept). */
 void vclock_attach(VClock *c, const uint64_t *icount);
 int64_t vclock_ns(const VClock *c);
 void vclock_set_shift(VClock *c, int shift);
-/* Advance virtual time without instructions (idle warp). */
+/* Advance virtual time without instructions (idle warp); nothing in
+ * realtime mode. */
 void vclock_warp(VClock *c, int64_t ns);
+/* Switch to realtime mode from now on (time so far kept); for good. */
+void vclock_set_realtime(VClock *c);
+/* Host CLOCK_MONOTONIC in ns. */
+int64_t vclock_host_ns(void);
 
 void timer_init(Timer *t, TimerCb *cb, void *opaque);
 void timer_mod(VClock *c, Timer *t, int64_t deadline_ns);

@@ -161,6 +161,40 @@ static bool open_backends(Machine *m, const Options *o, GError **err)
     return true;
 }
 
+/* The first usable accelerator of -accel/-enable-kvm/-machine accel= (tcg
+ * when none is named).  KVM that cannot be used is an error naming why, or,
+ * with a later one to fall back on, a one-line note. */
+static bool choose_accel(Machine *m, GError **err)
+{
+    const Options *o = m->opts;
+    const BoardDesc *b = m->board;
+    m->accel = "tcg";
+    for (int i = 0; i < o->naccel; i++) {
+        if (!strcmp(o->accel[i], "tcg"))
+            return true;
+        GError *e = NULL;
+        if (!b->kvm_init) {
+            tn_error(&e, "the %s machine does not support KVM (only the x86 pc machine does)",
+                     b->name);
+        } else if (b->kvm_init(m, &e)) {
+            m->accel = "kvm";
+            m->clock.auto_shift = false;
+            vclock_set_realtime(&m->clock);
+            return true;
+        }
+        if (i + 1 == o->naccel) {
+            tn_error(err, "-accel kvm: %s", e->message);
+            g_error_free(e);
+            return false;
+        }
+        fprintf(stderr, "tandem: KVM is unusable (%s); using the next accelerator (%s)\n",
+                e->message, !strcmp(o->accel[i + 1], "tcg") ? "tcg: the interpreter"
+                                                            : o->accel[i + 1]);
+        g_error_free(e);
+    }
+    return true;
+}
+
 Machine *machine_create(const Options *o, GError **err)
 {
     const TargetDesc *t = target_find(o->arch);
@@ -213,6 +247,9 @@ Machine *machine_create(const Options *o, GError **err)
         goto fail;
     }
     vclock_attach(&m->clock, m->icount);
+    /* Last: KVM drops the process's privileges. */
+    if (!choose_accel(m, err))
+        goto fail;
     if (!rr_start(m, err))
         goto fail;
     return m;

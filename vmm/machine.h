@@ -21,6 +21,7 @@ typedef enum CpuExit {
     CPU_EXIT_IDLE,           /* WFI/HLT with nothing pending */
     CPU_EXIT_REQUEST,        /* machine_request_* / device asked to stop */
     CPU_EXIT_ERROR,          /* unrecoverable: m->error says why */
+    CPU_EXIT_DEBUG,          /* breakpoint/watchpoint (vmm/debug.h) */
 } CpuExit;
 
 /* What the main loop needs from a CPU; targets/<arch>/ provides it. */
@@ -43,6 +44,8 @@ typedef struct CpuOps {
     /* Hash of the whole architectural state (FP, CSRs, ...). */
     uint64_t (*state_hash)(void *cpu);
     void (*destroy)(void *cpu);
+    /* Debugger hooks (vmm/debug.h); NULL: no gdb stub on this CPU. */
+    const struct CpuDebugOps *debug;
 } CpuOps;
 
 typedef struct DeviceEntry {
@@ -65,6 +68,9 @@ struct Machine {
 
     void *cpu;
     const CpuOps *cpu_ops;
+    /* The accelerator in use: "tcg" (the interpreter) or "kvm" (then the
+     * clock is in realtime mode). */
+    const char *accel;
     uint64_t *icount;        /* the CPU's retired-instruction counter */
 
     uint8_t *ram;
@@ -103,6 +109,9 @@ struct Machine {
     /* Record/replay (rr/). */
     int rr_mode;             /* RrMode */
     struct Rr *rr;
+
+    /* The gdb stub (vmm/gdbstub.c), NULL without -gdb/-s. */
+    struct GdbStub *gdb;
 };
 
 /* Lifecycle. machine_create builds the board named in opts. */

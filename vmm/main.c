@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/gdbstub.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
 #include "vmm/target.h"
@@ -57,11 +58,32 @@ int main(int argc, char **argv)
         g_error_free(err);
         return 1;
     }
+    if (o.gdb && !o.dump_dtb) {
+        m->gdb = gdbstub_create(m, o.gdb, o.start_stopped, &err);
+        if (!m->gdb) {
+            fprintf(stderr, "tandem: %s\n", err->message);
+            g_error_free(err);
+            machine_destroy(m);
+            return 1;
+        }
+    } else if (o.start_stopped) {
+        /* Without gdb, the monitor's cont starts the CPU. */
+        if (!m->monitor_chr) {
+            fprintf(stderr, "tandem: -S waits for gdb's continue or the monitor's cont, but "
+                            "there is neither: add -gdb tcp::PORT (or -s), or a monitor "
+                            "(-monitor stdio, -nographic)\n");
+            machine_destroy(m);
+            return 1;
+        }
+        m->paused = true;
+    }
     int status = 0;
     if (!o.dump_dtb)
         status = machine_run(m);
     else
         printf("dtb dumped to %s. Exiting.\n", o.dump_dtb);
+    gdbstub_destroy(m->gdb);
+    m->gdb = NULL;
     machine_destroy(m);
     return status;
 }

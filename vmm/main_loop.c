@@ -13,6 +13,7 @@
 
 #include "rr/rr.h"
 #include "vmm/chardev.h"
+#include "vmm/gdbstub.h"
 #include "vmm/machine.h"
 
 /* Set by SIGINT/SIGTERM/SIGHUP: the run ends as if the user quit, so a
@@ -78,12 +79,14 @@ static int collect_fds(Machine *m, struct pollfd *pfd, Chardev **owner, int max)
 /* Wait for host input for at most timeout_ns (-1 = forever); deliver it. */
 static bool service_input(Machine *m, int64_t timeout_ns)
 {
-    struct pollfd pfd[MACHINE_MAX_SERIAL + 1];
+    struct pollfd pfd[MACHINE_MAX_SERIAL + 1 + GDBSTUB_MAX_FDS];
     Chardev *owner[MACHINE_MAX_SERIAL + 1];
     bool any = false;
     for (int i = 0; i < m->nserial; i++)
         any |= chardev_pump(m->serial[i]);
     int n = collect_fds(m, pfd, owner, MACHINE_MAX_SERIAL + 1);
+    int nchr = n;        /* then the gdb stub's sockets */
+    n += gdbstub_poll_fds(m->gdb, pfd + n, GDBSTUB_MAX_FDS);
     if (n == 0) {
         if (timeout_ns > 0) {
             struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
@@ -98,7 +101,8 @@ static bool service_input(Machine *m, int64_t timeout_ns)
     if (r > 0) {
         for (int i = 0; i < n; i++)
             if (pfd[i].revents)
-                any |= chardev_service(owner[i]);
+                any |= i < nchr ? chardev_service(owner[i])
+                                : gdbstub_service(m->gdb, &pfd[i]);
     }
     return any;
 }
@@ -123,7 +127,7 @@ static bool idle_wait(Machine *m, LoopState *ls)
 {
     int64_t deadline = vclock_next_deadline(&m->clock);
     int64_t now = machine_ns(m);
-    bool has_input = m->monitor_own != NULL;
+    bool has_input = m->monitor_own != NULL || m->gdb != NULL;
     for (int i = 0; i < m->nserial; i++)
         has_input |= chardev_input_fd(m->serial[i]) >= 0 || chardev_pending(m->serial[i]);
     if (deadline == INT64_MAX) {
@@ -187,7 +191,7 @@ int machine_run(Machine *m)
             machine_reset(m);
         }
         m->exit_request = 0;
-        if (m->paused) {
+        if (m->paused || gdbstub_holds(m->gdb)) {
             service_input(m, -1);
             continue;
         }
@@ -221,6 +225,7 @@ int machine_run(Machine *m)
                 budget = at - *m->icount;
             }
         }
+        budget = gdbstub_budget(m->gdb, budget);
         CpuExit ex = CPU_EXIT_BUDGET;
         if (budget)
             ex = m->cpu_ops->run(m->cpu, budget);
@@ -228,6 +233,7 @@ int machine_run(Machine *m)
          * event after the end). */
         if (m->shutdown_requested || m->error)
             continue;
+        gdbstub_cpu_stopped(m->gdb, ex);
         int fired = vclock_run_timers(&m->clock);
 
         if (ex == CPU_EXIT_ERROR && !m->error)
@@ -263,6 +269,7 @@ int machine_run(Machine *m)
         if (m->clock.auto_shift && !replay)
             auto_shift(m, &ls);
     }
+    gdbstub_machine_exit(m->gdb);
     if (m->error) {
         fprintf(stderr, "tandem: %s\n", m->error);
         if (m->cpu_ops && m->cpu_ops->dump)

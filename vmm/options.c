@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vmm/error.h"
+#include "vmm/gdbstub.h"
 
 G_DEFINE_QUARK(tandem-error-quark, tandem_error)
 
@@ -128,6 +129,46 @@ out:
     return ok;
 }
 
+/* One accelerator name (with QEMU's -accel properties) appended to the
+ * list tried in order. */
+static bool add_accel(Options *o, const char *spec, const char *opt, GError **err)
+{
+    const char *comma = strchr(spec, ',');
+    g_autofree char *name = comma ? g_strndup(spec, (gsize)(comma - spec)) : g_strdup(spec);
+    const char *accel;
+    if (!strcmp(name, "tcg")) {
+        accel = "tcg";           /* properties (thread=, tb-size=) mean nothing here */
+    } else if (!strcmp(name, "kvm")) {
+        accel = "kvm";
+        if (comma) {
+            tn_error(err, "%s %s: the kvm accelerator takes no properties here ('%s')", opt,
+                     spec, comma + 1);
+            return false;
+        }
+    } else {
+        tn_error(err, "%s %s: unknown accelerator '%s' (kvm, tcg)", opt, spec, name);
+        return false;
+    }
+    if (o->naccel == OPT_MAX_ACCEL) {
+        tn_error(err, "too many accelerators (at most %d)", OPT_MAX_ACCEL);
+        return false;
+    }
+    o->accel[o->naccel++] = accel;
+    return true;
+}
+
+/* Could KVM be the accelerator used (named before any tcg)? */
+static bool kvm_may_run(const Options *o)
+{
+    for (int i = 0; i < o->naccel; i++) {
+        if (!strcmp(o->accel[i], "tcg"))
+            return false;
+        if (!strcmp(o->accel[i], "kvm"))
+            return true;
+    }
+    return false;
+}
+
 static bool parse_machine(Options *o, const char *arg, GError **err)
 {
     gchar **kv = g_strsplit(arg, ",", -1);
@@ -145,6 +186,17 @@ static bool parse_machine(Options *o, const char *arg, GError **err)
             o->machine = g_intern_string(val);
         } else if (!strcmp(key, "dumpdtb")) {
             o->dump_dtb = g_intern_string(val);
+        } else if (!strcmp(key, "accel")) {
+            /* accel=kvm:tcg: try in order */
+            gchar **names = g_strsplit(val, ":", -1);
+            bool good = names[0] != NULL;
+            if (!good)
+                tn_error(err, "-machine accel=: give kvm, tcg or kvm:tcg");
+            for (int n = 0; good && names[n]; n++)
+                good = add_accel(o, names[n], "-machine accel=", err);
+            g_strfreev(names);
+            if (!good)
+                goto out;
         } else {
             tn_error(err, "-machine: unsupported property '%s'", key);
             goto out;
@@ -178,7 +230,7 @@ void options_usage(const char *prog)
            "Tandem: a whole-system emulator with deterministic record/replay.\n\n"
            "  --arch ARCH          guest ISA (riscv64, riscv32); also from the program\n"
            "                       name tandem-system-ARCH\n"
-           "  -M, -machine TYPE[,dumpdtb=FILE]   board (virt); -M help lists them\n"
+           "  -M, -machine TYPE[,dumpdtb=FILE][,accel=A[:B]]  board (virt); -M help lists them\n"
            "  -cpu MODEL           CPU model (the board's default; -cpu help)\n"
            "  -m SIZE              RAM size (MiB, or with K/M/G suffix)\n"
            "  -smp 1               number of CPUs (1)\n"
@@ -195,7 +247,15 @@ void options_usage(const char *prog)
            "  -no-reboot           exit instead of rebooting\n"
            "  -no-shutdown         (accepted; the machine exits on poweroff)\n"
            "  -icount shift=N|auto[,sleep=on|off]  instruction-counted virtual clock\n"
-           "  -accel tcg           the interpreter (kvm: not in this build yet)\n"
+           "  -accel kvm|tcg       kvm: run the guest on KVM (x86 pc only; host time is\n"
+           "                       the virtual clock, no -icount/record/replay); tcg: the\n"
+           "                       interpreter (default).  Several -accel: tried in order,\n"
+           "                       e.g. -accel kvm -accel tcg falls back to the interpreter\n"
+           "  -enable-kvm          -accel kvm\n"
+           "  -gdb tcp::PORT       wait for gdb on PORT (also tcp:HOST:PORT); see docs/gdb.md\n"
+           "  -s                   -gdb tcp::1234\n"
+           "  -S                   do not start the CPU: gdb's continue (or the monitor's\n"
+           "                       cont) starts it\n"
            "  -rr-perturb IC,REG   testing aid: flip bit 0 of register REG (0 = pc)\n"
            "                       when the guest has retired IC instructions\n"
            "  -version, -h\n", prog);
@@ -207,9 +267,6 @@ static const char *const unsupported_later[][2] = {
     { "-net", NULL },
     { "-object", "objects (filter-replay) arrive with the network work" },
     { "-audio", "audio arrives with the audio work" },
-    { "-gdb", "the gdb stub arrives with the reverse-debugging work" },
-    { "-s", "the gdb stub arrives with the reverse-debugging work" },
-    { "-S", "the gdb stub arrives with the reverse-debugging work" },
     { "-loadvm", "snapshots arrive with the snapshot work" },
 };
 
@@ -402,15 +459,34 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
         } else if (!strcmp(a, "-accel")) {
             NEED_ARG();
             const char *v = ARG;
-            if (!strncmp(v, "tcg", 3) && (v[3] == 0 || v[3] == ',')) {
-                o->accel = "tcg";
-            } else if (!strncmp(v, "kvm", 3)) {
-                tn_error(err, "-accel kvm: the KVM accelerator is not in this build yet; use -accel tcg");
+            if (!strcmp(v, "help") || !strcmp(v, "?")) {
+                printf("Accelerators supported in this binary:\ntcg\nkvm\n");
+                exit(0);
+            }
+            if (!add_accel(o, v, "-accel", err))
                 return false;
-            } else {
-                tn_error(err, "-accel %s: unknown accelerator (tcg)", v);
+        } else if (!strcmp(a, "-gdb") || !strcmp(a, "-s")) {
+            /* The gdb stub (vmm/gdbstub.c). */
+            const char *spec = "tcp::1234";
+            if (!strcmp(a, "-gdb")) {
+                NEED_ARG();
+                spec = ARG;
+            }
+            char *host = NULL;
+            int port;
+            if (!gdbstub_parse_spec(spec, &host, &port, err))
+                return false;
+            g_free(host);
+            if (o->gdb && strcmp(o->gdb, spec)) {
+                tn_error(err, "-gdb %s: only one gdb stub (already -gdb %s)", spec, o->gdb);
                 return false;
             }
+            o->gdb = spec;
+        } else if (!strcmp(a, "-S")) {
+            o->start_stopped = true;
+        } else if (!strcmp(a, "-enable-kvm")) {
+            if (!add_accel(o, "kvm", "-enable-kvm", err))
+                return false;
         } else {
             for (size_t k = 0; k < G_N_ELEMENTS(unsupported_later); k++) {
                 if (!strcmp(a, unsupported_later[k][0])) {
@@ -433,6 +509,26 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
 next:;
 #undef NEED_ARG
 #undef ARG
+    }
+    /* What needs an instruction count cannot run on KVM (QEMU refuses
+     * -icount with hardware virtualization the same way). */
+    if (kvm_may_run(o)) {
+        if (o->rr_mode) {
+            tn_error(err, "-icount rr=%s is not allowed with -accel kvm: record/replay runs "
+                     "on the interpreter only for now (use -accel tcg)",
+                     o->rr_mode == 1 ? "record" : "replay");
+            return false;
+        }
+        if (o->icount) {
+            tn_error(err, "-icount is not allowed with hardware virtualization (-accel kvm): "
+                     "KVM has no instruction count (use -accel tcg)");
+            return false;
+        }
+        if (o->perturb_reg >= 0) {
+            tn_error(err, "-rr-perturb needs the interpreter's instruction count; it is not "
+                     "allowed with -accel kvm");
+            return false;
+        }
     }
     return true;
 }

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { OPT_MAX_SERIAL = 4, OPT_MAX_DEVICES = 16 };
+enum { OPT_MAX_SERIAL = 4, OPT_MAX_DEVICES = 16, OPT_MAX_ACCEL = 8 };
 
 typedef struct Options {
     const char *arch;          /* "riscv64", "riscv32" */
@@ -43,8 +43,14 @@ typedef struct Options {
      * claims the ones it supports (machine_take_device). */
     const char *devices[OPT_MAX_DEVICES];
     int ndevices;
-    const char *accel;
+    /* Accelerators to try, in order ("kvm", "tcg" = the interpreter): -accel
+     * (repeatable), -enable-kvm, -machine accel=A:B.  None given: tcg. */
+    const char *accel[OPT_MAX_ACCEL];
+    int naccel;
     const char *dump_dtb;      /* -machine dumpdtb=F */
+    /* -gdb tcp::PORT / tcp:HOST:PORT (-s: tcp::1234); NULL: no gdb stub. */
+    const char *gdb;
+    bool start_stopped;        /* -S: the CPU waits for gdb or the monitor */
 } Options;
 
 /* Parse argv; on error returns false and sets err naming the bad option. */

@@ -17,6 +17,10 @@ typedef struct BoardDesc {
     bool (*init)(Machine *m, int variant, GError **err);
     /* -device drivers the board accepts (NULL-terminated), or NULL. */
     const char *const *devices;
+    /* -accel kvm: move the board's CPU onto KVM after init (it replaces
+     * m->cpu and m->cpu_ops; m->icount stays, frozen).  Fails with the
+     * reason KVM cannot be used.  NULL: the board has no KVM support. */
+    bool (*kvm_init)(Machine *m, GError **err);
 } BoardDesc;
 
 typedef struct TargetDesc {

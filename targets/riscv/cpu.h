@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/debug.h"
 #include "vmm/machine.h"
 
 typedef struct RiscvCPU RiscvCPU;
@@ -137,6 +138,9 @@ struct RiscvCPU {
     uint64_t mip_hw;
     /* Set when WFI found nothing pending: the engine returns CPU_EXIT_IDLE. */
     bool wfi;
+    /* Breakpoints and watchpoints of an attached debugger (debug.c);
+     * NULL without any, so the engine's paths look at nothing more. */
+    CpuDebug *dbg;
 
     /* Software TLB (engine.c owns it, mmu.c fills it through riscv_translate). */
     RvTlbEntry tlb[4][3][RV_TLB_SIZE];
@@ -176,6 +180,8 @@ bool rv_load(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64
 bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64_t val);
 
 extern const CpuOps riscv_cpu_ops;
+/* ---- debug.c (gdb stub hooks, vmm/debug.h) ---- */
+extern const CpuDebugOps riscv_debug_ops;
 
 /* ---- state.c (record/replay views of the hart) ---- */
 extern const char *const riscv_reg_names[32];
@@ -223,6 +229,10 @@ int riscv_csr_rw(RiscvCPU *cpu, const RvInsn *in, unsigned csr, uint64_t *old,
  * the engine may cache it in the TLB. */
 int riscv_translate(RiscvCPU *cpu, uint64_t va, RvAccess acc, int priv,
                     uint64_t *pa, bool *page_ok);
+/* A debugger's view of va (debug.c): translated at the current privilege
+ * without permission or PMP checks and without setting A/D.  Returns false
+ * when va is not mapped. */
+bool riscv_translate_debug(RiscvCPU *cpu, uint64_t va, uint64_t *pa);
 /* Privilege used for data accesses (MPRV). */
 int riscv_data_priv(const RiscvCPU *cpu);
 /* PMP check of the bytes [pa, pa + size) for an access of kind acc at

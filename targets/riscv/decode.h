@@ -121,6 +121,8 @@ struct RvBlock {
     uint32_t n;             /* instructions (the end sentinel not counted) */
     uint32_t epoch;         /* FENCE.I epoch it was last checked in */
     bool dead;
+    bool bp;                /* one instruction at a debugger breakpoint:
+                               never chained into (engine.c) */
     RvInsn insns[];         /* n + 1 */
 };
 

@@ -341,6 +341,9 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
     b->pa2 = ~0ull;
     b->dead = false;
     b->epoch = e->cc.epoch;
+    /* A debugger breakpoint gets a block of its own instruction: the run
+     * loop checks breakpoints only where blocks start (debug_stop). */
+    b->bp = cpu->dbg && debug_bp_at(cpu->dbg, pc);
 
     uint64_t va = pc, off = pa & 0xfff;
     const uint64_t page_pa = pa & ~0xfffull;
@@ -348,6 +351,8 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
     unsigned n = 0;
     for (;;) {
         RvInsn *in = &b->insns[n];
+        if (n > 0 && unlikely(cpu->dbg) && debug_bp_at(cpu->dbg, va))
+            break;
         if (n > 0 && !page_ok) {
             /* Sub-page PMP: check each instruction's permission. */
             uint64_t p2;
@@ -406,13 +411,17 @@ static RvBlock *translate(RiscvCPU *cpu, uint64_t pc, uint64_t pa, bool page_ok)
         n++;
         va = va_wrap(cpu, va + len);
         off += len;
-        if ((flags & RV_DEC_END) || straddle || off >= 0x1000 || n == RV_MAX_BLOCK)
+        if ((flags & RV_DEC_END) || straddle || off >= 0x1000 || n == RV_MAX_BLOCK ||
+            b->bp)
             break;
     }
     b->n = n;
     for (unsigned i = 0; i < n; i++)
         b->insns[i].rem = (uint8_t)(n - 1 - i);
     riscv_specialise(b->insns, n);
+    /* No jump back into a breakpoint's block without the run loop. */
+    if (b->bp)
+        b->insns[0].fn = riscv_plain(&b->insns[0]);
     RvInsn *end = &b->insns[n];
     memset(end, 0, sizeof(*end));
     end->fn = rv_block_end;
@@ -507,6 +516,10 @@ static __attribute__((noinline)) RvBlock *lookup_slow(RiscvCPU *cpu)
         if (b->pa2 != ~0ull || !page_ok)
             return b;
     }
+    /* Chaining (rv_chain) finds blocks only in the jump cache: leaving a
+     * breakpoint's block out of it sends every entry through the run loop. */
+    if (b->bp)
+        return b;
     e->cc.jc[jc_index(pc)] = b;
     return b;
 }
@@ -523,6 +536,19 @@ static inline RvBlock *lookup(RiscvCPU *cpu, Engine *e)
 }
 
 /* ---- run loop ---- */
+
+/* A debugger is attached (cpu->dbg): stop before the instruction at pc if a
+ * breakpoint is there, unless run() resumed from exactly there. */
+static __attribute__((noinline)) bool debug_stop(RiscvCPU *cpu)
+{
+    CpuDebug *d = cpu->dbg;
+    uint64_t pc = va_wrap(cpu, cpu->pc);
+    if (!debug_bp_at(d, pc) || (cpu->icount == d->resume_icount && pc == d->resume_pc))
+        return false;
+    d->hit = DEBUG_HIT_BREAK;
+    d->hit_addr = pc;
+    return true;
+}
 
 /* Ends a truncated copy of a block: the instruction it stands for and the
  * rem after it do not retire. */
@@ -589,6 +615,8 @@ static CpuExit run_loop(RiscvCPU *cpu, uint64_t max)
                 return CPU_EXIT_IDLE;
             cpu->wfi = false;
         }
+        if (unlikely(cpu->dbg != NULL) && debug_stop(cpu))
+            return CPU_EXIT_DEBUG;
         RvBlock *b = lookup(cpu, e);
         if (unlikely(!b))
             continue;
@@ -624,6 +652,34 @@ static bool fault(RiscvCPU *cpu, const RvInsn *in, int cause, uint64_t tval)
     riscv_raise(cpu, in, (uint64_t)cause, tval);
     return false;
 }
+
+/* A debugger watchpoint covers this access: leave the block before `in`
+ * as a trap would, without taking one (nothing has been accessed yet); the
+ * exit request returns run() to the main loop and the stub reports the
+ * stop (gdb steps over the access itself on RISC-V).  Watched pages never enter the TLB
+ * (data_xlate), so every access to them comes here: that is the cost of a
+ * watchpoint, slow paths for its pages only. */
+static __attribute__((noinline)) bool watch_stop(RiscvCPU *cpu, const RvInsn *in,
+                                                 uint64_t va, unsigned size,
+                                                 unsigned kind)
+{
+    CpuDebug *d = cpu->dbg;
+    const DebugWatch *w = debug_watch_hit(d, va, size, kind);
+    if (!w || (d->watch_skip && in->pc == d->resume_pc &&
+               riscv_icount_at(cpu, in) == d->resume_icount))
+        return false;
+    d->hit = DEBUG_HIT_WATCH;
+    d->hit_addr = w->addr;
+    d->hit_kind = w->kind;
+    cpu->icount -= in->rem + 1u;
+    cpu->pc = in->pc;
+    cpu->chain_end = 0;
+    cpu->m->exit_request = 1;
+    return true;
+}
+
+#define WATCH(cpu, in, va, size, kind) \
+    (unlikely((cpu)->dbg != NULL) && watch_stop(cpu, in, va, size, kind))
 
 /* Device accesses see the exact instruction count of `in`. */
 static MemResult mmio_read(RiscvCPU *cpu, const RvInsn *in, uint64_t pa,
@@ -666,7 +722,8 @@ static bool data_xlate(RiscvCPU *cpu, const RvInsn *in, uint64_t va, RvAccess ac
     /* The fast paths index the TLB by cpu->priv: fill only when MPRV does
      * not change the privilege. */
     if (r && r->host && page_ok && dp == cpu->priv &&
-        !(acc == RV_ACC_WRITE && (r->readonly || is_code_page(cpu, *pa))))
+        !(acc == RV_ACC_WRITE && (r->readonly || is_code_page(cpu, *pa))) &&
+        !(cpu->dbg && debug_watch_page(cpu->dbg, va & ~0xfffull)))
         tlb_fill(cpu, cpu->priv, acc, va, *pa, r);
     return true;
 }
@@ -709,6 +766,8 @@ bool rv_load(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64
         *val = mem_load_le((const uint8_t *)(uintptr_t)(va + t->addend), size);
         return true;
     }
+    if (WATCH(cpu, in, va, size, DEBUG_WATCH_READ))
+        return false;
     if ((va & 0xfff) + size > 0x1000) {
         uint8_t *host[2];
         uint64_t pa[2];
@@ -743,6 +802,8 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
         mem_store_le((uint8_t *)(uintptr_t)(va + t->addend), size, val);
         return true;
     }
+    if (WATCH(cpu, in, va, size, DEBUG_WATCH_WRITE))
+        return false;
     if ((va & 0xfff) + size > 0x1000) {
         uint8_t *host[2];
         uint64_t pa[2];
@@ -780,6 +841,8 @@ bool rv_amo(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size,
     uint64_t pa;
     MemRegion *r;
     va = va_wrap(cpu, va);
+    if (WATCH(cpu, in, va, size, DEBUG_WATCH_ACCESS))
+        return false;
     if (!data_xlate(cpu, in, va, RV_ACC_WRITE, &pa, &r))
         return false;
     uint8_t *p = ram_ptr(r, pa, size);
@@ -802,6 +865,8 @@ bool rv_lr(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint64_t
     uint64_t pa;
     MemRegion *r;
     va = va_wrap(cpu, va);
+    if (WATCH(cpu, in, va, size, DEBUG_WATCH_READ))
+        return false;
     if (!data_xlate(cpu, in, va, RV_ACC_READ, &pa, &r))
         return false;
     uint8_t *p = ram_ptr(r, pa, size);
@@ -820,6 +885,8 @@ bool rv_sc(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size,
     MemRegion *r;
     va = va_wrap(cpu, va);
     *ok = false;
+    if (WATCH(cpu, in, va, size, DEBUG_WATCH_WRITE))
+        return false;
     if (!data_xlate(cpu, in, va, RV_ACC_WRITE, &pa, &r))
         return false;
     bool match = cpu->resv_addr == pa;
@@ -969,4 +1036,5 @@ const CpuOps riscv_cpu_ops = {
     .set_reg = riscv_set_reg,
     .state_hash = riscv_state_hash,
     .destroy = ops_destroy,
+    .debug = &riscv_debug_ops,
 };

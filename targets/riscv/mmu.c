@@ -91,8 +91,11 @@ static bool pte_leaf_allows(const RiscvCPU *cpu, uint64_t pte, RvAccess acc, int
     }
 }
 
+/* debug: a debugger's look (riscv_translate_debug): no permission or PMP
+ * check, no A/D update. */
 static int walk(RiscvCPU *cpu, const PagingMode *pm, uint64_t root_ppn,
-                uint64_t va, RvAccess acc, int priv, uint64_t *pa, bool *page_ok)
+                uint64_t va, RvAccess acc, int priv, uint64_t *pa, bool *page_ok,
+                bool debug)
 {
     if (pm->va_bits) {
         /* Bits 63:va_bits must all equal bit va_bits-1. */
@@ -110,8 +113,8 @@ static int walk(RiscvCPU *cpu, const PagingMode *pm, uint64_t root_ppn,
     for (;;) {
         unsigned shift = 12 + (unsigned)level * pm->vpn_bits;
         pte_addr = table + ((va >> shift) & vpn_mask) * pm->pte_size;
-        if (!riscv_pmp_check(cpu, pte_addr, pm->pte_size, RV_ACC_READ,
-                             RV_PRIV_S, NULL))
+        if (!debug && !riscv_pmp_check(cpu, pte_addr, pm->pte_size, RV_ACC_READ,
+                                       RV_PRIV_S, NULL))
             return access_fault(acc);
         const uint8_t *host = as_host_ptr(cpu->as, pte_addr, pm->pte_size);
         if (!host)
@@ -137,7 +140,7 @@ static int walk(RiscvCPU *cpu, const PagingMode *pm, uint64_t root_ppn,
         level--;
     }
 
-    if (!pte_leaf_allows(cpu, pte, acc, priv))
+    if (!debug && !pte_leaf_allows(cpu, pte, acc, priv))
         return page_fault(acc);
     uint64_t ppn = (pte >> 10) & ppn_mask;
     unsigned low_bits = (unsigned)level * pm->vpn_bits;
@@ -146,6 +149,10 @@ static int walk(RiscvCPU *cpu, const PagingMode *pm, uint64_t root_ppn,
         return page_fault(acc);
     uint64_t off_mask = (1ull << (12 + low_bits)) - 1;
     uint64_t out = ((ppn << 12) & ~off_mask) | (va & off_mask);
+    if (debug) {
+        *pa = out;
+        return 0;
+    }
 
     if (!riscv_pmp_check(cpu, out, 1, acc, priv, page_ok))
         return access_fault(acc);
@@ -173,7 +180,7 @@ int riscv_translate(RiscvCPU *cpu, uint64_t va, RvAccess acc, int priv,
     if (priv != RV_PRIV_M)
         pm = paging_mode(cpu, &root_ppn);
     if (pm) {
-        int cause = walk(cpu, pm, root_ppn, va, acc, priv, pa, &ok);
+        int cause = walk(cpu, pm, root_ppn, va, acc, priv, pa, &ok, false);
         *page_ok = cause == 0 && ok;
         return cause;
     }
@@ -184,4 +191,21 @@ int riscv_translate(RiscvCPU *cpu, uint64_t va, RvAccess acc, int priv,
     *pa = va;
     *page_ok = ok;
     return 0;
+}
+
+bool riscv_translate_debug(RiscvCPU *cpu, uint64_t va, uint64_t *pa)
+{
+    uint64_t root_ppn;
+    const PagingMode *pm = NULL;
+    bool ok;
+
+    if (cpu->xlen == 32)
+        va = (uint32_t)va;
+    if (cpu->priv != RV_PRIV_M)
+        pm = paging_mode(cpu, &root_ppn);
+    if (!pm) {
+        *pa = va;
+        return true;
+    }
+    return walk(cpu, pm, root_ppn, va, RV_ACC_READ, cpu->priv, pa, &ok, true) == 0;
 }

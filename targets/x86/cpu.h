@@ -361,6 +361,10 @@ unsigned x86_cpuid_leaves(X86CPU *cpu, X86CpuidLeaf *out, unsigned max);
  * false where the instruction raises #GP. */
 bool x86_msr_read(X86CPU *cpu, uint32_t msr, uint64_t *v);
 bool x86_msr_write(X86CPU *cpu, uint32_t msr, uint64_t v);
+/* fpu.c: the FXSAVE legacy region (512 bytes) of the whole x87/SSE state,
+ * all sixteen XMM registers; w64: the 64-bit pointer format. */
+void x86_fx_image_save(const X86CPU *cpu, uint8_t *b, bool w64);
+void x86_fx_image_load(X86CPU *cpu, const uint8_t *b, bool w64);
 
 /* ---- flags.c ---- */
 uint64_t x86_eflags(X86CPU *cpu);

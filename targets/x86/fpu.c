@@ -1156,6 +1156,26 @@ static void fx_put_sse(const X86CPU *cpu, uint8_t *b, bool xmm)
         memcpy(b + 160, cpu->fpu.xmm, 16 * nxmm(cpu));
 }
 
+/* The whole legacy region (x87, MXCSR, all sixteen XMM registers), as the
+ * state transfer to KVM (kvm/state.c) reads and writes it; reserved bytes
+ * of the register slots are zero. */
+void x86_fx_image_save(const X86CPU *cpu, uint8_t *b, bool w64)
+{
+    for (unsigned i = 0; i < 8; i++)
+        memset(b + 32 + 16 * i, 0, 16);
+    fx_put_x87(cpu, b, w64);
+    put32(b + 24, cpu->fpu.mxcsr);
+    put32(b + 28, X86_MXCSR_MASK);
+    memcpy(b + 160, cpu->fpu.xmm, sizeof(cpu->fpu.xmm));
+}
+
+void x86_fx_image_load(X86CPU *cpu, const uint8_t *b, bool w64)
+{
+    fx_get_x87(cpu, b, w64);
+    cpu->fpu.mxcsr = get32(b + 24);
+    memcpy(cpu->fpu.xmm, b + 160, sizeof(cpu->fpu.xmm));
+}
+
 static inline uint64_t lin_addr(const X86CPU *cpu, const XInsn *in, uint64_t off)
 {
     if ((cpu->hflags & X86_HF_CS64) && in->seg != X86_FS && in->seg != X86_GS)

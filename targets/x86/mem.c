@@ -225,7 +225,7 @@ static uint64_t pow2_below(unsigned n)
 
 /* An access to the bus outside RAM: n bytes (1..8) at a, as naturally
  * sized device accesses. */
-static uint64_t bus_read(AddressSpace *as, uint64_t a, unsigned n)
+uint64_t x86_bus_read(AddressSpace *as, uint64_t a, unsigned n)
 {
     if (!(n & (n - 1))) {
         uint64_t v;
@@ -236,11 +236,11 @@ static uint64_t bus_read(AddressSpace *as, uint64_t a, unsigned n)
     }
     /* Low part first: device reads have side effects. */
     unsigned lo = (unsigned)pow2_below(n);
-    uint64_t v = bus_read(as, a, lo);
-    return v | bus_read(as, a + lo, n - lo) << (8 * lo);
+    uint64_t v = x86_bus_read(as, a, lo);
+    return v | x86_bus_read(as, a + lo, n - lo) << (8 * lo);
 }
 
-static void bus_write(AddressSpace *as, uint64_t a, unsigned n, uint64_t v)
+void x86_bus_write(AddressSpace *as, uint64_t a, unsigned n, uint64_t v)
 {
     if (!(n & (n - 1))) {
         MemResult r = as_write(as, a, n, v);
@@ -248,8 +248,8 @@ static void bus_write(AddressSpace *as, uint64_t a, unsigned n, uint64_t v)
             return;
     }
     unsigned lo = (unsigned)pow2_below(n);
-    bus_write(as, a, lo, v);
-    bus_write(as, a + lo, n - lo, v >> (8 * lo));
+    x86_bus_write(as, a, lo, v);
+    x86_bus_write(as, a + lo, n - lo, v >> (8 * lo));
 }
 
 /* Devices see the position of the accessing instruction. */
@@ -283,7 +283,7 @@ static uint64_t phys_read(X86CPU *cpu, const XInsn *in, uint64_t pa, unsigned n)
         return v;
     }
     uint64_t icount = device_enter(cpu, in);
-    v = bus_read(cpu->as, pa, n);
+    v = x86_bus_read(cpu->as, pa, n);
     cpu->icount = icount;
     return v;
 }
@@ -301,7 +301,7 @@ static void phys_write(X86CPU *cpu, const XInsn *in, uint64_t pa, unsigned n,
         return;
     }
     uint64_t icount = device_enter(cpu, in);
-    bus_write(cpu->as, pa, n, v);
+    x86_bus_write(cpu->as, pa, n, v);
     cpu->icount = icount;
 }
 
@@ -617,7 +617,7 @@ bool x86_probe(X86CPU *cpu, const XInsn *in, int seg, uint64_t off, unsigned len
 uint64_t x86_io_read(X86CPU *cpu, const XInsn *in, uint16_t port, unsigned size)
 {
     uint64_t icount = device_enter(cpu, in);
-    uint64_t v = bus_read(cpu->io, port, size);
+    uint64_t v = x86_bus_read(cpu->io, port, size);
     cpu->icount = icount;
     return v;
 }
@@ -626,6 +626,6 @@ void x86_io_write(X86CPU *cpu, const XInsn *in, uint16_t port, unsigned size,
                   uint64_t val)
 {
     uint64_t icount = device_enter(cpu, in);
-    bus_write(cpu->io, port, size, val & x86_size_mask(size));
+    x86_bus_write(cpu->io, port, size, val & x86_size_mask(size));
     cpu->icount = icount;
 }

@@ -156,4 +156,11 @@ x86_st_flat(X86CPU *cpu, const XInsn *in, int seg, uint64_t lin, unsigned size,
     return x86_st(cpu, in, seg, lin, size, val);
 }
 
+/* The bus outside RAM (devices, ROM, nothing): n bytes (1..8) at a as
+ * naturally sized accesses, split low part first; a byte with nothing
+ * behind it reads 0xFF; writes to ROM or nothing are dropped.  The
+ * interpreter's and KVM's MMIO and port I/O (kvm/run.c) go through these. */
+uint64_t x86_bus_read(AddressSpace *as, uint64_t a, unsigned n);
+void x86_bus_write(AddressSpace *as, uint64_t a, unsigned n, uint64_t v);
+
 #endif

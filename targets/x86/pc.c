@@ -39,6 +39,7 @@
 #include "devices/piix4_pm.h"
 #include "targets/x86/acpi.h"
 #include "targets/x86/cpu.h"
+#include "targets/x86/kvm_cpu.h"
 #include "targets/x86/linuxboot.h"
 #include "targets/x86/multiboot.h"
 #include "vmm/error.h"
@@ -71,6 +72,7 @@ typedef struct Pc {
     Multiboot *mb;           /* -kernel with a multiboot kernel */
     LinuxBoot *lb;           /* -kernel with a Linux bzImage */
     Piix4Pm *pm;
+    X86Kvm *kvm;             /* -accel kvm */
     /* ISA IRQ n: the 8259 input n and the I/O APIC pin (IRQ 0 on pin 2). */
     IrqLine pic_in[16], ioapic_in[16];
     uint8_t pam[I440FX_NPAM];
@@ -91,12 +93,17 @@ static IrqLine pc_isa(Pc *pc, int n)
 
 static void pc_cpu_intr(void *opaque, int n, int level)
 {
-    x86_cpu_set_intr(opaque, level);
+    Pc *pc = opaque;
+    x86_cpu_set_intr(pc->cpu, level);
+    if (level)
+        x86_kvm_event(pc->kvm);
 }
 
 static void pc_cpu_nmi(void *opaque)
 {
-    x86_cpu_nmi(opaque);
+    Pc *pc = opaque;
+    x86_cpu_nmi(pc->cpu);
+    x86_kvm_event(pc->kvm);
 }
 
 static int pc_intr_ack(void *opaque)
@@ -174,7 +181,8 @@ static void pc_reset(Machine *m)
     Pc *pc = m->board_state;
     /* RAM keeps its contents across a reset, as on QEMU's pc; the ROM is
      * read-only for the guest. */
-    x86_cpu_reset(pc->cpu);
+    /* Through the CPU's ops: on KVM the state is put back before it runs. */
+    m->cpu_ops->reset(m->cpu);
     if (pc->mb) {
         GError *err = NULL;
         if (!multiboot_reset(pc->mb, pc->cpu, &err)) {
@@ -334,7 +342,7 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
         return false; } } while (0)
     /* Interrupts: 8259 -> LAPIC LINT0 (ExtINT) -> CPU; ISA IRQs also go to
      * the I/O APIC. */
-    pc->lapic = lapic_create(m, irq_line(pc_cpu_intr, cpu, 0), pc_cpu_nmi, cpu);
+    pc->lapic = lapic_create(m, irq_line(pc_cpu_intr, pc, 0), pc_cpu_nmi, pc);
     NEED(pc->lapic, "local APIC");
     cpu->has_apic = true;
     cpu->apic = pc->lapic;
@@ -447,6 +455,13 @@ static bool pc_init(Machine *m, int variant, GError **err)
     return true;
 }
 
+static bool pc_kvm_init(Machine *m, GError **err)
+{
+    Pc *pc = m->board_state;
+    pc->kvm = x86_kvm_attach(m, pc->cpu, err);
+    return pc->kvm != NULL;
+}
+
 static const char *const pc_device_list[] = { "isa-debug-exit", NULL };
 
 const BoardDesc x86_pc_board = {
@@ -454,4 +469,5 @@ const BoardDesc x86_pc_board = {
     .desc = "Standard PC (i440FX + PIIX3; -bios images)",
     .init = pc_init,
     .devices = pc_device_list,
+    .kvm_init = pc_kvm_init,
 };

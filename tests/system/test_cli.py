@@ -31,7 +31,8 @@ with tempfile.TemporaryDirectory() as tmp:
     expect_error(["-bios", junk], "junk.elf")
     expect_error(["-serial", "tcp:1:2", "-bios", "none"], "unknown character backend")
     expect_error(["-icount", "shift=99"], "shift '99'")
-    expect_error(["-accel", "kvm"], "kvm")
+    expect_error(["-accel", "kvm"], "the virt machine does not support KVM")
+    expect_error(["-accel", "kvm", "-icount", "3"], "-icount is not allowed with hardware virtualization")
     expect_error(["-cpu", "cortex-a53"], "unknown CPU model 'cortex-a53'")
     expect_error(["-m", "8G", "-bios", "none"], "does not fit the 32-bit address space", arch="riscv32")
 

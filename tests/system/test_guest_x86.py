@@ -5,7 +5,12 @@ tests/guests/x86/run_qemu.sh) and require the same serial output (the
 guest's final register dump included) and the same exit code: the
 differential test.
 
-usage: test_guest_x86.py IMAGE [differential|tandem-only]"""
+With "kvm" (a host with a usable /dev/kvm) the guest runs on the
+interpreter and under -accel kvm instead, and the outputs are compared
+(kvm_differences() says what may differ); tests/system/test_kvm_guests_x86.py
+does that for every guest in one nested-KVM boot.
+
+usage: test_guest_x86.py IMAGE [differential|tandem-only|kvm]"""
 import difflib
 import os
 import subprocess
@@ -16,10 +21,37 @@ from tandemtest import REPO, binary, fail
 RUN_QEMU = os.path.join(REPO, "tests", "guests", "x86", "run_qemu.sh")
 
 
-def tandem_args(img):
+def tandem_args(img, accel=None):
     return [binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic", "-serial", "stdio",
-            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-            "-bios", img]
+            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + \
+        (["-accel", accel] if accel else []) + ["-bios", img]
+
+
+# Guests whose serial output legitimately differs between the interpreter
+# and KVM, and why: only the lines matching the pattern are left out of the
+# comparison (the DUMP lines, PASS and the exit code always count).
+KVM_DIFFERENCES = {
+}
+
+
+def kvm_differences(name):
+    """Line patterns (regular expressions) that may differ on KVM for guest
+    `name` (image base name without .bin)."""
+    return [p for p, _why in KVM_DIFFERENCES.get(name, [])]
+
+
+def compare_kvm(name, interp_out, kvm_out):
+    """None when the KVM run's output matches the interpreter's, else a diff."""
+    import re
+    pats = [re.compile(p) for p in kvm_differences(name)]
+
+    def keep(s):
+        return [ln for ln in norm(s).splitlines()
+                if ln.startswith("DUMP") or not any(p.search(ln) for p in pats)]
+    a, b = keep(interp_out), keep(kvm_out)
+    if a == b:
+        return None
+    return "\n".join(difflib.unified_diff(a, b, "interpreter", "kvm", lineterm=""))
 
 
 def guest_code(status):
@@ -27,9 +59,9 @@ def guest_code(status):
     return status >> 1 if status > 0 and status & 1 else None
 
 
-def run_tandem(img, timeout=300):
+def run_tandem(img, timeout=300, accel=None):
     try:
-        r = subprocess.run(tandem_args(img), capture_output=True, timeout=timeout,
+        r = subprocess.run(tandem_args(img, accel), capture_output=True, timeout=timeout,
                            stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as e:
         return None, (e.stdout or b"").decode(errors="replace"), "timeout"
@@ -56,6 +88,16 @@ def main():
     print(out)
     if st is None or guest_code(st) != 0 or "PASS" not in out:
         fail(f"{name} on tandem-system-x86_64: exit status {st}\nstderr:\n{err}")
+    if mode == "kvm":
+        kst, kout, kerr = run_tandem(image, accel="kvm")
+        print(kout)
+        if kst is None or guest_code(kst) != 0 or "PASS" not in kout:
+            fail(f"{name} under -accel kvm: exit status {kst}\nstderr:\n{kerr}")
+        d = compare_kvm(name[:-4] if name.endswith(".bin") else name, out, kout)
+        if d:
+            fail(f"{name}: serial output under -accel kvm differs from the interpreter's:\n{d}")
+        print(f"PASS {name}: same output and exit code on KVM as on the interpreter")
+        return
     if mode == "tandem-only":
         print(f"PASS {name} (Tandem-specific checks, no QEMU comparison)")
         return

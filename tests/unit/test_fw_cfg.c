@@ -37,17 +37,8 @@ static void teardown(void)
 
 TestSuite(fw_cfg, .init = setup, .fini = teardown);
 
-static uint64_t in(uint16_t port, unsigned size)
-{
-    uint64_t v = 0;
-    cr_assert_eq(as_read(&m->io, port, size, &v), MEM_OK, "in port 0x%x size %u", port, size);
-    return v;
-}
-
-static void out(uint16_t port, unsigned size, uint64_t v)
-{
-    cr_assert_eq(as_write(&m->io, port, size, v), MEM_OK, "out port 0x%x size %u", port, size);
-}
+static uint64_t in(uint16_t port, unsigned size) { return dev_in(m, port, size); }
+static void out(uint16_t port, unsigned size, uint64_t v) { dev_out(m, port, size, v); }
 
 static void select_key(uint16_t key) { out(SEL, 2, key); }
 

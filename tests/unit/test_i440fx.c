@@ -76,33 +76,17 @@ static void teardown(void)
 
 TestSuite(i440fx, .init = setup, .fini = teardown);
 
-static uint64_t in(uint16_t port, unsigned size)
-{
-    uint64_t v = 0;
-    cr_assert_eq(as_read(&m->io, port, size, &v), MEM_OK, "in 0x%x/%u", port, size);
-    return v;
-}
-
-static void out(uint16_t port, unsigned size, uint64_t v)
-{
-    cr_assert_eq(as_write(&m->io, port, size, v), MEM_OK, "out 0x%x/%u", port, size);
-}
-
-static uint32_t cfg_addr(int devfn, unsigned reg)
-{
-    return 0x80000000u | (unsigned)devfn << 8 | (reg & 0xfc);
-}
+static uint64_t in(uint16_t port, unsigned size) { return dev_in(m, port, size); }
+static void out(uint16_t port, unsigned size, uint64_t v) { dev_out(m, port, size, v); }
 
 static uint32_t cfg_read(int devfn, unsigned reg, unsigned size)
 {
-    out(0xcf8, 4, cfg_addr(devfn, reg));
-    return (uint32_t)in((uint16_t)(0xcfc + (reg & 3)), size);
+    return dev_pci_cfg_read(m, devfn, reg, size);
 }
 
 static void cfg_write(int devfn, unsigned reg, unsigned size, uint32_t v)
 {
-    out(0xcf8, 4, cfg_addr(devfn, reg));
-    out((uint16_t)(0xcfc + (reg & 3)), size, v);
+    dev_pci_cfg_write(m, devfn, reg, size, v);
 }
 
 #define HOST PCI_DEVFN(0, 0)
@@ -177,12 +161,12 @@ Test(i440fx, sizes_and_alignments)
     /* Misaligned 16/32-bit port accesses are split by the bus: the memory
      * layer rejects them and the CPU issues byte accesses. */
     uint64_t v;
-    out(0xcf8, 4, cfg_addr(HOST, 0xb0));
+    out(0xcf8, 4, dev_pci_cfg_addr(HOST, 0xb0));
     cr_assert_eq(as_read(&m->io, 0xcfd, 2, &v), MEM_BAD_ACCESS);
     cr_assert_eq(as_read(&m->io, 0xcfe, 4, &v), MEM_BAD_ACCESS);
     cr_assert_eq(as_read(&m->io, 0xcfc, 8, &v), MEM_BAD_ACCESS);
     /* Register bits 1:0 in CONFIG_ADDRESS do not offset the access. */
-    out(0xcf8, 4, cfg_addr(HOST, 0xb0) | 3);
+    out(0xcf8, 4, dev_pci_cfg_addr(HOST, 0xb0) | 3);
     cr_assert_eq(in(0xcfc, 1), 0x44);
 }
 

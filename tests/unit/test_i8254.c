@@ -18,28 +18,9 @@ static void set_irq0(void *opaque, int n, int level)
     irq0 = level;
 }
 
-/* The first virtual nanosecond of PIT clock pulse t. */
-static int64_t tick_ns(int64_t t)
-{
-    return (int64_t)(((unsigned __int128)t * 1000000000u + I8254_CLOCK_HZ - 1) /
-                     I8254_CLOCK_HZ);
-}
+static int64_t tick_ns(int64_t t) { return clock_tick_ns(t, I8254_CLOCK_HZ); }
 
-/* Advance virtual time to ns, firing timers on the way as a main loop
- * would (one slice per deadline). */
-static void run_to(int64_t ns)
-{
-    for (;;) {
-        int64_t d = vclock_next_deadline(&m->clock);
-        if (d > ns)
-            break;
-        if (d > (int64_t)icount)
-            icount = (uint64_t)d;
-        vclock_run_timers(&m->clock);
-    }
-    icount = (uint64_t)ns;
-    vclock_run_timers(&m->clock);
-}
+static void run_to(int64_t ns) { dev_machine_run_to(m, &icount, ns); }
 
 static void at_tick(int64_t t) { run_to(tick_ns(t)); }
 

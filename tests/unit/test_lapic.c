@@ -30,20 +30,7 @@ static void on_eoi(void *opaque, int v) { eois[neoi++ & 255] = v; }
 static int pic_ack(void *opaque) { pic_acks++; return pic_vec; }
 static bool pic_pending(void *opaque) { return pic_int; }
 
-/* Advance virtual time to ns, firing timers on the way. */
-static void run_to(int64_t ns)
-{
-    for (;;) {
-        int64_t d = vclock_next_deadline(&m->clock);
-        if (d > ns)
-            break;
-        if (d > (int64_t)icount)
-            icount = (uint64_t)d;
-        vclock_run_timers(&m->clock);
-    }
-    icount = (uint64_t)ns;
-    vclock_run_timers(&m->clock);
-}
+static void run_to(int64_t ns) { dev_machine_run_to(m, &icount, ns); }
 
 static uint32_t rd(uint64_t off)
 {

@@ -58,11 +58,39 @@ Test(options, bad_values_named)
     expect_error("shift 'x' is not a number", 2, "-icount", "shift=x");
     expect_error("shift '11'", 2, "-icount", "shift=11");
     expect_error("unknown parameter 'foo'", 2, "-icount", "shift=1,foo=2");
-    expect_error("kvm", 2, "-accel", "kvm");
+    expect_error("unknown accelerator 'xen'", 2, "-accel", "xen");
+    expect_error("-icount is not allowed with hardware virtualization", 4, "-accel", "kvm",
+                 "-icount", "3");
+    expect_error("rr=record is not allowed with -accel kvm", 3, "-enable-kvm", "-icount",
+                 "shift=3,rr=record,rrfile=x");
+    expect_error("-icount is not allowed", 4, "-M", "pc,accel=kvm:tcg", "-icount", "3");
     expect_error("-smp 2", 2, "-smp", "2");
     expect_error("not supported yet", 2, "-drive", "file=x");
     expect_error("-display gtk", 2, "-display", "gtk");
     expect_error("unexpected argument", 1, "stray");
+}
+
+Test(options, accelerators)
+{
+    char *argv[] = { "tandem", "-accel", "kvm", "-accel", "tcg,thread=single", "-icount", "3" };
+    Options o;
+    GError *err = NULL;
+    /* -icount with tcg named first is fine: kvm is never tried. */
+    char *argv2[] = { "tandem", "-accel", "tcg", "-enable-kvm", "-icount", "3" };
+    cr_assert(options_parse(&o, 6, argv2, &err));
+    cr_assert_eq(o.naccel, 2);
+    cr_assert_str_eq(o.accel[0], "tcg");
+    cr_assert_str_eq(o.accel[1], "kvm");
+    cr_assert(options_parse(&o, 5, argv, &err));
+    cr_assert_eq(o.naccel, 2);
+    cr_assert_str_eq(o.accel[0], "kvm");
+    cr_assert_str_eq(o.accel[1], "tcg");
+    cr_assert(!options_parse(&o, 7, argv, &err));
+    g_clear_error(&err);
+    char *argv3[] = { "tandem", "-machine", "pc,accel=kvm:tcg" };
+    cr_assert(options_parse(&o, 3, argv3, &err));
+    cr_assert_eq(o.naccel, 2);
+    cr_assert_str_eq(o.machine, "pc");
 }
 
 Test(options, sizes)

@@ -51,17 +51,8 @@ static void reset_all(void)
             m->devices[i].ops->reset(m->devices[i].dev);
 }
 
-static uint64_t in(uint16_t port, unsigned size)
-{
-    uint64_t v = 0;
-    cr_assert_eq(as_read(&m->io, port, size, &v), MEM_OK, "in 0x%x/%u", port, size);
-    return v;
-}
-
-static void out(uint16_t port, unsigned size, uint64_t v)
-{
-    cr_assert_eq(as_write(&m->io, port, size, v), MEM_OK, "out 0x%x/%u", port, size);
-}
+static uint64_t in(uint16_t port, unsigned size) { return dev_in(m, port, size); }
+static void out(uint16_t port, unsigned size, uint64_t v) { dev_out(m, port, size, v); }
 
 static bool port_mapped(uint16_t port)
 {
@@ -72,36 +63,17 @@ static bool port_mapped(uint16_t port)
 /* Configuration accesses through ports 0xcf8/0xcfc, as a guest does. */
 static uint32_t cfg_read(unsigned reg, unsigned size)
 {
-    out(0xcf8, 4, 0x80000000u | PM_DEVFN << 8 | (reg & 0xfc));
-    return (uint32_t)in((uint16_t)(0xcfc + (reg & 3)), size);
+    return dev_pci_cfg_read(m, PM_DEVFN, reg, size);
 }
 
 static void cfg_write(unsigned reg, unsigned size, uint32_t v)
 {
-    out(0xcf8, 4, 0x80000000u | PM_DEVFN << 8 | (reg & 0xfc));
-    out((uint16_t)(0xcfc + (reg & 3)), size, v);
+    dev_pci_cfg_write(m, PM_DEVFN, reg, size, v);
 }
 
-static int64_t tick_ns(int64_t t)
-{
-    return (int64_t)(((unsigned __int128)t * 1000000000u + PIIX4_PM_TIMER_HZ - 1) /
-                     PIIX4_PM_TIMER_HZ);
-}
+static int64_t tick_ns(int64_t t) { return clock_tick_ns(t, PIIX4_PM_TIMER_HZ); }
 
-/* Advance virtual time to ns, firing timers on the way. */
-static void run_to(int64_t ns)
-{
-    for (;;) {
-        int64_t d = vclock_next_deadline(&m->clock);
-        if (d > ns)
-            break;
-        if (d > (int64_t)icount)
-            icount = (uint64_t)d;
-        vclock_run_timers(&m->clock);
-    }
-    icount = (uint64_t)ns;
-    vclock_run_timers(&m->clock);
-}
+static void run_to(int64_t ns) { dev_machine_run_to(m, &icount, ns); }
 
 static uint32_t pm_tmr(void)
 {

@@ -22,21 +22,7 @@ static void set_mtip(void *opaque, int n, int level)
     mtip[n] = level;
 }
 
-/* Advance virtual time to ns, firing timers on the way as a main loop would
- * (one slice per deadline). */
-static void run_to(int64_t ns)
-{
-    for (;;) {
-        int64_t d = vclock_next_deadline(&m->clock);
-        if (d > ns)
-            break;
-        if (d > (int64_t)icount)
-            icount = (uint64_t)d;
-        vclock_run_timers(&m->clock);
-    }
-    icount = (uint64_t)ns;
-    vclock_run_timers(&m->clock);
-}
+static void run_to(int64_t ns) { dev_machine_run_to(m, &icount, ns); }
 
 static uint64_t rd(uint64_t off, unsigned size)
 {

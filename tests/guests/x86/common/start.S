@@ -61,23 +61,28 @@ start16:
 #endif
 
     .balign 8
+    /* Every descriptor has its accessed bit set: this GDT is in ROM
+     * until rt_start copies it, and a CPU loading a descriptor whose bit
+     * is clear writes it.  Plain hardware drops that write to ROM; on
+     * KVM, ROM is a read-only memory slot and the guest hangs on the
+     * segment load (as on QEMU with KVM). */
     .globl rt_boot_gdt
 rt_boot_gdt:
     .quad 0                         /* 0x00 */
-    .quad 0x00CF9A000000FFFF        /* 0x08 kernel code32 */
-    .quad 0x00CF92000000FFFF        /* 0x10 kernel data */
+    .quad 0x00CF9B000000FFFF        /* 0x08 kernel code32 */
+    .quad 0x00CF93000000FFFF        /* 0x10 kernel data */
 #ifdef __x86_64__
-    .quad 0x00AF9A000000FFFF        /* 0x18 kernel code64 */
+    .quad 0x00AF9B000000FFFF        /* 0x18 kernel code64 */
 #else
-    .quad 0x00CF9A000000FFFF        /* 0x18 kernel code32 (SYSENTER_CS) */
+    .quad 0x00CF9B000000FFFF        /* 0x18 kernel code32 (SYSENTER_CS) */
 #endif
-    .quad 0x00CF92000000FFFF        /* 0x20 kernel data */
-    .quad 0x00CFFA000000FFFF        /* 0x28 user code32 */
-    .quad 0x00CFF2000000FFFF        /* 0x30 user data */
-    .quad 0x00AFFA000000FFFF        /* 0x38 user code64 */
-    .quad 0x00CFF2000000FFFF        /* 0x40 user data */
-    .quad 0x00009A000000FFFF        /* 0x48 code16, base 0, limit 64K */
-    .quad 0x000092000000FFFF        /* 0x50 data16 */
+    .quad 0x00CF93000000FFFF        /* 0x20 kernel data */
+    .quad 0x00CFFB000000FFFF        /* 0x28 user code32 */
+    .quad 0x00CFF3000000FFFF        /* 0x30 user data */
+    .quad 0x00AFFB000000FFFF        /* 0x38 user code64 */
+    .quad 0x00CFF3000000FFFF        /* 0x40 user data */
+    .quad 0x00009B000000FFFF        /* 0x48 code16, base 0, limit 64K */
+    .quad 0x000093000000FFFF        /* 0x50 data16 */
     .quad 0, 0                      /* 0x58 TSS (filled by rt_start) */
     .quad 0, 0, 0, 0, 0, 0, 0       /* 0x68..0x98 free */
     .globl rt_boot_gdt_end
