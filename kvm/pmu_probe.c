@@ -3,8 +3,8 @@
  * PMU count what the interpreter counts?
  *
  * Reports /dev/kvm (API version, the capabilities hybrid replay needs) and
- * the retired-conditional-branch event the KVM replay will use (picked from
- * CPUID as in kvm/ and interp/icount.md).  Where the event exists, it runs
+ * the retired-conditional-branch event the KVM replay will use (kvm/pmu.c,
+ * picked from CPUID).  Where the event exists, it runs
  * short user-mode sequences of each instruction family whose counting rule
  * interp/icount.md states (Jcc, LOOP/LOOPE/LOOPNE, JrCXZ, JMP/CALL/RET,
  * CMOVcc/SETcc, REP string instructions) and compares the hardware's
@@ -27,13 +27,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kvm/pmu.h"
+
 #define N 1000          /* iterations per sequence */
 #define REPS 25         /* measurements per sequence; the minimum is kept */
-
-typedef struct {
-    const char *name;
-    uint64_t config;
-} BranchEvent;
 
 static void cpu_ident(char vendor[13], unsigned *family, unsigned *model)
 {
@@ -44,47 +41,7 @@ static void cpu_ident(char vendor[13], unsigned *family, unsigned *model)
     memcpy(vendor + 8, &c, 4);
     vendor[12] = 0;
     __cpuid(1, a, b, c, d);
-    unsigned fam = (a >> 8) & 0xf, mod = (a >> 4) & 0xf;
-    if (fam == 0xf) {
-        fam += (a >> 20) & 0xff;
-    }
-    if (fam == 0x6 || fam >= 0xf) {
-        mod |= ((a >> 16) & 0xf) << 4;
-    }
-    *family = fam;
-    *model = mod;
-}
-
-/*
- * The event hybrid replay counts.  Intel BR_INST_RETIRED.CONDITIONAL is
- * event 0xC4 umask 0x01 up to Skylake-derived cores and umask 0x11 (COND)
- * from Ice Lake on; AMD Zen has PMCx0D1 "retired conditional branch
- * instructions".
- */
-static int branch_event(const char *vendor, unsigned family, unsigned model,
-                        BranchEvent *ev)
-{
-    if (!strcmp(vendor, "GenuineIntel") && family == 6) {
-        static const unsigned icl_and_later[] = {
-            0x6a, 0x6c, 0x7d, 0x7e, 0x8c, 0x8d, 0x8f, 0x97, 0x9a, 0xa7,
-            0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf, 0xb7, 0xba, 0xbd, 0xbf,
-            0xcf, 0xc5, 0xc6,
-        };
-        for (size_t i = 0; i < sizeof(icl_and_later) / sizeof(icl_and_later[0]); i++) {
-            if (model == icl_and_later[i]) {
-                *ev = (BranchEvent){ "BR_INST_RETIRED.COND (0x11c4)", 0x11c4 };
-                return 0;
-            }
-        }
-        *ev = (BranchEvent){ "BR_INST_RETIRED.CONDITIONAL (0x01c4)", 0x01c4 };
-        return 0;
-    }
-    if ((!strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine"))
-        && family >= 0x17) {
-        *ev = (BranchEvent){ "Zen retired conditional branches (0xd1)", 0xd1 };
-        return 0;
-    }
-    return -1;
+    pmu_cpuid_family_model(a, family, model);
 }
 
 static int perf_open(uint32_t type, uint64_t config)
@@ -283,8 +240,8 @@ int main(void)
     printf("cpu: %s family 0x%x model 0x%x\n", vendor, family, model);
     report_kvm();
 
-    BranchEvent ev;
-    if (branch_event(vendor, family, model, &ev) < 0) {
+    PmuEvent ev;
+    if (!pmu_branch_event(vendor, family, model, &ev)) {
         printf("pmu: no known retired-conditional-branch event for this CPU\n");
         return 2;
     }
@@ -295,7 +252,7 @@ int main(void)
         return 2;
     }
     int fin = perf_open(PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS);
-    printf("pmu: %s opened; instructions retired %s\n", ev.name,
+    printf("pmu: %s opened (skid margin %u); instructions retired %s\n", ev.name, ev.skid,
            fin < 0 ? "not available" : "opened");
 
     long base_br = measure(fbr, seq_empty);
