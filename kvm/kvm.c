@@ -2,6 +2,7 @@
  * the MSR filter, dropping privileges.  (Documentation/virt/kvm/api.rst.) */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
@@ -127,35 +128,42 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, GError **err)
     return NULL;
 }
 
-static const struct kvm_cpuid_entry2 *find_leaf(const struct kvm_cpuid2 *c, uint32_t leaf)
+static const struct kvm_cpuid_entry2 *find_leaf(const struct kvm_cpuid2 *c, uint32_t leaf,
+                                                 uint32_t sub)
 {
     for (uint32_t i = 0; i < c->nent; i++)
-        if (c->entries[i].function == leaf && c->entries[i].index == 0)
+        if (c->entries[i].function == leaf && c->entries[i].index == sub)
             return &c->entries[i];
     return NULL;
 }
 
 /* The feature bits of the model, by name: KVM must support each, or a
- * guest that uses one gets #UD on KVM and not on the interpreter. */
+ * guest that uses one gets #UD on KVM and not on the interpreter.  Leaf
+ * 0xD: the XCR0 bits the model offers (0.EAX) and the XSAVE variants
+ * (1.EAX), so XSETBV and the save-area format are the model's. */
 static const struct {
     uint32_t leaf;
-    uint8_t reg;            /* 1 EBX, 2 ECX, 3 EDX */
+    uint8_t sub;
+    uint8_t reg;            /* 0 EAX, 1 EBX, 2 ECX, 3 EDX */
     uint8_t bit;
     const char *name;
 } model_features[] = {
-    { 1, 2, 0, "SSE3" }, { 1, 2, 9, "SSSE3" }, { 1, 2, 13, "CX16" },
-    { 1, 2, 19, "SSE4.1" }, { 1, 2, 20, "SSE4.2" }, { 1, 2, 22, "MOVBE" },
-    { 1, 2, 23, "POPCNT" }, { 1, 2, 26, "XSAVE" },
-    { 1, 3, 0, "FPU" }, { 1, 3, 2, "DE" }, { 1, 3, 3, "PSE" }, { 1, 3, 4, "TSC" },
-    { 1, 3, 5, "MSR" }, { 1, 3, 6, "PAE" }, { 1, 3, 8, "CX8" }, { 1, 3, 11, "SEP" },
-    { 1, 3, 12, "MTRR" }, { 1, 3, 13, "PGE" }, { 1, 3, 15, "CMOV" }, { 1, 3, 16, "PAT" },
-    { 1, 3, 17, "PSE36" }, { 1, 3, 19, "CLFSH" }, { 1, 3, 23, "MMX" }, { 1, 3, 24, "FXSR" },
-    { 1, 3, 25, "SSE" }, { 1, 3, 26, "SSE2" },
-    { 7, 1, 3, "BMI1" }, { 7, 1, 8, "BMI2" },
-    { 0x80000001, 2, 0, "LAHF_LM" }, { 0x80000001, 2, 5, "ABM" },
-    { 0x80000001, 3, 11, "SYSCALL" }, { 0x80000001, 3, 20, "NX" },
-    { 0x80000001, 3, 26, "PDPE1GB" }, { 0x80000001, 3, 27, "RDTSCP" },
-    { 0x80000001, 3, 29, "LM" },
+    { 1, 0, 2, 0, "SSE3" }, { 1, 0, 2, 9, "SSSE3" }, { 1, 0, 2, 13, "CX16" },
+    { 1, 0, 2, 19, "SSE4.1" }, { 1, 0, 2, 20, "SSE4.2" }, { 1, 0, 2, 22, "MOVBE" },
+    { 1, 0, 2, 23, "POPCNT" }, { 1, 0, 2, 26, "XSAVE" },
+    { 1, 0, 3, 0, "FPU" }, { 1, 0, 3, 2, "DE" }, { 1, 0, 3, 3, "PSE" }, { 1, 0, 3, 4, "TSC" },
+    { 1, 0, 3, 5, "MSR" }, { 1, 0, 3, 6, "PAE" }, { 1, 0, 3, 8, "CX8" }, { 1, 0, 3, 11, "SEP" },
+    { 1, 0, 3, 12, "MTRR" }, { 1, 0, 3, 13, "PGE" }, { 1, 0, 3, 15, "CMOV" }, { 1, 0, 3, 16, "PAT" },
+    { 1, 0, 3, 17, "PSE36" }, { 1, 0, 3, 19, "CLFSH" }, { 1, 0, 3, 23, "MMX" }, { 1, 0, 3, 24, "FXSR" },
+    { 1, 0, 3, 25, "SSE" }, { 1, 0, 3, 26, "SSE2" },
+    { 7, 0, 1, 3, "BMI1" }, { 7, 0, 1, 8, "BMI2" },
+    { 0xd, 0, 0, 0, "XCR0.x87" }, { 0xd, 0, 0, 1, "XCR0.SSE" }, { 0xd, 0, 0, 2, "XCR0.AVX" },
+    { 0xd, 1, 0, 0, "XSAVEOPT" }, { 0xd, 1, 0, 1, "XSAVEC" }, { 0xd, 1, 0, 2, "XGETBV1" },
+    { 0xd, 1, 0, 3, "XSAVES" },
+    { 0x80000001, 0, 2, 0, "LAHF_LM" }, { 0x80000001, 0, 2, 5, "ABM" },
+    { 0x80000001, 0, 3, 11, "SYSCALL" }, { 0x80000001, 0, 3, 20, "NX" },
+    { 0x80000001, 0, 3, 26, "PDPE1GB" }, { 0x80000001, 0, 3, 27, "RDTSCP" },
+    { 0x80000001, 0, 3, 29, "LM" },
 };
 
 static bool model_supported(int kvm_fd, X86CPU *cpu, GError **err)
@@ -166,12 +174,14 @@ static bool model_supported(int kvm_fd, X86CPU *cpu, GError **err)
     GString *missing = g_string_new(NULL);
     for (size_t i = 0; i < G_N_ELEMENTS(model_features); i++) {
         uint32_t r[4];
-        x86_cpuid(cpu, model_features[i].leaf, 0, r);
+        x86_cpuid(cpu, model_features[i].leaf, model_features[i].sub, r);
         unsigned reg = model_features[i].reg, bit = model_features[i].bit;
         if (!((r[reg] >> bit) & 1))
             continue;
-        const struct kvm_cpuid_entry2 *e = find_leaf(sup, model_features[i].leaf);
-        uint32_t have = !e ? 0 : reg == 1 ? e->ebx : reg == 2 ? e->ecx : e->edx;
+        const struct kvm_cpuid_entry2 *e = find_leaf(sup, model_features[i].leaf,
+                                                     model_features[i].sub);
+        uint32_t have = !e ? 0 : reg == 0 ? e->eax : reg == 1 ? e->ebx : reg == 2 ? e->ecx
+                                                                                : e->edx;
         if (!((have >> bit) & 1))
             g_string_append_printf(missing, " %s", model_features[i].name);
     }
@@ -194,10 +204,10 @@ bool kvm_supports_cpu(X86CPU *cpu, GError **err)
     return ok;
 }
 
-static bool set_cpuid(KvmVcpu *v, GError **err)
+static bool set_cpuid(int vcpu_fd, X86CPU *cpu, GError **err)
 {
     X86CpuidLeaf leaves[64];
-    unsigned n = x86_cpuid_leaves(v->cpu, leaves, G_N_ELEMENTS(leaves));
+    unsigned n = x86_cpuid_leaves(cpu, leaves, G_N_ELEMENTS(leaves));
     g_assert(n <= G_N_ELEMENTS(leaves));
     struct kvm_cpuid2 *c = g_malloc0(sizeof(*c) + n * sizeof(c->entries[0]));
     c->nent = n;
@@ -211,9 +221,118 @@ static bool set_cpuid(KvmVcpu *v, GError **err)
         e->ecx = leaves[i].r[2];
         e->edx = leaves[i].r[3];
     }
-    bool ok = kvm_ioctl_ok(xioctl(v->fd, KVM_SET_CPUID2, c), "KVM_SET_CPUID2", err);
+    bool ok = kvm_ioctl_ok(xioctl(vcpu_fd, KVM_SET_CPUID2, c), "KVM_SET_CPUID2", err);
     g_free(c);
     return ok;
+}
+
+/* ---- does KVM see the guest's XSETBV? ---- */
+
+/* VT-x and SVM hardware always make XSETBV exit to KVM, which keeps the
+ * guest's XCR0 and loads it on every entry.  QEMU TCG's nested SVM (the
+ * nested-KVM harness, QEMU 7.2) does not intercept it: the instruction
+ * sets the emulated CPU's XCR0 directly, KVM keeps the old value and puts
+ * it back at the next entry, so XSAVE/XRSTOR soon run with another XCR0
+ * than the guest set (Linux: "bad frame in rt_sigreturn", an XRSTOR #GP
+ * on its own signal frame).  A scratch VM runs `XSETBV(0, 3); HLT` in
+ * 32-bit protected mode and reads XCR0 back: 1 if KVM saw it, 0 if not,
+ * -1 on error. */
+static int xsetbv_seen(int kvm_fd, X86CPU *model, GError **err)
+{
+    static const uint8_t code[] = {
+        0x31, 0xc9,                     /* xor ecx, ecx */
+        0xb8, 0x03, 0x00, 0x00, 0x00,   /* mov eax, 3 (x87 | SSE) */
+        0x31, 0xd2,                     /* xor edx, edx */
+        0x0f, 0x01, 0xd1,               /* xsetbv */
+        0xf4,                           /* hlt */
+    };
+    int vm = -1, vcpu = -1, ret = -1;
+    struct kvm_run *run = MAP_FAILED;
+    int run_size = 0;
+    uint8_t *mem = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                        -1, 0);
+    if (mem == MAP_FAILED) {
+        tn_error(err, "KVM: XSETBV probe: %s", strerror(errno));
+        return -1;
+    }
+    memcpy(mem, code, sizeof(code));
+    do {
+        vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+    } while (vm < 0 && errno == EINTR);
+    if (!kvm_ioctl_ok(vm, "KVM_CREATE_VM (XSETBV probe)", err))
+        goto out;
+    struct kvm_userspace_memory_region r = { .slot = 0, .guest_phys_addr = 0,
+                                             .memory_size = 0x1000,
+                                             .userspace_addr = (uintptr_t)mem };
+    if (!kvm_ioctl_ok(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r),
+                      "KVM_SET_USER_MEMORY_REGION (XSETBV probe)", err))
+        goto out;
+    if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+        !kvm_ioctl_ok(ioctl(vm, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR),
+                      "KVM_SET_TSS_ADDR (XSETBV probe)", err))
+        goto out;
+    vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+    if (!kvm_ioctl_ok(vcpu, "KVM_CREATE_VCPU (XSETBV probe)", err))
+        goto out;
+    run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (!kvm_ioctl_ok(run_size, "KVM_GET_VCPU_MMAP_SIZE", err))
+        goto out;
+    run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+    if (run == MAP_FAILED) {
+        tn_error(err, "KVM: XSETBV probe: cannot map kvm_run: %s", strerror(errno));
+        goto out;
+    }
+    if (!set_cpuid(vcpu, model, err))
+        goto out;
+    struct kvm_sregs sr;
+    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_GET_SREGS, &sr), "KVM_GET_SREGS (XSETBV probe)", err))
+        goto out;
+    struct kvm_segment flat = { .base = 0, .limit = 0xffffffff, .selector = 0x10,
+                                .type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1,
+                                .g = 1 };
+    sr.ds = sr.es = sr.fs = sr.gs = sr.ss = flat;
+    sr.cs = flat;
+    sr.cs.selector = 0x08;
+    sr.cs.type = 0xb;
+    sr.cr0 = 0x11;                      /* PE, ET */
+    sr.cr4 = 1u << 18;                  /* OSXSAVE */
+    sr.efer = 0;
+    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_SET_SREGS, &sr), "KVM_SET_SREGS (XSETBV probe)", err))
+        goto out;
+    struct kvm_regs rg;
+    memset(&rg, 0, sizeof(rg));
+    rg.rip = 0;
+    rg.rflags = 2;
+    rg.rsp = 0x1000;
+    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_SET_REGS, &rg), "KVM_SET_REGS (XSETBV probe)", err))
+        goto out;
+    int rr;
+    do {
+        rr = ioctl(vcpu, KVM_RUN, 0);
+    } while (rr < 0 && (errno == EINTR || errno == EAGAIN));
+    if (!kvm_ioctl_ok(rr, "KVM_RUN (XSETBV probe)", err))
+        goto out;
+    if (run->exit_reason != KVM_EXIT_HLT) {
+        tn_error(err, "KVM: XSETBV probe: exit reason %u instead of HLT", run->exit_reason);
+        goto out;
+    }
+    struct kvm_xcrs x;
+    memset(&x, 0, sizeof(x));
+    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_GET_XCRS, &x), "KVM_GET_XCRS (XSETBV probe)", err))
+        goto out;
+    ret = 0;
+    for (unsigned i = 0; i < x.nr_xcrs; i++)
+        if (x.xcrs[i].xcr == 0 && x.xcrs[i].value == 3)
+            ret = 1;
+out:
+    if (run != MAP_FAILED)
+        munmap(run, (size_t)run_size);
+    if (vcpu >= 0)
+        close(vcpu);
+    if (vm >= 0)
+        close(vm);
+    munmap(mem, 0x1000);
+    return ret;
 }
 
 /* MSRs KVM handles itself: those whose behaviour (and state, moved by
@@ -332,8 +451,17 @@ static bool create_vcpu(KvmVcpu *v, GError **err)
     }
     v->run = run;
     v->run_size = (size_t)sz;
-    if (!set_cpuid(v, err))
+    if (!set_cpuid(v->fd, v->cpu, err))
         return false;
+    /* RDTSC at the model's rate (the virtual clock is host time under
+     * KVM), where the host can scale the TSC; elsewhere it runs at the
+     * host's rate (docs/architecture.md). */
+    if (ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_CONTROL) > 0) {
+        if (!kvm_ioctl_ok(ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)X86_TSC_KHZ),
+                          "KVM_SET_TSC_KHZ", err))
+            return false;
+        v->tsc_scaled = true;
+    }
     struct kvm_device_attr a = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET };
     v->has_tsc_offset = ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a) == 0;
     return true;
@@ -362,6 +490,24 @@ KvmVcpu *kvm_create(Machine *m, X86CPU *cpu, GError **err)
     }
     v->has_xsave = ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
     v->has_xcrs = ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+    if (v->has_xcrs) {
+        int seen = xsetbv_seen(v->kvm_fd, cpu, err);
+        if (seen < 0) {
+            kvm_destroy(v);
+            return NULL;
+        }
+        if (!seen) {
+            /* The guest's XSETBV is lost: XCR0 stays at every state
+             * component the model offers (CPUID 0xD.0), which is what a
+             * guest that enables XSAVE sets (Linux does). */
+            uint32_t r[4];
+            x86_cpuid(cpu, 0xd, 0, r);
+            v->xcr0_pinned = r[0] | ((uint64_t)r[3] << 32);
+            fprintf(stderr, "tandem: KVM: this host does not intercept the guest's XSETBV "
+                    "(QEMU TCG's nested SVM?); XCR0 is kept at 0x%" G_GINT64_MODIFIER "x "
+                    "(docs/architecture.md)\n", v->xcr0_pinned);
+        }
+    }
     do {
         v->vm_fd = ioctl(v->kvm_fd, KVM_CREATE_VM, 0);
     } while (v->vm_fd < 0 && errno == EINTR);
@@ -409,4 +555,9 @@ void kvm_kick(KvmVcpu *v)
     if (__atomic_load_n(&v->in_run, __ATOMIC_SEQ_CST) &&
         !pthread_equal(v->thread, pthread_self()))
         pthread_kill(v->thread, KVM_KICK_SIGNAL);
+}
+
+uint64_t kvm_xcr0_pinned(const KvmVcpu *v)
+{
+    return v->xcr0_pinned;
 }

@@ -115,4 +115,10 @@ const KvmDebugExit *kvm_debug_exit(const KvmVcpu *v);
  * from any thread or a signal handler. */
 void kvm_kick(KvmVcpu *v);
 
+/* 0 normally.  On a host whose CPU does not make the guest's XSETBV exit
+ * to KVM (QEMU TCG's nested SVM), KVM cannot follow the guest's XCR0: it
+ * is kept at the model's full set (CPUID 0xD.0, x87 | SSE), and this
+ * returns that value (kvm_put_state() puts it, kvm_get_state() reads it). */
+uint64_t kvm_xcr0_pinned(const KvmVcpu *v);
+
 #endif

@@ -46,6 +46,10 @@ struct KvmVcpu {
     struct kvm_run *run;
     size_t run_size;
     bool has_xsave, has_xcrs, has_tsc_offset;
+    bool tsc_scaled;         /* KVM_SET_TSC_KHZ: RDTSC at X86_TSC_KHZ */
+    /* Non-zero where the host does not intercept XSETBV (kvm.c,
+     * xsetbv_seen): the XCR0 KVM always holds. */
+    uint64_t xcr0_pinned;
 
     KvmSlot slots[AS_MAX_REGIONS];
     KvmRomCopy roms[AS_MAX_REGIONS];

@@ -8,7 +8,9 @@
  * the G bit of a segment cache whose limit is at most 0xFFFFF (AMD
  * recomputes it from the limit); a NULL selector's hidden attributes
  * (AMD keeps only "not present").  The TSC keeps running while the state
- * is in KVM (at the host's rate). */
+ * is in KVM (at X86_TSC_KHZ where KVM scales it, else at the host's rate).
+ * XCR0 is the pinned value on a host that loses the guest's XSETBV
+ * (kvm.c, xsetbv_seen). */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -181,7 +183,7 @@ static bool put_fpu(KvmVcpu *v, const X86CPU *cpu, GError **err)
         memset(&x, 0, sizeof(x));
         x.nr_xcrs = 1;
         x.xcrs[0].xcr = 0;
-        x.xcrs[0].value = cpu->fpu.xcr0;
+        x.xcrs[0].value = v->xcr0_pinned ? v->xcr0_pinned : cpu->fpu.xcr0;
         if (!kvm_ioctl_ok(ioctl(v->fd, KVM_SET_XCRS, &x), "KVM_SET_XCRS", err))
             return false;
     }

@@ -51,3 +51,5 @@ bool kvm_set_guest_debug(KvmVcpu *v, bool singlestep, const uint64_t *hw_bp, int
 
 const KvmDebugExit *kvm_debug_exit(const KvmVcpu *v) { return NULL; }
 void kvm_kick(KvmVcpu *v) {}
+
+uint64_t kvm_xcr0_pinned(const KvmVcpu *v) { return 0; }

@@ -31,6 +31,9 @@
 
 #include "vmm/machine.h"
 
+/* The model's TSC rate: one tick per virtual nanosecond (docs/x86-cpu.md). */
+#define X86_TSC_KHZ 1000000u
+
 typedef struct X86CPU X86CPU;
 typedef struct XInsn XInsn;
 
@@ -233,8 +236,8 @@ struct X86CPU {
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t pat, misc_enable, mtrr_def_type;
     uint64_t mtrr_fixed[11], mtrr_var[16];
-    /* TSC = virtual clock (ns, 1 GHz) + tsc_offset; WRMSR to the TSC
-     * moves the offset (sys.c). */
+    /* TSC = virtual clock (ns, 1 GHz: X86_TSC_KHZ) + tsc_offset; WRMSR
+     * to the TSC moves the offset (sys.c). */
     int64_t tsc_offset;
 
     X86Fpu fpu;

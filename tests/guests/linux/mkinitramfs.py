@@ -2,11 +2,16 @@
 """Build the x86 Linux test initramfs: Debian's busybox-static and a tiny
 /init, as a gzip'd newc cpio (no root, no cpio tool needed).
 
-usage: mkinitramfs.py OUT.cpio.gz [--busybox /bin/busybox]
+usage: mkinitramfs.py OUT.cpio.gz [--busybox /bin/busybox] [--script FILE]
 
 /init mounts /proc and /sys, prints "tandem-linux: init reached" and runs a
 busybox shell on the console with the prompt "guest# ".  `poweroff -f`
 powers the machine off through ACPI.
+
+With --script FILE, /init instead runs FILE (busybox sh commands, as
+/script) with its output on the console, prints "tandem-linux: script exit
+<status>" and powers off (`poweroff -f`): a boot that needs no console
+input.
 """
 import argparse
 import gzip
@@ -22,10 +27,21 @@ export PS1='guest# '
 exec /bin/sh
 """
 
+SCRIPT_INIT = b"""#!/bin/sh
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+echo "tandem-linux: init reached"
+/bin/sh /script
+echo "tandem-linux: script exit $?"
+poweroff -f
+"""
+
 # What the tests use; busybox provides them all.
 APPLETS = ["sh", "mount", "echo", "cat", "ls", "uname", "poweroff", "reboot",
            "sum", "md5sum", "dd", "sleep", "date", "halt", "dmesg", "seq",
-           "true", "false", "test", "head", "tail", "wc", "grep", "sync"]
+           "true", "false", "test", "head", "tail", "wc", "grep", "sync",
+           "tr", "cut", "sed", "sort", "uniq", "expr"]
 
 
 class Cpio:
@@ -66,6 +82,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--busybox", default="/bin/busybox")
+    ap.add_argument("--script", help="commands /init runs instead of a shell")
     a = ap.parse_args()
     with open(a.busybox, "rb") as f:
         bb = f.read()
@@ -83,7 +100,12 @@ def main():
     c.file("bin/busybox", bb)
     for ap_ in APPLETS:
         c.link("bin/" + ap_, "busybox")
-    c.file("init", INIT)
+    if a.script:
+        with open(a.script, "rb") as f:
+            c.file("script", f.read(), 0o644)
+        c.file("init", SCRIPT_INIT)
+    else:
+        c.file("init", INIT)
     # mtime 0 in the gzip header: the same input makes the same file.
     with open(a.out, "wb") as f:
         with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as g:
