@@ -117,6 +117,13 @@ typedef struct CpuDebugOps {
     void (*set_debug)(void *cpu, CpuDebug *d);
     uint64_t (*get_pc)(void *cpu);
     void (*set_pc)(void *cpu, uint64_t pc);
+    /* Optional: single-stepping starts (partial non-NULL) or ends (NULL).
+     * While it is on, an instruction that runs in pieces and retires only
+     * after the last one (x86 REP string instructions) runs one piece per
+     * step, as the hardware's single-step trap does: the CPU sets *partial
+     * and returns from run() after a piece that did not retire it, and
+     * that ends the step too. */
+    void (*set_step)(void *cpu, bool *partial);
     /* gdb's have_nonsteppable_watchpoint for this ISA: it wants watchpoint
      * stops before the access and steps over it itself. */
     bool watch_before_access;

@@ -76,6 +76,7 @@ struct GdbStub {
     uint64_t start_icount;  /* icount when the CPU was resumed */
     bool watch_redo;        /* re-executing the insn a watchpoint stopped */
     bool at_watch;          /* stopped by a watchpoint, before the access */
+    bool step_partial;      /* the CPU ran one piece of an instruction (set_step) */
     CpuDebug dbg;
     bool bp_hw[DEBUG_MAX_BP];
     char stop_reply[96];
@@ -239,9 +240,18 @@ static void install_debug(GdbStub *g)
     g->ops->set_debug(g->cpu, g->dbg.nbp || g->dbg.nwp ? &g->dbg : NULL);
 }
 
+/* Single-stepping on or off in the CPU (CpuDebugOps.set_step). */
+static void set_step(GdbStub *g, bool on)
+{
+    g->step_partial = false;
+    if (g->ops->set_step)
+        g->ops->set_step(g->cpu, on ? &g->step_partial : NULL);
+}
+
 static void resume(GdbStub *g, RunUntil until)
 {
     g->until = until;
+    set_step(g, until == UNTIL_ONE_INSN);
     g->start_icount = *g->m->icount;
     g->dbg.hit = DEBUG_HIT_NONE;
     g->dbg.resume_icount = *g->m->icount;
@@ -254,6 +264,7 @@ static void resume(GdbStub *g, RunUntil until)
 static void stop(GdbStub *g, const char *why, bool at_watch)
 {
     g->stopped = true;
+    set_step(g, false);
     g->watch_redo = false;
     g->at_watch = at_watch;
     g->dbg.watch_skip = false;
@@ -294,8 +305,8 @@ void gdbstub_cpu_stopped(GdbStub *g, CpuExit ex)
         return;
     }
     if (d->hit == DEBUG_HIT_WATCH || g->watch_redo) {
-        if (g->watch_redo && icount == g->start_icount && d->hit == DEBUG_HIT_NONE &&
-            ex != CPU_EXIT_ERROR)
+        if (g->watch_redo && icount == g->start_icount && !g->step_partial &&
+            d->hit == DEBUG_HIT_NONE && ex != CPU_EXIT_ERROR)
             return;
         const char *r = d->hit_kind == DEBUG_WATCH_WRITE ? "watch"
                       : d->hit_kind == DEBUG_WATCH_READ ? "rwatch" : "awatch";
@@ -313,7 +324,7 @@ void gdbstub_cpu_stopped(GdbStub *g, CpuExit ex)
                    : (g->swbreak ? "T05swbreak:;" : "T05"), false);
         return;
     }
-    if (g->until == UNTIL_ONE_INSN && icount != g->start_icount)
+    if (g->until == UNTIL_ONE_INSN && (icount != g->start_icount || g->step_partial))
         stop(g, "T05", false);
 }
 
@@ -707,6 +718,7 @@ static void detach(GdbStub *g)
     g->dbg.hit = DEBUG_HIT_NONE;
     g->stopped = false;
     g->until = UNTIL_EVENT;
+    set_step(g, false);
 }
 
 static void handle_packet(GdbStub *g, char *p, size_t len)
@@ -1016,6 +1028,8 @@ void gdbstub_destroy(GdbStub *g)
     if (g->cfd >= 0)
         close(g->cfd);
     g->ops->set_debug(g->cpu, NULL);
+    if (g->ops->set_step)
+        g->ops->set_step(g->cpu, NULL);
     close(g->lfd);
     g_string_free(g->last, TRUE);
     g_free(g);

@@ -21,6 +21,8 @@ struct XBlock {
     uint32_t n;             /* instructions (the end sentinel not counted) */
     uint32_t hf;            /* hflags & X86_HF_DECODE */
     bool dead;
+    bool bp;                /* one instruction at a debugger breakpoint: never
+                             * in the jump cache (engine.c) */
     XInsn insns[];          /* n + 1 */
 };
 

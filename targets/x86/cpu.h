@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/debug.h"
 #include "vmm/machine.h"
 
 /* The model's TSC rate: one tick per virtual nanosecond (docs/x86-cpu.md). */
@@ -262,6 +263,12 @@ struct X86CPU {
     X86TlbEntry tlb[2][3][X86_TLB_SIZE];
 
     void *bcache;            /* block cache (engine.c) */
+    /* An attached debugger (debug.c): its breakpoints and watchpoints
+     * (NULL: none, and the engine takes its usual paths), and
+     * single-stepping (NULL: off; a REP string instruction then runs one
+     * iteration per step and sets *dbg_step when it stops unretired). */
+    CpuDebug *dbg;
+    bool *dbg_step;
 
     Machine *m;
     AddressSpace *as;        /* memory */
@@ -310,6 +317,15 @@ void x86_tlb_drop_writable(X86CPU *cpu, uint64_t pa_page);
  * *err the error code; CR2 already set for #PF). */
 int x86_fetch_xlate(X86CPU *cpu, uint64_t lin, uint64_t *pa, int *err);
 
+/* ---- debug.c (gdb stub hooks, vmm/debug.h) ---- */
+extern const CpuDebugOps x86_debug_ops;
+/* A data access of `in` to [lin, lin + size) (kind DEBUG_WATCH_READ or
+ * _WRITE) meets a watchpoint (cpu->dbg is set): true after leaving the
+ * block before `in` as a fault would, without one (the access must not
+ * happen; the caller returns false). */
+bool x86_watch_stop(X86CPU *cpu, const XInsn *in, uint64_t lin, uint64_t size,
+                    unsigned kind);
+
 /* ---- mmu.c ---- */
 /* Walk the page tables for lin.  user: CPL 3 access (implicit supervisor
  * accesses such as descriptor loads pass false).  On success *pa and
@@ -323,6 +339,10 @@ int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
  * (and on the CR0/CR4 writes that enable PAE paging) and raises #GP(0)
  * there when one is not. */
 bool x86_pae_pdptes_ok(X86CPU *cpu, uint64_t cr3);
+/* A debugger's look at lin: the current page tables walked without
+ * permission checks, A/D updates or a fault (CR2 untouched); lin as is
+ * when paging is off.  false: not mapped. */
+bool x86_translate_debug(X86CPU *cpu, uint64_t lin, uint64_t *pa);
 
 /* ---- excp.c ---- */
 /* Fault at `in` (it does not retire): fixes icount and RIP, delivers the

@@ -32,7 +32,12 @@
  * instruction at a time: the MOV SS / STI interrupt shadow, EFLAGS.TF and
  * EFLAGS.RF.  Those truncated copies replace the handler of the first
  * instruction not to run, which is also what keeps fused pairs
- * (x86_fuse, run over every decoded block) from running past the end. */
+ * (x86_fuse, run over every decoded block) from running past the end.
+ *
+ * A debugger (debug.c, cpu->dbg): a breakpoint's instruction is a block of
+ * its own, kept out of the jump cache, and blocks end before it, so the run
+ * loop sees every arrival there (debug_stop, one branch per block entry
+ * while no debugger is attached). */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +122,11 @@ static const XInsn *stop_here(X86CPU *cpu, const XInsn *in)
 
 const XInsn *x86_restart(X86CPU *cpu, const XInsn *in)
 {
+    /* A debugger's single-step: the piece just run is the step. */
+    if (unlikely(cpu->dbg_step != NULL)) {
+        *cpu->dbg_step = true;
+        cpu->m->exit_request = 1;
+    }
     return stop_here(cpu, in);
 }
 
@@ -362,6 +372,9 @@ static XBlock *translate(X86CPU *cpu, uint64_t rip, uint64_t lin, uint64_t pa)
     b->cs_limit = lim;
     b->hf = hf & X86_HF_DECODE;
     b->dead = false;
+    /* A debugger breakpoint gets a block of its own instruction: the run
+     * loop checks breakpoints only where blocks start (debug_stop). */
+    b->bp = cpu->dbg && debug_bp_at(cpu->dbg, lin);
 
     const uint64_t page_pa = pa & ~0xfffull;
     uint64_t r = rip, off = pa & 0xfff;
@@ -370,6 +383,9 @@ static XBlock *translate(X86CPU *cpu, uint64_t rip, uint64_t lin, uint64_t pa)
         XInsn *in = &b->insns[n];
         unsigned avail, len;
         bool straddle = false;
+        if (n > 0 && unlikely(cpu->dbg != NULL) &&
+            debug_bp_at(cpu->dbg, m64 ? r : (uint32_t)(cpu->seg[X86_CS].base + r)))
+            break;
         const uint8_t *p = host_span(cpu, page_pa | off, (unsigned)(0x1000 - off), &avail);
         if (!p) {
             if (n == 0) {
@@ -428,7 +444,8 @@ static XBlock *translate(X86CPU *cpu, uint64_t rip, uint64_t lin, uint64_t pa)
         if (!m64)
             r = (uint32_t)r;
         off += len;
-        if ((in->dflags & X86_D_END) || straddle || off >= 0x1000 || n == X86_MAX_BLOCK)
+        if ((in->dflags & X86_D_END) || straddle || off >= 0x1000 || n == X86_MAX_BLOCK ||
+            b->bp)
             break;
     }
     b->n = n;
@@ -501,7 +518,11 @@ static __attribute__((noinline)) XBlock *lookup_slow(X86CPU *cpu)
         if (!b || b->pa2 != ~0ull)
             return b;
     }
-    e->cc.jc[jc_index(lin)] = b;
+    /* Chaining (x86_jump_chain) finds blocks only in the jump cache:
+     * leaving a breakpoint's block out of it sends every entry through
+     * the run loop. */
+    if (!b->bp)
+        e->cc.jc[jc_index(lin)] = b;
     return b;
 }
 
@@ -580,6 +601,20 @@ static __attribute__((noinline)) void run_step(X86CPU *cpu, Engine *e, XBlock *b
     }
 }
 
+/* A debugger is attached (cpu->dbg): stop before the instruction at RIP
+ * if a breakpoint is at its linear address, unless run() resumed from
+ * exactly there. */
+static __attribute__((noinline)) bool debug_stop(X86CPU *cpu)
+{
+    CpuDebug *d = cpu->dbg;
+    uint64_t lin = fetch_lin(cpu, cpu->rip);
+    if (!debug_bp_at(d, lin) || (cpu->icount == d->resume_icount && cpu->rip == d->resume_pc))
+        return false;
+    d->hit = DEBUG_HIT_BREAK;
+    d->hit_addr = lin;
+    return true;
+}
+
 static CpuExit run_loop(X86CPU *cpu, uint64_t max)
 {
     Engine *e = engine(cpu);
@@ -614,6 +649,8 @@ static CpuExit run_loop(X86CPU *cpu, uint64_t max)
         }
         if (unlikely(cpu->halted))
             return CPU_EXIT_IDLE;
+        if (unlikely(cpu->dbg != NULL) && debug_stop(cpu))
+            return CPU_EXIT_DEBUG;
         XBlock *b = lookup(cpu, e);
         if (unlikely(!b)) {
             if (unlikely(e->fatal)) {
@@ -810,4 +847,5 @@ const CpuOps x86_cpu_ops = {
     .set_reg = x86_set_reg,
     .state_hash = x86_state_hash,
     .destroy = ops_destroy,
+    .debug = &x86_debug_ops,
 };

@@ -80,4 +80,12 @@ XI_FAST(XI_DECLARE_FAST)
  * depends on guest state only. */
 #define X86_REP_CHUNK 4096u
 
+/* The chunk: one iteration while a debugger single-steps (cpu->dbg_step),
+ * which then stops after each iteration as the hardware's single-step
+ * trap does (x86_restart ends the step). */
+static inline unsigned x86_rep_chunk(const X86CPU *cpu)
+{
+    return unlikely(cpu->dbg_step != NULL) ? 1u : X86_REP_CHUNK;
+}
+
 #endif

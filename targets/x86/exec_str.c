@@ -8,7 +8,8 @@
  * A REP instruction runs up to X86_REP_CHUNK iterations per execution,
  * then restarts itself with RCX/RSI/RDI updated (x86_restart: it has not
  * retired); it retires once, when it finishes.  A fault leaves the
- * registers at the faulting iteration.
+ * registers at the faulting iteration.  While a debugger single-steps, a
+ * chunk is one iteration (x86_rep_chunk).
  *
  * REP MOVS and REP STOS copy/fill whole runs on RAM directly: a run stays
  * inside one page on each side, the page is taken from the software TLB
@@ -243,7 +244,7 @@ static XI_ALWAYS const XInsn *rep_loop(X86CPU *cpu, const XInsn *in,
 {
     unsigned as = in->asize;
     uint64_t cnt = x86_reg_get(cpu, X86_RCX, as);
-    uint64_t budget = X86_REP_CHUNK;
+    uint64_t budget = x86_rep_chunk(cpu);
     bool validated = false;
 
     while (cnt) {
@@ -302,7 +303,7 @@ static XI_ALWAYS const XInsn *rep_cmp(X86CPU *cpu, const XInsn *in,
 {
     unsigned as = in->asize;
     uint64_t cnt = x86_reg_get(cpu, X86_RCX, as);
-    unsigned budget = X86_REP_CHUNK;
+    unsigned budget = x86_rep_chunk(cpu);
     bool until_eq = !(in->pfx & X86_P_REP), eq;
 
     if (!(in->pfx & (X86_P_REP | X86_P_REPNE))) {

@@ -32,6 +32,14 @@ bool x86_seg_fault(X86CPU *cpu, const XInsn *in, int seg)
     return fault(cpu, in, seg == X86_SS ? X86_EXC_SS : X86_EXC_GP, 0);
 }
 
+/* A debugger's watchpoint covers an instruction's access (debug.c stops
+ * before it).  Watched pages get no read or write TLB entries (tlb_fill),
+ * so every access to them comes through the slow paths here: a TLB hit
+ * never needs the check.  Accesses without an instruction (exception
+ * delivery) are not watched. */
+#define WATCH(cpu, in, lin, size, kind) \
+    (unlikely((cpu)->dbg != NULL) && (in) && x86_watch_stop(cpu, in, lin, size, kind))
+
 /* ---- software TLB ---- */
 
 static inline bool slot_global(const X86TlbBook *b, int u, int a, unsigned i)
@@ -158,6 +166,9 @@ static void tlb_fill(X86CPU *cpu, bool user, X86Access acc, uint64_t lin,
     if (acc == X86_ACC_WRITE &&
         (r->readonly || !(flags & X86_PTEF_W) || !(flags & X86_PTEF_D) ||
          x86_is_code_page(cpu, pa_page)))
+        return;
+    if (unlikely(cpu->dbg != NULL) && acc != X86_ACC_EXEC &&
+        debug_watch_page(cpu->dbg, lin_page))
         return;
     X86TlbBook *b = &cpu->tlb_book;
     unsigned i = (unsigned)(lin >> 12) & (X86_TLB_SIZE - 1);
@@ -327,7 +338,8 @@ static bool lin_load(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
             return true;
         }
         uint64_t pa;
-        if (!xlate(cpu, in, lin, X86_ACC_READ, user, &pa))
+        if (!xlate(cpu, in, lin, X86_ACC_READ, user, &pa) ||
+            WATCH(cpu, in, lin, size, DEBUG_WATCH_READ))
             return false;
         *val = phys_read(cpu, in, pa, size);
         return true;
@@ -336,7 +348,8 @@ static bool lin_load(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
     unsigned n1 = 0x1000 - off;
     uint64_t pa1, pa2;
     if (!xlate(cpu, in, lin, X86_ACC_READ, user, &pa1) ||
-        !xlate(cpu, in, next_page(lin, wide), X86_ACC_READ, user, &pa2))
+        !xlate(cpu, in, next_page(lin, wide), X86_ACC_READ, user, &pa2) ||
+        WATCH(cpu, in, lin, size, DEBUG_WATCH_READ))
         return false;
     uint64_t lo = phys_read(cpu, in, pa1, n1);
     uint64_t hi = phys_read(cpu, in, pa2, size - n1);
@@ -357,7 +370,8 @@ static bool lin_store(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
             return true;
         }
         uint64_t pa;
-        if (!xlate(cpu, in, lin, X86_ACC_WRITE, user, &pa))
+        if (!xlate(cpu, in, lin, X86_ACC_WRITE, user, &pa) ||
+            WATCH(cpu, in, lin, size, DEBUG_WATCH_WRITE))
             return false;
         phys_write(cpu, in, pa, size, val);
         return true;
@@ -366,7 +380,8 @@ static bool lin_store(X86CPU *cpu, const XInsn *in, uint64_t lin, unsigned size,
     unsigned n1 = 0x1000 - off;
     uint64_t pa1, pa2;
     if (!xlate(cpu, in, lin, X86_ACC_WRITE, user, &pa1) ||
-        !xlate(cpu, in, next_page(lin, wide), X86_ACC_WRITE, user, &pa2))
+        !xlate(cpu, in, next_page(lin, wide), X86_ACC_WRITE, user, &pa2) ||
+        WATCH(cpu, in, lin, size, DEBUG_WATCH_WRITE))
         return false;
     phys_write(cpu, in, pa1, n1, val);
     phys_write(cpu, in, pa2, size - n1, val >> (8 * n1));
@@ -541,7 +556,8 @@ bool x86_ld_buf(X86CPU *cpu, const XInsn *in, int seg, uint64_t off, void *buf,
     uint64_t lin;
     if (len == 0)
         return true;
-    if (!buf_lin(cpu, in, seg, off, len, X86_ACC_READ, true, &lin))
+    if (!buf_lin(cpu, in, seg, off, len, X86_ACC_READ, true, &lin) ||
+        WATCH(cpu, in, lin, len, DEBUG_WATCH_READ))
         return false;
     bool user = x86_cpl(cpu) == 3, wide = cpu->hflags & X86_HF_CS64;
     uint8_t *dst = buf;
@@ -568,7 +584,8 @@ bool x86_st_buf(X86CPU *cpu, const XInsn *in, int seg, uint64_t off,
     uint64_t lin;
     if (len == 0)
         return true;
-    if (!buf_lin(cpu, in, seg, off, len, X86_ACC_WRITE, true, &lin))
+    if (!buf_lin(cpu, in, seg, off, len, X86_ACC_WRITE, true, &lin) ||
+        WATCH(cpu, in, lin, len, DEBUG_WATCH_WRITE))
         return false;
     bool user = x86_cpl(cpu) == 3, wide = cpu->hflags & X86_HF_CS64;
     const uint8_t *src = buf;

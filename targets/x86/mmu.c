@@ -40,7 +40,9 @@ typedef struct PtEntry {
     bool rom;
 } PtEntry;
 
-static uint64_t pt_read(X86CPU *cpu, uint64_t pa, unsigned size, PtEntry *pe)
+/* debug: a debugger's walk, which never touches a device: an entry
+ * outside RAM/ROM reads as 0 (not present). */
+static uint64_t pt_read(X86CPU *cpu, uint64_t pa, unsigned size, PtEntry *pe, bool debug)
 {
     pe->pa = pa;
     pe->size = size;
@@ -56,6 +58,8 @@ static uint64_t pt_read(X86CPU *cpu, uint64_t pa, unsigned size, PtEntry *pe)
         return mem_load_le(p, size);
     }
     uint64_t v;
+    if (debug)
+        return 0;
     if (as_read(cpu->as, pa, size, &v) != MEM_OK)
         return ~0ull >> (64 - 8 * size);
     return v;
@@ -97,15 +101,18 @@ bool x86_pae_pdptes_ok(X86CPU *cpu, uint64_t cr3)
 {
     for (unsigned i = 0; i < 4; i++) {
         PtEntry pe;
-        uint64_t e = pt_read(cpu, (cr3 & 0xffffffe0ull) + i * 8, 8, &pe);
+        uint64_t e = pt_read(cpu, (cr3 & 0xffffffe0ull) + i * 8, 8, &pe, false);
         if ((e & PTE_P) && (e & RSVD_PDPTE))
             return false;
     }
     return true;
 }
 
-int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
-                  uint64_t *pa, uint64_t *pte_flags, int *err)
+/* debug: x86_translate_debug's walk (no A/D bits, no device reads; the
+ * caller restores CR2). */
+static inline __attribute__((always_inline)) int
+walk(X86CPU *cpu, uint64_t lin, X86Access acc, bool user, uint64_t *pa,
+     uint64_t *pte_flags, int *err, bool debug)
 {
     if (!(cpu->cr0 & X86_CR0_PG)) {
         *pa = (uint32_t)lin;
@@ -145,7 +152,7 @@ int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
         esize = 8;
         ibits = 9;
         level = 1;
-        e = pt_read(cpu, (cpu->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, 8, &pe);
+        e = pt_read(cpu, (cpu->cr3 & 0xffffffe0ull) + ((lin >> 30) & 3) * 8, 8, &pe, debug);
         if (!(e & PTE_P))
             return page_fault(cpu, lin, acc, user, 0, err);
         if (e & RSVD_PDPTE)
@@ -159,7 +166,7 @@ int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
     for (;;) {
         shift = 12 + (unsigned)level * ibits;
         uint64_t idx = (lin >> shift) & ((1ull << ibits) - 1);
-        e = pt_read(cpu, table + idx * esize, esize, &pe);
+        e = pt_read(cpu, table + idx * esize, esize, &pe, debug);
         if (!(e & PTE_P))
             return page_fault(cpu, lin, acc, user, 0, err);
         uint64_t rsvd = rsvd_hi;
@@ -185,7 +192,8 @@ int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
         nx |= e & PTE_NX;
         if (level == 0 || large)
             break;
-        pt_set(cpu, &pe, e, PTE_A);
+        if (!debug)
+            pt_set(cpu, &pe, e, PTE_A);
         table = e & PHYS_MASK & ~0xfffull;
         level--;
     }
@@ -200,7 +208,8 @@ int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
         return page_fault(cpu, lin, acc, user, X86_PFERR_P, err);
 
     uint64_t set = PTE_A | (acc == X86_ACC_WRITE ? PTE_D : 0);
-    pt_set(cpu, &pe, e, set);
+    if (!debug)
+        pt_set(cpu, &pe, e, set);
     e |= set;
 
     uint64_t base;
@@ -212,4 +221,20 @@ int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
     *pte_flags = (rights & (PTE_W | PTE_U)) | (e & (PTE_D | PTE_G)) | nx |
                  (shift > 12 ? X86_PTEF_PS : 0) | ((uint64_t)shift << 52);
     return 0;
+}
+
+int x86_translate(X86CPU *cpu, uint64_t lin, X86Access acc, bool user,
+                  uint64_t *pa, uint64_t *pte_flags, int *err)
+{
+    return walk(cpu, lin, acc, user, pa, pte_flags, err, false);
+}
+
+/* A supervisor read passes every permission check that remains. */
+bool x86_translate_debug(X86CPU *cpu, uint64_t lin, uint64_t *pa)
+{
+    uint64_t cr2 = cpu->cr2, flags;
+    int err;
+    int vec = walk(cpu, lin, X86_ACC_READ, false, pa, &flags, &err, true);
+    cpu->cr2 = cr2;
+    return vec == 0;
 }

@@ -367,7 +367,7 @@ static const XInsn *ins_outs(X86CPU *cpu, const XInsn *in, bool out)
     int ptr = out ? X86_RSI : X86_RDI;
     int seg = out ? in->seg : X86_ES;
     uint64_t step = (cpu->eflags & X86_DF) ? -(uint64_t)size : size;
-    unsigned budget = X86_REP_CHUNK;
+    unsigned budget = x86_rep_chunk(cpu);
     if (!x86_io_allowed(cpu, in, port, size))
         return NULL;
     for (;;) {
