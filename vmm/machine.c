@@ -215,6 +215,16 @@ Machine *machine_create(const Options *o, GError **err)
         tn_error(err, "unknown CPU model '%s' for %s (supported: %s)", o->cpu, t->arch, t->default_cpu);
         return NULL;
     }
+    /* Boards with a disk controller list its device (ide-hd) and open
+     * the -drive images themselves. */
+    bool has_disks = false;
+    for (int k = 0; b->devices && b->devices[k]; k++)
+        has_disks |= !strcmp(b->devices[k], "ide-hd");
+    if (o->ndrives && !has_disks) {
+        tn_error(err, "-drive %s: the %s machine has no disk controller yet", o->drives[0],
+                 b->name);
+        return NULL;
+    }
 
     Machine *m = g_new0(Machine, 1);
     m->opts = o;

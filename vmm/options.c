@@ -7,6 +7,7 @@
 
 #include "vmm/error.h"
 #include "vmm/gdbstub.h"
+#include "block/drive.h"
 
 G_DEFINE_QUARK(tandem-error-quark, tandem_error)
 
@@ -235,7 +236,12 @@ void options_usage(const char *prog)
            "  -m SIZE              RAM size (MiB, or with K/M/G suffix)\n"
            "  -smp 1               number of CPUs (1)\n"
            "  -bios FILE|none      firmware (ELF or raw)\n"
-           "  -device DRIVER[,PROP=VALUE...]  add a device (pc: isa-debug-exit)\n"
+           "  -device DRIVER[,PROP=VALUE...]  add a device (pc: isa-debug-exit,\n"
+           "                       ide-hd,drive=ID[,bus=ide.0|ide.1][,unit=0|1])\n"
+           "  -drive file=F[,if=ide|none][,id=ID][,format=raw|qcow2][,snapshot=on]\n"
+           "         [,readonly=on][,index=N]  a disk image (pc: IDE); also\n"
+           "         driver=blkreplay,if=none,image=ID,id=ID2\n"
+           "  -hda/-hdb/-hdc/-hdd FILE  -drive file=FILE,index=0..3\n"
            "  -kernel FILE         kernel (ELF, Linux Image, raw)\n"
            "  -initrd FILE         initial ram disk\n"
            "  -append CMDLINE      kernel command line\n"
@@ -262,13 +268,24 @@ void options_usage(const char *prog)
 }
 
 static const char *const unsupported_later[][2] = {
-    { "-drive", "disks arrive with the block-device work" },
     { "-netdev", "networking arrives with the network work" },
     { "-net", NULL },
     { "-object", "objects (filter-replay) arrive with the network work" },
     { "-audio", "audio arrives with the audio work" },
     { "-loadvm", "snapshots arrive with the snapshot work" },
 };
+
+/* -hda F is -drive file=F,index=N,media=disk (commas in F doubled). */
+static const char *hd_spec(const char *file, int index)
+{
+    GString *s = g_string_new("file=");
+    for (const char *p = file; *p; p++)
+        g_string_append(s, *p == ',' ? ",," : (char[]){ *p, 0 });
+    g_string_append_printf(s, ",index=%d,media=disk", index);
+    const char *r = g_intern_string(s->str);
+    g_string_free(s, TRUE);
+    return r;
+}
 
 char *device_spec_driver(const char *spec)
 {
@@ -383,6 +400,19 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
                 return false;
             }
             o->devices[o->ndevices++] = spec;
+        } else if (!strcmp(a, "-drive") || (!strncmp(a, "-hd", 3) && a[3] >= 'a' &&
+                                             a[3] <= 'd' && !a[4])) {
+            NEED_ARG();
+            const char *spec = ARG;
+            if (a[1] == 'h')
+                spec = hd_spec(spec, a[3] - 'a');
+            if (o->ndrives == OPT_MAX_DRIVES) {
+                tn_error(err, "too many -drive options (at most %d)", OPT_MAX_DRIVES);
+                return false;
+            }
+            if (!drive_parse(spec, NULL, err))
+                return false;
+            o->drives[o->ndrives++] = spec;
         } else if (!strcmp(a, "-cpu")) {
             NEED_ARG(); o->cpu = ARG;
         } else if (!strcmp(a, "-m")) {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { OPT_MAX_SERIAL = 4, OPT_MAX_DEVICES = 16, OPT_MAX_ACCEL = 8 };
+enum { OPT_MAX_SERIAL = 4, OPT_MAX_DEVICES = 16, OPT_MAX_ACCEL = 8, OPT_MAX_DRIVES = 16 };
 
 typedef struct Options {
     const char *arch;          /* "riscv64", "riscv32" */
@@ -43,6 +43,11 @@ typedef struct Options {
      * claims the ones it supports (machine_take_device). */
     const char *devices[OPT_MAX_DEVICES];
     int ndevices;
+    /* -drive specs in command-line order (-hda F is "file=F,index=0,
+     * media=disk"); checked by drive_parse (block/drive.h), opened by
+     * the board. */
+    const char *drives[OPT_MAX_DRIVES];
+    int ndrives;
     /* Accelerators to try, in order ("kvm", "tcg" = the interpreter): -accel
      * (repeatable), -enable-kvm, -machine accel=A:B.  None given: tcg. */
     const char *accel[OPT_MAX_ACCEL];

@@ -6,8 +6,11 @@
  *                -> APIC (MADT)
  *
  * The FADT points at the PIIX4 PM register block (devices/piix4_pm.c) with
- * SMI_CMD = 0, so ACPI mode is on from the start.  The DSDT holds only the
- * \_S5 soft-off package (SLP_TYP 0, as the PIIX4 takes it).  The MADT lists
+ * SMI_CMD = 0, so ACPI mode is on from the start.  The DSDT holds the \_S5
+ * soft-off package (SLP_TYP 0, as the PIIX4 takes it) and the PCI root
+ * bridge \_SB.PCI0 (PNP0A03, no _CRS or _PRT: Linux then scans bus 0 with
+ * its default windows, which finds the PIIX3 IDE function; its channels
+ * are in legacy mode on IRQ 14/15, outside PCI routing).  The MADT lists
  * one local APIC, the I/O APIC with GSI base 0, the ISA overrides QEMU's pc
  * gives (IRQ 0 on GSI 2; the SCI and the PCI-routed IRQs 5, 9, 10, 11
  * level-triggered, active high) and the LINT1 NMI. */
@@ -76,6 +79,19 @@ static uint32_t gaddr(const Tables *t, size_t off)
     return t->addr + (uint32_t)off;
 }
 
+/* Puts the AML PkgLength of the bytes from start to the end at start
+ * (1 or 2 bytes: packages here stay under 4 KiB). */
+static void aml_pkg_close(GByteArray *a, guint start)
+{
+    guint body = a->len - start;
+    guint n = body + 1 < 64 ? 1 : 2, len = body + n;
+    g_assert(len < 4096);
+    uint8_t h[2] = { (uint8_t)(n == 1 ? len : 0x40 | (len & 0xf)), (uint8_t)(len >> 4) };
+    g_byte_array_set_size(a, a->len + n);
+    memmove(a->data + start + n, a->data + start, body);
+    memcpy(a->data + start, h, n);
+}
+
 static size_t build_dsdt(Tables *t)
 {
     size_t off = table_begin(t, "DSDT", 16, 1);
@@ -84,6 +100,43 @@ static size_t build_dsdt(Tables *t)
         0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,
     };
     memcpy(grow(t, sizeof(aml)), aml, sizeof(aml));
+    /* Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03"))
+     *   Name (_ADR, 0)  Name (_UID, 0)  Name (_CRS, ResourceTemplate () {
+     *   buses 0-255, the config ports, I/O 0-0xcf7 and 0xd00-0xffff, the
+     *   VGA window and the PCI hole 0xe0000000-0xfebfffff }) } } */
+    static const uint8_t crs[] = {
+        0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0, 0x00, 0x00, 0xff, 0x00, 0, 0, 0x00, 0x01,
+        0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+        0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x00, 0xf7, 0x0c, 0, 0, 0xf8, 0x0c,
+        0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x0d, 0xff, 0xff, 0, 0, 0x00, 0xf3,
+        0x87, 0x17, 0x00, 0x00, 0x0c, 0x03, 0, 0, 0, 0, 0x00, 0x00, 0x0a, 0x00,
+        0xff, 0xff, 0x0b, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x02, 0x00,
+        0x87, 0x17, 0x00, 0x00, 0x0c, 0x03, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0xe0,
+        0xff, 0xff, 0xbf, 0xfe, 0, 0, 0, 0, 0x00, 0x00, 0xc0, 0x1e,
+        0x79, 0x00,
+    };
+    static const uint8_t ids[] = {
+        0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+        0x08, '_', 'A', 'D', 'R', 0x00,
+        0x08, '_', 'U', 'I', 'D', 0x00,
+    };
+    GByteArray *a = g_byte_array_new();
+    g_byte_array_append(a, (const uint8_t[]){ 0x10 }, 1);                   /* Scope */
+    guint scope = a->len;
+    g_byte_array_append(a, (const uint8_t[]){ '\\', '_', 'S', 'B', '_' }, 5);
+    g_byte_array_append(a, (const uint8_t[]){ 0x5b, 0x82 }, 2);             /* Device */
+    guint dev = a->len;
+    g_byte_array_append(a, (const uint8_t[]){ 'P', 'C', 'I', '0' }, 4);
+    g_byte_array_append(a, ids, sizeof(ids));
+    g_byte_array_append(a, (const uint8_t[]){ 0x08, '_', 'C', 'R', 'S', 0x11 }, 6);
+    guint buf = a->len;
+    g_byte_array_append(a, (const uint8_t[]){ 0x0a, sizeof(crs) }, 2);      /* BufferSize */
+    g_byte_array_append(a, crs, sizeof(crs));
+    aml_pkg_close(a, buf);
+    aml_pkg_close(a, dev);
+    aml_pkg_close(a, scope);
+    memcpy(grow(t, a->len), a->data, a->len);
+    g_byte_array_free(a, TRUE);
     table_end(t, off);
     return off;
 }

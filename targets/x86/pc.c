@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "block/drive.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
@@ -37,6 +38,7 @@
 #include "devices/ns16550a.h"
 #include "devices/pci.h"
 #include "devices/piix4_pm.h"
+#include "devices/piix_ide.h"
 #include "targets/x86/acpi.h"
 #include "targets/x86/cpu.h"
 #include "targets/x86/kvm_cpu.h"
@@ -52,6 +54,8 @@
 #define PC_4G            0x100000000ull
 #define PC_ISA_BIOS_MAX  0x20000ull
 #define PC_BIOS_MAX      (16ull << 20)
+/* Where SeaBIOS puts the IDE bus master (its first PCI I/O address). */
+#define PC_IDE_BMIBA     0xc000
 /* QEMU's default firmware for pc, as Debian installs it (package seabios). */
 #define PC_DEFAULT_BIOS  "/usr/share/seabios/bios.bin"
 
@@ -72,6 +76,9 @@ typedef struct Pc {
     Multiboot *mb;           /* -kernel with a multiboot kernel */
     LinuxBoot *lb;           /* -kernel with a Linux bzImage */
     Piix4Pm *pm;
+    PiixIde *ide;            /* 00:01.1 */
+    DriveSet *drives;        /* -drive */
+    int disk_serial;         /* IDENTIFY serial numbers TD00001, ... */
     X86Kvm *kvm;             /* -accel kvm */
     /* ISA IRQ n: the 8259 input n and the I/O APIC pin (IRQ 0 on pin 2). */
     IrqLine pic_in[16], ioapic_in[16];
@@ -194,6 +201,7 @@ static void pc_reset(Machine *m)
         GError *err = NULL;
         /* What the firmware would do: the ACPI tables name this block. */
         piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
+        piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
         if (!linuxboot_reset(pc->lb, pc->cpu, &err)) {
             machine_set_error(m, "reset: %s", err->message);
             g_error_free(err);
@@ -206,6 +214,7 @@ static void pc_destroy(void *dev)
     Pc *pc = dev;
     multiboot_free(pc->mb);
     linuxboot_free(pc->lb);
+    drives_close(pc->drives);
     g_free(pc->bios);
     g_free(pc);
 }
@@ -327,6 +336,110 @@ static void pc_fw_cfg(Pc *pc, uint64_t ram)
         uint8_t port[2] = { 0xf8, 0x03 };             /* COM1 */
         fw_cfg_add_file(f, "etc/sercon-port", port, sizeof(port));
     }
+    /* QEMU's default -boot reboot-timeout: SeaBIOS does not retry. */
+    uint8_t no_retry[4] = { 0xff, 0xff, 0xff, 0xff };
+    fw_cfg_add_file(f, "etc/boot-fail-wait", no_retry, sizeof(no_retry));
+}
+
+static bool pc_attach_disk(Pc *pc, Drive *d, int bus, int unit, const char *serial,
+                           GError **err)
+{
+    char user[32], sn[21];
+    g_snprintf(user, sizeof(user), "ide-hd on ide.%d unit %d", bus, unit);
+    if (!serial) {
+        g_snprintf(sn, sizeof(sn), "TD%05d", ++pc->disk_serial);
+        serial = sn;
+    }
+    if (!drive_claim(d, user, err))
+        return false;
+    GError *e = NULL;
+    if (!ide_attach_disk(piix_ide_bus(pc->ide, bus), unit, d->blk, serial, &e)) {
+        tn_error(err, "drive %s: %s", drive_name(d), e->message);
+        g_error_free(e);
+        return false;
+    }
+    return true;
+}
+
+/* -device ide-hd,drive=ID[,bus=ide.0|ide.1][,unit=0|1][,serial=S]. */
+static bool pc_ide_hd(Pc *pc, const char *spec, GError **err)
+{
+    static const char *const keys[] = { "drive", "bus", "unit", "serial", NULL };
+    g_autofree char *id = NULL, *busname = NULL, *serial = NULL, *unitval = NULL;
+    uint64_t unit = 0;
+    if (!device_spec_check(spec, keys, err))
+        return false;
+    if (!device_spec_prop(spec, "drive", &id)) {
+        tn_error(err, "-device %s: give the disk image with drive=ID (an -drive ...,id=ID)",
+                 spec);
+        return false;
+    }
+    Drive *d = drives_find(pc->drives, id);
+    if (!d) {
+        tn_error(err, "-device %s: drive=%s: no -drive has id=%s", spec, id, id);
+        return false;
+    }
+    if (d->iface != DRIVE_IF_NONE) {
+        tn_error(err, "-device %s: drive=%s is an if=ide drive, which the board attaches "
+                 "itself; give it if=none", spec, id);
+        return false;
+    }
+    bool has_unit = device_spec_prop(spec, "unit", &unitval);
+    if (!device_spec_uint(spec, "unit", 0, 1, &unit, err))
+        return false;
+    int bus = -1;
+    if (device_spec_prop(spec, "bus", &busname)) {
+        if (!strcmp(busname, "ide.0")) {
+            bus = 0;
+        } else if (!strcmp(busname, "ide.1")) {
+            bus = 1;
+        } else {
+            tn_error(err, "-device %s: bus=%s: the pc has ide.0 and ide.1", spec, busname);
+            return false;
+        }
+    }
+    device_spec_prop(spec, "serial", &serial);
+    if (serial && strlen(serial) > 20) {
+        tn_error(err, "-device %s: serial=%s is longer than 20 characters", spec, serial);
+        return false;
+    }
+    /* Without bus/unit: the first free position, as QEMU does. */
+    for (int pos = 0; pos < 4 && (bus < 0 || !has_unit); pos++) {
+        int b = pos / 2, u = pos % 2;
+        if ((bus >= 0 && b != bus) || ide_unit_used(piix_ide_bus(pc->ide, b), u))
+            continue;
+        bus = b;
+        unit = (uint64_t)u;
+        has_unit = true;
+    }
+    if (bus < 0 || !has_unit) {
+        tn_error(err, "-device %s: no free IDE position%s", spec, bus < 0 ? "s" : " on this bus");
+        return false;
+    }
+    if (ide_unit_used(piix_ide_bus(pc->ide, bus), (int)unit)) {
+        tn_error(err, "-device %s: ide.%d unit %d already has a disk", spec, bus, (int)unit);
+        return false;
+    }
+    return pc_attach_disk(pc, d, bus, (int)unit, serial, err);
+}
+
+/* -drive if=ide drives (-hda ...) first, at their index, then -device ide-hd. */
+static bool pc_disks(Pc *pc, GError **err)
+{
+    Machine *m = pc->m;
+    pc->drives = drives_open(m->opts->drives, m->opts->ndrives, m->opts->rr_mode, err);
+    if (!pc->drives)
+        return false;
+    for (int i = 0; i < DRIVE_IDE_INDEXES; i++) {
+        Drive *d = drives_ide(pc->drives, i);
+        if (d && !pc_attach_disk(pc, d, i / 2, i % 2, NULL, err))
+            return false;
+    }
+    const char *spec;
+    while ((spec = machine_take_device(m, "ide-hd")))
+        if (!pc_ide_hd(pc, spec, err))
+            return false;
+    return true;
 }
 
 static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
@@ -376,6 +489,10 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
     NEED(i440fx_create(m, pc->pci, &c), "i440FX");
     pc->pm = piix4_pm_create(m, pc->pci, PCI_DEVFN(1, 3), &m->io, pc_isa(pc, PC_ACPI_SCI_IRQ));
     NEED(pc->pm, "PIIX4 power management");
+    pc->ide = piix_ide_create(m, pc->pci, PCI_DEVFN(1, 1), &m->io, pc_isa(pc, 14),
+                              pc_isa(pc, 15), err);
+    if (!pc->ide)
+        return false;
 #undef NEED
     /* COM1 exists even without a backend (output discarded), as on a PC. */
     int ncom = m->nserial > 1 ? m->nserial : 1;
@@ -390,7 +507,7 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
     while ((spec = machine_take_device(m, "isa-debug-exit")))
         if (!isa_debug_exit_from_spec(m, &m->io, spec, err))
             return false;
-    return true;
+    return pc_disks(pc, err);
 }
 
 static bool pc_init(Machine *m, int variant, GError **err)
@@ -438,6 +555,7 @@ static bool pc_init(Machine *m, int variant, GError **err)
                                     err);
         } else if (linuxboot_is_linux(img, len)) {
             piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
+            piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
             pc->lb = linuxboot_load(pc->cpu, img, len, o->append, o->initrd, low, ram - low,
                                     err);
         } else {
@@ -462,7 +580,7 @@ static bool pc_kvm_init(Machine *m, GError **err)
     return pc->kvm != NULL;
 }
 
-static const char *const pc_device_list[] = { "isa-debug-exit", NULL };
+static const char *const pc_device_list[] = { "isa-debug-exit", "ide-hd", NULL };
 
 const BoardDesc x86_pc_board = {
     .name = "pc",

@@ -100,8 +100,26 @@ with tempfile.TemporaryDirectory() as tmp:
                  "is not inside the image", arch=x86)
     expect_error(["-M", "pc", "-bios", odd], "multiple of 64 KiB", arch=x86)
     expect_error(["-M", "pc", "-bios", "/nonexistent/bios.bin"], "/nonexistent/bios.bin", arch=x86)
-    expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"], "no device 'e1000' (it has: isa-debug-exit)", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"], "no device 'e1000' (it has: isa-debug-exit, ide-hd)", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,port=1"], "unknown property 'port'", arch=x86)
+    disk = rom + ".disk"
+    with open(disk, "wb") as f:
+        f.write(b"\0" * (1 << 20))
+    pc = ["-M", "pc", "-bios", rom]
+    expect_error(pc + ["-drive", f"file={disk},if=none,id=a", "-device", "ide-hd,drive=b"],
+                 "no -drive has id=b", arch=x86)
+    expect_error(pc + ["-drive", f"file={disk},if=none,id=a", "-device", "ide-hd,drive=a",
+                       "-device", "ide-hd,drive=a"], "drive a is already in use", arch=x86)
+    expect_error(pc + ["-hda", disk, "-drive", f"file={disk},if=none,id=x",
+                       "-device", "ide-hd,drive=x,bus=ide.0,unit=0"],
+                 "ide.0 unit 0 already has a disk", arch=x86)
+    expect_error(pc + ["-drive", f"file={disk},if=none,id=a,readonly=on", "-device",
+                       "ide-hd,drive=a"], "cannot use the read-only image", arch=x86)
+    expect_error(pc + ["-drive", "file=/nonexistent.raw"], "cannot open", arch=x86)
+    expect_error(pc + ["-drive", f"file={disk},cache=none"], "unsupported parameter 'cache'",
+                 arch=x86)
+    expect_error(["-M", "virt", "-drive", f"file={disk},if=none,id=a"],
+                 "has no disk controller yet")
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0x3f8"], "taken by another device", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0xfff0,iosize=0x20"], "do not fit", arch=x86)
     expect_error(["-M", "virt", "-bios", "none", "-device", "isa-debug-exit"], "no device 'isa-debug-exit'")

@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 
 #include "vmm/options.h"
+#include "block/drive.h"
 
 static bool parse(Options *o, GError **err, int n, ...)
 {
@@ -65,7 +66,14 @@ Test(options, bad_values_named)
                  "shift=3,rr=record,rrfile=x");
     expect_error("-icount is not allowed", 4, "-M", "pc,accel=kvm:tcg", "-icount", "3");
     expect_error("-smp 2", 2, "-smp", "2");
-    expect_error("not supported yet", 2, "-drive", "file=x");
+    expect_error("unknown or unsupported parameter 'cache'", 2, "-drive", "file=x,cache=none");
+    expect_error("no file= given", 2, "-drive", "if=none,id=a");
+    expect_error("an if=none drive needs id=ID", 2, "-drive", "file=x,if=none");
+    expect_error("if=scsi is not supported", 2, "-drive", "file=x,if=scsi");
+    expect_error("driver=blkreplay needs image=ID", 2, "-drive", "driver=blkreplay,id=b,if=none");
+    expect_error("snapshot=maybe: give on or off", 2, "-drive", "file=x,snapshot=maybe");
+    expect_error("index=4 is not a number from 0 to 3", 2, "-drive", "file=x,index=4");
+    expect_error("media=cdrom", 2, "-drive", "file=x,media=cdrom");
     expect_error("-display gtk", 2, "-display", "gtk");
     expect_error("unexpected argument", 1, "stray");
 }
@@ -130,4 +138,35 @@ Test(options, device_specs)
     cr_assert(!device_spec_uint("x,iobase=zz", "iobase", 0, 0xffff, &v, &err));
     g_clear_error(&err);
     expect_error("give a driver name", 2, "-device", ",iobase=1");
+}
+
+Test(options, drives)
+{
+    char *argv[] = { "tandem", "-hda", "a,b.raw", "-drive",
+                     "file=disk.qcow2,if=none,snapshot,id=img-direct", "-drive",
+                     "driver=blkreplay,if=none,image=img-direct,id=img-blkreplay" };
+    Options o;
+    GError *err = NULL;
+    cr_assert(options_parse(&o, G_N_ELEMENTS(argv), argv, &err));
+    cr_assert_eq(o.ndrives, 3);
+    cr_assert_str_eq(o.drives[0], "file=a,,b.raw,index=0,media=disk");
+    Drive d;
+    cr_assert(drive_parse(o.drives[0], &d, NULL));
+    cr_assert_str_eq(d.file, "a,b.raw");
+    cr_assert_eq(d.index, 0);
+    cr_assert_eq(d.iface, DRIVE_IF_IDE);
+    drive_clear(&d);
+    cr_assert(drive_parse(o.drives[1], &d, NULL));
+    cr_assert(d.snapshot);
+    cr_assert_eq(d.iface, DRIVE_IF_NONE);
+    drive_clear(&d);
+    cr_assert(drive_parse(o.drives[2], &d, NULL));
+    cr_assert(d.blkreplay);
+    cr_assert_str_eq(d.image, "img-direct");
+    drive_clear(&d);
+    /* Opening: an unknown image id, and rr with blkreplay. */
+    const char *bad[] = { "driver=blkreplay,if=none,image=nope,id=b" };
+    cr_assert_null(drives_open(bad, 1, 0, &err));
+    cr_assert(strstr(err->message, "no -drive has that id"), "%s", err->message);
+    g_clear_error(&err);
 }
