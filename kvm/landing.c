@@ -9,6 +9,28 @@ static bool at(const LandPos *now, const LandPos *t)
     return now->pc == t->pc && now->brcount == t->brcount && now->digest == t->digest;
 }
 
+/* To the next arrival at pc: a single step off it when the guest stands on
+ * it (too early), else a breakpoint run; *now is the new position. */
+static bool advance(const LandOps *ops, void *o, uint64_t pc, LandPos *now, LandStats *st,
+                    char *why, size_t whylen)
+{
+    if (now->pc == pc) {
+        if (!ops->step(o)) {
+            snprintf(why, whylen, "single-step at %#" PRIx64 " failed", now->pc);
+            return false;
+        }
+        st->steps++;
+    } else {
+        if (!ops->run_to_pc(o, pc)) {
+            snprintf(why, whylen, "running to pc %#" PRIx64 " failed", pc);
+            return false;
+        }
+        st->hits++;
+    }
+    ops->position(o, now);
+    return true;
+}
+
 LandResult land_counted(const LandOps *ops, void *o, const LandPos *target, unsigned skid,
                         LandStats *st, char *why, size_t whylen)
 {
@@ -45,22 +67,8 @@ LandResult land_counted(const LandOps *ops, void *o, const LandPos *target, unsi
                      now.brcount, now.digest, target->digest);
             return LAND_DIVERGED;
         }
-        /* Standing on the target PC too early: get off it first. */
-        if (now.pc == target->pc) {
-            if (!ops->step(o)) {
-                snprintf(why, whylen, "single-step at %#" PRIx64 " failed", now.pc);
-                return LAND_ERROR;
-            }
-            st->steps++;
-            ops->position(o, &now);
-            continue;
-        }
-        if (!ops->run_to_pc(o, target->pc)) {
-            snprintf(why, whylen, "running to pc %#" PRIx64 " failed", target->pc);
+        if (!advance(ops, o, target->pc, &now, st, why, whylen))
             return LAND_ERROR;
-        }
-        st->hits++;
-        ops->position(o, &now);
     }
 }
 
@@ -83,20 +91,7 @@ LandResult land_breakpoints(const LandOps *ops, void *o, const LandPos *target,
                      max_hits, target->pc);
             return LAND_DIVERGED;
         }
-        if (now.pc == target->pc) {
-            if (!ops->step(o)) {
-                snprintf(why, whylen, "single-step at %#" PRIx64 " failed", now.pc);
-                return LAND_ERROR;
-            }
-            st->steps++;
-            ops->position(o, &now);
-            continue;
-        }
-        if (!ops->run_to_pc(o, target->pc)) {
-            snprintf(why, whylen, "running to pc %#" PRIx64 " failed", target->pc);
+        if (!advance(ops, o, target->pc, &now, st, why, whylen))
             return LAND_ERROR;
-        }
-        st->hits++;
-        ops->position(o, &now);
     }
 }

@@ -129,4 +129,14 @@ typedef struct CpuDebugOps {
     bool watch_before_access;
 } CpuDebugOps;
 
+/* A debugger's read (rbuf) or write (wbuf) of [va, va + len), page by
+ * page: the address wraps with va_mask, xlate gives each page's physical
+ * address (false: unmapped, the access fails), and only RAM/ROM is
+ * reached.  A write drops translated code made from the bytes
+ * (gdbstub.c; used by each target's debug.c). */
+struct AddressSpace;
+bool debug_mem_access(struct AddressSpace *as, uint64_t va, uint64_t va_mask,
+                      bool (*xlate)(void *cpu, uint64_t va, uint64_t *pa), void *cpu,
+                      uint8_t *rbuf, const uint8_t *wbuf, size_t len);
+
 #endif

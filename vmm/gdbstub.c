@@ -147,6 +147,36 @@ static bool parse_addr_len(const char **p, uint64_t *addr, uint64_t *len, char e
     return true;
 }
 
+bool debug_mem_access(AddressSpace *as, uint64_t va, uint64_t va_mask,
+                      bool (*xlate)(void *cpu, uint64_t va, uint64_t *pa), void *cpu,
+                      uint8_t *rbuf, const uint8_t *wbuf, size_t len)
+{
+    while (len) {
+        va &= va_mask;
+        uint64_t pa;
+        size_t n = 0x1000 - (va & 0xfff);
+        if (n > len)
+            n = len;
+        if (!xlate(cpu, va, &pa))
+            return false;
+        uint8_t *p = as_host_ptr(as, pa, n);
+        if (!p)
+            return false;
+        if (rbuf) {
+            memcpy(rbuf, p, n);
+            rbuf += n;
+        } else {
+            memcpy(p, wbuf, n);
+            wbuf += n;
+            if (as->code_write)
+                as->code_write(as->code_write_opaque, pa, n);
+        }
+        va += n;
+        len -= n;
+    }
+    return true;
+}
+
 /* ---- sending ---- */
 
 static void drop_client(GdbStub *g);

@@ -181,37 +181,16 @@ static int dbg_write_reg(void *opaque, int n, const uint8_t *buf, int len)
     return 0;
 }
 
-/* Walk [va, va + len) page by page: host pointer and physical address of
- * each piece, or false when a byte is unmapped or not RAM/ROM. */
+static bool xlate(void *cpu, uint64_t va, uint64_t *pa)
+{
+    return riscv_translate_debug(cpu, va, pa);
+}
+
 static bool mem_access(RiscvCPU *cpu, uint64_t va, uint8_t *rbuf, const uint8_t *wbuf,
                        size_t len)
 {
     uint64_t mask = cpu->xlen == 32 ? 0xffffffffull : ~0ull;
-    while (len) {
-        va &= mask;
-        uint64_t pa;
-        size_t n = 0x1000 - (va & 0xfff);
-        if (n > len)
-            n = len;
-        if (!riscv_translate_debug(cpu, va, &pa))
-            return false;
-        uint8_t *p = as_host_ptr(cpu->as, pa, n);
-        if (!p)
-            return false;
-        if (rbuf) {
-            memcpy(rbuf, p, n);
-            rbuf += n;
-        } else {
-            memcpy(p, wbuf, n);
-            wbuf += n;
-            /* Drop translated code made from these bytes. */
-            if (cpu->as->code_write)
-                cpu->as->code_write(cpu->as->code_write_opaque, pa, n);
-        }
-        va += n;
-        len -= n;
-    }
-    return true;
+    return debug_mem_access(cpu->as, va, mask, xlate, cpu, rbuf, wbuf, len);
 }
 
 static bool dbg_read_mem(void *opaque, uint64_t va, uint8_t *buf, size_t len)

@@ -388,6 +388,8 @@ bool x86_msr_write(X86CPU *cpu, uint32_t msr, uint64_t v);
  * all sixteen XMM registers; w64: the 64-bit pointer format. */
 void x86_fx_image_save(const X86CPU *cpu, uint8_t *b, bool w64);
 void x86_fx_image_load(X86CPU *cpu, const uint8_t *b, bool w64);
+/* The full x87 tag word (FSTENV's) from the abridged one and the contents. */
+uint16_t x86_fpu_full_tag(const X86CPU *cpu);
 
 /* ---- flags.c ---- */
 uint64_t x86_eflags(X86CPU *cpu);

@@ -200,26 +200,6 @@ static X86Float80 *st_reg(X86CPU *cpu, int i)
     return &cpu->fpu.st[(top + (unsigned)i) & 7];
 }
 
-/* The full tag word (FSTENV) from the abridged one and the contents. */
-static uint16_t full_tag(const X86CPU *cpu)
-{
-    uint16_t t = 0;
-    for (unsigned p = 0; p < 8; p++) {
-        const X86Float80 *r = &cpu->fpu.st[p];
-        unsigned e = r->sexp & 0x7fff, tag;
-        if (!((cpu->fpu.ftw >> p) & 1))
-            tag = 3;
-        else if (e == 0 && r->mant == 0)
-            tag = 1;
-        else if (e == 0 || e == 0x7fff || !(r->mant >> 63))
-            tag = 2;
-        else
-            tag = 0;
-        t |= (uint16_t)(tag << (2 * p));
-    }
-    return t;
-}
-
 static uint64_t *base_reg(X86CPU *cpu, int k)
 {
     return k == 0 ? &cpu->seg[X86_FS].base : k == 1 ? &cpu->seg[X86_GS].base
@@ -261,7 +241,7 @@ static int dbg_read_reg(void *opaque, int n, uint8_t *buf)
         switch (n - l->fctl) {
         case 0: v = f->fcw; break;
         case 1: v = f->fsw; break;
-        case 2: v = full_tag(cpu); break;
+        case 2: v = x86_fpu_full_tag(cpu); break;
         case 3: v = f->fcs; break;
         case 4: v = (uint32_t)f->fip; break;
         case 5: v = f->fds; break;
@@ -352,40 +332,21 @@ static int dbg_write_reg(void *opaque, int n, const uint8_t *buf, int len)
     return 0;
 }
 
-/* [lin, lin + len) page by page through the current page tables: RAM/ROM
- * only, false when a byte is unmapped or not memory. */
+/* Linear addresses through the current page tables; outside long mode
+ * they wrap at 4 GiB, in it a non-canonical one is not mapped. */
+static bool xlate(void *opaque, uint64_t lin, uint64_t *pa)
+{
+    X86CPU *cpu = opaque;
+    if ((cpu->hflags & X86_HF_LMA) && !x86_canonical(lin))
+        return false;
+    return x86_translate_debug(cpu, lin, pa);
+}
+
 static bool mem_access(X86CPU *cpu, uint64_t lin, uint8_t *rbuf, const uint8_t *wbuf,
                        size_t len)
 {
-    const bool wide = (cpu->hflags & X86_HF_LMA) != 0;
-    while (len) {
-        if (!wide)
-            lin = (uint32_t)lin;
-        else if (!x86_canonical(lin))
-            return false;
-        uint64_t pa;
-        size_t n = 0x1000 - (lin & 0xfff);
-        if (n > len)
-            n = len;
-        if (!x86_translate_debug(cpu, lin, &pa))
-            return false;
-        uint8_t *p = as_host_ptr(cpu->as, pa, n);
-        if (!p)
-            return false;
-        if (rbuf) {
-            memcpy(rbuf, p, n);
-            rbuf += n;
-        } else {
-            memcpy(p, wbuf, n);
-            wbuf += n;
-            /* Drop translated code made from these bytes. */
-            if (cpu->as->code_write)
-                cpu->as->code_write(cpu->as->code_write_opaque, pa, n);
-        }
-        lin += n;
-        len -= n;
-    }
-    return true;
+    uint64_t mask = (cpu->hflags & X86_HF_LMA) ? ~0ull : 0xffffffffull;
+    return debug_mem_access(cpu->as, lin, mask, xlate, cpu, rbuf, wbuf, len);
 }
 
 static bool dbg_read_mem(void *opaque, uint64_t va, uint8_t *buf, size_t len)

@@ -913,7 +913,7 @@ static const XInsn *fpu_fldcw(X86CPU *cpu, const XInsn *in)
 }
 
 /* Full tag word from the abridged one and the register contents. */
-static uint16_t full_tag(const X86CPU *cpu)
+uint16_t x86_fpu_full_tag(const X86CPU *cpu)
 {
     uint16_t t = 0;
     for (unsigned p = 0; p < 8; p++) {
@@ -969,7 +969,7 @@ static unsigned env_image(const X86CPU *cpu, bool o32, uint8_t *b)
         memset(b, 0xff, 28);
         put16(b, f->fcw);
         put16(b + 4, f->fsw);
-        put16(b + 8, full_tag(cpu));
+        put16(b + 8, x86_fpu_full_tag(cpu));
         if (real) {
             put16(b + 12, (uint16_t)ip);
             put32(b + 16, (f->fop & 0x7ffu) | (ip >> 16) << 12);
@@ -985,7 +985,7 @@ static unsigned env_image(const X86CPU *cpu, bool o32, uint8_t *b)
     }
     put16(b, f->fcw);
     put16(b + 2, f->fsw);
-    put16(b + 4, full_tag(cpu));
+    put16(b + 4, x86_fpu_full_tag(cpu));
     if (real) {
         put16(b + 6, (uint16_t)ip);
         put16(b + 8, (uint16_t)((f->fop & 0x7ff) | ((ip >> 16) & 0xf) << 12));

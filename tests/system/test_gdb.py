@@ -17,34 +17,19 @@ usage: test_gdb.py GUEST64.elf GUEST32.elf"""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 
+from gdbtest import GdbRun
 from tandemtest import BUILD, binary, fail
 
 elf64, elf32 = sys.argv[1], sys.argv[2]
-GDB = shutil.which("gdb-multiarch")
-if not GDB:
-    fail("gdb-multiarch is missing (./setup.sh installs it)")
 for e in (elf64, elf32):
     if not os.path.exists(e):
         fail(f"{e} was not built")
-tmp = tempfile.mkdtemp(prefix="tandem-gdb-")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start(cmd, name):
-    out = open(os.path.join(tmp, name + ".out"), "wb")
-    return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+run = GdbRun("tandem-gdb-")
+tmp = run.tmp
+free_port, start, output, finish = run.free_port, run.start, run.output, run.finish
 
 
 def tandem(elf, xlen, port, extra=(), name="tandem"):
@@ -53,31 +38,8 @@ def tandem(elf, xlen, port, extra=(), name="tandem"):
                   "-gdb", f"tcp:127.0.0.1:{port}", "-S"] + list(extra), name)
 
 
-def output(name):
-    with open(os.path.join(tmp, name + ".out"), "rb") as f:
-        return f.read().decode(errors="replace")
-
-
-def finish(proc, name, timeout=60):
-    try:
-        st = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        fail(f"{name} did not exit; output:\n{output(name)[-3000:]}")
-    return st
-
-
 def gdb(xlen, elf, port, commands):
-    script = os.path.join(tmp, "cmds.gdb")
-    with open(script, "w") as f:
-        f.write(f"set architecture riscv:rv{xlen}\nset pagination off\nset confirm off\n"
-                f"file {elf}\ntarget remote 127.0.0.1:{port}\n")
-        f.write(commands)
-    r = subprocess.run([GDB, "-nx", "-batch", "-x", script], capture_output=True,
-                       timeout=120, stdin=subprocess.DEVNULL)
-    out = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
-    print(out)
-    return out
+    return run.gdb(f"riscv:rv{xlen}", elf, port, commands)
 
 
 def want(out, pattern, what):

@@ -25,35 +25,20 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 
+from gdbtest import GdbRun
 from tandemtest import REPO, binary, fail
 
 elf64, bin64, elf32, bin32 = sys.argv[1:5]
-GDB = shutil.which("gdb-multiarch")
-if not GDB:
-    fail("gdb-multiarch is missing (./setup.sh installs it)")
 for e in (elf64, bin64, elf32, bin32):
     if not os.path.exists(e):
         fail(f"{e} was not built")
-tmp = tempfile.mkdtemp(prefix="tandem-gdb-x86-")
+run = GdbRun("tandem-gdb-x86-")
+tmp = run.tmp
+free_port, start, output, finish = run.free_port, run.start, run.output, run.finish
 RUN_QEMU = os.path.join(REPO, "tests", "guests", "x86", "run_qemu.sh")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start(cmd, name, env=None):
-    out = open(os.path.join(tmp, name + ".out"), "wb")
-    return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env=env)
 
 
 def tandem(arch, img, port, extra=(), name="tandem"):
@@ -71,30 +56,8 @@ def qemu(arch, img, port, name):
     return start([RUN_QEMU, img, "-gdb", f"tcp:127.0.0.1:{port}", "-S"], name, env)
 
 
-def output(name):
-    with open(os.path.join(tmp, name + ".out"), "rb") as f:
-        return f.read().decode(errors="replace")
-
-
-def finish(proc, name, timeout=60):
-    try:
-        st = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        fail(f"{name} did not exit; output:\n{output(name)[-3000:]}")
-    return st
-
-
 def gdb(arch, elf, port, commands):
-    script = os.path.join(tmp, "cmds.gdb")
-    with open(script, "w") as f:
-        f.write(f"set architecture {arch}\nset pagination off\nset confirm off\n"
-                f"file {elf}\ntarget remote 127.0.0.1:{port}\n")
-        f.write(commands)
-    r = subprocess.run([GDB, "-nx", "-batch", "-x", script], capture_output=True,
-                       timeout=120, stdin=subprocess.DEVNULL)
-    out = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
-    print(out)
+    out = run.gdb(arch, elf, port, commands)
     if "reply is too long" in out or "Truncated register" in out:
         fail(f"gdb rejected the register layout:\n{out[-3000:]}")
     return out
