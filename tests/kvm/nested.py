@@ -47,7 +47,6 @@ installed.  Boot to a ready /dev/kvm takes about 5 s on a 2-core host.
 import argparse
 import gzip
 import hashlib
-import lzma
 import os
 import re
 import selectors
@@ -69,6 +68,7 @@ except (ImportError, OSError):
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guests", "linux"))
 from mkinitramfs import Cpio  # noqa: E402  (the newc writer, shared)
+from kmod import KmodError, modname, module_order, read_module  # noqa: E402
 
 # Bump when the layout or /init changes, so old cached images are not reused.
 FORMAT = 4
@@ -288,67 +288,6 @@ def find_kernel(kernel, moddir):
             "%s/modules.dep not found (kernel modules for %s): install the "
             "Debian package %s" % (moddir, kernel, KERNEL_PKG))
     return kernel, moddir
-
-
-def modname(relpath):
-    base = os.path.basename(relpath)
-    base = re.sub(r"\.ko(\.(xz|zst|gz))?$", "", base)
-    return base.replace("-", "_")
-
-
-def module_order(moddir, wanted):
-    """Relative paths of `wanted` modules and their dependencies, each after
-    the modules it needs."""
-    deps, byname = {}, {}
-    with open(os.path.join(moddir, "modules.dep")) as f:
-        for line in f:
-            mod, _, rest = line.partition(":")
-            mod = mod.strip()
-            if not mod:
-                continue
-            deps[mod] = rest.split()
-            byname.setdefault(modname(mod), mod)
-    order, seen = [], set()
-
-    def visit(mod, stack):
-        if mod in seen:
-            return
-        if mod in stack:
-            raise HarnessError("module dependency loop at %s" % mod)
-        for d in deps.get(mod, []):
-            visit(d, stack | {mod})
-        seen.add(mod)
-        order.append(mod)
-
-    for w in wanted:
-        mod = byname.get(w.replace("-", "_"))
-        if not mod:
-            raise HarnessError("module %s not in %s/modules.dep" % (w, moddir))
-        visit(mod, frozenset())
-    return order
-
-
-def read_module(path):
-    if path.endswith(".xz"):
-        with lzma.open(path) as f:
-            return f.read()
-    if path.endswith(".gz"):
-        with gzip.open(path) as f:
-            return f.read()
-    if path.endswith(".zst"):
-        try:
-            from compression import zstd  # Python 3.14
-            with zstd.open(path) as f:
-                return f.read()
-        except ImportError:
-            pass
-        if not shutil.which("zstd"):
-            raise HarnessError("%s is zstd-compressed: install the Debian "
-                               "package zstd" % path)
-        return subprocess.run(["zstd", "-dc", path], check=True,
-                              stdout=subprocess.PIPE).stdout
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def is_elf(path):
@@ -820,7 +759,7 @@ def main(argv):
         t0 = time.monotonic()
         statuses, problem = run_guest(qemu_argv, a.timeout, len(cmds))
         took = time.monotonic() - t0
-    except HarnessError as e:
+    except (HarnessError, KmodError) as e:
         log("FAILED: %s" % e)
         return HARNESS_FAIL
     finally:

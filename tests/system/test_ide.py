@@ -15,7 +15,6 @@ usage: test_ide.py"""
 import glob
 import gzip
 import hashlib
-import lzma
 import os
 import random
 import re
@@ -27,6 +26,7 @@ from tandemtest import REPO, binary, fail, need, x86_linux_guest
 
 sys.path.insert(0, os.path.join(REPO, "tests", "guests", "linux"))
 from mkinitramfs import Cpio  # noqa: E402
+from kmod import KmodError, module_order, read_module  # noqa: E402
 
 need("/usr/share/seabios/bios.bin")
 MSG = b"tandem-ide: hello from sector 2\r\n\0"
@@ -102,32 +102,11 @@ def module_files(kernel):
     """ata_piix and sd_mod with their dependencies, in load order."""
     ver = os.path.basename(kernel)[len("vmlinuz-"):]
     mdir = need(os.path.join("/lib/modules", ver))
-    deps = {}
-    with open(os.path.join(mdir, "modules.dep")) as f:
-        for line in f:
-            mod, _, rest = line.partition(":")
-            deps[mod] = rest.split()
-    order = []
-
-    def add(mod):
-        if mod in order:
-            return
-        for d in reversed(deps[mod]):
-            add(d)
-        order.append(mod)
-
-    for name in ("ata_piix", "sd_mod"):
-        mod = next((m for m in deps if re.search(rf"/{name}\.ko(\.xz)?$", m)), None)
-        if not mod:
-            fail(f"no {name} module in {mdir}")
-        add(mod)
-    out = []
-    for m in order:
-        data = open(os.path.join(mdir, m), "rb").read()
-        if m.endswith(".xz"):
-            data = lzma.decompress(data)
-        out.append((os.path.basename(m).split(".ko")[0], data))
-    return out
+    try:
+        return [(os.path.basename(m).split(".ko")[0], read_module(os.path.join(mdir, m)))
+                for m in module_order(mdir, ("ata_piix", "sd_mod"))]
+    except KmodError as e:
+        fail(str(e))
 
 
 def linux(tmp):
