@@ -86,6 +86,12 @@ bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err);
  * IDT delivery) is delivered by the interpreter. */
 bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err);
 
+/* Only the general registers, RIP and RFLAGS, KVM -> interpreter, with no
+ * cache invalidated: for a caller that knows nothing else changed (the
+ * single-stepping of targets/x86/kvm_switch.c).  kvm_get_state() before
+ * the interpreter runs again. */
+bool kvm_get_regs(KvmVcpu *v, X86CPU *cpu, GError **err);
+
 /* Run until one of the KvmStop reasons.  Port I/O, MMIO and filtered MSR
  * accesses are served on the way; the last one is complete when it
  * returns.  Returns KVM_STOP_HLT at once while the vCPU is halted (until
@@ -118,7 +124,9 @@ void kvm_kick(KvmVcpu *v);
 /* 0 normally.  On a host whose CPU does not make the guest's XSETBV exit
  * to KVM (QEMU TCG's nested SVM), KVM cannot follow the guest's XCR0: it
  * is kept at the model's full set (CPUID 0xD.0, x87 | SSE), and this
- * returns that value (kvm_put_state() puts it, kvm_get_state() reads it). */
+ * returns that value (kvm_put_state() puts it; kvm_get_state() leaves the
+ * X86CPU's XCR0 as it was, the value the guest last set through the
+ * interpreter). */
 uint64_t kvm_xcr0_pinned(const KvmVcpu *v);
 
 #endif

@@ -210,8 +210,9 @@ static bool get_fpu(KvmVcpu *v, X86CPU *cpu, GError **err)
         memset(&x, 0, sizeof(x));
         if (!kvm_ioctl_ok(ioctl(v->fd, KVM_GET_XCRS, &x), "KVM_GET_XCRS", err))
             return false;
+        /* Pinned, KVM's XCR0 says nothing of the guest's: keep ours. */
         for (unsigned i = 0; i < x.nr_xcrs; i++)
-            if (x.xcrs[i].xcr == 0)
+            if (x.xcrs[i].xcr == 0 && !v->xcr0_pinned)
                 cpu->fpu.xcr0 = x.xcrs[i].value;
     }
     if (!v->has_xsave) {
@@ -498,6 +499,16 @@ bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err)
     v->run->request_interrupt_window = 0;
     v->halted = cpu->halted;
     v->ready = (cpu->eflags & X86_IF) && !cpu->inhibit_irq && cpu->pending_vec < 0;
+    return true;
+}
+
+bool kvm_get_regs(KvmVcpu *v, X86CPU *cpu, GError **err)
+{
+    struct kvm_regs r;
+    if (!kvm_complete_pending(v, err) ||
+        !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_REGS, &r), "KVM_GET_REGS", err))
+        return false;
+    regs_get(cpu, &r);
     return true;
 }
 

@@ -25,6 +25,7 @@ KvmVcpu *kvm_create(Machine *m, X86CPU *cpu, GError **err)
 void kvm_destroy(KvmVcpu *v) {}
 bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err) { return no_kvm(err); }
 bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err) { return no_kvm(err); }
+bool kvm_get_regs(KvmVcpu *v, X86CPU *cpu, GError **err) { return no_kvm(err); }
 
 KvmStop kvm_run(KvmVcpu *v, GError **err)
 {

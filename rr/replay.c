@@ -42,32 +42,6 @@ struct Rr {
 
 /* ---- hashing ---- */
 
-/* Word-at-a-time hash of guest memory (fast enough for 1 GiB at start-up
- * and at the end of a recording). */
-static uint64_t hash_bytes(const uint8_t *p, uint64_t len, uint64_t h)
-{
-    uint64_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-        h ^= h >> 29;
-    }
-    for (; i < len; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return tn_mix64(h ^ len);
-}
-
-static uint64_t memory_hash(Machine *m)
-{
-    uint64_t h = 0x7a6e64656d72ull;
-    for (int i = 0; i < m->as.nregions; i++) {
-        const MemRegion *r = &m->as.regions[i];
-        if (r->host)
-            h = hash_bytes(r->host, r->size, h ^ r->base);
-    }
-    return h;
-}
 
 static bool file_digest(const char *what, const char *path, GString *cfg, GError **err)
 {
@@ -80,7 +54,7 @@ static bool file_digest(const char *what, const char *path, GString *cfg, GError
         return false;
     }
     g_string_append_printf(cfg, "%s=%s size %zu hash %016" PRIx64 "\n", what,
-                           path, (size_t)len, hash_bytes((const uint8_t *)data, len, 0));
+                           path, (size_t)len, tn_hash_bytes((const uint8_t *)data, len, 0));
     g_free(data);
     return true;
 }
@@ -111,7 +85,7 @@ static char *config_text(Machine *m, GError **err)
     if (o->dtb && !file_digest("dtb", o->dtb, cfg, err))
         goto fail;
     g_string_append_printf(cfg, "append=%s\n", o->append ? o->append : "");
-    g_string_append_printf(cfg, "initial-memory-hash=%016" PRIx64 "\n", memory_hash(m));
+    g_string_append_printf(cfg, "initial-memory-hash=%016" PRIx64 "\n", machine_memory_hash(m));
     return g_string_free(cfg, FALSE);
 fail:
     g_string_free(cfg, TRUE);
@@ -681,7 +655,7 @@ int rr_finish(Machine *m, int status)
     if (rr->mode == RR_MODE_RECORD) {
         fill_position(rr, ev, RR_EV_END);
         int32_t st = status;
-        uint64_t mh = memory_hash(m), sh = m->cpu_ops->state_hash(m->cpu);
+        uint64_t mh = machine_memory_hash(m), sh = m->cpu_ops->state_hash(m->cpu);
         memcpy(ev->data, &st, 4);
         memcpy(ev->data + 4, &mh, 8);
         memcpy(ev->data + 12, &sh, 8);
@@ -724,7 +698,7 @@ int rr_finish(Machine *m, int status)
     memcpy(&st, want->data, 4);
     memcpy(&mh, want->data + 4, 8);
     memcpy(&sh, want->data + 12, 8);
-    uint64_t mh2 = memory_hash(m), sh2 = m->cpu_ops->state_hash(m->cpu);
+    uint64_t mh2 = machine_memory_hash(m), sh2 = m->cpu_ops->state_hash(m->cpu);
     if (want->len != 20 || mh != mh2 || sh != sh2 || st != status) {
         fprintf(stderr, "tandem: replay diverged at the end (icount %" PRIu64 "):%s%s%s\n",
                 *m->icount, mh != mh2 ? " memory contents differ;" : "",

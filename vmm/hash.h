@@ -3,6 +3,7 @@
 #define TANDEM_HASH_H
 
 #include <stdint.h>
+#include <string.h>
 
 /* The 64-bit finalizer of MurmurHash3: every input bit reaches every
  * output bit. */
@@ -32,6 +33,22 @@ static inline uint64_t tn_reg_digest(uint64_t pc, const uint64_t *regs, unsigned
     for (unsigned i = 0; i < n; i++)
         h = tn_rotl64(h ^ (regs[i] * p2), 31) * p1;
     return tn_mix64(h);
+}
+
+/* Word-at-a-time hash of guest memory (fast enough for 1 GiB at start-up
+ * and at the end of a recording). */
+static inline uint64_t tn_hash_bytes(const uint8_t *p, uint64_t len, uint64_t h)
+{
+    uint64_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return tn_mix64(h ^ len);
 }
 
 #endif

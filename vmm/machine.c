@@ -1,6 +1,7 @@
 #include "vmm/machine.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "vmm/chardev.h"
+#include "vmm/hash.h"
 #include "vmm/error.h"
 #include "vmm/monitor.h"
 #include "vmm/target.h"
@@ -178,6 +180,8 @@ static bool choose_accel(Machine *m, GError **err)
                      b->name);
         } else if (b->kvm_init(m, &e)) {
             m->accel = "kvm";
+            if (o->kvm_switch)
+                return true;     /* counted: the interpreter's clock modes */
             m->clock.auto_shift = false;
             vclock_set_realtime(&m->clock);
             return true;
@@ -306,4 +310,35 @@ void machine_keep(Machine *m, void *p)
 {
     m->to_free = g_renew(void *, m->to_free, m->nfree + 1);
     m->to_free[m->nfree++] = p;
+}
+
+uint64_t machine_memory_hash(Machine *m)
+{
+    uint64_t h = 0x7a6e64656d72ull;
+    for (int i = 0; i < m->as.nregions; i++) {
+        const MemRegion *r = &m->as.regions[i];
+        if (r->host)
+            h = tn_hash_bytes(r->host, r->size, h ^ r->base);
+    }
+    return h;
+}
+
+bool machine_write_exit_state(Machine *m, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "tandem: -exit-state %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    fprintf(f, "icount %" PRIu64 "\nbrcount %" PRIu64 "\ncpu-state %016" PRIx64
+            "\nmemory %016" PRIx64 "\n", *m->icount, m->cpu_ops->brcount(m->cpu),
+            m->cpu_ops->state_hash(m->cpu), machine_memory_hash(m));
+    m->cpu_ops->dump(m->cpu, f);
+    if (m->cpu_ops->dump_state)
+        m->cpu_ops->dump_state(m->cpu, f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "tandem: -exit-state %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    return true;
 }

@@ -43,6 +43,9 @@ typedef struct CpuOps {
     void (*set_reg)(void *cpu, unsigned idx, uint64_t val);
     /* Hash of the whole architectural state (FP, CSRs, ...). */
     uint64_t (*state_hash)(void *cpu);
+    /* Every field state_hash covers, one "name=value" line each (NULL: the
+     * target has none; -exit-state then writes only dump). */
+    void (*dump_state)(void *cpu, FILE *f);
     void (*destroy)(void *cpu);
     /* Debugger hooks (vmm/debug.h); NULL: no gdb stub on this CPU. */
     const struct CpuDebugOps *debug;
@@ -155,5 +158,11 @@ static inline uint64_t machine_device_accesses(const Machine *m)
 uint64_t machine_guest_tsc(Machine *m, uint64_t value);
 
 static inline int64_t machine_ns(const Machine *m) { return vclock_ns(&m->clock); }
+/* Hash of every RAM and ROM region's bytes (record/replay checks,
+ * -exit-state). */
+uint64_t machine_memory_hash(Machine *m);
+/* -exit-state: the position, the CPU state and RAM hashes and the
+ * register dump, to compare the ends of two runs. */
+bool machine_write_exit_state(Machine *m, const char *path);
 
 #endif

@@ -82,6 +82,9 @@ int main(int argc, char **argv)
         status = machine_run(m);
     else
         printf("dtb dumped to %s. Exiting.\n", o.dump_dtb);
+    if (o.exit_state && !o.dump_dtb && !machine_write_exit_state(m, o.exit_state) &&
+        status == 0)
+        status = 1;
     gdbstub_destroy(m->gdb);
     m->gdb = NULL;
     machine_destroy(m);

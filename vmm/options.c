@@ -130,6 +130,54 @@ out:
     return ok;
 }
 
+/* The kvm accelerator's properties: switch-test=SEED and switch-max=N
+ * (Options.kvm_switch). */
+static bool kvm_props(Options *o, const char *spec, const char *props, const char *opt,
+                      GError **err)
+{
+    g_auto(GStrv) kv = g_strsplit(props, ",", -1);
+    bool max_given = false;
+    for (int i = 0; kv[i]; i++) {
+        const char *eq = strchr(kv[i], '=');
+        g_autofree char *key = eq ? g_strndup(kv[i], (gsize)(eq - kv[i])) : g_strdup(kv[i]);
+        const char *val = eq ? eq + 1 : "";
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(val, &end, 0);
+        bool num = *val && !*end && errno == 0 && val[0] != '-';
+        if (!strcmp(key, "switch-test")) {
+            if (!num) {
+                tn_error(err, "%s %s: switch-test= wants a number (the seed), not '%s'", opt,
+                         spec, val);
+                return false;
+            }
+            o->kvm_switch = true;
+            o->kvm_switch_seed = n;
+        } else if (!strcmp(key, "switch-max") || !strcmp(key, "switch-kvm-max")) {
+            if (!num || n < 1 || n > 1000000000ull) {
+                tn_error(err, "%s %s: %s= wants a number from 1 to 1000000000, not '%s'", opt,
+                         spec, key, val);
+                return false;
+            }
+            if (key[7] == 'k')
+                o->kvm_switch_kvm_max = n;
+            else
+                o->kvm_switch_max = n;
+            max_given = true;
+        } else {
+            tn_error(err, "%s %s: unknown kvm property '%s' (switch-test=SEED, "
+                     "switch-max=N, switch-kvm-max=N)", opt, spec, key);
+            return false;
+        }
+    }
+    if (max_given && !o->kvm_switch) {
+        tn_error(err, "%s %s: switch-max= and switch-kvm-max= go with switch-test=SEED", opt,
+                 spec);
+        return false;
+    }
+    return true;
+}
+
 /* One accelerator name (with QEMU's -accel properties) appended to the
  * list tried in order. */
 static bool add_accel(Options *o, const char *spec, const char *opt, GError **err)
@@ -141,11 +189,8 @@ static bool add_accel(Options *o, const char *spec, const char *opt, GError **er
         accel = "tcg";           /* properties (thread=, tb-size=) mean nothing here */
     } else if (!strcmp(name, "kvm")) {
         accel = "kvm";
-        if (comma) {
-            tn_error(err, "%s %s: the kvm accelerator takes no properties here ('%s')", opt,
-                     spec, comma + 1);
+        if (comma && !kvm_props(o, spec, comma + 1, opt, err))
             return false;
-        }
     } else {
         tn_error(err, "%s %s: unknown accelerator '%s' (kvm, tcg)", opt, spec, name);
         return false;
@@ -257,11 +302,17 @@ void options_usage(const char *prog)
            "                       the virtual clock, no -icount/record/replay); tcg: the\n"
            "                       interpreter (default).  Several -accel: tried in order,\n"
            "                       e.g. -accel kvm -accel tcg falls back to the interpreter\n"
+           "  -accel kvm,switch-test=SEED[,switch-max=N][,switch-kvm-max=K]  test of the\n"
+           "                       state transfer: the guest alternates between the\n"
+           "                       interpreter and KVM (single-stepped) every 1..N\n"
+           "                       instructions (N: 1000000; KVM's stretches 1..K, K: N)\n"
            "  -enable-kvm          -accel kvm\n"
            "  -gdb tcp::PORT       wait for gdb on PORT (also tcp:HOST:PORT); see docs/gdb.md\n"
            "  -s                   -gdb tcp::1234\n"
            "  -S                   do not start the CPU: gdb's continue (or the monitor's\n"
            "                       cont) starts it\n"
+           "  -exit-state FILE     at exit, write icount, brcount and the CPU and RAM\n"
+           "                       hashes to FILE (comparing runs)\n"
            "  -rr-perturb IC,REG   testing aid: flip bit 0 of register REG (0 = pc)\n"
            "                       when the guest has retired IC instructions\n"
            "  -version, -h\n", prog);
@@ -363,6 +414,7 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
     o->icount_shift = -1;
     o->icount_sleep = true;
     o->perturb_reg = -1;
+    o->kvm_switch_max = 1000000;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -486,6 +538,9 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
             }
             o->perturb_icount = ic;
             o->perturb_reg = (int)reg;
+        } else if (!strcmp(a, "-exit-state")) {
+            NEED_ARG();
+            o->exit_state = ARG;
         } else if (!strcmp(a, "-accel")) {
             NEED_ARG();
             const char *v = ARG;
@@ -542,7 +597,15 @@ next:;
     }
     /* What needs an instruction count cannot run on KVM (QEMU refuses
      * -icount with hardware virtualization the same way). */
-    if (kvm_may_run(o)) {
+    if (kvm_may_run(o) && o->kvm_switch) {
+        /* The switch test counts every instruction (single-stepping on
+         * KVM): the interpreter's clock modes all work. */
+        if (o->rr_mode) {
+            tn_error(err, "-accel kvm,switch-test= does not record or replay yet (drop "
+                     "-icount rr=)");
+            return false;
+        }
+    } else if (kvm_may_run(o)) {
         if (o->rr_mode) {
             tn_error(err, "-icount rr=%s is not allowed with -accel kvm: record/replay runs "
                      "on the interpreter only for now (use -accel tcg)",

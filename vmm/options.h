@@ -52,6 +52,18 @@ typedef struct Options {
      * (repeatable), -enable-kvm, -machine accel=A:B.  None given: tcg. */
     const char *accel[OPT_MAX_ACCEL];
     int naccel;
+    /* -accel kvm,switch-test=SEED[,switch-max=N]: the x86 CPU alternates
+     * between the interpreter and KVM (single-stepped, so counted) every N
+     * instructions, N drawn from 1..switch-max (default 1000000) by a
+     * generator seeded with SEED.  A test of the state transfer: the guest
+     * must not notice (targets/x86/kvm_switch.c). */
+    bool kvm_switch;
+    uint64_t kvm_switch_seed;
+    uint64_t kvm_switch_max;
+    uint64_t kvm_switch_kvm_max;   /* switch-kvm-max=: KVM's legs (0: switch-max) */
+    /* -exit-state FILE: at exit, write the position (icount, brcount), the
+     * CPU state hash, the RAM hash and the register dump to FILE. */
+    const char *exit_state;
     const char *dump_dtb;      /* -machine dumpdtb=F */
     /* -gdb tcp::PORT / tcp:HOST:PORT (-s: tcp::1234); NULL: no gdb stub. */
     const char *gdb;

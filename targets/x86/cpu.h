@@ -106,6 +106,8 @@ typedef struct X86Dtable {
 #define X86_CR4_UMIP (1ull << 11)
 #define X86_CR4_FSGSBASE (1ull << 16)
 #define X86_CR4_OSXSAVE (1ull << 18)
+/* IA32_MISC_ENABLE bit 2: x87 fopcode compatibility mode */
+#define X86_MISC_FOPCODE_COMPAT (1ull << 2)
 #define X86_EFER_SCE (1ull << 0)
 #define X86_EFER_LME (1ull << 8)
 #define X86_EFER_LMA (1ull << 10)
@@ -242,6 +244,11 @@ struct X86CPU {
     int64_t tsc_offset;
 
     X86Fpu fpu;
+    /* The opcode of the x87 instruction being executed: it becomes FOP
+     * when that instruction signals an unmasked exception, or always in
+     * the fopcode compatibility mode (IA32_MISC_ENABLE bit 2; off by
+     * default, as on Intel CPUs since the Pentium 4). */
+    uint16_t fop_cur;
 
     /* Interrupt state */
     bool halted;             /* HLT: wait for an interrupt */
@@ -343,6 +350,9 @@ bool x86_pae_pdptes_ok(X86CPU *cpu, uint64_t cr3);
  * permission checks, A/D updates or a fault (CR2 untouched); lin as is
  * when paging is off.  false: not mapped. */
 bool x86_translate_debug(X86CPU *cpu, uint64_t lin, uint64_t *pa);
+/* 0 if the access would pass the page walk's checks (the physical address
+ * in *pa), else the vector (#PF): no A/D bits set, CR2 unchanged. */
+int x86_translate_probe(X86CPU *cpu, uint64_t lin, X86Access acc, bool user, uint64_t *pa);
 
 /* ---- excp.c ---- */
 /* Fault at `in` (it does not retire): fixes icount and RIP, delivers the
@@ -402,6 +412,8 @@ extern const char *const x86_reg_names[];
 unsigned x86_regs(void *cpu, uint64_t *out);
 void x86_set_reg(void *cpu, unsigned idx, uint64_t val);
 uint64_t x86_state_hash(void *cpu);
+/* Every field x86_state_hash covers, one "name=value" line each. */
+void x86_dump_state(void *cpu, FILE *f);
 void x86_dump(void *cpu, FILE *f);
 
 #endif

@@ -846,6 +846,7 @@ const CpuOps x86_cpu_ops = {
     .reg_names = x86_reg_names,
     .set_reg = x86_set_reg,
     .state_hash = x86_state_hash,
+    .dump_state = x86_dump_state,
     .destroy = ops_destroy,
     .debug = &x86_debug_ops,
 };

@@ -89,8 +89,10 @@ static bool fflags(X86CPU *cpu, unsigned fl)
     uint16_t fsw = cpu->fpu.fsw & (uint16_t)~X86_FSW_C1;
     fsw |= (uint16_t)(fl & (0x7f | X86_FSW_C1));
     unsigned unm = fl & ~cpu->fpu.fcw & 0x3f;
-    if (unm)
+    if (unm) {
         fsw |= X86_FSW_ES | X86_FSW_B;
+        cpu->fpu.fop = cpu->fop_cur;
+    }
     cpu->fpu.fsw = fsw;
     return !(unm & (F80_IE | F80_DE | F80_ZE));
 }
@@ -141,12 +143,18 @@ static inline void set_cc(X86CPU *cpu, uint16_t cc)
             return x86_raise((cpu), (in), X86_EXC_NM, X86_NO_ERR);           \
     } while (0)
 
-/* Non-control instructions record FOP, FCS:FIP and (memory operand)
- * FDS:FDP once their memory access has succeeded. */
+/* Non-control instructions record FCS:FIP and (memory operand) FDS:FDP
+ * once their memory access has succeeded.  FOP only in the fopcode
+ * compatibility mode (IA32_MISC_ENABLE bit 2); otherwise it is the opcode
+ * of the last instruction that signalled an unmasked exception (fflags),
+ * as on Intel CPUs since the Pentium 4 by default (SDM vol. 1, 8.1.9.1). */
 static inline void fnote(X86CPU *cpu, const XInsn *in)
 {
     X86Fpu *f = &cpu->fpu;
-    f->fop = (uint16_t)((in->op & 7) << 8 | in->mod << 6 | (in->reg & 7) << 3 | (in->rm & 7));
+    cpu->fop_cur =
+        (uint16_t)((in->op & 7) << 8 | in->mod << 6 | (in->reg & 7) << 3 | (in->rm & 7));
+    if (cpu->misc_enable & X86_MISC_FOPCODE_COMPAT)
+        f->fop = cpu->fop_cur;
     f->fip = in->pc;
     f->fcs = cpu->seg[X86_CS].selector;
     if (in->mod != 3) {

@@ -238,3 +238,14 @@ bool x86_translate_debug(X86CPU *cpu, uint64_t lin, uint64_t *pa)
     cpu->cr2 = cr2;
     return vec == 0;
 }
+
+/* Would an access fault?  The full permission checks without side effects
+ * (no A/D bits, no device reads, CR2 kept). */
+int x86_translate_probe(X86CPU *cpu, uint64_t lin, X86Access acc, bool user, uint64_t *pa)
+{
+    uint64_t cr2 = cpu->cr2, flags;
+    int err;
+    int vec = walk(cpu, lin, acc, user, pa, &flags, &err, true);
+    cpu->cr2 = cr2;
+    return vec;
+}

@@ -42,6 +42,7 @@
 #include "targets/x86/acpi.h"
 #include "targets/x86/cpu.h"
 #include "targets/x86/kvm_cpu.h"
+#include "targets/x86/kvm_switch.h"
 #include "targets/x86/linuxboot.h"
 #include "targets/x86/multiboot.h"
 #include "vmm/error.h"
@@ -576,6 +577,10 @@ static bool pc_init(Machine *m, int variant, GError **err)
 static bool pc_kvm_init(Machine *m, GError **err)
 {
     Pc *pc = m->board_state;
+    if (m->opts->kvm_switch)
+        return x86_switch_attach(m, pc->cpu, m->opts->kvm_switch_seed,
+                                 m->opts->kvm_switch_max, m->opts->kvm_switch_kvm_max,
+                                 err) != NULL;
     pc->kvm = x86_kvm_attach(m, pc->cpu, err);
     return pc->kvm != NULL;
 }

@@ -44,34 +44,40 @@ static uint64_t h64(uint64_t h, uint64_t v)
     return h ^ (h >> 31);
 }
 
-static uint64_t hash_seg(uint64_t h, const X86Seg *s)
+/* Every architectural field, named, in the state hash's order; not the
+ * TLB, blocks, icount or lazy-flag bookkeeping (EFLAGS enters as
+ * x86_eflags computes it). */
+typedef void FieldFn(void *ctx, const char *name, int idx, uint64_t v);
+
+static void visit_seg(FieldFn *fn, void *ctx, const char *name, int idx, const X86Seg *s)
 {
-    h = h64(h, s->base);
-    h = h64(h, (uint64_t)s->limit << 16 | s->selector);
-    return h64(h, (uint64_t)s->type | (uint64_t)s->present << 8 | (uint64_t)s->dpl << 16 |
-                  (uint64_t)s->db << 24 | (uint64_t)s->s << 32 | (uint64_t)s->l << 40 |
-                  (uint64_t)s->g << 48 | (uint64_t)s->avl << 56 |
-                  (uint64_t)(s->unusable & 1) << 63);
+    fn(ctx, name, idx, s->base);
+    fn(ctx, name, idx, (uint64_t)s->limit << 16 | s->selector);
+    fn(ctx, name, idx,
+       (uint64_t)s->type | (uint64_t)s->present << 8 | (uint64_t)s->dpl << 16 |
+           (uint64_t)s->db << 24 | (uint64_t)s->s << 32 | (uint64_t)s->l << 40 |
+           (uint64_t)s->g << 48 | (uint64_t)s->avl << 56 | (uint64_t)(s->unusable & 1) << 63);
 }
 
-/* Every architectural field; not the TLB, blocks, icount or lazy-flag
- * bookkeeping (EFLAGS enters as x86_eflags computes it). */
-uint64_t x86_state_hash(void *opaque)
+static void visit_state(X86CPU *cpu, FieldFn *fn, void *ctx)
 {
-    X86CPU *cpu = opaque;
-    uint64_t h = 0x783836ull;
-    h = h64(h, cpu->rip);
+    fn(ctx, "rip", -1, cpu->rip);
     for (int i = 0; i < 16; i++)
-        h = h64(h, cpu->regs[i]);
-    h = h64(h, x86_eflags(cpu));
+        fn(ctx, "reg", i, cpu->regs[i]);
+    fn(ctx, "eflags", -1, x86_eflags(cpu));
     for (int i = 0; i < X86_NSEG; i++)
-        h = hash_seg(h, &cpu->seg[i]);
-    h = hash_seg(h, &cpu->ldt);
-    h = hash_seg(h, &cpu->tr);
-    h = h64(h, cpu->gdt.base);
-    h = h64(h, cpu->gdt.limit);
-    h = h64(h, cpu->idt.base);
-    h = h64(h, cpu->idt.limit);
+        visit_seg(fn, ctx, "seg", i, &cpu->seg[i]);
+    visit_seg(fn, ctx, "ldt", -1, &cpu->ldt);
+    visit_seg(fn, ctx, "tr", -1, &cpu->tr);
+    fn(ctx, "gdt.base", -1, cpu->gdt.base);
+    fn(ctx, "gdt.limit", -1, cpu->gdt.limit);
+    fn(ctx, "idt.base", -1, cpu->idt.base);
+    fn(ctx, "idt.limit", -1, cpu->idt.limit);
+    static const char *const sys_names[] = {
+        "cr0", "cr2", "cr3", "cr4", "cr8", "efer", "apic_base", "star", "lstar", "cstar",
+        "fmask", "kernel_gs_base", "tsc_aux", "sysenter_cs", "sysenter_esp", "sysenter_eip",
+        "pat", "misc_enable", "mtrr_def_type", "tsc_offset", "halted",
+    };
     const uint64_t sys[] = {
         cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4, cpu->cr8, cpu->efer,
         cpu->apic_base, cpu->star, cpu->lstar, cpu->cstar, cpu->fmask,
@@ -80,29 +86,55 @@ uint64_t x86_state_hash(void *opaque)
         (uint64_t)cpu->tsc_offset, cpu->halted,
     };
     for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
-        h = h64(h, sys[i]);
+        fn(ctx, sys_names[i], -1, sys[i]);
     for (int i = 0; i < 8; i++)
-        h = h64(h, cpu->dr[i]);
+        fn(ctx, "dr", i, cpu->dr[i]);
     for (int i = 0; i < 11; i++)
-        h = h64(h, cpu->mtrr_fixed[i]);
+        fn(ctx, "mtrr_fixed", i, cpu->mtrr_fixed[i]);
     for (int i = 0; i < 16; i++)
-        h = h64(h, cpu->mtrr_var[i]);
+        fn(ctx, "mtrr_var", i, cpu->mtrr_var[i]);
     const X86Fpu *f = &cpu->fpu;
     for (int i = 0; i < 8; i++) {
-        h = h64(h, f->st[i].mant);
-        h = h64(h, f->st[i].sexp);
+        fn(ctx, "st.mant", i, f->st[i].mant);
+        fn(ctx, "st.sexp", i, f->st[i].sexp);
     }
-    h = h64(h, (uint64_t)f->fcw | (uint64_t)f->fsw << 16 | (uint64_t)f->ftw << 32 |
-               (uint64_t)f->fop << 40);
-    h = h64(h, f->fip);
-    h = h64(h, f->fdp);
-    h = h64(h, (uint64_t)f->fcs | (uint64_t)f->fds << 16 | (uint64_t)f->mxcsr << 32);
+    fn(ctx, "fcw|fsw|ftw|fop", -1, (uint64_t)f->fcw | (uint64_t)f->fsw << 16 |
+                                       (uint64_t)f->ftw << 32 | (uint64_t)f->fop << 40);
+    fn(ctx, "fip", -1, f->fip);
+    fn(ctx, "fdp", -1, f->fdp);
+    fn(ctx, "fcs|fds|mxcsr", -1,
+       (uint64_t)f->fcs | (uint64_t)f->fds << 16 | (uint64_t)f->mxcsr << 32);
     for (int i = 0; i < 16; i++) {
-        h = h64(h, f->xmm[i].q[0]);
-        h = h64(h, f->xmm[i].q[1]);
+        fn(ctx, "xmm.lo", i, f->xmm[i].q[0]);
+        fn(ctx, "xmm.hi", i, f->xmm[i].q[1]);
     }
-    h = h64(h, f->xcr0);
+    fn(ctx, "xcr0", -1, f->xcr0);
+}
+
+static void hash_field(void *ctx, const char *name, int idx, uint64_t v)
+{
+    uint64_t *h = ctx;
+    *h = h64(*h, v);
+}
+
+uint64_t x86_state_hash(void *opaque)
+{
+    uint64_t h = 0x783836ull;
+    visit_state(opaque, hash_field, &h);
     return h;
+}
+
+static void print_field(void *ctx, const char *name, int idx, uint64_t v)
+{
+    if (idx >= 0)
+        fprintf(ctx, "%s[%d]=%016llx\n", name, idx, (unsigned long long)v);
+    else
+        fprintf(ctx, "%s=%016llx\n", name, (unsigned long long)v);
+}
+
+void x86_dump_state(void *opaque, FILE *f)
+{
+    visit_state(opaque, print_field, f);
 }
 
 /* The descriptor's attribute dword as QEMU prints it (type, S, DPL, P,

@@ -33,6 +33,15 @@ with tempfile.TemporaryDirectory() as tmp:
     expect_error(["-icount", "shift=99"], "shift '99'")
     expect_error(["-accel", "kvm"], "the virt machine does not support KVM")
     expect_error(["-accel", "kvm", "-icount", "3"], "-icount is not allowed with hardware virtualization")
+    expect_error(["-accel", "kvm,switch-test=x"], "switch-test= wants a number (the seed), not 'x'")
+    expect_error(["-accel", "kvm,switch-max=5"], "switch-max= and switch-kvm-max= go with "
+                 "switch-test=SEED")
+    expect_error(["-accel", "kvm,switch-test=1,switch-kvm-max=0"],
+                 "switch-kvm-max= wants a number from 1 to 1000000000, not '0'")
+    expect_error(["-accel", "kvm,frob=1"], "unknown kvm property 'frob'")
+    expect_error(["-accel", "kvm,switch-test=1", "-icount", "shift=0,rr=record,rrfile=/tmp/x"],
+                 "switch-test= does not record or replay yet")
+    expect_error(["-accel", "kvm,switch-test=1"], "the virt machine does not support KVM")
     expect_error(["-cpu", "cortex-a53"], "unknown CPU model 'cortex-a53'")
     expect_error(["-m", "8G", "-bios", "none"], "does not fit the 32-bit address space", arch="riscv32")
 

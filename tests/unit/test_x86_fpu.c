@@ -123,8 +123,26 @@ static void set_cw(uint16_t cw)
 
 /* ---- loads, stores, constants ---- */
 
+/* Outside the fopcode compatibility mode (the default) FOP is the opcode
+ * of the last instruction that signalled an unmasked exception. */
+Test(x86_fpu, fop_default_mode)
+{
+    cpu->fpu.fop = 0;
+    fld64(1.5);
+    OK(MEM(0xdd, 3));                    /* fstp m64: FIP/FDP, not FOP */
+    cr_assert_eq(cpu->fpu.fop, 0);
+    cr_assert_eq(cpu->fpu.fip, CODE);
+    cpu->fpu.fcw = 0x037f & ~0x04;       /* ZE unmasked */
+    fld64(1.0);
+    fld64(0.0);
+    OK(0xde, 0xf9);                      /* fdivp: 1/0 signals ZE, unmasked */
+    cr_assert(cpu->fpu.fsw & 0x80);      /* ES */
+    cr_assert_eq(cpu->fpu.fop, 0x6f9);
+}
+
 Test(x86_fpu, fld_fst_roundtrip)
 {
+    cpu->misc_enable |= X86_MISC_FOPCODE_COMPAT;     /* FOP of every instruction */
     fld64(1.5);
     ASSERT_ST(0, 0x3fff, 0xc000000000000000ull);
     cr_assert_eq(top(), 7);
@@ -521,6 +539,7 @@ Test(x86_fpu, fnstenv_fldenv_formats)
     cpu->seg[X86_CS].selector = 0x08;
     cpu->seg[X86_DS].selector = 0x10;
     OK(0xdd, 0xc0 + 4);                  /* ffree st4 (R1): stays empty */
+    cpu->misc_enable |= X86_MISC_FOPCODE_COMPAT;
     fld80(0x3fff, 0x8000000000000000ull);    /* records FOP/FIP/FDP */
     OK(0xdb, 0xe2);
     OK(0x66, MEM(0xd9, 6));              /* o32 fnstenv, protected format */
