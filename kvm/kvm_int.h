@@ -61,6 +61,12 @@ struct KvmVcpu {
     bool ready;              /* an interrupt can be injected now */
     uint64_t cr8;            /* CR8 handed to KVM on the last entry */
     KvmDebugExit dbg;
+    /* The last KVM_SET_GUEST_DEBUG, and an MMIO exit since: KVM's
+     * emulation of an MMIO instruction writes RFLAGS back without the
+     * single-step TF (KVM adds it only at the RIP where debugging was
+     * set), so kvm_run() sets it again after such an exit. */
+    struct kvm_guest_debug guest_debug;
+    bool rearm_debug;
 
     /* The last exit (I/O, MMIO, MSR) completes on the next KVM_RUN. */
     bool pending_op;

@@ -250,6 +250,17 @@ static KvmStop run_loop(KvmVcpu *v, GError **err)
         case KVM_EXIT_MMIO:
             do_mmio(v);
             v->pending_op = true;
+            if (v->guest_debug.control & KVM_GUESTDBG_SINGLESTEP) {
+                v->rearm_debug = true;
+                /* KVM has emulated the whole instruction before an MMIO
+                 * write exit, and will not report its single step ("FIXME:
+                 * return into emulator if single-stepping" in
+                 * complete_emulated_mmio): the step ends here. */
+                if (run->mmio.is_write) {
+                    v->dbg = (KvmDebugExit){ .exception = 1, .dr6 = 0x4000 };
+                    return KVM_STOP_DEBUG;
+                }
+            }
             break;
         case KVM_EXIT_X86_RDMSR:
         case KVM_EXIT_X86_WRMSR:
@@ -294,6 +305,12 @@ KvmStop kvm_run(KvmVcpu *v, GError **err)
     /* Return with the last device access finished. */
     if (s != KVM_STOP_ERROR && !kvm_complete_pending(v, err))
         return KVM_STOP_ERROR;
+    if (s != KVM_STOP_ERROR && v->rearm_debug) {
+        v->rearm_debug = false;
+        if (!kvm_ioctl_ok(ioctl(v->fd, KVM_SET_GUEST_DEBUG, &v->guest_debug),
+                          "KVM_SET_GUEST_DEBUG", err))
+            return KVM_STOP_ERROR;
+    }
     return s;
 }
 
@@ -347,6 +364,8 @@ bool kvm_set_guest_debug(KvmVcpu *v, bool singlestep, const uint64_t *hw_bp, int
             d.arch.debugreg[7] |= 2ull << (2 * i);     /* Gi; R/W 00, LEN 00: execute */
         }
     }
+    v->guest_debug = d;
+    v->rearm_debug = false;
     return kvm_ioctl_ok(ioctl(v->fd, KVM_SET_GUEST_DEBUG, &d), "KVM_SET_GUEST_DEBUG", err);
 }
 

@@ -327,7 +327,11 @@ static void seg_get(X86Seg *d, const struct kvm_segment *s)
     d->padding = 0;
 }
 
-static void sregs_get(X86CPU *cpu, const struct kvm_sregs *s)
+/* known_cr8: the CR8 KVM was last given or reported (KvmVcpu.cr8).  With
+ * a local APIC the APIC's TPR is the truth: the guest may have written it
+ * through MMIO since, which KVM's CR8 does not see; only a CR8 that KVM
+ * changed (a MOV to CR8 run there) goes to the APIC. */
+static void sregs_get(X86CPU *cpu, const struct kvm_sregs *s, uint64_t known_cr8)
 {
     for (int i = 0; i < X86_NSEG; i++)
         seg_get(&cpu->seg[i], sregs_seg((struct kvm_sregs *)s, i));
@@ -341,9 +345,13 @@ static void sregs_get(X86CPU *cpu, const struct kvm_sregs *s)
     cpu->cr2 = s->cr2;
     cpu->cr3 = s->cr3;
     cpu->cr4 = s->cr4;
-    cpu->cr8 = s->cr8;
-    if (cpu->apic && (uint64_t)(cpu->apic_get_tpr(cpu->apic) >> 4) != s->cr8)
-        cpu->apic_set_tpr(cpu->apic, (uint8_t)(s->cr8 << 4));
+    if (!cpu->apic) {
+        cpu->cr8 = s->cr8;
+    } else {
+        if (s->cr8 != known_cr8)
+            cpu->apic_set_tpr(cpu->apic, (uint8_t)(s->cr8 << 4));
+        cpu->cr8 = (uint64_t)(cpu->apic_get_tpr(cpu->apic) >> 4);
+    }
     cpu->efer = s->efer;
     if (cpu->has_apic)
         cpu->apic_base = s->apic_base;
@@ -522,7 +530,7 @@ bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err)
         !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_SREGS, &s), "KVM_GET_SREGS", err) ||
         !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e), "KVM_GET_VCPU_EVENTS", err))
         return false;
-    sregs_get(cpu, &s);
+    sregs_get(cpu, &s, v->cr8);
     regs_get(cpu, &r);
     if (!get_fpu(v, cpu, err) || !get_msrs(v, cpu, err) || !get_debugregs(v, cpu, err))
         return false;

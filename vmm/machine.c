@@ -180,7 +180,7 @@ static bool choose_accel(Machine *m, GError **err)
                      b->name);
         } else if (b->kvm_init(m, &e)) {
             m->accel = "kvm";
-            if (o->kvm_switch)
+            if (o->kvm_switch || o->rr_mode == 2)
                 return true;     /* counted: the interpreter's clock modes */
             m->clock.auto_shift = false;
             vclock_set_realtime(&m->clock);

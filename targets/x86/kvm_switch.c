@@ -36,12 +36,16 @@ struct X86Switch {
     KvmVcpu *v;
     uint64_t rng, max, kvm_max;
     bool kvm_phase;          /* this leg is KVM's */
+    bool all_kvm;            /* replay: KVM steps whatever it can, always */
     uint64_t leg_left;       /* instructions left in the leg */
     bool on_kvm;             /* the state is in KVM (inside kvm_leg only) */
 
     uint64_t kvm_insns, interp_insns, kvm_legs, interp_legs, handbacks;
     struct { const char *why; uint64_t n; } reasons[MAX_REASONS];
 };
+
+static X86Switch *x86_switch_new(Machine *m, X86CPU *cpu, uint64_t seed, uint64_t max,
+                                 uint64_t kvm_max, GError **err);
 
 static uint64_t next_rand(X86Switch *s)
 {
@@ -235,7 +239,9 @@ static CpuExit sw_run(void *opaque, uint64_t max)
         }
         uint64_t did = cpu->icount - before;
         s->leg_left -= did < s->leg_left ? did : s->leg_left;
-        if (s->leg_left == 0) {
+        if (s->leg_left == 0 && s->all_kvm) {
+            s->leg_left = UINT64_MAX;
+        } else if (s->leg_left == 0) {
             s->kvm_phase = !s->kvm_phase;
             s->leg_left = draw_leg(s, s->kvm_phase ? s->kvm_max : s->max);
             if (!s->kvm_phase)
@@ -268,13 +274,14 @@ static void sw_set_reg(void *o, unsigned idx, uint64_t val)
 static void report(const X86Switch *s)
 {
     uint64_t all = s->kvm_insns + s->interp_insns;
-    fprintf(stderr, "tandem: KVM switch test: %" PRIu64 " instructions on KVM (single-stepped, "
+    fprintf(stderr, "tandem: %s: %" PRIu64 " instructions on KVM (single-stepped, "
             "%" PRIu64 " stretches), %" PRIu64 " on the interpreter; %.1f%% on KVM\n",
+            s->all_kvm ? "KVM replay" : "KVM switch test",
             s->kvm_insns, s->kvm_legs, s->interp_insns,
             all ? 100.0 * (double)s->kvm_insns / (double)all : 0.0);
     if (s->handbacks) {
-        fprintf(stderr, "tandem: KVM switch test: %" PRIu64 " instructions handed to the "
-                "interpreter:", s->handbacks);
+        fprintf(stderr, "tandem: %s: %" PRIu64 " instructions handed to the "
+                "interpreter:", s->all_kvm ? "KVM replay" : "KVM switch test", s->handbacks);
         for (int i = 0; i < MAX_REASONS && s->reasons[i].why; i++)
             fprintf(stderr, "%s %s (%" PRIu64 ")", i ? ";" : "", s->reasons[i].why,
                     s->reasons[i].n);
@@ -309,6 +316,30 @@ static const CpuOps x86_switch_cpu_ops = {
 X86Switch *x86_switch_attach(Machine *m, X86CPU *cpu, uint64_t seed, uint64_t max,
                              uint64_t kvm_max, GError **err)
 {
+    X86Switch *s = x86_switch_new(m, cpu, seed, max, kvm_max, err);
+    if (s) {
+        /* Start on the interpreter (firmware's first instructions), for at
+         * most as long as a KVM stretch: a short guest still reaches KVM. */
+        s->leg_left = draw_leg(s, s->kvm_max < s->max ? s->kvm_max : s->max);
+        s->interp_legs = 1;
+    }
+    return s;
+}
+
+X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err)
+{
+    X86Switch *s = x86_switch_new(m, cpu, 0, 1, 1, err);
+    if (s) {
+        s->all_kvm = true;
+        s->kvm_phase = true;
+        s->leg_left = UINT64_MAX;
+    }
+    return s;
+}
+
+static X86Switch *x86_switch_new(Machine *m, X86CPU *cpu, uint64_t seed, uint64_t max,
+                                 uint64_t kvm_max, GError **err)
+{
     if (!kvm_supports_cpu(cpu, err))
         return NULL;
     X86Switch *s = g_new0(X86Switch, 1);
@@ -326,10 +357,6 @@ X86Switch *x86_switch_attach(Machine *m, X86CPU *cpu, uint64_t seed, uint64_t ma
         g_free(s);
         return NULL;
     }
-    /* Start on the interpreter (firmware's first instructions), for at
-     * most as long as a KVM stretch: a short guest still reaches KVM. */
-    s->leg_left = draw_leg(s, s->kvm_max < s->max ? s->kvm_max : s->max);
-    s->interp_legs = 1;
     m->cpu = s;
     m->cpu_ops = &x86_switch_cpu_ops;
     return s;

@@ -18,4 +18,10 @@ typedef struct X86Switch X86Switch;
 X86Switch *x86_switch_attach(Machine *m, X86CPU *cpu, uint64_t seed, uint64_t max,
                              uint64_t kvm_max, GError **err);
 
+/* The same CPU with KVM stepping every instruction it can, always (the
+ * interpreter runs the rest): -icount rr=replay with -accel kvm, whose
+ * positions must be exact.  Breakpoint and PMU landing (kvm/landing.c)
+ * are not driven from the replay yet. */
+X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err);
+
 #endif

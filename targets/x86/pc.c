@@ -577,6 +577,8 @@ static bool pc_init(Machine *m, int variant, GError **err)
 static bool pc_kvm_init(Machine *m, GError **err)
 {
     Pc *pc = m->board_state;
+    if (m->opts->rr_mode == 2 && !m->opts->kvm_switch)
+        return x86_stepper_attach(m, pc->cpu, err) != NULL;
     if (m->opts->kvm_switch)
         return x86_switch_attach(m, pc->cpu, m->opts->kvm_switch_seed,
                                  m->opts->kvm_switch_max, m->opts->kvm_switch_kvm_max,
