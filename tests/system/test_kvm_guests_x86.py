@@ -45,8 +45,9 @@ KERNEL_LOG = re.compile(r"^\[\s*\d+\.\d+\] ")
 XSETBV_NOTE = re.compile(r"^tandem: KVM: this host does not intercept the guest's XSETBV")
 
 
-def parse(out):
-    """{command number: (status, output)} from nested.py's console copy."""
+def parse_lines(out):
+    """{command number: (status, [output lines])} from nested.py's console
+    copy, without the kernel's log and Tandem's XSETBV note."""
     res, cur, lines = {}, None, []
     for ln in out.splitlines():
         m = re.match(r"@@nested-run (\d+):", ln)
@@ -55,11 +56,41 @@ def parse(out):
             continue
         m = re.match(r"@@nested-exit (\d+) (\d+)", ln)
         if m and cur is not None:
-            res[cur] = (int(m.group(2)), "\n".join(lines))
+            res[cur] = (int(m.group(2)), lines)
             cur = None
             continue
         if cur is not None and not KERNEL_LOG.match(ln) and not XSETBV_NOTE.match(ln):
             lines.append(ln)
+    return res
+
+
+def run_nested(nested, lines, timeout, workdir=None, files=(), no_arg_files=False):
+    """Run command lines (shell words, one command each) in one nested-KVM
+    boot, print the console, and return parse_lines() of it; a harness that
+    failed before any command finished is a test failure."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cf = os.path.join(tmp, "nested.cmds")
+        with open(cf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        argv = [sys.executable, nested, "--cpu", "max", "--timeout", str(timeout),
+                "--commands", cf]
+        if no_arg_files:
+            argv.append("--no-arg-files")
+        for p in files:
+            argv += ["--file", os.path.normpath(os.path.abspath(p))]
+        if workdir:
+            argv += ["--workdir", workdir]
+        t0 = time.monotonic()
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL)
+        took = time.monotonic() - t0
+    out = r.stdout.decode(errors="replace")
+    print(out)
+    print(f"nested run: {took:.1f}s, status {r.returncode}")
+    res = parse_lines(out)
+    if "nested: FAILED" in out and "command" not in out.split("nested: FAILED", 1)[1][:40] \
+            and not res:
+        fail("the nested-KVM harness failed (see above)")
     return res
 
 
@@ -85,25 +116,9 @@ def main():
             fail(f"{name} fails on the interpreter (exit status {st}):\n{out}\n{err}")
         expected[name] = (st, out)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        cmds = os.path.join(tmp, "kvm-guests.cmds")
-        with open(cmds, "w") as f:
-            for img in a.images:
-                f.write(" ".join(tandem_args(os.path.abspath(img), "kvm")) + "\n")
-        argv = [sys.executable, a.nested, "--cpu", "max", "--timeout", str(a.timeout),
-                "--commands", cmds]
-        if a.workdir:
-            argv += ["--workdir", a.workdir]
-        t0 = time.monotonic()
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
-        took = time.monotonic() - t0
-    out = r.stdout.decode(errors="replace")
-    print(out)
-    print(f"nested run: {took:.1f}s, status {r.returncode}")
-    if "nested: FAILED" in out and "command" not in out.split("nested: FAILED", 1)[1][:40]:
-        fail("the nested-KVM harness failed (see above)")
-    res = parse(out)
+    res = {n: (st, "\n".join(lines)) for n, (st, lines) in
+           run_nested(a.nested, [" ".join(tandem_args(os.path.abspath(img), "kvm"))
+                                 for img in a.images], a.timeout, a.workdir).items()}
     bad, known = [], []
     for n, name in enumerate(names, 1):
         if n not in res:

@@ -29,12 +29,11 @@ import shlex
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tandemtest import REPO, fail  # noqa: E402
 from test_guest_x86 import guest_code, norm, tandem_args  # noqa: E402
-from test_kvm_guests_x86 import HOST_CPU_DIFFERS, KERNEL_LOG, XSETBV_NOTE  # noqa: E402
+from test_kvm_guests_x86 import HOST_CPU_DIFFERS, run_nested  # noqa: E402
 
 NESTED = os.path.join(REPO, "tests", "kvm", "nested.py")
 INTERP_MAX = 1000000
@@ -107,39 +106,8 @@ def main():
                     f"{line}; s=$?; echo @@state-begin; cat /tmp/{name}.{kind}; "
                     f"echo @@state-end; exit $s"))
             print(f"{name}: icount {icount}, seed {seed}, KVM stretches 1..{kmax}: {line}")
-        cf = os.path.join(tmp, "switch.cmds")
-        with open(cf, "w") as f:
-            f.write("\n".join(cmds) + "\n")
-        argv = [sys.executable, a.nested, "--cpu", "max", "--timeout", str(a.timeout),
-                "--commands", cf, "--no-arg-files"]
-        for f in [tandem_args("x")[0]] + a.images:
-            argv += ["--file", os.path.normpath(os.path.abspath(f))]
-        if a.workdir:
-            argv += ["--workdir", a.workdir]
-        t0 = time.monotonic()
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
-        took = time.monotonic() - t0
-    out = r.stdout.decode(errors="replace")
-    print(out)
-    print(f"nested run: {took:.1f}s, status {r.returncode}")
-
-    # Split the console copy per command.
-    res, cur, lines = {}, None, []
-    for ln in out.splitlines():
-        m = re.match(r"@@nested-run (\d+):", ln)
-        if m:
-            cur, lines = int(m.group(1)), []
-            continue
-        m = re.match(r"@@nested-exit (\d+) (\d+)", ln)
-        if m and cur is not None:
-            res[cur] = (int(m.group(2)), lines)
-            cur = None
-            continue
-        if cur is not None and not KERNEL_LOG.match(ln) and not XSETBV_NOTE.match(ln):
-            lines.append(ln)
-    if not res and r.returncode != 0:
-        fail("the nested-KVM harness failed (see above)")
+        res = run_nested(a.nested, cmds, a.timeout, a.workdir,
+                         [tandem_args("x")[0]] + a.images, no_arg_files=True)
 
     bad, known, total_kvm = [], [], 0
     def split(lines):

@@ -22,11 +22,10 @@ import shlex
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tandemtest import BUILD, REPO, binary, fail  # noqa: E402
-from test_kvm_guests_x86 import KERNEL_LOG, XSETBV_NOTE  # noqa: E402
+from test_kvm_guests_x86 import run_nested  # noqa: E402
 
 NESTED = os.path.join(REPO, "tests", "kvm", "nested.py")
 MIN_KVM_INSNS = 1000
@@ -61,44 +60,13 @@ def main():
                 fail(f"{name}: the recording failed (status {r.returncode}):\n{out}\n"
                      f"{r.stderr.decode(errors='replace')}")
             dump = subprocess.run([tool, "dump", log], capture_output=True, text=True).stdout
-            kinds = sorted(set(re.findall(r"^\s*\d+\s+\S+\s+(\w+)", dump, re.M)))
             recorded[name] = (r.returncode, out)
             files += [img, log]
             line = " ".join(shlex.quote(x) for x in
                             args(img, f"shift=auto,rr=replay,rrfile={log}", ["-accel", "kvm"]))
             cmds.append(line)
             print(f"{name}: recorded ({len(dump.splitlines())} log lines); replay: {line}")
-        cf = os.path.join(tmp, "rr.cmds")
-        with open(cf, "w") as f:
-            f.write("\n".join(cmds) + "\n")
-        argv = [sys.executable, a.nested, "--cpu", "max", "--timeout", str(a.timeout),
-                "--commands", cf, "--no-arg-files"]
-        for f in files:
-            argv += ["--file", os.path.normpath(os.path.abspath(f))]
-        if a.workdir:
-            argv += ["--workdir", a.workdir]
-        t0 = time.monotonic()
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
-        took = time.monotonic() - t0
-    out = r.stdout.decode(errors="replace")
-    print(out)
-    print(f"nested run: {took:.1f}s, status {r.returncode}")
-    res, cur, lines = {}, None, []
-    for ln in out.splitlines():
-        m = re.match(r"@@nested-run (\d+):", ln)
-        if m:
-            cur, lines = int(m.group(1)), []
-            continue
-        m = re.match(r"@@nested-exit (\d+) (\d+)", ln)
-        if m and cur is not None:
-            res[cur] = (int(m.group(2)), lines)
-            cur = None
-            continue
-        if cur is not None and not KERNEL_LOG.match(ln) and not XSETBV_NOTE.match(ln):
-            lines.append(ln)
-    if not res and r.returncode != 0:
-        fail("the nested-KVM harness failed (see above)")
+        res = run_nested(a.nested, cmds, a.timeout, a.workdir, files, no_arg_files=True)
     bad, total = [], 0
     for n, name in enumerate(recorded, 1):
         if n not in res:
