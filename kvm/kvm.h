@@ -124,9 +124,8 @@ void kvm_kick(KvmVcpu *v);
 /* 0 normally.  On a host whose CPU does not make the guest's XSETBV exit
  * to KVM (QEMU TCG's nested SVM), KVM cannot follow the guest's XCR0: it
  * is kept at the model's full set (CPUID 0xD.0, x87 | SSE), and this
- * returns that value (kvm_put_state() puts it; kvm_get_state() leaves the
- * X86CPU's XCR0 as it was, the value the guest last set through the
- * interpreter). */
+ * returns that value (kvm_put_state() puts it, kvm_get_state() reads it:
+ * the guest's own XSETBV lasts only until the next exit there). */
 uint64_t kvm_xcr0_pinned(const KvmVcpu *v);
 
 #endif

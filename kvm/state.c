@@ -210,9 +210,8 @@ static bool get_fpu(KvmVcpu *v, X86CPU *cpu, GError **err)
         memset(&x, 0, sizeof(x));
         if (!kvm_ioctl_ok(ioctl(v->fd, KVM_GET_XCRS, &x), "KVM_GET_XCRS", err))
             return false;
-        /* Pinned, KVM's XCR0 says nothing of the guest's: keep ours. */
         for (unsigned i = 0; i < x.nr_xcrs; i++)
-            if (x.xcrs[i].xcr == 0 && !v->xcr0_pinned)
+            if (x.xcrs[i].xcr == 0)
                 cpu->fpu.xcr0 = x.xcrs[i].value;
     }
     if (!v->has_xsave) {

@@ -106,6 +106,9 @@ static bool leave_kvm(X86Switch *s, GError **err)
     cpu->fpu.fcs = ptrs.fcs;
     cpu->fpu.fds = ptrs.fds;
     cpu->fpu.fop = ptrs.fop;
+    /* XSETBV never runs on KVM here; a host that pins XCR0 (kvm.h,
+     * kvm_xcr0_pinned) reports its pinned value instead of the guest's. */
+    cpu->fpu.xcr0 = ptrs.xcr0;
     return true;
 }
 
