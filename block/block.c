@@ -269,3 +269,75 @@ bool blk_create_qcow2(const char *path, uint64_t size, const char *backing,
     close(fd);
     return ok;
 }
+
+/* ---- observed views (blk_observe) ---- */
+
+/* The image below failed: its message is the view's. */
+static int obs_fail(BlockDev *bs, BlockDev *below, int r)
+{
+    g_free(bs->error);
+    bs->error = g_strdup(blk_last_error(below));
+    return r;
+}
+
+typedef struct Observed {
+    BlockDev *below;
+    BlkObserver *fn;
+    void *opaque;
+    unsigned tag;
+} Observed;
+
+static int obs_pread(BlockDev *bs, uint64_t off, void *buf, size_t len)
+{
+    Observed *o = bs->opaque;
+    int r = blk_pread(o->below, off, buf, len);
+    if (r < 0)
+        return obs_fail(bs, o->below, r);
+    return o->fn(o->opaque, o->tag, BLK_OP_READ, off, buf, len);
+}
+
+static int obs_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
+{
+    Observed *o = bs->opaque;
+    int r = blk_pwrite(o->below, off, buf, len);
+    if (r < 0)
+        return obs_fail(bs, o->below, r);
+    return o->fn(o->opaque, o->tag, BLK_OP_WRITE, off, buf, len);
+}
+
+static int obs_flush(BlockDev *bs)
+{
+    Observed *o = bs->opaque;
+    int r = blk_flush(o->below);
+    if (r < 0)
+        return obs_fail(bs, o->below, r);
+    return o->fn(o->opaque, o->tag, BLK_OP_FLUSH, 0, NULL, 0);
+}
+
+static void obs_close(BlockDev *bs)
+{
+    g_free(bs->opaque);
+    bs->opaque = NULL;
+}
+
+static const BlockDriver blk_driver_observed = {
+    .name = "observed",
+    .pread = obs_pread,
+    .pwrite = obs_pwrite,
+    .flush = obs_flush,
+    .close = obs_close,
+};
+
+BlockDev *blk_observe(BlockDev *below, BlkObserver *fn, void *opaque, unsigned tag)
+{
+    BlockDev *bs = g_new0(BlockDev, 1);
+    Observed *o = g_new0(Observed, 1);
+    *o = (Observed){ .below = below, .fn = fn, .opaque = opaque, .tag = tag };
+    bs->drv = &blk_driver_observed;
+    bs->opaque = o;
+    bs->filename = g_strdup(below->filename);
+    bs->size = below->size;
+    bs->read_only = below->read_only;
+    bs->error = g_strdup("");
+    return bs;
+}

@@ -46,6 +46,16 @@ BlockDev *blk_backing(const BlockDev *bs);
 /* Message of the last failed I/O call ("" when none). */
 const char *blk_last_error(const BlockDev *bs);
 
+/* An observed view of another image (blkreplay): every request goes to
+ * below (not owned: close the view first), and after each one that
+ * succeeded the observer sees it, with the data read or written (NULL for
+ * a flush).  A negative return fails the request with that -errno (a
+ * replay that diverged).  tag tells the observer which view it is. */
+typedef enum BlkOp { BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH } BlkOp;
+typedef int BlkObserver(void *opaque, unsigned tag, BlkOp op, uint64_t off,
+                        const void *data, size_t len);
+BlockDev *blk_observe(BlockDev *below, BlkObserver *fn, void *opaque, unsigned tag);
+
 /* Writes a fresh, empty qcow2 v3 image (64 KiB clusters, 16-bit
  * refcounts) of the given virtual size; backing may be NULL, else it is
  * recorded with backing_fmt ("raw"/"qcow2") exactly as given. */

@@ -45,7 +45,7 @@ void drives_close(DriveSet *s)
     if (!s)
         return;
     for (int i = 0; i < s->n; i++) {
-        if (!s->d[i].blkreplay && s->d[i].blk)
+        if ((!s->d[i].blkreplay || s->d[i].observed) && s->d[i].blk)
             blk_close(s->d[i].blk);
         drive_clear(&s->d[i]);
     }
@@ -112,13 +112,6 @@ DriveSet *drives_open(const char *const *specs, int n, int rr_mode, GError **err
         Drive *d = &s->d[i];
         if (!d->blkreplay)
             continue;
-        /* Logging of completions comes with the record/replay integration;
-         * until then a recording would silently miss the disk's timing. */
-        if (rr_mode) {
-            tn_error(err, "-drive %s: blkreplay record/replay is not implemented yet "
-                     "(a blkreplay drive works without -icount rr=...)", drive_name(d));
-            goto fail;
-        }
         Drive *img = drives_find(s, d->image);
         if (!img || img == d) {
             tn_error(err, "-drive %s: image=%s: no -drive has that id", drive_name(d),
@@ -135,6 +128,14 @@ DriveSet *drives_open(const char *const *specs, int n, int rr_mode, GError **err
                      d->image);
             goto fail;
         }
+        /* A recording replays only from the disk it started from. */
+        if (rr_mode && !img->snapshot && !img->read_only) {
+            tn_error(err, "-drive %s: under record/replay the image of blkreplay drive %s "
+                     "must not change: add snapshot=on (as QEMU's documented command line "
+                     "does) or readonly=on to -drive %s", drive_name(img), drive_name(d),
+                     drive_name(img));
+            goto fail;
+        }
         g_autofree char *user = g_strdup_printf("blkreplay drive %s", drive_name(d));
         if (!drive_claim(img, user, err))
             goto fail;
@@ -145,4 +146,15 @@ DriveSet *drives_open(const char *const *specs, int n, int rr_mode, GError **err
 fail:
     drives_close(s);
     return NULL;
+}
+
+void drives_observe(DriveSet *s, BlkObserver *fn, void *opaque)
+{
+    for (int i = 0; s && i < s->n; i++) {
+        Drive *d = &s->d[i];
+        if (d->blkreplay && d->below && !d->observed) {
+            d->blk = blk_observe(d->below->blk, fn, opaque, (unsigned)i);
+            d->observed = true;
+        }
+    }
 }

@@ -10,10 +10,10 @@
  * if=none drives are attached by a device (-device ide-hd,drive=ID) or
  * stay unused (QEMU allows that; rrsnapshot keeps one such drive).
  *
- * blkreplay is for now a pass-through to its image: the logging of
- * request completions arrives with the record/replay integration, and
- * until then record/replay with a blkreplay drive is refused rather than
- * run without logging. */
+ * blkreplay passes requests to its image; under record/replay each one
+ * is logged (record) and checked (replay) through drives_observe(): the
+ * request, its place and a hash of its data, so a replay against another
+ * disk stops at the first request that differs. */
 #ifndef TANDEM_DRIVE_H
 #define TANDEM_DRIVE_H
 
@@ -40,7 +40,9 @@ typedef struct Drive {
     bool blkreplay;
     char *image;            /* blkreplay: the id of the drive below */
     /* After drives_open: */
-    BlockDev *blk;          /* blkreplay: the image drive's (not owned) */
+    BlockDev *blk;          /* blkreplay: the image drive's (not owned), or
+                             * an observed view of it (owned) */
+    bool observed;          /* blk is drives_observe()'s view */
     struct Drive *below;    /* blkreplay: the image drive */
     const char *user;       /* what uses it ("ide-hd", "blkreplay img"), or NULL */
     char *user_buf;
@@ -57,10 +59,15 @@ bool drive_parse(const char *spec, Drive *out, GError **err);
 void drive_clear(Drive *d);
 
 /* Parses every spec and opens the images: ids unique, blkreplay images
- * resolved, if=ide indexes assigned.  rr_mode (0 off, 1 record, 2 replay)
- * refuses blkreplay drives until their logging exists.  Returns NULL on
- * error, after closing what was opened. */
+ * resolved, if=ide indexes assigned.  Under record/replay (rr_mode 1 or
+ * 2) the image below a blkreplay drive must not change: snapshot=on or
+ * readonly=on, else an error says so.  Returns NULL on error, after
+ * closing what was opened. */
 DriveSet *drives_open(const char *const *specs, int n, int rr_mode, GError **err);
+/* Gives every blkreplay drive an observed view of its image (blk_observe,
+ * tag = the drive's position in the set), so that record/replay logs and
+ * checks each request (rr_block_observer). */
+void drives_observe(DriveSet *s, BlkObserver *fn, void *opaque);
 void drives_close(DriveSet *s);
 
 Drive *drives_find(DriveSet *s, const char *id);

@@ -24,6 +24,7 @@ static const char *const event_names[RR_EV__COUNT] = {
     [RR_EV_QUIT] = "quit",
     [RR_EV_END] = "end",
     [RR_EV_TSC] = "tsc",
+    [RR_EV_BLOCK] = "block",
 };
 
 const char *rr_event_name(RrEventKind k)
@@ -88,6 +89,11 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         if (len == 8)
             return true;
         g_snprintf(why, whylen, "tsc payload is %" PRIu32 " bytes, not 8", len);
+        return false;
+    case RR_EV_BLOCK:
+        if (len >= 12 && len <= 30)
+            return true;
+        g_snprintf(why, whylen, "block payload is %" PRIu32 " bytes, not 12 to 30", len);
         return false;
     }
     g_snprintf(why, whylen, "unknown event kind %u", kind);

@@ -64,8 +64,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 2
-/* Oldest version this build reads (version 1 lacks RR_EV_TSC, nothing else). */
+#define RR_LOG_VERSION 3
+/* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
+ * RR_EV_BLOCK; nothing else differs). */
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536
@@ -82,6 +83,9 @@ typedef enum RrEventKind {
                                    u64 full CPU state hash */
     RR_EV_TSC = 7,              /* payload: u64 time-stamp counter the guest
                                    read (synchronous; x86 RDTSC/RDTSCP) */
+    RR_EV_BLOCK = 8,            /* payload: u8 drive, u8 op (0 read, 1 write,
+                                   2 flush), varint offset, varint length,
+                                   u64 data hash (synchronous; blkreplay) */
     RR_EV__COUNT
 } RrEventKind;
 

@@ -37,7 +37,8 @@ struct RrReader {
 /* Decodes the event at *pp against st; ev may be NULL (check only).
  * false with why filled on anything the writer would not produce. */
 static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
-                         DecState *st, RrEvent *ev, char *why, size_t whylen)
+                         uint32_t version, DecState *st, RrEvent *ev, char *why,
+                         size_t whylen)
 {
     const uint8_t *p = *pp;
     uint64_t di, db, mmio, len;
@@ -49,6 +50,12 @@ static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
     unsigned kind = *p++;
     if (kind >= RR_EV__COUNT) {
         g_snprintf(why, whylen, "unknown kind %u", kind);
+        return false;
+    }
+    /* Kinds later formats added (tsc: 2, block: 3). */
+    if ((kind == RR_EV_TSC && version < 2) || (kind == RR_EV_BLOCK && version < 3)) {
+        g_snprintf(why, whylen, "a %s event in a version %" PRIu32 " log, which has none",
+                   rr_event_name((RrEventKind)kind), version);
         return false;
     }
     if (!varint_get(&p, end, &di) || !varint_get(&p, end, &db) || !varint_get(&p, end, &mmio)) {
@@ -153,7 +160,7 @@ static int load_frame(RrReader *r, GError **err)
     DecState st;
     memset(&st, 0, sizeof(st));
     for (uint32_t i = 0; i < fh->nevents; i++) {
-        if (!decode_event(&p, end, r->lf.h.nregs, &st, NULL, why, sizeof(why)))
+        if (!decode_event(&p, end, r->lf.h.nregs, r->lf.h.version, &st, NULL, why, sizeof(why)))
             return rrlog_frame_error(err, &r->s, fh->offset, "event %" PRIu64 ": %s",
                                fh->first_event + i, why);
         if (i == 0) {
@@ -256,7 +263,7 @@ int rr_reader_next(RrReader *r, RrEvent *ev, GError **err)
             return 0;
         }
     }
-    if (!decode_event(&r->cur, r->end, r->lf.h.nregs, &r->st, ev, why, sizeof(why))) {
+    if (!decode_event(&r->cur, r->end, r->lf.h.nregs, r->lf.h.version, &r->st, ev, why, sizeof(why))) {
         /* load_frame decoded this frame already: only a bug gets here */
         Scan at = r->s;
         at.frame--;

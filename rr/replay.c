@@ -273,7 +273,7 @@ static void shim_receive(void *opaque, const uint8_t *buf, size_t len)
  * as opposed to the ones the main loop delivers at their position. */
 static bool sync_event(RrEventKind k)
 {
-    return k == RR_EV_HOST_CLOCK || k == RR_EV_TSC || k == RR_EV_END;
+    return k == RR_EV_HOST_CLOCK || k == RR_EV_TSC || k == RR_EV_BLOCK || k == RR_EV_END;
 }
 
 /* ---- public hooks ---- */
@@ -378,6 +378,72 @@ static bool get_varint(const RrEvent *ev, uint32_t *pos, uint64_t *out)
         }
     }
     return false;
+}
+
+static const char *const blk_op_names[] = { "read", "write", "flush" };
+
+int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const void *data,
+                      size_t len)
+{
+    Machine *m = opaque;
+    Rr *rr = m->rr;
+    if (!rr)
+        return 0;
+    uint64_t h = data ? tn_hash_bytes(data, len, 0) : 0;
+    RrEvent *want = rr->scratch;
+    fill_position(rr, want, RR_EV_BLOCK);
+    want->data[0] = (uint8_t)tag;
+    want->data[1] = (uint8_t)op;
+    want->len = 2;
+    put_varint(want, off);
+    put_varint(want, len);
+    memcpy(want->data + want->len, &h, 8);
+    want->len += 8;
+    if (rr->mode == RR_MODE_RECORD) {
+        log_event(rr, want);
+        return 0;
+    }
+    read_ahead(rr);
+    if (!rr->have_next) {
+        stop_truncated(rr);
+        return -EIO;
+    }
+    RrEvent *ev = rr->next;
+    if (ev->kind != RR_EV_BLOCK) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 ": drive %u's %s of %zu bytes "
+                          "at %#" PRIx64 " completed at icount %" PRIu64 ", but the log's next "
+                          "event is %s at icount %" PRIu64, rr->nevents, tag,
+                          blk_op_names[op], len, off, *m->icount, rr_event_name(ev->kind),
+                          ev->icount);
+        return -EIO;
+    }
+    if (!check_position(rr, ev))
+        return -EIO;
+    uint32_t pos = 2;
+    uint64_t loff = 0, llen = 0, lh = 0;
+    bool ok = ev->len >= 2 && get_varint(ev, &pos, &loff) && get_varint(ev, &pos, &llen) &&
+              pos + 8 == ev->len;
+    if (ok)
+        memcpy(&lh, ev->data + pos, 8);
+    if (!ok || ev->data[0] != tag || ev->data[1] != op || loff != off || llen != len) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
+                          "drive %u's %s of %zu bytes at %#" PRIx64 ", but the recording had "
+                          "drive %u's %s of %" PRIu64 " bytes at %#" PRIx64, rr->nevents,
+                          ev->icount, tag, blk_op_names[op], len, off, ev->data[0],
+                          ev->data[1] < 3 ? blk_op_names[ev->data[1]] : "?", llen, loff);
+        return -EIO;
+    }
+    if (lh != h) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
+                          "drive %u's %s of %zu bytes at %#" PRIx64 " %s other data than in "
+                          "the recording (data hash %016" PRIx64 ", recorded %016" PRIx64 "): "
+                          "is this the disk image the recording started from?", rr->nevents,
+                          ev->icount, tag, blk_op_names[op], len, off,
+                          op == BLK_OP_READ ? "read" : "wrote", h, lh);
+        return -EIO;
+    }
+    consumed(rr);
+    return 0;
 }
 
 void rr_warp(Machine *m, int64_t ns)

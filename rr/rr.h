@@ -8,6 +8,7 @@
 #ifndef TANDEM_RR_H
 #define TANDEM_RR_H
 
+#include "block/block.h"
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,6 +37,11 @@ int64_t rr_host_clock(Machine *m);
  * value, replay returns the logged one and checks the position (and that
  * the interpreter computed the same value). */
 uint64_t rr_tsc(Machine *m, uint64_t value);
+/* A blkreplay drive's request completed (BlkObserver, opaque = the
+ * Machine): record logs it with a hash of its data, replay checks it
+ * against the log (a difference stops the run and fails the request). */
+int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const void *data,
+                      size_t len);
 /* Idle warp of the virtual clock (record: logs; others: just warps). */
 void rr_warp(Machine *m, int64_t ns);
 /* shift=auto adaptation. */

@@ -133,6 +133,24 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
     case RR_EV_TSC:
         fprintf(f, "%s%stsc%s%" PRIu64, sep, q, eq, ev->len == 8 ? le64_get(ev->data) : 0);
         break;
+    case RR_EV_BLOCK: {
+        uint64_t v[2] = { 0, 0 };
+        uint32_t pos = 2;
+        for (int k = 0; k < 2; k++)
+            for (int shift = 0; shift < 64 && pos < ev->len; shift += 7) {
+                uint8_t b = ev->data[pos++];
+                v[k] |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80))
+                    break;
+            }
+        static const char *const ops[] = { "read", "write", "flush" };
+        fprintf(f, "%s%sdrive%s%u%s%sop%s%s%s%s%s%soffset%s%" PRIu64 "%s%slength%s%" PRIu64
+                "%s%sdata_hash%s%s0x%016" PRIx64 "%s",
+                sep, q, eq, ev->data[0], sep, q, eq, q, ev->data[1] < 3 ? ops[ev->data[1]] : "?",
+                q, sep, q, eq, v[0], sep, q, eq, v[1], sep, q, eq, q,
+                pos + 8 <= ev->len ? le64_get(ev->data + pos) : 0, q);
+        break;
+    }
     case RR_EV_SHIFT:
         fprintf(f, "%s%sshift%s%u", sep, q, eq, ev->data[0]);
         break;

@@ -29,6 +29,9 @@
 #include "vmm/error.h"
 
 #define MAX_REASONS 24
+/* Instructions the interpreter runs when KVM hands back a second time in
+ * a row. */
+#define HANDBACK_RUN 32
 
 struct X86Switch {
     Machine *m;
@@ -41,6 +44,7 @@ struct X86Switch {
     bool on_kvm;             /* the state is in KVM (inside kvm_leg only) */
 
     uint64_t kvm_insns, interp_insns, kvm_legs, interp_legs, handbacks;
+    uint64_t stuck;          /* interpreter steps in a row without progress */
     struct { const char *why; uint64_t n; } reasons[MAX_REASONS];
 };
 
@@ -210,13 +214,29 @@ static CpuExit kvm_leg(X86Switch *s, uint64_t n)
             continue;
         }
         note_reason(s, why);
+        /* Handed back: the interpreter runs a few instructions (moving the
+         * state costs far more than one instruction, and instructions KVM
+         * cannot take come in clusters: a loop over a read-only page). */
+        bool was_on_kvm = s->on_kvm;
         if (!leave_kvm(s, &err))
             return fail(s, err);
-        uint64_t before = cpu->icount;
-        r = x86_cpu_ops.run(cpu, 1);
+        uint64_t before = cpu->icount, left = n - (cpu->icount - start);
+        uint64_t pc = cpu->rip, rcx = cpu->regs[X86_RCX];
+        r = x86_cpu_ops.run(cpu, was_on_kvm || left < HANDBACK_RUN ? 1
+                                 : HANDBACK_RUN);
         s->interp_insns += cpu->icount - before;
         if (r != CPU_EXIT_BUDGET)
             break;
+        /* No progress at all, many times over: say where, do not spin. */
+        if (cpu->icount == before && cpu->rip == pc && cpu->regs[X86_RCX] == rcx) {
+            if (++s->stuck > 1000000) {
+                tn_error(&err, "KVM switch: no progress at %#" PRIx64 " (icount %" PRIu64
+                         "): the interpreter retires nothing there", pc, cpu->icount);
+                return fail(s, err);
+            }
+        } else {
+            s->stuck = 0;
+        }
     }
     if (!leave_kvm(s, &err))
         return fail(s, err);

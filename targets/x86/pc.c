@@ -41,6 +41,7 @@
 #include "devices/piix_ide.h"
 #include "targets/x86/acpi.h"
 #include "targets/x86/cpu.h"
+#include "rr/rr.h"
 #include "targets/x86/kvm_cpu.h"
 #include "targets/x86/kvm_switch.h"
 #include "targets/x86/linuxboot.h"
@@ -429,6 +430,8 @@ static bool pc_disks(Pc *pc, GError **err)
 {
     Machine *m = pc->m;
     pc->drives = drives_open(m->opts->drives, m->opts->ndrives, m->opts->rr_mode, err);
+    /* blkreplay drives: each request logged (record) or checked (replay). */
+    drives_observe(pc->drives, rr_block_observer, m);
     if (!pc->drives)
         return false;
     for (int i = 0; i < DRIVE_IDE_INDEXES; i++) {
