@@ -86,6 +86,11 @@ bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err);
  * IDT delivery) is delivered by the interpreter. */
 bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err);
 
+/* PAE paging: take back the accessed bit a host set in the (reserved)
+ * PDPTE bit 5 while KVM ran; the hardware never writes PDPTEs, QEMU TCG's
+ * nested paging does.  kvm_get_state() does it too. */
+void kvm_pdptes_fixup(KvmVcpu *v);
+
 /* Only the general registers, RIP and RFLAGS, KVM -> interpreter, with no
  * cache invalidated: for a caller that knows nothing else changed (the
  * single-stepping of targets/x86/kvm_switch.c).  kvm_get_state() before

@@ -68,6 +68,13 @@ struct KvmVcpu {
     struct kvm_guest_debug guest_debug;
     bool rearm_debug;
 
+    /* PAE paging: the four PDPTEs as kvm_put_state() found them.  The
+     * hardware never writes PDPTEs, but QEMU TCG's nested paging (the
+     * harness's host) sets the accessed bit, reserved there, in those it
+     * walks; kvm_get_state() takes back exactly that change. */
+    bool pdpte_saved;
+    uint64_t pdpte_pa, pdpte[4];
+
     /* The last exit (I/O, MMIO, MSR) completes on the next KVM_RUN. */
     bool pending_op;
 

@@ -485,6 +485,43 @@ static bool finish_events(X86CPU *cpu, const struct kvm_vcpu_events *e, GError *
 
 /* ---- the two directions ---- */
 
+static uint64_t *pdpte_ptr(KvmVcpu *v)
+{
+    return (uint64_t *)as_host_ptr(v->as, v->pdpte_pa, 32);
+}
+
+/* PAE PDPTEs are never written by the hardware; a host that sets their
+ * (reserved) accessed bit while KVM ran has it taken back here. */
+static void pdptes_save(KvmVcpu *v, const X86CPU *cpu)
+{
+    v->pdpte_saved = false;
+    if (!(cpu->cr0 & X86_CR0_PG) || !(cpu->cr4 & X86_CR4_PAE) || (cpu->efer & X86_EFER_LMA))
+        return;
+    v->pdpte_pa = cpu->cr3 & 0xffffffe0ull;
+    uint64_t *p = pdpte_ptr(v);
+    if (!p)
+        return;
+    memcpy(v->pdpte, p, sizeof(v->pdpte));
+    v->pdpte_saved = true;
+}
+
+void kvm_pdptes_fixup(KvmVcpu *v)
+{
+    uint64_t *p = v->pdpte_saved ? pdpte_ptr(v) : NULL;
+    for (int i = 0; p && i < 4; i++) {
+        uint64_t now;
+        memcpy(&now, p + i, 8);
+        if (now != v->pdpte[i] && now == (v->pdpte[i] | 0x20))
+            memcpy(p + i, &v->pdpte[i], 8);
+    }
+}
+
+static void pdptes_restore(KvmVcpu *v)
+{
+    kvm_pdptes_fixup(v);
+    v->pdpte_saved = false;
+}
+
 bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err)
 {
     struct kvm_sregs s;
@@ -504,6 +541,7 @@ bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err)
     v->cr8 = s.cr8;
     v->run->cr8 = s.cr8;
     v->run->request_interrupt_window = 0;
+    pdptes_save(v, cpu);
     v->halted = cpu->halted;
     v->ready = (cpu->eflags & X86_IF) && !cpu->inhibit_irq && cpu->pending_vec < 0;
     return true;
@@ -530,6 +568,7 @@ bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err)
         !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e), "KVM_GET_VCPU_EVENTS", err))
         return false;
     sregs_get(cpu, &s, v->cr8);
+    pdptes_restore(v);
     regs_get(cpu, &r);
     if (!get_fpu(v, cpu, err) || !get_msrs(v, cpu, err) || !get_debugregs(v, cpu, err))
         return false;

@@ -26,6 +26,7 @@ void kvm_destroy(KvmVcpu *v) {}
 bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err) { return no_kvm(err); }
 bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err) { return no_kvm(err); }
 bool kvm_get_regs(KvmVcpu *v, X86CPU *cpu, GError **err) { return no_kvm(err); }
+void kvm_pdptes_fixup(KvmVcpu *v) {}
 
 KvmStop kvm_run(KvmVcpu *v, GError **err)
 {

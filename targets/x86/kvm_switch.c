@@ -164,10 +164,17 @@ static CpuExit kvm_step(X86Switch *s, const X86StepPlan *p)
     }
     if (!kvm_get_regs(s->v, cpu, &err))
         return fail(s, err);
+    kvm_pdptes_fixup(s->v);     /* the next plan walks the page tables */
     bool moved = cpu->rip != pc;
     if (st != KVM_STOP_DEBUG && !moved && !x86_kvm_step_expected(p, pc)) {
         /* Stopped before the instruction ran. */
+        if (++s->stuck > 100000) {
+            tn_error(&err, "KVM switch: KVM keeps stopping (%s) before the instruction at %#"
+                     PRIx64 " (icount %" PRIu64 ")", kvm_stop_name(st), pc, cpu->icount);
+            return fail(s, err);
+        }
     } else {
+        s->stuck = 0;
         if (!x86_kvm_step_expected(p, cpu->rip)) {
             tn_error(&err, "KVM switch: the instruction at %#" PRIx64 " (opcode %#x, %u bytes) "
                      "ended at %#" PRIx64 " on KVM, where it cannot: an event was delivered "
