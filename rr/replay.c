@@ -390,17 +390,17 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
     if (!rr)
         return 0;
     uint64_t h = data ? tn_hash_bytes(data, len, 0) : 0;
-    RrEvent *want = rr->scratch;
-    fill_position(rr, want, RR_EV_BLOCK);
-    want->data[0] = (uint8_t)tag;
-    want->data[1] = (uint8_t)op;
-    want->len = 2;
-    put_varint(want, off);
-    put_varint(want, len);
-    memcpy(want->data + want->len, &h, 8);
-    want->len += 8;
     if (rr->mode == RR_MODE_RECORD) {
-        log_event(rr, want);
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_BLOCK);
+        ev->data[0] = (uint8_t)tag;
+        ev->data[1] = (uint8_t)op;
+        ev->len = 2;
+        put_varint(ev, off);
+        put_varint(ev, len);
+        memcpy(ev->data + ev->len, &h, 8);
+        ev->len += 8;
+        log_event(rr, ev);
         return 0;
     }
     read_ahead(rr);

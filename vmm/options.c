@@ -159,7 +159,7 @@ static bool kvm_props(Options *o, const char *spec, const char *props, const cha
                          spec, key, val);
                 return false;
             }
-            if (key[7] == 'k')
+            if (!strcmp(key, "switch-kvm-max"))
                 o->kvm_switch_kvm_max = n;
             else
                 o->kvm_switch_max = n;

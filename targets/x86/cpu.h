@@ -326,6 +326,10 @@ int x86_fetch_xlate(X86CPU *cpu, uint64_t lin, uint64_t *pa, int *err);
 
 /* ---- debug.c (gdb stub hooks, vmm/debug.h) ---- */
 extern const CpuDebugOps x86_debug_ops;
+/* Read [lin, lin + len) as the debugger does: the current page tables,
+ * no permission checks, no A/D bits, no device reads.  False if a byte is
+ * not mapped to RAM/ROM. */
+bool x86_debug_read(X86CPU *cpu, uint64_t lin, void *buf, size_t len);
 /* A data access of `in` to [lin, lin + size) (kind DEBUG_WATCH_READ or
  * _WRITE) meets a watchpoint (cpu->dbg is set): true after leaving the
  * block before `in` as a fault would, without one (the access must not

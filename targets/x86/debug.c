@@ -349,6 +349,11 @@ static bool mem_access(X86CPU *cpu, uint64_t lin, uint8_t *rbuf, const uint8_t *
     return debug_mem_access(cpu->as, lin, mask, xlate, cpu, rbuf, wbuf, len);
 }
 
+bool x86_debug_read(X86CPU *cpu, uint64_t lin, void *buf, size_t len)
+{
+    return mem_access(cpu, lin, buf, NULL, len);
+}
+
 static bool dbg_read_mem(void *opaque, uint64_t va, uint8_t *buf, size_t len)
 {
     return mem_access(opaque, va, buf, NULL, len);

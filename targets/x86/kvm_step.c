@@ -254,11 +254,9 @@ static bool pages_ok(X86CPU *cpu, uint64_t lin, uint64_t size, X86Access acc)
 {
     bool user = x86_cpl(cpu) == 3;
     uint64_t pa;
-    bool lma = cpu->efer & X86_EFER_LMA;
     uint64_t last = lin + size - 1;
     for (uint64_t p = lin & ~0xfffull;; p += 4096) {
-        uint64_t a = p < lin ? lin : p;
-        if (x86_translate_probe(cpu, lma ? a : (uint32_t)a, acc, user, &pa))
+        if (x86_translate_probe(cpu, p < lin ? lin : p, acc, user, &pa))
             return false;
         if ((p | 0xfff) >= last)
             return true;
@@ -309,20 +307,13 @@ static uint64_t modrm_ea(const X86CPU *cpu, const XInsn *in)
     return ea & asize_mask(in->asize);
 }
 
-/* Read size bytes (<= 8) of guest memory at seg:ea (already checked). */
+/* Read size bytes (<= 8) of guest memory at seg:ea (already checked),
+ * as the debugger reads it. */
 static bool read_mem(X86CPU *cpu, int seg, uint64_t ea, unsigned size, uint64_t *val)
 {
-    uint64_t lin = lin_of(cpu, seg, ea);
-    uint8_t b[8];
-    for (unsigned i = 0; i < size; i++) {
-        uint64_t pa, v;
-        uint64_t l = lin + i;
-        if (x86_translate_probe(cpu, (cpu->efer & X86_EFER_LMA) ? l : (uint32_t)l,
-                                X86_ACC_READ, x86_cpl(cpu) == 3, &pa) ||
-            as_read(cpu->as, pa, 1, &v) != MEM_OK)
-            return false;
-        b[i] = (uint8_t)v;
-    }
+    uint8_t b[8] = { 0 };
+    if (!x86_debug_read(cpu, lin_of(cpu, seg, ea), b, size))
+        return false;
     *val = 0;
     for (unsigned i = 0; i < size; i++)
         *val |= (uint64_t)b[i] << (8 * i);
@@ -350,8 +341,7 @@ static const char *fetch(X86CPU *cpu, XInsn *in)
             return "instruction beyond the CS limit";
         if (cs64 && !x86_canonical(l))
             return "non-canonical RIP";
-        if (x86_translate_probe(cpu, (cpu->efer & X86_EFER_LMA) ? l : (uint32_t)l,
-                                X86_ACC_EXEC, x86_cpl(cpu) == 3, &pa))
+        if (x86_translate_probe(cpu, l, X86_ACC_EXEC, x86_cpl(cpu) == 3, &pa))
             return "instruction fetch would fault";
         unsigned n = 4096 - (unsigned)(l & 0xfff);
         if (n > 15 - have)

@@ -53,10 +53,6 @@ def kvm_max_for(icount, imax):
     return max(100, min(imax, int(imax * f / (1 - f))))
 
 
-def read_state(text):
-    return norm(text)
-
-
 def diff(a, b):
     return "\n".join(difflib.unified_diff(norm(a).splitlines(), norm(b).splitlines(),
                                           "interpreter", "switching", lineterm=""))
@@ -151,7 +147,7 @@ def main():
             problems.append(f"exit status {st}, the interpreter's {est}")
         if norm(sout) != norm(eout):
             problems.append("serial output differs:\n" + diff(eout, sout))
-        if read_state(sstate) != read_state(estate):
+        if norm(sstate) != norm(estate):
             problems.append("exit state differs:\n" + diff(estate, sstate))
         m = next((REPORT.match(x) for x in report if REPORT.match(x)), None)
         if not m:

@@ -25,6 +25,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tandemtest import BUILD, REPO, binary, fail  # noqa: E402
+from test_guest_x86 import tandem_args  # noqa: E402
 from test_kvm_guests_x86 import run_nested  # noqa: E402
 
 NESTED = os.path.join(REPO, "tests", "kvm", "nested.py")
@@ -33,11 +34,11 @@ REPORT = re.compile(r"^tandem: KVM replay: (\d+) instructions on KVM \(single-st
                     r"(\d+) stretches\), (\d+) on the interpreter")
 
 
-def args(img, icount, extra=()):
-    return [os.path.normpath(binary("x86_64")), "-M", "pc", "-m", "128M", "-nographic",
-            "-serial", "stdio", "-monitor", "none", "-device",
-            "isa-debug-exit,iobase=0xf4,iosize=0x04", "-icount", icount, *extra,
-            "-bios", os.path.abspath(img)]
+def args(img, icount, accel=None):
+    """test_guest_x86's command line for img, with -icount icount."""
+    a = tandem_args(os.path.abspath(img), accel) + ["-icount", icount]
+    a[0] = os.path.normpath(a[0])
+    return a
 
 
 def main():
@@ -63,7 +64,7 @@ def main():
             recorded[name] = (r.returncode, out)
             files += [img, log]
             line = " ".join(shlex.quote(x) for x in
-                            args(img, f"shift=auto,rr=replay,rrfile={log}", ["-accel", "kvm"]))
+                            args(img, f"shift=auto,rr=replay,rrfile={log}", "kvm"))
             cmds.append(line)
             print(f"{name}: recorded ({len(dump.splitlines())} log lines); replay: {line}")
         res = run_nested(a.nested, cmds, a.timeout, a.workdir, files, no_arg_files=True)
