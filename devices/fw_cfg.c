@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/device.h"
 #include "vmm/machine.h"
 
@@ -331,9 +332,56 @@ static void fw_cfg_destroy(void *dev)
     g_free(s);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+/* The items are the board's configuration, built again by the machine
+ * that loads the snapshot; the guest's state is which item it selected,
+ * how far it read, and the DMA address latch.  The selection is stored as
+ * 0 (none), 1 + generic slot, or 1 + NGENERIC + arch-local slot. */
+static int fw_cfg_save(void *dev, void *wp)
+{
+    FwCfg *s = dev;
+    SnapWriter *w = wp;
+    uint64_t sel = 0;
+    if (s->cur && s->cur >= s->generic && s->cur < s->generic + NGENERIC)
+        sel = 1 + (uint64_t)(s->cur - s->generic);
+    else if (s->cur)
+        sel = 1 + NGENERIC + (uint64_t)(s->cur - s->arch);
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u64(w, sel);
+    snap_put_u64(w, s->offset);
+    snap_put_u64(w, s->dma_addr);
+    return 0;
+}
+
+static int fw_cfg_load(void *dev, void *rp)
+{
+    FwCfg *s = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "fw_cfg"))
+        return -1;
+    uint64_t sel = snap_get_max(r, NGENERIC + FW_CFG_ARCH_SLOTS, "fw_cfg selected item");
+    FwCfgItem *cur = !sel ? NULL
+                   : sel <= NGENERIC ? &s->generic[sel - 1] : &s->arch[sel - 1 - NGENERIC];
+    /* The offset indexes the item's data: it may not pass this machine's
+     * copy of the item. */
+    uint64_t offset = snap_get_max(r, cur ? cur->len : 0, "fw_cfg read offset");
+    uint64_t dma_addr = snap_get_u64(r);
+    if (!snap_reader_ok(r))
+        return -1;
+    s->cur = cur;
+    s->offset = (uint32_t)offset;
+    s->dma_addr = dma_addr;
+    return 0;
+}
+
 static const DeviceOps fw_cfg_device_ops = {
     .name = "fw_cfg",
     .reset = fw_cfg_reset,
+    .save = fw_cfg_save,
+    .load = fw_cfg_load,
     .destroy = fw_cfg_destroy,
 };
 

@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "devices/devsnap.h"
 #include "vmm/clock.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
@@ -167,9 +168,62 @@ static void goldfish_rtc_destroy(void *dev)
     g_free(r);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+/* The offset to the host clock is saved as it is: the guest's time goes
+ * on following the wall clock (read only through machine_host_clock_ns,
+ * never here), as it does across a reset.  alarm_running is kept apart
+ * from the timer: an alarm too far ahead runs with no timer armed. */
+static int goldfish_rtc_save(void *dev, void *wp)
+{
+    GoldfishRtc *r = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u64(w, r->tick_offset);
+    snap_put_u64(w, r->alarm_next);
+    snap_put_u32(w, r->time_high);
+    snap_put_bool(w, r->alarm_running);
+    snap_put_bool(w, r->irq_pending);
+    snap_put_bool(w, r->irq_enabled);
+    snap_put_bool(w, r->irq_level);
+    snap_put_timer(w, &r->alarm_timer);
+    return 0;
+}
+
+static int goldfish_rtc_load(void *dev, void *rp)
+{
+    GoldfishRtc *r = dev;
+    SnapReader *sr = rp;
+    if (!devsnap_version(sr, SNAP_VERSION, "goldfish_rtc"))
+        return -1;
+    uint64_t tick_offset = snap_get_u64(sr);
+    uint64_t alarm_next = snap_get_u64(sr);
+    uint32_t time_high = snap_get_u32(sr);
+    bool alarm_running = snap_get_bool(sr);
+    bool irq_pending = snap_get_bool(sr);
+    bool irq_enabled = snap_get_bool(sr);
+    int irq_level = snap_get_bool(sr);
+    if (snap_reader_ok(sr))
+        snap_get_timer(sr, &r->m->clock, &r->alarm_timer);
+    if (!snap_reader_ok(sr))
+        return -1;
+    r->tick_offset = tick_offset;
+    r->alarm_next = alarm_next;
+    r->time_high = time_high;
+    r->alarm_running = alarm_running;
+    r->irq_pending = irq_pending;
+    r->irq_enabled = irq_enabled;
+    r->irq_level = irq_level;
+    return 0;
+}
+
 static const DeviceOps goldfish_rtc_device_ops = {
     .name = "goldfish_rtc",
     .reset = goldfish_rtc_reset,
+    .save = goldfish_rtc_save,
+    .load = goldfish_rtc_load,
     .destroy = goldfish_rtc_destroy,
 };
 

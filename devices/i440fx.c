@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/machine.h"
 
 /* SMRAM (0x72) bits. */
@@ -218,9 +219,61 @@ static void i440fx_destroy(void *dev)
     g_free(dev);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+/* PAM, SMRAM and the PIRQ routes live in the functions' configuration
+ * space, which the PCI bus saves; this keeps the interrupt routing's
+ * counts and output levels and the reset control register. */
+static int i440fx_save(void *dev, void *wp)
+{
+    I440fx *s = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    for (int p = 0; p < 4; p++)
+        snap_put_u64(w, (uint64_t)s->pirq_count[p]);
+    for (int i = 0; i < 16; i++)
+        snap_put_bool(w, s->isa_level[i]);
+    snap_put_u8(w, s->rcr);
+    return 0;
+}
+
+/* Runs after the PCI bus loaded the registers: the board hears them as
+ * after a reset, which re-derives its memory map (PAM) without touching
+ * the guest; the ISA lines keep their saved levels (the interrupt
+ * controllers hold the same). */
+static int i440fx_load(void *dev, void *rp)
+{
+    I440fx *s = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "i440fx"))
+        return -1;
+    int count[4], level[16];
+    for (int p = 0; p < 4; p++)
+        count[p] = (int)snap_get_max(r, 256 * 4, "i440fx PIRQ assertion count");
+    for (int i = 0; i < 16; i++)
+        level[i] = snap_get_bool(r);
+    uint8_t rcr = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), RCR_SRST,
+                                              "PIIX3 reset control");
+    if (!snap_reader_ok(r))
+        return -1;
+    memcpy(s->pirq_count, count, sizeof(count));
+    memcpy(s->isa_level, level, sizeof(level));
+    s->rcr = rcr;
+    notify_pam(s);
+    if (s->cfg.smram_changed)
+        s->cfg.smram_changed(s->cfg.opaque, s->host->config[I440FX_SMRAM]);
+    if (s->cfg.pirq_changed)
+        s->cfg.pirq_changed(s->cfg.opaque, &s->piix3->config[PIIX3_PIRQRC]);
+    return 0;
+}
+
 static const DeviceOps i440fx_device_ops = {
     .name = "i440fx",
     .destroy = i440fx_destroy,     /* the PCI bus resets the functions */
+    .save = i440fx_save,
+    .load = i440fx_load,
 };
 
 PciDevice *i440fx_host(I440fx *s) { return s->host; }

@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
 
@@ -357,9 +358,68 @@ static void i8042_destroy(void *dev)
     g_free(s);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+static int i8042_save(void *dev, void *wp)
+{
+    I8042 *s = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_bytes(w, s->ram, sizeof(s->ram));
+    snap_put_u8(w, s->outport);
+    snap_put_u8(w, s->pending);
+    snap_put_bool(w, s->a2);
+    snap_put_bool(w, s->obf);
+    snap_put_bool(w, s->obf_aux);
+    snap_put_u8(w, s->obuf);
+    for (unsigned i = 0; i < CTRL_QUEUE; i++)
+        snap_put_u16(w, s->ctrlq[i]);
+    snap_put_u64(w, s->ctrl_n);
+    snap_put_bool(w, s->xlat_brk);
+    snap_put_bool(w, s->kbd_level);
+    snap_put_bool(w, s->aux_level);
+    ps2_kbd_save(s->kbd, w);
+    ps2_mouse_save(s->mouse, w);
+    return 0;
+}
+
+/* The A20 gate is board state derived from the output port: the board's
+ * callback hears the loaded value, as it does at reset. */
+static int i8042_load(void *dev, void *rp)
+{
+    I8042 *s = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "i8042"))
+        return -1;
+    I8042 t = *s;
+    snap_get_bytes(r, t.ram, sizeof(t.ram));
+    t.outport = snap_get_u8(r);
+    t.pending = snap_get_u8(r);
+    t.a2 = snap_get_bool(r);
+    t.obf = snap_get_bool(r);
+    t.obf_aux = snap_get_bool(r);
+    t.obuf = snap_get_u8(r);
+    for (unsigned i = 0; i < CTRL_QUEUE; i++)
+        t.ctrlq[i] = (uint16_t)devsnap_check_mask(r, snap_get_u16(r), FROM_AUX | 0xff,
+                                                  "i8042 reply queue entry");
+    t.ctrl_n = (unsigned)snap_get_max(r, CTRL_QUEUE, "i8042 reply queue length");
+    t.xlat_brk = snap_get_bool(r);
+    t.kbd_level = snap_get_bool(r);
+    t.aux_level = snap_get_bool(r);
+    if (!snap_reader_ok(r) || !ps2_kbd_load(s->kbd, r) || !ps2_mouse_load(s->mouse, r))
+        return -1;
+    *s = t;
+    set_a20(s, s->outport & OP_A20);
+    return 0;
+}
+
 static const DeviceOps i8042_device_ops = {
     .name = "i8042",
     .reset = i8042_reset,
+    .save = i8042_save,
+    .load = i8042_load,
     .destroy = i8042_destroy,
 };
 

@@ -35,7 +35,8 @@ typedef struct I8042 I8042;
 I8042 *i8042_create(Machine *m, AddressSpace *io, IrqLine kbd_irq, IrqLine aux_irq);
 
 /* The A20 gate callback: called with the gate's state whenever output port
- * bit 1 changes and at every reset (the gate is on after reset). */
+ * bit 1 changes, at every reset (the gate is on after reset) and after a
+ * snapshot load. */
 void i8042_set_a20(I8042 *s, void (*a20)(void *opaque, bool on), void *opaque);
 bool i8042_a20(const I8042 *s);
 

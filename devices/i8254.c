@@ -18,10 +18,14 @@
 
 #include <glib.h>
 
+#include "devices/devsnap.h"
 #include "vmm/clock.h"
 #include "vmm/machine.h"
 
 #define NO_TICK (-1)
+/* Pulses a snapshot may name: far beyond what int64 nanoseconds reach. */
+#define MAX_TICK (INT64_C(1) << 62)
+#define SNAP_VERSION 1
 /* Edges a late sync still passes to IRQ0 one by one before it jumps. */
 #define MAX_CATCHUP_EDGES 8
 
@@ -574,9 +578,115 @@ static void i8254_destroy(void *dev)
     g_free(pit);
 }
 
+/* ---- snapshots ---- */
+
+static void counter_save(SnapWriter *w, const PitCounter *c)
+{
+    snap_put_u64(w, c->mode_bits);
+    snap_put_u64(w, c->rw);
+    snap_put_bool(w, c->bcd);
+    snap_put_u8(w, c->cr_lsb);
+    snap_put_u64(w, c->n);
+    snap_put_bool(w, c->have_count);
+    snap_put_bool(w, c->write_msb);
+    snap_put_bool(w, c->read_msb);
+    snap_put_bool(w, c->wait_msb);
+    snap_put_bool(w, c->latched);
+    snap_put_bool(w, c->status_latched);
+    snap_put_u16(w, c->latch);
+    snap_put_u8(w, c->status);
+    snap_put_bool(w, c->gate);
+    snap_put_bool(w, c->null_count);
+    snap_put_bool(w, c->out);
+    snap_put_bool(w, c->loaded);
+    snap_put_i64(w, c->load_at);
+    snap_put_i64(w, c->t);
+    snap_put_u64(w, c->d);
+    snap_put_u64(w, c->cur);
+    snap_put_u64(w, c->e);
+    snap_put_bool(w, c->low_half);
+    snap_put_bool(w, c->strobe_armed);
+}
+
+/* The counts are divisors in run(): none may be 0.  (A control word that
+ * switches to BCD leaves a binary count register behind, so the bound is
+ * the binary modulus.) */
+static void counter_load(SnapReader *r, PitCounter *c)
+{
+    const uint32_t mod = 65536;
+    c->mode_bits = (uint8_t)snap_get_max(r, 7, "i8254 counter mode");
+    c->mode = c->mode_bits > 5 ? c->mode_bits - 4 : c->mode_bits;
+    c->rw = (uint8_t)devsnap_get_range(r, 1, 3, "i8254 read/write mode");
+    c->bcd = snap_get_bool(r);
+    c->cr_lsb = snap_get_u8(r);
+    c->n = (uint32_t)devsnap_get_range(r, 1, mod, "i8254 count register");
+    c->have_count = snap_get_bool(r);
+    c->write_msb = snap_get_bool(r);
+    c->read_msb = snap_get_bool(r);
+    c->wait_msb = snap_get_bool(r);
+    c->latched = snap_get_bool(r);
+    c->status_latched = snap_get_bool(r);
+    c->latch = snap_get_u16(r);
+    c->status = snap_get_u8(r);
+    c->gate = snap_get_bool(r);
+    c->null_count = snap_get_bool(r);
+    c->out = snap_get_bool(r);
+    c->loaded = snap_get_bool(r);
+    c->load_at = snap_get_i64(r);
+    c->t = snap_get_i64(r);
+    c->d = (uint32_t)devsnap_get_range(r, 1, mod, "i8254 counting element");
+    c->cur = (uint32_t)devsnap_get_range(r, 1, mod, "i8254 mode 3 count");
+    c->e = (uint32_t)snap_get_max(r, mod, "i8254 mode 3 position");
+    c->low_half = snap_get_bool(r);
+    c->strobe_armed = snap_get_bool(r);
+    devsnap_require(r, c->load_at == NO_TICK || (c->load_at >= 0 && c->load_at <= MAX_TICK),
+                    "i8254 load pulse");
+    devsnap_require(r, c->t >= 0 && c->t <= MAX_TICK, "i8254 counter pulse");
+    devsnap_require(r, c->e < half_len(c->cur, c->low_half), "i8254 mode 3 half-cycle");
+}
+
+static int i8254_save(void *dev, void *wp)
+{
+    I8254 *pit = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_bool(w, pit->irq0_level);
+    snap_put_u8(w, pit->port61);
+    for (int i = 0; i < 3; i++)
+        counter_save(w, &pit->c[i]);
+    snap_put_timer(w, &pit->timer);
+    return 0;
+}
+
+static int i8254_load(void *dev, void *rp)
+{
+    I8254 *pit = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "i8254"))
+        return -1;
+    int irq0_level = snap_get_bool(r);
+    uint8_t port61 = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), 0x0f, "port 0x61");
+    PitCounter c[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = pit->c[i];
+        counter_load(r, &c[i]);
+    }
+    if (snap_reader_ok(r))
+        snap_get_timer(r, &pit->m->clock, &pit->timer);
+    if (!snap_reader_ok(r))
+        return -1;
+    pit->irq0_level = irq0_level;
+    pit->port61 = port61;
+    for (int i = 0; i < 3; i++)
+        pit->c[i] = c[i];
+    return 0;
+}
+
 static const DeviceOps i8254_device_ops = {
     .name = "i8254",
     .reset = i8254_reset,
+    .save = i8254_save,
+    .load = i8254_load,
     .destroy = i8254_destroy,
 };
 

@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include "devices/devsnap.h"
 #include "vmm/machine.h"
 
 typedef struct PicChip {
@@ -367,9 +368,92 @@ static void i8259_destroy(void *dev)
     g_free(dev);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+static void chip_save(SnapWriter *w, const PicChip *c)
+{
+    snap_put_u8(w, c->pin);
+    snap_put_u8(w, c->edge);
+    snap_put_u8(w, c->isr);
+    snap_put_u8(w, c->imr);
+    snap_put_u8(w, c->elcr);
+    snap_put_u8(w, c->vbase);
+    snap_put_u8(w, c->icw3);
+    snap_put_u64(w, c->lowest);
+    snap_put_u64(w, c->init_step);
+    snap_put_bool(w, c->ltim);
+    snap_put_bool(w, c->single);
+    snap_put_bool(w, c->ic4);
+    snap_put_bool(w, c->aeoi);
+    snap_put_bool(w, c->sfnm);
+    snap_put_bool(w, c->rotate_aeoi);
+    snap_put_bool(w, c->smm);
+    snap_put_bool(w, c->read_isr);
+    snap_put_bool(w, c->poll);
+}
+
+static void chip_load(SnapReader *r, PicChip *c)
+{
+    c->pin = snap_get_u8(r);
+    c->edge = snap_get_u8(r);
+    c->isr = snap_get_u8(r);
+    c->imr = snap_get_u8(r);
+    c->elcr = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), c->elcr_mask, "i8259 ELCR");
+    c->vbase = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), 0xf8, "i8259 vector base");
+    c->icw3 = snap_get_u8(r);
+    c->lowest = (uint8_t)snap_get_max(r, 7, "i8259 lowest priority input");
+    c->init_step = (uint8_t)snap_get_max(r, 4, "i8259 initialization step");
+    devsnap_require(r, c->init_step != 1, "i8259 initialization step 1");
+    c->ltim = snap_get_bool(r);
+    c->single = snap_get_bool(r);
+    c->ic4 = snap_get_bool(r);
+    c->aeoi = snap_get_bool(r);
+    c->sfnm = snap_get_bool(r);
+    c->rotate_aeoi = snap_get_bool(r);
+    c->smm = snap_get_bool(r);
+    c->read_isr = snap_get_bool(r);
+    c->poll = snap_get_bool(r);
+}
+
+static int i8259_save(void *dev, void *wp)
+{
+    I8259 *p = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_bool(w, p->intr);
+    snap_put_bool(w, p->ext2);
+    chip_save(w, &p->chip[0]);
+    chip_save(w, &p->chip[1]);
+    return 0;
+}
+
+static int i8259_load(void *dev, void *rp)
+{
+    I8259 *p = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "i8259"))
+        return -1;
+    int intr = snap_get_bool(r);
+    bool ext2 = snap_get_bool(r);
+    PicChip c[2] = { p->chip[0], p->chip[1] };
+    chip_load(r, &c[0]);
+    chip_load(r, &c[1]);
+    if (!snap_reader_ok(r))
+        return -1;
+    p->intr = intr;
+    p->ext2 = ext2;
+    p->chip[0] = c[0];
+    p->chip[1] = c[1];
+    return 0;
+}
+
 static const DeviceOps i8259_device_ops = {
     .name = "i8259",
     .reset = i8259_reset,
+    .save = i8259_save,
+    .load = i8259_load,
     .destroy = i8259_destroy,
 };
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/clock.h"
 #include "vmm/error.h"
 #include "vmm/machine.h"
@@ -799,10 +800,145 @@ static void ide_destroy(void *dev)
     g_free(b);
 }
 
-/* save/load stay NULL until the snapshot work defines its writer. */
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+/* The task file, each drive's settings, and the command in flight: its
+ * position on the disk, the PIO block and how far the guest got in it,
+ * the request the timer completes and the DMA hand-shake.  The disks
+ * themselves (their presence and size) are the machine's configuration
+ * and must match; their contents are the block layer's. */
+static int ide_save(void *dev, void *wp)
+{
+    IdeBus *b = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_bool(w, b->irq_level);
+    snap_put_bool(w, b->irq_pending);
+    for (int u = 0; u < 2; u++) {
+        const IdeDrive *d = &b->d[u];
+        snap_put_bool(w, present(d));
+        snap_put_u64(w, d->sectors);
+        snap_put_u16(w, d->cur_heads);
+        snap_put_u16(w, d->cur_spt);
+        snap_put_u8(w, d->status);
+        snap_put_u8(w, d->error);
+        snap_put_u64(w, d->mult);
+        snap_put_u8(w, d->xfer_mode);
+        snap_put_bool(w, d->wcache);
+    }
+    snap_put_u64(w, (uint64_t)b->sel);
+    const uint8_t tf[12] = { b->feature, b->nsect, b->lbal, b->lbam, b->lbah, b->device,
+                             b->hob_feature, b->hob_nsect, b->hob_lbal, b->hob_lbam,
+                             b->hob_lbah, b->ctl };
+    snap_put_bytes(w, tf, sizeof(tf));
+    snap_put_u64(w, (uint64_t)b->cur);
+    snap_put_u8(w, b->cmd);
+    snap_put_bool(w, b->lba48);
+    snap_put_bool(w, b->chs);
+    snap_put_u64(w, b->lba);
+    snap_put_u32(w, b->left);
+    snap_put_u64(w, b->block);
+    snap_put_u64(w, b->xfer);
+    snap_put_u64(w, b->pos);
+    snap_put_u64(w, b->len);
+    snap_put_u64(w, b->req);
+    snap_put_bool(w, b->dma_pending);
+    snap_put_bool(w, b->dma_write);
+    snap_put_bool(w, b->dma_running);
+    snap_put_bytes(w, b->buf, b->len);
+    snap_put_timer(w, &b->timer);
+    return 0;
+}
+
+/* Block sizes and positions become buffer lengths and disk offsets when
+ * the request completes: each is checked against buf and the disk. */
+static int ide_load(void *dev, void *rp)
+{
+    IdeBus *b = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "ide"))
+        return -1;
+    IdeBus *t = g_memdup2(b, sizeof(*b));
+    t->irq_level = snap_get_bool(r);
+    t->irq_pending = snap_get_bool(r);
+    for (int u = 0; u < 2 && snap_reader_ok(r); u++) {
+        IdeDrive *d = &t->d[u];
+        bool was_present = snap_get_bool(r);
+        uint64_t sectors = snap_get_u64(r);
+        if (snap_reader_ok(r) && was_present != present(d))
+            snap_reader_fail(r, "%s unit %d: the snapshot has %s, this machine %s", b->name, u,
+                             was_present ? "a disk" : "no disk", present(d) ? "one" : "none");
+        else if (snap_reader_ok(r) && sectors != d->sectors)
+            snap_reader_fail(r, "%s unit %d: the snapshot's disk has %llu sectors, this one "
+                             "%llu", b->name, u, (unsigned long long)sectors,
+                             (unsigned long long)d->sectors);
+        d->cur_heads = snap_get_u16(r);
+        d->cur_spt = snap_get_u16(r);
+        d->status = snap_get_u8(r);
+        d->error = snap_get_u8(r);
+        d->mult = (unsigned)snap_get_max(r, IDE_MAX_MULT, "IDE sectors per block (multiple)");
+        d->xfer_mode = snap_get_u8(r);
+        d->wcache = snap_get_bool(r);
+    }
+    t->sel = (int)snap_get_max(r, 1, "IDE selected unit");
+    uint8_t tf[12];
+    snap_get_bytes(r, tf, sizeof(tf));
+    t->feature = tf[0];
+    t->nsect = tf[1];
+    t->lbal = tf[2];
+    t->lbam = tf[3];
+    t->lbah = tf[4];
+    t->device = tf[5];
+    t->hob_feature = tf[6];
+    t->hob_nsect = tf[7];
+    t->hob_lbal = tf[8];
+    t->hob_lbam = tf[9];
+    t->hob_lbah = tf[10];
+    t->ctl = tf[11];
+    t->cur = (int)snap_get_max(r, 1, "IDE unit running the command");
+    t->cmd = snap_get_u8(r);
+    t->lba48 = snap_get_bool(r);
+    t->chs = snap_get_bool(r);
+    t->lba = snap_get_u64(r);
+    t->left = snap_get_u32(r);
+    t->block = (unsigned)snap_get_max(r, IDE_MAX_MULT, "IDE sectors per DRQ block");
+    t->xfer = (Xfer)snap_get_max(r, XFER_PIO_OUT, "IDE transfer phase");
+    t->pos = (unsigned)snap_get_max(r, sizeof(t->buf), "IDE PIO position");
+    t->len = (unsigned)snap_get_max(r, sizeof(t->buf), "IDE PIO block length");
+    t->req = (Req)snap_get_max(r, REQ_FLUSH, "IDE request");
+    t->dma_pending = snap_get_bool(r);
+    t->dma_write = snap_get_bool(r);
+    t->dma_running = snap_get_bool(r);
+    if (snap_reader_ok(r))
+        snap_get_bytes(r, t->buf, t->len);
+    bool busy = t->req != REQ_NONE || t->xfer != XFER_NONE || t->dma_pending;
+    const IdeDrive *cd = &t->d[t->cur];
+    devsnap_require(r, t->pos <= t->len && !(t->pos & 1) && !(t->len & 1),
+                    "IDE PIO position past its block");
+    devsnap_require(r, !busy || present(cd), "an IDE command on a unit without a disk");
+    devsnap_require(r, !busy || (t->lba <= cd->sectors && t->left <= cd->sectors - t->lba),
+                    "an IDE command past the end of the disk");
+    devsnap_require(r, !(t->xfer == XFER_PIO_OUT || t->req == REQ_PIO_WRITE) ||
+                    t->len / SECTOR <= t->left, "an IDE PIO write block past its command");
+    devsnap_require(r, !(t->dma_pending || t->req == REQ_DMA) || t->dma,
+                    "IDE DMA on a channel without a bus master");
+    if (snap_reader_ok(r))
+        snap_get_timer(r, &b->m->clock, &b->timer);
+    if (snap_reader_ok(r)) {
+        t->timer = b->timer;
+        memcpy(b, t, sizeof(*b));
+    }
+    g_free(t);
+    return snap_reader_ok(r) ? 0 : -1;
+}
+
 static const DeviceOps ide_device_ops = {
     .name = "ide",
     .reset = ide_reset,
+    .save = ide_save,
+    .load = ide_load,
     .destroy = ide_destroy,
 };
 

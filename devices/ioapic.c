@@ -11,7 +11,9 @@
 #include "devices/ioapic.h"
 
 #include <glib.h>
+#include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
 
@@ -199,9 +201,56 @@ static void ioapic_destroy(void *dev)
     g_free(dev);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+static int ioapic_save(void *dev, void *wp)
+{
+    Ioapic *io = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u8(w, io->sel);
+    snap_put_u32(w, io->id);
+    for (int i = 0; i < IOAPIC_PINS; i++)
+        snap_put_u64(w, io->rte[i]);
+    snap_put_u32(w, io->level);
+    snap_put_bool(w, io->extint_out);
+    return 0;
+}
+
+/* Remote IRR and the pin levels are restored as they were: the LAPIC's
+ * IRR/ISR/TMR, loaded beside them, hold the interrupts they stand for. */
+static int ioapic_load(void *dev, void *rp)
+{
+    Ioapic *io = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "ioapic"))
+        return -1;
+    uint8_t sel = snap_get_u8(r);
+    uint32_t id = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), 0x0f000000u, "I/O APIC ID");
+    uint64_t rte[IOAPIC_PINS];
+    for (int i = 0; i < IOAPIC_PINS; i++)
+        rte[i] = snap_get_u64(r);
+    uint32_t level = (uint32_t)devsnap_check_mask(r, snap_get_u32(r),
+                                                  (1ull << IOAPIC_PINS) - 1,
+                                                  "I/O APIC input levels");
+    bool extint_out = snap_get_bool(r);
+    if (!snap_reader_ok(r))
+        return -1;
+    io->sel = sel;
+    io->id = id;
+    memcpy(io->rte, rte, sizeof(rte));
+    io->level = level;
+    io->extint_out = extint_out;
+    return 0;
+}
+
 static const DeviceOps ioapic_device_ops = {
     .name = "ioapic",
     .reset = ioapic_reset,
+    .save = ioapic_save,
+    .load = ioapic_load,
     .destroy = ioapic_destroy,
 };
 

@@ -3,6 +3,7 @@
  * apart from the emulator's own success.  Reads return 0, like QEMU. */
 #include "devices/isa_debug_exit.h"
 
+#include "devices/devsnap.h"
 #include "vmm/device.h"
 #include "vmm/error.h"
 #include "vmm/machine.h"
@@ -37,8 +38,24 @@ static void debug_exit_destroy(void *dev)
     g_free(dev);
 }
 
+/* No state: the stream is the layout version alone. */
+#define SNAP_VERSION 1
+
+static int debug_exit_save(void *dev, void *w)
+{
+    snap_put_u8(w, SNAP_VERSION);
+    return 0;
+}
+
+static int debug_exit_load(void *dev, void *r)
+{
+    return devsnap_version(r, SNAP_VERSION, "isa-debug-exit") ? 0 : -1;
+}
+
 static const DeviceOps debug_exit_device_ops = {
     .name = "isa-debug-exit",
+    .save = debug_exit_save,
+    .load = debug_exit_load,
     .destroy = debug_exit_destroy,
 };
 

@@ -22,6 +22,7 @@
 
 #include <glib.h>
 
+#include "devices/devsnap.h"
 #include "vmm/clock.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
@@ -53,7 +54,8 @@ static const uint32_t lvt_wmask[LVT_N] = {
 #define ESR_RECV_ILLEGAL (1u << 6)
 #define ESR_ILLEGAL_REG  (1u << 7)
 
-#define ICR_WMASK    0x000ccfffu    /* delivery status (12) always reads 0 */
+#define ICR_WMASK    0x000ccfffu
+#define BASE_MASK    (0x000ffffffffff800ull | LAPIC_BASE_BSP)    /* delivery status (12) always reads 0 */
 #define ICR_LOGICAL  (1u << 11)
 
 enum {
@@ -520,7 +522,7 @@ static void reset_state(Lapic *l)
 void lapic_set_base(Lapic *l, uint64_t msr)
 {
     bool was = hw_enabled(l);
-    l->base = (msr & 0x000ffffffffff800ull) | LAPIC_BASE_BSP;
+    l->base = (msr & BASE_MASK) | LAPIC_BASE_BSP;
     if (was && !hw_enabled(l))
         reset_state(l);
     update_irq(l);
@@ -645,9 +647,103 @@ static void lapic_destroy(void *dev)
     g_free(l);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+static void put_words(SnapWriter *w, const uint32_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        snap_put_u32(w, v[i]);
+}
+
+static void get_words(SnapReader *r, uint32_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        v[i] = snap_get_u32(r);
+}
+
+static int lapic_save(void *dev, void *wp)
+{
+    Lapic *l = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u64(w, l->base);
+    snap_put_u32(w, l->id);
+    snap_put_u32(w, l->tpr);
+    snap_put_u32(w, l->ldr);
+    snap_put_u32(w, l->dfr);
+    snap_put_u32(w, l->svr);
+    snap_put_u32(w, l->esr);
+    snap_put_u32(w, l->esr_pending);
+    snap_put_u32(w, l->icr_lo);
+    snap_put_u32(w, l->icr_hi);
+    put_words(w, l->isr, 8);
+    put_words(w, l->tmr, 8);
+    put_words(w, l->irr, 8);
+    put_words(w, l->lvt, LVT_N);
+    snap_put_u32(w, l->timer_initial);
+    snap_put_u32(w, l->dcr);
+    snap_put_bool(w, l->timer_counting);
+    snap_put_i64(w, l->timer_start);
+    snap_put_bool(w, l->lint[0]);
+    snap_put_bool(w, l->lint[1]);
+    snap_put_bool(w, l->extint_msg);
+    snap_put_bool(w, l->intr_level);
+    snap_put_timer(w, &l->timer);
+    return 0;
+}
+
+/* The divisor is derived from DCR; a counting timer divides by its
+ * initial count, which therefore may not be 0. */
+static int lapic_load(void *dev, void *rp)
+{
+    Lapic *l = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "lapic"))
+        return -1;
+    Lapic t = *l;
+    t.base = snap_get_u64(r);
+    devsnap_check_mask(r, t.base, BASE_MASK | LAPIC_BASE_EN, "IA32_APIC_BASE");
+    devsnap_require(r, t.base & LAPIC_BASE_BSP, "IA32_APIC_BASE without BSP");
+    t.id = snap_get_u32(r);
+    t.tpr = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), 0xff, "lapic TPR");
+    t.ldr = snap_get_u32(r);
+    t.dfr = snap_get_u32(r);
+    t.svr = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), SVR_WMASK, "lapic SVR");
+    t.esr = snap_get_u32(r);
+    t.esr_pending = snap_get_u32(r);
+    t.icr_lo = snap_get_u32(r);
+    t.icr_hi = snap_get_u32(r);
+    get_words(r, t.isr, 8);
+    get_words(r, t.tmr, 8);
+    get_words(r, t.irr, 8);
+    get_words(r, t.lvt, LVT_N);
+    t.timer_initial = snap_get_u32(r);
+    t.dcr = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), 0xb, "lapic timer DCR");
+    t.timer_div = dcr_div(t.dcr);
+    t.timer_counting = snap_get_bool(r);
+    t.timer_start = snap_get_i64(r);
+    t.lint[0] = snap_get_bool(r);
+    t.lint[1] = snap_get_bool(r);
+    t.extint_msg = snap_get_bool(r);
+    t.intr_level = snap_get_bool(r);
+    devsnap_require(r, !t.timer_counting || t.timer_initial,
+                    "lapic timer counting from an initial count of 0");
+    if (snap_reader_ok(r))
+        snap_get_timer(r, &l->m->clock, &l->timer);
+    if (!snap_reader_ok(r))
+        return -1;
+    t.timer = l->timer;
+    *l = t;
+    return 0;
+}
+
 static const DeviceOps lapic_device_ops = {
     .name = "lapic",
     .reset = lapic_reset,
+    .save = lapic_save,
+    .load = lapic_load,
     .destroy = lapic_destroy,
 };
 

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <glib.h>
 
+#include "devices/devsnap.h"
 #include "vmm/clock.h"
 #include "vmm/machine.h"
 
@@ -594,9 +595,80 @@ static void mc146818_destroy(void *dev)
     g_free(r);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+/* Bounds on the clock fields a load accepts: guest writes give at most
+ * 255 per field and years below 25600 (century 255); the clock runs on
+ * from there, never by a million years.  Within them the calendar
+ * arithmetic cannot overflow. */
+#define SNAP_MAX_YEAR 1000000
+#define SNAP_MAX_FIELD 255
+
+static int mc146818_save(void *dev, void *wp)
+{
+    Mc146818 *r = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u64(w, r->index);
+    snap_put_bool(w, r->nmi_masked);
+    snap_put_bytes(w, r->ram, sizeof(r->ram));
+    snap_put_u8(w, r->reg_a);
+    snap_put_u8(w, r->reg_b);
+    snap_put_u8(w, r->flags);
+    snap_put_bool(w, r->irq_level);
+    snap_put_bool(w, r->have_time);
+    const RtcTime *a = &r->anchor;
+    snap_put_u64(w, (uint64_t)a->year);
+    const int f[6] = { a->mon, a->mday, a->wday, a->hour, a->min, a->sec };
+    for (int i = 0; i < 6; i++)
+        snap_put_u64(w, (uint64_t)f[i]);
+    snap_put_u64(w, r->anchor_idx);
+    snap_put_u64(w, r->phase);
+    snap_put_u64(w, r->eval_ns);
+    snap_put_timer(w, &r->timer);
+    return 0;
+}
+
+static int mc146818_load(void *dev, void *rp)
+{
+    Mc146818 *r = dev;
+    SnapReader *sr = rp;
+    if (!devsnap_version(sr, SNAP_VERSION, "mc146818"))
+        return -1;
+    Mc146818 t = *r;
+    t.index = (uint8_t)snap_get_max(sr, MC146818_CMOS_SIZE - 1, "mc146818 index");
+    t.nmi_masked = snap_get_bool(sr);
+    snap_get_bytes(sr, t.ram, sizeof(t.ram));
+    t.reg_a = (uint8_t)devsnap_check_mask(sr, snap_get_u8(sr), (uint8_t)~A_UIP,
+                                          "mc146818 register A");
+    t.reg_b = snap_get_u8(sr);
+    t.flags = (uint8_t)devsnap_check_mask(sr, snap_get_u8(sr), C_PF | C_AF | C_UF,
+                                          "mc146818 register C");
+    t.irq_level = snap_get_bool(sr);
+    t.have_time = snap_get_bool(sr);
+    RtcTime *a = &t.anchor;
+    a->year = (int64_t)snap_get_max(sr, SNAP_MAX_YEAR, "mc146818 year");
+    int *f[6] = { &a->mon, &a->mday, &a->wday, &a->hour, &a->min, &a->sec };
+    for (int i = 0; i < 6; i++)
+        *f[i] = (int)snap_get_max(sr, SNAP_MAX_FIELD, "mc146818 clock field");
+    t.anchor_idx = snap_get_max(sr, UINT64_MAX / NS_PER_SEC + 1, "mc146818 second index");
+    t.phase = snap_get_max(sr, NS_PER_SEC - 1, "mc146818 second phase");
+    t.eval_ns = snap_get_u64(sr);
+    if (snap_reader_ok(sr))
+        snap_get_timer(sr, &r->m->clock, &r->timer);
+    if (!snap_reader_ok(sr))
+        return -1;
+    t.timer = r->timer;
+    *r = t;
+    return 0;
+}
+
 static const DeviceOps mc146818_device_ops = {
     .name = "mc146818",
     .reset = mc146818_reset,
+    .save = mc146818_save,
+    .load = mc146818_load,
     .destroy = mc146818_destroy,
 };
 

@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "devices/devsnap.h"
 #include "vmm/clock.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
@@ -373,9 +374,74 @@ static void ns16550a_destroy(void *dev)
     g_free(s);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+static int ns16550a_save(void *dev, void *wp)
+{
+    Ns16550a *s = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_bytes(w, s->rx, sizeof(s->rx));
+    snap_put_u64(w, s->rx_head);
+    snap_put_u64(w, s->rx_count);
+    snap_put_u16(w, s->divisor);
+    snap_put_u8(w, s->ier);
+    snap_put_u8(w, s->fcr);
+    snap_put_u8(w, s->lcr);
+    snap_put_u8(w, s->mcr);
+    snap_put_u8(w, s->msr);
+    snap_put_u8(w, s->scr);
+    snap_put_u8(w, s->lsr_err);
+    snap_put_bool(w, s->thr_ipending);
+    snap_put_bool(w, s->timeout_ipending);
+    snap_put_bool(w, s->irq_level);
+    snap_put_timer(w, &s->timeout_timer);
+    return 0;
+}
+
+/* The FIFO indexes address rx[]; the count may not exceed what the loaded
+ * FCR lets the FIFO hold (the chardev is told capacity - count). */
+static int ns16550a_load(void *dev, void *rp)
+{
+    Ns16550a *s = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "ns16550a"))
+        return -1;
+    Ns16550a t = *s;
+    snap_get_bytes(r, t.rx, sizeof(t.rx));
+    t.rx_head = (unsigned)snap_get_max(r, RX_FIFO_SIZE - 1, "ns16550a receive FIFO head");
+    t.rx_count = (unsigned)snap_get_max(r, RX_FIFO_SIZE, "ns16550a receive FIFO count");
+    t.divisor = snap_get_u16(r);
+    t.ier = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), 0x0f, "ns16550a IER");
+    t.fcr = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), FCR_ENABLE | FCR_DMA | FCR_TRIGGER,
+                                        "ns16550a FCR");
+    t.lcr = snap_get_u8(r);
+    t.mcr = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), MCR_MASK, "ns16550a MCR");
+    t.msr = snap_get_u8(r);
+    t.scr = snap_get_u8(r);
+    t.lsr_err = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), LSR_ERRS, "ns16550a LSR errors");
+    t.thr_ipending = snap_get_bool(r);
+    t.timeout_ipending = snap_get_bool(r);
+    t.irq_level = snap_get_bool(r);
+    devsnap_require(r, fifo_on(&t) || t.fcr == 0, "ns16550a FCR bits with the FIFO off");
+    devsnap_require(r, t.rx_count <= rx_capacity(&t),
+                    "ns16550a receive FIFO holds more than it can");
+    if (snap_reader_ok(r))
+        snap_get_timer(r, &s->m->clock, &s->timeout_timer);
+    if (!snap_reader_ok(r))
+        return -1;
+    t.timeout_timer = s->timeout_timer;
+    *s = t;
+    return 0;
+}
+
 static const DeviceOps ns16550a_device_ops = {
     .name = "ns16550a",
     .reset = ns16550a_reset,
+    .save = ns16550a_save,
+    .load = ns16550a_load,
     .destroy = ns16550a_destroy,
 };
 

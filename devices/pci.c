@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/device.h"
 #include "vmm/machine.h"
 
@@ -314,9 +315,107 @@ static void pci_bus_destroy(void *dev)
     g_free(bus);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+/* CONFIG_ADDRESS, then every function: its devfn, its whole configuration
+ * space (BARs, command, the device-specific registers of i440FX, PIIX3,
+ * ... which keep their state there) and its INTx levels.  The write masks
+ * and BAR sizes are the function type's and are not saved.  The owners
+ * of the functions load after the bus and re-derive their mappings from
+ * the loaded registers. */
+static int pci_bus_save(void *dev, void *wp)
+{
+    PciBus *bus = dev;
+    SnapWriter *w = wp;
+    uint64_t n = 0;
+    for (int i = 0; i < 256; i++)
+        n += bus->devs[i] != NULL;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u32(w, bus->config_addr);
+    snap_put_u64(w, n);
+    for (int i = 0; i < 256; i++) {
+        const PciDevice *d = bus->devs[i];
+        if (!d)
+            continue;
+        snap_put_u64(w, (uint64_t)i);
+        snap_put_bytes(w, d->config, sizeof(d->config));
+        snap_put_bool(w, d->irq_state);
+        snap_put_bool(w, d->irq_out);
+    }
+    return 0;
+}
+
+typedef struct PciSnapFn {
+    PciDevice *d;
+    uint8_t config[PCI_CONFIG_SPACE_SIZE];
+    int irq_state, irq_out;
+} PciSnapFn;
+
+static int pci_bus_load(void *dev, void *rp)
+{
+    PciBus *bus = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "pci"))
+        return -1;
+    uint32_t config_addr = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), CONFIG_ADDRESS_MASK,
+                                                        "PCI CONFIG_ADDRESS");
+    uint64_t have = 0;
+    for (int i = 0; i < 256; i++)
+        have += bus->devs[i] != NULL;
+    uint64_t n = snap_get_max(r, 256, "PCI function count");
+    if (snap_reader_ok(r) && n != have) {
+        snap_reader_fail(r, "the snapshot has %llu PCI functions, this machine %llu",
+                         (unsigned long long)n, (unsigned long long)have);
+        return -1;
+    }
+    PciSnapFn *fn = g_new0(PciSnapFn, n ? n : 1);
+    int prev = -1;
+    for (uint64_t k = 0; k < n && snap_reader_ok(r); k++) {
+        int devfn = (int)snap_get_max(r, 255, "PCI devfn");
+        snap_get_bytes(r, fn[k].config, sizeof(fn[k].config));
+        fn[k].irq_state = snap_get_bool(r);
+        fn[k].irq_out = snap_get_bool(r);
+        if (!snap_reader_ok(r))
+            break;
+        PciDevice *d = bus->devs[devfn];
+        if (devfn <= prev || !d) {
+            snap_reader_fail(r, "PCI function %02x.%x of the snapshot is not on this machine",
+                             PCI_SLOT(devfn), PCI_FUNC(devfn));
+            break;
+        }
+        uint16_t vendor = (uint16_t)(fn[k].config[PCI_VENDOR_ID] |
+                                     fn[k].config[PCI_VENDOR_ID + 1] << 8);
+        uint16_t device = (uint16_t)(fn[k].config[PCI_DEVICE_ID] |
+                                     fn[k].config[PCI_DEVICE_ID + 1] << 8);
+        if (vendor != d->info->vendor_id || device != d->info->device_id) {
+            snap_reader_fail(r, "PCI function %02x.%x is %04x:%04x in the snapshot, %s "
+                             "(%04x:%04x) here", PCI_SLOT(devfn), PCI_FUNC(devfn), vendor,
+                             device, d->info->name, d->info->vendor_id, d->info->device_id);
+            break;
+        }
+        fn[k].d = d;
+        prev = devfn;
+    }
+    bool ok = snap_reader_ok(r);
+    if (ok) {
+        bus->config_addr = config_addr;
+        for (uint64_t k = 0; k < n; k++) {
+            memcpy(fn[k].d->config, fn[k].config, sizeof(fn[k].config));
+            fn[k].d->irq_state = fn[k].irq_state;
+            fn[k].d->irq_out = fn[k].irq_out;
+        }
+    }
+    g_free(fn);
+    return ok ? 0 : -1;
+}
+
 static const DeviceOps pci_bus_device_ops = {
     .name = "pci",
     .reset = pci_bus_reset,
+    .save = pci_bus_save,
+    .load = pci_bus_load,
     .destroy = pci_bus_destroy,
 };
 

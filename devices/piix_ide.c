@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/error.h"
 #include "vmm/machine.h"
 
@@ -272,9 +273,64 @@ static void piix_ide_destroy(void *dev)
     g_free(s);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+/* The bus masters, with the PRD walk of a transfer in flight; the channels
+ * (ide.c) save their own command state.  BMIBA is in the configuration
+ * space the PCI bus loads first: the mapping is re-derived from it. */
+static int piix_ide_save(void *dev, void *wp)
+{
+    PiixIde *s = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    for (int c = 0; c < 2; c++) {
+        const BusMaster *bm = &s->bm[c];
+        snap_put_u8(w, bm->cmd);
+        snap_put_u8(w, bm->status);
+        snap_put_u32(w, bm->prd_ptr);
+        snap_put_u32(w, bm->next);
+        snap_put_u32(w, bm->seg_addr);
+        snap_put_u64(w, bm->seg_left);
+        snap_put_bool(w, bm->eot);
+        snap_put_u64(w, bm->entries);
+    }
+    return 0;
+}
+
+static int piix_ide_load(void *dev, void *rp)
+{
+    PiixIde *s = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "piix3-ide"))
+        return -1;
+    BusMaster bm[2] = { s->bm[0], s->bm[1] };
+    for (int c = 0; c < 2; c++) {
+        bm[c].cmd = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), BM_CMD_START | BM_CMD_READ,
+                                                "IDE bus master command");
+        bm[c].status = snap_get_u8(r);
+        bm[c].prd_ptr = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), ~3u,
+                                                     "IDE PRD table pointer");
+        bm[c].next = snap_get_u32(r);
+        bm[c].seg_addr = snap_get_u32(r);
+        bm[c].seg_left = (uint32_t)snap_get_max(r, 0x10000, "IDE PRD segment length");
+        bm[c].eot = snap_get_bool(r);
+        bm[c].entries = (unsigned)snap_get_max(r, PRD_MAX_ENTRIES, "IDE PRD entries walked");
+    }
+    if (!snap_reader_ok(r))
+        return -1;
+    s->bm[0] = bm[0];
+    s->bm[1] = bm[1];
+    update_mapping(s);
+    return 0;
+}
+
 static const DeviceOps piix_ide_device_ops = {
     .name = "piix3-ide",
     .reset = piix_ide_reset,
+    .save = piix_ide_save,
+    .load = piix_ide_load,
     .destroy = piix_ide_destroy,
 };
 

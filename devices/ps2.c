@@ -15,6 +15,8 @@
 #include <linux/input-event-codes.h>
 #include <string.h>
 
+#include "devices/devsnap.h"
+
 typedef struct Ps2Queue {
     uint8_t b[PS2_QUEUE_SIZE];
     unsigned head, count;
@@ -47,6 +49,20 @@ static int q_pop(Ps2Queue *q)
     q->head = (q->head + 1) % PS2_QUEUE_SIZE;
     q->count--;
     return b;
+}
+
+static void q_save(SnapWriter *w, const Ps2Queue *q)
+{
+    snap_put_bytes(w, q->b, sizeof(q->b));
+    snap_put_u64(w, q->head);
+    snap_put_u64(w, q->count);
+}
+
+static void q_load(SnapReader *r, Ps2Queue *q)
+{
+    snap_get_bytes(r, q->b, sizeof(q->b));
+    q->head = (unsigned)snap_get_max(r, PS2_QUEUE_SIZE - 1, "PS/2 queue head");
+    q->count = (unsigned)snap_get_max(r, PS2_QUEUE_SIZE, "PS/2 queue count");
 }
 
 /* ---- set 2 -> set 1 translation (the 8042's table) ---- */
@@ -457,6 +473,38 @@ int ps2_kbd_scancode_set(const Ps2Kbd *k)
     return k->set;
 }
 
+void ps2_kbd_save(const Ps2Kbd *k, SnapWriter *w)
+{
+    q_save(w, &k->q);
+    snap_put_u8(w, k->cmd);
+    snap_put_u8(w, k->set);
+    snap_put_u8(w, k->leds);
+    snap_put_u8(w, k->typematic);
+    snap_put_bool(w, k->scanning);
+    snap_put_bool(w, k->overrun);
+    snap_put_u8(w, k->last);
+    snap_put_bytes(w, k->down, sizeof(k->down));
+}
+
+bool ps2_kbd_load(Ps2Kbd *k, SnapReader *r)
+{
+    Ps2Kbd t = *k;
+    q_load(r, &t.q);
+    t.cmd = snap_get_u8(r);
+    t.set = snap_get_u8(r);
+    devsnap_require(r, t.set >= 1 && t.set <= 3, "PS/2 keyboard scan code set");
+    t.leds = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), 7, "PS/2 keyboard LEDs");
+    t.typematic = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), 0x7f, "PS/2 typematic");
+    t.scanning = snap_get_bool(r);
+    t.overrun = snap_get_bool(r);
+    t.last = snap_get_u8(r);
+    snap_get_bytes(r, t.down, sizeof(t.down));
+    if (!snap_reader_ok(r))
+        return false;
+    *k = t;
+    return true;
+}
+
 /* ---- mouse ---- */
 
 /* Counters are kept within this bound so host input cannot overflow them;
@@ -739,4 +787,63 @@ unsigned ps2_mouse_pending(const Ps2Mouse *ms)
 int ps2_mouse_id(const Ps2Mouse *ms)
 {
     return ms->id;
+}
+
+void ps2_mouse_save(const Ps2Mouse *ms, SnapWriter *w)
+{
+    q_save(w, &ms->q);
+    snap_put_u8(w, ms->cmd);
+    snap_put_bool(w, ms->remote);
+    snap_put_bool(w, ms->wrap);
+    snap_put_bool(w, ms->enabled);
+    snap_put_bool(w, ms->scale21);
+    snap_put_u8(w, ms->resolution);
+    snap_put_u8(w, ms->rate);
+    snap_put_u8(w, ms->id);
+    snap_put_bytes(w, ms->rates, sizeof(ms->rates));
+    snap_put_i64(w, ms->dx);
+    snap_put_i64(w, ms->dy);
+    snap_put_i64(w, ms->dz);
+    snap_put_u8(w, (uint8_t)ms->buttons);
+    snap_put_u8(w, (uint8_t)ms->sent_buttons);
+    snap_put_u8(w, ms->last);
+}
+
+/* The counters are summed with host motion in ps2_mouse_move: a value
+ * beyond the bound it keeps would overflow there. */
+static int get_counter(SnapReader *r, const char *field)
+{
+    int64_t v = snap_get_i64(r);
+    if (snap_reader_ok(r) && (v < -MOUSE_COUNT_MAX || v > MOUSE_COUNT_MAX)) {
+        snap_reader_fail(r, "%s is %lld, beyond +-%d", field, (long long)v, MOUSE_COUNT_MAX);
+        return 0;
+    }
+    return (int)v;
+}
+
+bool ps2_mouse_load(Ps2Mouse *ms, SnapReader *r)
+{
+    Ps2Mouse t = *ms;
+    q_load(r, &t.q);
+    t.cmd = snap_get_u8(r);
+    t.remote = snap_get_bool(r);
+    t.wrap = snap_get_bool(r);
+    t.enabled = snap_get_bool(r);
+    t.scale21 = snap_get_bool(r);
+    t.resolution = (uint8_t)devsnap_check_mask(r, snap_get_u8(r), 3, "PS/2 mouse resolution");
+    t.rate = snap_get_u8(r);
+    t.id = snap_get_u8(r);
+    devsnap_require(r, t.id == 0 || t.id == 3 || t.id == 4, "PS/2 mouse ID");
+    snap_get_bytes(r, t.rates, sizeof(t.rates));
+    t.dx = get_counter(r, "PS/2 mouse x counter");
+    t.dy = get_counter(r, "PS/2 mouse y counter");
+    t.dz = get_counter(r, "PS/2 mouse wheel counter");
+    t.buttons = (unsigned)devsnap_check_mask(r, snap_get_u8(r), 0x1f, "PS/2 mouse buttons");
+    t.sent_buttons = (unsigned)devsnap_check_mask(r, snap_get_u8(r), 0x1f,
+                                                  "PS/2 mouse buttons sent");
+    t.last = snap_get_u8(r);
+    if (!snap_reader_ok(r))
+        return false;
+    *ms = t;
+    return true;
 }

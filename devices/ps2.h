@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "checkpoint/snap.h"
+
 #define PS2_QUEUE_SIZE 16
 
 #define PS2_ACK    0xfa
@@ -61,6 +63,12 @@ int ps2_kbd_scancode_set(const Ps2Kbd *k);
  * folded into the next byte (its bit 7). */
 int ps2_translate(bool *brk, uint8_t b);
 
+/* Snapshots: the whole keyboard state (queue, pending command, scan code
+ * set, LEDs, keys down).  load reads it back as raw state (no notify) and
+ * leaves k unchanged when the stream is bad (false; the reader says why). */
+void ps2_kbd_save(const Ps2Kbd *k, SnapWriter *w);
+bool ps2_kbd_load(Ps2Kbd *k, SnapReader *r);
+
 /* ---- mouse ---- */
 
 /* Mouse buttons for ps2_mouse_move. */
@@ -87,5 +95,8 @@ unsigned ps2_mouse_pending(const Ps2Mouse *ms);
 void ps2_mouse_move(Ps2Mouse *ms, int dx, int dy, int dz, unsigned buttons);
 /* 0 (standard), 3 (IntelliMouse, wheel) or 4 (IntelliMouse Explorer). */
 int ps2_mouse_id(const Ps2Mouse *ms);
+/* Snapshots, as ps2_kbd_save/ps2_kbd_load. */
+void ps2_mouse_save(const Ps2Mouse *ms, SnapWriter *w);
+bool ps2_mouse_load(Ps2Mouse *ms, SnapReader *r);
 
 #endif

@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "devices/devsnap.h"
 #include "vmm/clock.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
@@ -192,9 +193,66 @@ static void riscv_aclint_destroy(void *dev)
     g_free(c);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+static int riscv_aclint_save(void *dev, void *wp)
+{
+    RiscvAclint *c = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u64(w, (uint64_t)c->nharts);
+    snap_put_u64(w, c->mtime_offset);
+    for (int i = 0; i < c->nharts; i++) {
+        snap_put_u32(w, c->hart[i].msip);
+        snap_put_u64(w, c->hart[i].mtimecmp);
+        snap_put_bool(w, c->hart[i].mtip);
+    }
+    for (int i = 0; i < c->nharts; i++)
+        snap_put_timer(w, &c->hart[i].timer);
+    return 0;
+}
+
+static int riscv_aclint_load(void *dev, void *rp)
+{
+    RiscvAclint *c = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "riscv_aclint"))
+        return -1;
+    uint64_t n = snap_get_max(r, RISCV_ACLINT_MAX_HARTS, "CLINT hart count");
+    if (snap_reader_ok(r) && n != (uint64_t)c->nharts) {
+        snap_reader_fail(r, "the snapshot's CLINT has %llu harts, this one %d",
+                         (unsigned long long)n, c->nharts);
+        return -1;
+    }
+    uint64_t offset = snap_get_u64(r);
+    AclintHart *h = g_new(AclintHart, c->nharts);
+    for (int i = 0; i < c->nharts; i++) {
+        h[i].msip = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), 1, "CLINT msip");
+        h[i].mtimecmp = snap_get_u64(r);
+        h[i].mtip = snap_get_bool(r);
+    }
+    for (int i = 0; i < c->nharts && snap_reader_ok(r); i++)
+        snap_get_timer(r, &c->m->clock, &c->hart[i].timer);
+    bool ok = snap_reader_ok(r);
+    if (ok) {
+        c->mtime_offset = offset;
+        for (int i = 0; i < c->nharts; i++) {
+            c->hart[i].msip = h[i].msip;
+            c->hart[i].mtimecmp = h[i].mtimecmp;
+            c->hart[i].mtip = h[i].mtip;
+        }
+    }
+    g_free(h);
+    return ok ? 0 : -1;
+}
+
 static const DeviceOps riscv_aclint_device_ops = {
     .name = "riscv_aclint",
     .reset = riscv_aclint_reset,
+    .save = riscv_aclint_save,
+    .load = riscv_aclint_load,
     .destroy = riscv_aclint_destroy,
 };
 

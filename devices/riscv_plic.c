@@ -9,7 +9,9 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <string.h>
 
+#include "devices/devsnap.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
 
@@ -225,6 +227,91 @@ static void riscv_plic_reset(void *dev)
     update(p);
 }
 
+/* ---- snapshots ---- */
+
+#define SNAP_VERSION 1
+
+static int riscv_plic_save(void *dev, void *wp)
+{
+    RiscvPlic *p = dev;
+    SnapWriter *w = wp;
+    size_t nen = (size_t)p->ncontexts * p->nwords;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_u64(w, (uint64_t)p->nsources);
+    snap_put_u64(w, (uint64_t)p->ncontexts);
+    for (int i = 0; i < p->nsources; i++)
+        snap_put_u32(w, p->priority[i]);
+    for (int i = 0; i < p->nwords; i++) {
+        snap_put_u32(w, p->level[i]);
+        snap_put_u32(w, p->pending[i]);
+        snap_put_u32(w, p->claimed[i]);
+    }
+    for (size_t i = 0; i < nen; i++)
+        snap_put_u32(w, p->enable[i]);
+    for (int c = 0; c < p->ncontexts; c++) {
+        snap_put_u32(w, p->threshold[c]);
+        snap_put_bool(w, p->out_level[c]);
+    }
+    return 0;
+}
+
+/* Pending and enable bits name sources that index priority[]: bits for
+ * source 0 or beyond nsources are refused. */
+static int riscv_plic_load(void *dev, void *rp)
+{
+    RiscvPlic *p = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "riscv_plic"))
+        return -1;
+    uint64_t ns = snap_get_max(r, RISCV_PLIC_MAX_SOURCES, "PLIC source count");
+    uint64_t nc = snap_get_max(r, RISCV_PLIC_MAX_CONTEXTS, "PLIC context count");
+    if (snap_reader_ok(r) && (ns != (uint64_t)p->nsources || nc != (uint64_t)p->ncontexts)) {
+        snap_reader_fail(r, "the snapshot's PLIC has %llu sources and %llu contexts, this one "
+                         "%d and %d", (unsigned long long)ns, (unsigned long long)nc,
+                         p->nsources, p->ncontexts);
+        return -1;
+    }
+    size_t nen = (size_t)p->ncontexts * p->nwords;
+    uint32_t *prio = g_new(uint32_t, p->nsources);
+    uint32_t *words = g_new(uint32_t, 3 * (size_t)p->nwords + nen + p->ncontexts);
+    uint32_t *level = words, *pending = level + p->nwords, *claimed = pending + p->nwords;
+    uint32_t *enable = claimed + p->nwords, *threshold = enable + nen;
+    int *out_level = g_new(int, p->ncontexts);
+    for (int i = 0; i < p->nsources; i++)
+        prio[i] = (uint32_t)devsnap_check_mask(r, snap_get_u32(r),
+                                               i ? RISCV_PLIC_PRIO_MASK : 0,
+                                               "PLIC source priority");
+    for (int i = 0; i < p->nwords; i++) {
+        uint32_t valid = valid_mask(p, i);
+        level[i] = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), valid, "PLIC input levels");
+        pending[i] = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), valid, "PLIC pending");
+        claimed[i] = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), valid, "PLIC claimed");
+    }
+    for (size_t i = 0; i < nen; i++)
+        enable[i] = (uint32_t)devsnap_check_mask(r, snap_get_u32(r),
+                                                 valid_mask(p, (int)(i % p->nwords)),
+                                                 "PLIC enables");
+    for (int c = 0; c < p->ncontexts; c++) {
+        threshold[c] = (uint32_t)devsnap_check_mask(r, snap_get_u32(r), RISCV_PLIC_PRIO_MASK,
+                                                    "PLIC threshold");
+        out_level[c] = snap_get_bool(r);
+    }
+    bool ok = snap_reader_ok(r);
+    if (ok) {
+        memcpy(p->priority, prio, sizeof(uint32_t) * (size_t)p->nsources);
+        memcpy(p->level, level, sizeof(uint32_t) * (size_t)p->nwords);
+        memcpy(p->pending, pending, sizeof(uint32_t) * (size_t)p->nwords);
+        memcpy(p->claimed, claimed, sizeof(uint32_t) * (size_t)p->nwords);
+        memcpy(p->enable, enable, sizeof(uint32_t) * nen);
+        memcpy(p->threshold, threshold, sizeof(uint32_t) * (size_t)p->ncontexts);
+        memcpy(p->out_level, out_level, sizeof(int) * (size_t)p->ncontexts);
+    }
+    g_free(prio);
+    g_free(words);
+    g_free(out_level);
+    return ok ? 0 : -1;
+}
+
 static void plic_free(RiscvPlic *p)
 {
     g_free(p->priority);
@@ -246,6 +333,8 @@ static void riscv_plic_destroy(void *dev)
 static const DeviceOps riscv_plic_device_ops = {
     .name = "riscv_plic",
     .reset = riscv_plic_reset,
+    .save = riscv_plic_save,
+    .load = riscv_plic_load,
     .destroy = riscv_plic_destroy,
 };
 

@@ -11,6 +11,8 @@
 #include <glib.h>
 #include <string.h>
 
+#include "checkpoint/snap.h"
+
 /* Transport feature bits 24..40 that the helpers here implement; a
  * backend's other bits in that range are not offered. */
 #define TRANSPORT_FEATURES_MASK (((1ull << 41) - 1) & ~((1ull << 24) - 1))
@@ -119,6 +121,74 @@ void virtio_set_broken(VirtioDevice *vdev)
     vdev->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
         virtio_set_isr(vdev, VIRTIO_ISR_CONFIG);
+}
+
+/* ---- snapshots ---- */
+
+void virtio_save(const VirtioDevice *vdev, void *wp)
+{
+    SnapWriter *w = wp;
+    snap_put_u32(w, vdev->ops ? vdev->ops->device_id : 0);
+    snap_put_u64(w, vdev->driver_features);
+    snap_put_u8(w, vdev->status);
+    snap_put_u32(w, vdev->isr);
+    snap_put_u32(w, vdev->config_generation);
+    for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+        const VirtQueue *vq = &vdev->vq[i];
+        snap_put_u64(w, vq->num);
+        snap_put_bool(w, vq->ready);
+        snap_put_u64(w, vq->desc);
+        snap_put_u64(w, vq->avail);
+        snap_put_u64(w, vq->used);
+        snap_put_u16(w, vq->last_avail);
+        snap_put_u16(w, vq->used_idx);
+    }
+    if (vdev->ops && vdev->ops->save)
+        vdev->ops->save(vdev->backend, w);
+}
+
+bool virtio_load(VirtioDevice *vdev, void *rp)
+{
+    SnapReader *r = rp;
+    const VirtioDeviceOps *ops = vdev->ops;
+    uint32_t id = snap_get_u32(r);
+    uint32_t want = ops ? ops->device_id : 0;
+    if (snap_reader_ok(r) && id != want)
+        return snap_reader_fail(r, "the snapshot has virtio device type %u here, this "
+                                "machine %u", id, want);
+    uint64_t features = snap_get_u64(r);
+    uint8_t status = snap_get_u8(r);
+    uint32_t isr = snap_get_u32(r);
+    uint32_t generation = snap_get_u32(r);
+    VirtQueue vq[VIRTIO_MAX_QUEUES];
+    /* Queue sizes are ring moduli and bound the chain walks; queues the
+     * backend does not have stay unset. */
+    for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+        uint64_t max = ops && i < (unsigned)ops->num_queues ? ops->queue_max : 0;
+        vq[i] = vdev->vq[i];
+        vq[i].num = (uint16_t)snap_get_max(r, max, "virtqueue size");
+        vq[i].ready = snap_get_bool(r);
+        vq[i].desc = snap_get_u64(r);
+        vq[i].avail = snap_get_u64(r);
+        vq[i].used = snap_get_u64(r);
+        vq[i].last_avail = snap_get_u16(r);
+        vq[i].used_idx = snap_get_u16(r);
+        if (snap_reader_ok(r) && vq[i].ready && !vq[i].num)
+            snap_reader_fail(r, "virtqueue %u is ready without a size", i);
+    }
+    if (!snap_reader_ok(r))
+        return false;
+    if (ops && ops->load && !ops->load(vdev->backend, r))
+        return snap_reader_fail(r, "the %s backend rejected its state",
+                                ops->name ? ops->name : "virtio");
+    if (!snap_reader_ok(r))
+        return false;
+    vdev->driver_features = features;
+    vdev->status = status;
+    vdev->isr = isr;
+    vdev->config_generation = generation;
+    memcpy(vdev->vq, vq, sizeof(vq));
+    return true;
 }
 
 /* [pa, pa+len) lies in guest RAM (writable: and not in ROM). */

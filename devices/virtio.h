@@ -57,6 +57,12 @@ typedef struct VirtioDeviceOps {
     void (*queue_notify)(void *be, VirtQueue *vq);
     /* Device reset (status 0 or machine reset): drop in-flight work. */
     void (*reset)(void *be);
+    /* Snapshots (optional: NULL for a backend whose state is all in the
+     * queues and guest RAM).  save appends the backend's state to a
+     * SnapWriter; load reads it back from a SnapReader as raw state (no
+     * notifications, no I/O) and returns false on a bad stream. */
+    void (*save)(void *be, void *w);
+    bool (*load)(void *be, void *r);
 } VirtioDeviceOps;
 
 struct VirtQueue {
@@ -104,6 +110,14 @@ void virtio_config_changed(VirtioDevice *vdev);
 /* The driver broke the rules (bad ring, bad chain): DEVICE_NEEDS_RESET and a
  * config interrupt; the queues stop until the next reset. */
 void virtio_set_broken(VirtioDevice *vdev);
+
+/* Snapshots: status, features, interrupt status and every queue's layout
+ * and indexes, then the backend's own state (VirtioDeviceOps.save/load).
+ * virtio_load checks the stream against the plugged backend (device type,
+ * queue sizes) and leaves vdev unchanged when it fails (the reader says
+ * why); it changes no interrupt line. */
+void virtio_save(const VirtioDevice *vdev, void *w);
+bool virtio_load(VirtioDevice *vdev, void *r);
 
 /* A descriptor chain: device-readable segments first, then writable ones. */
 typedef struct VirtqSeg {

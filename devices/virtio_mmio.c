@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "checkpoint/snap.h"
+#include "devices/devsnap.h"
 #include "vmm/machine.h"
 #include "vmm/memory.h"
 
@@ -230,9 +232,45 @@ static void virtio_mmio_destroy(void *dev)
     g_free(dev);
 }
 
+#define SNAP_VERSION 1
+
+static int virtio_mmio_save(void *dev, void *wp)
+{
+    VirtioMmio *t = dev;
+    SnapWriter *w = wp;
+    snap_put_u8(w, SNAP_VERSION);
+    snap_put_bool(w, t->irq_level);
+    snap_put_u32(w, t->dev_features_sel);
+    snap_put_u32(w, t->drv_features_sel);
+    snap_put_u32(w, t->queue_sel);
+    virtio_save(&t->vdev, w);
+    return 0;
+}
+
+/* The selectors are checked where they are used (selected_queue), so any
+ * value is safe to take. */
+static int virtio_mmio_load(void *dev, void *rp)
+{
+    VirtioMmio *t = dev;
+    SnapReader *r = rp;
+    if (!devsnap_version(r, SNAP_VERSION, "virtio_mmio"))
+        return -1;
+    int irq_level = snap_get_bool(r);
+    uint32_t dsel = snap_get_u32(r), drsel = snap_get_u32(r), qsel = snap_get_u32(r);
+    if (!snap_reader_ok(r) || !virtio_load(&t->vdev, r))
+        return -1;
+    t->irq_level = irq_level;
+    t->dev_features_sel = dsel;
+    t->drv_features_sel = drsel;
+    t->queue_sel = qsel;
+    return 0;
+}
+
 static const DeviceOps virtio_mmio_device_ops = {
     .name = "virtio_mmio",
     .reset = virtio_mmio_reset,
+    .save = virtio_mmio_save,
+    .load = virtio_mmio_load,
     .destroy = virtio_mmio_destroy,
 };
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "checkpoint/snap.h"
 #include "devices/goldfish_rtc.h"
 #include "devices/ns16550a.h"
 #include "devices/riscv_aclint.h"
@@ -600,8 +601,30 @@ static void virt_destroy(void *opaque)
     g_free(v);
 }
 
+/* Snapshots: the board has no guest-visible state of its own (the MROM
+ * is read-only and built from the command line, the boot images are
+ * written back only at reset), so its stream is the layout version. */
+#define VIRT_SNAP_VERSION 1
+
+static int virt_snap_save(void *opaque, void *w)
+{
+    snap_put_u8(w, VIRT_SNAP_VERSION);
+    return 0;
+}
+
+static int virt_snap_load(void *opaque, void *r)
+{
+    uint8_t v = snap_get_u8(r);
+    if (snap_reader_ok(r) && v != VIRT_SNAP_VERSION)
+        snap_reader_fail(r, "riscv-virt state layout version %u (this build reads %u)", v,
+                         VIRT_SNAP_VERSION);
+    return snap_reader_ok(r) ? 0 : -1;
+}
+
 static const DeviceOps virt_ops = {
     .name = "riscv-virt",
+    .save = virt_snap_save,
+    .load = virt_snap_load,
     .destroy = virt_destroy,
 };
 

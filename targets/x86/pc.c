@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "block/drive.h"
+#include "checkpoint/snap.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/i8042.h"
@@ -221,8 +222,40 @@ static void pc_destroy(void *dev)
     g_free(pc);
 }
 
+/* Snapshots.  The board's guest-visible state is all in its devices:
+ * PAM and SMRAM in the i440FX's configuration space, the reset control
+ * register in the PIIX3 (i440fx.c), the A20 gate in the i8042's output
+ * port (not wired to the CPU).  What the board keeps itself is derived:
+ * the PAM mappings of 0xC0000-0xFFFFF and the copy of PAM they were made
+ * from.  The board loads first (it registers before its devices), so its
+ * load forgets that copy, and the i440FX's load, once the PCI bus has
+ * restored the registers, maps the segments again exactly as a guest
+ * write of those PAM values would, with no effect on the guest. */
+#define PC_SNAP_VERSION 1
+
+static int pc_save(void *dev, void *w)
+{
+    snap_put_u8(w, PC_SNAP_VERSION);
+    return 0;
+}
+
+static int pc_load(void *dev, void *r)
+{
+    Pc *pc = dev;
+    uint8_t v = snap_get_u8(r);
+    if (snap_reader_ok(r) && v != PC_SNAP_VERSION)
+        snap_reader_fail(r, "pc state layout version %u (this build reads %u)", v,
+                         PC_SNAP_VERSION);
+    if (!snap_reader_ok(r))
+        return -1;
+    pc->pam_valid = false;
+    return 0;
+}
+
 static const DeviceOps pc_ops = {
     .name = "pc",
+    .save = pc_save,
+    .load = pc_load,
     .destroy = pc_destroy,
 };
 
