@@ -148,6 +148,10 @@ int rr_reader_next(RrReader *r, RrEvent *ev, GError **err);
 bool rr_reader_truncated(const RrReader *r);
 const char *rr_reader_tail_message(const RrReader *r);
 uint64_t rr_reader_event_index(const RrReader *r);   /* events returned so far */
+/* Go back (or forward) so that the next event returned is number `event`
+ * (0-based), as if the events before it had just been read.  Frames seen
+ * before are found at once; others are read through. */
+bool rr_reader_seek(RrReader *r, uint64_t event, GError **err);
 void rr_reader_close(RrReader *r);
 
 /* Frame-level view for tandem-log verify/info and seeking. */

@@ -32,7 +32,15 @@ struct RrReader {
     ReaderState state;
     GError *error;
     char *tail;
+    /* Seeking (rr_reader_seek): where each frame loaded so far starts. */
+    GArray *frames;                 /* of FrameMark, in file order */
+    RrEvent *skip;                  /* scratch for skipped events */
 };
+
+typedef struct FrameMark {
+    Scan before;                    /* the scan state before the frame */
+    uint64_t last_icount, last_brcount;
+} FrameMark;
 
 /* Decodes the event at *pp against st; ev may be NULL (check only).
  * false with why filled on anything the writer would not produce. */
@@ -134,6 +142,7 @@ static int load_frame(RrReader *r, GError **err)
 {
     FrameHdr *fh = &r->fh;
     char why[160];
+    FrameMark mark = { r->s, r->last_icount, r->last_brcount };
 
     int rc = rrlog_scan_next(&r->lf, &r->s, fh, err);
     if (rc <= 0)
@@ -185,6 +194,8 @@ static int load_frame(RrReader *r, GError **err)
     r->cur = r->raw;
     r->end = end;
     r->left = fh->nevents;
+    if (mark.before.frame == r->frames->len)
+        g_array_append_val(r->frames, mark);
     rrlog_scan_advance(&r->s, fh);
     return 1;
 }
@@ -205,6 +216,7 @@ RrReader *rr_reader_open(const char *path, GError **err)
     }
     r->s.pos = r->lf.frames_start;
     r->tail = g_strdup("");
+    r->frames = g_array_new(FALSE, FALSE, sizeof(FrameMark));
     return r;
 }
 
@@ -304,5 +316,55 @@ void rr_reader_close(RrReader *r)
     g_free(r->comp);
     g_free(r->raw);
     g_free(r->tail);
+    g_array_free(r->frames, TRUE);
+    g_free(r->skip);
     g_free(r);
+}
+
+bool rr_reader_seek(RrReader *r, uint64_t event, GError **err)
+{
+    /* The last frame seen that starts at or before the event. */
+    const FrameMark *best = NULL;
+    guint lo = 0, hi = r->frames->len;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        const FrameMark *f = &g_array_index(r->frames, FrameMark, mid);
+        if (f->before.events <= event) {
+            best = f;
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (best) {
+        r->s = best->before;
+        r->last_icount = best->last_icount;
+        r->last_brcount = best->last_brcount;
+        r->delivered = best->before.events;
+    } else {
+        memset(&r->s, 0, sizeof(r->s));
+        r->s.pos = r->lf.frames_start;
+        r->last_icount = r->last_brcount = 0;
+        r->delivered = 0;
+    }
+    r->left = 0;
+    r->state = RD_MORE;
+    if (r->error)
+        g_error_free(r->error);
+    r->error = NULL;
+    g_free(r->tail);
+    r->tail = g_strdup("");
+    if (!r->skip)
+        r->skip = g_new(RrEvent, 1);
+    while (r->delivered < event) {
+        int rc = rr_reader_next(r, r->skip, err);
+        if (rc < 0)
+            return false;
+        if (rc == 0) {
+            tn_error(err, "the log has %" PRIu64 " events, cannot go to event %" PRIu64,
+                     r->delivered, event);
+            return false;
+        }
+    }
+    return true;
 }

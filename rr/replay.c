@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkpoint/snap.h"
 #include "rr/log.h"
 #include "vmm/chardev.h"
 #include "vmm/error.h"
@@ -636,6 +637,59 @@ void rr_flush(Machine *m)
         machine_set_error(m, "record: cannot write %s: %s", rr->path, err->message);
         g_error_free(err);
     }
+}
+
+/* ---- snapshots ---- */
+
+#define RR_SNAP_VERSION 1
+
+void rr_save_state(Machine *m, void *writer)
+{
+    SnapWriter *w = writer;
+    Rr *rr = m->rr;
+    snap_put_u8(w, RR_SNAP_VERSION);
+    snap_put_u8(w, rr ? (uint8_t)rr->mode : RR_MODE_OFF);
+    /* Events delivered (replay) or logged (record) so far: a replay
+     * restarts the log there. */
+    snap_put_u64(w, rr ? rr->nevents : 0);
+    snap_put_u64(w, rr ? rr->last_mmio : 0);
+}
+
+bool rr_load_state(Machine *m, void *reader)
+{
+    SnapReader *r = reader;
+    Rr *rr = m->rr;
+    unsigned v = snap_get_u8(r);
+    if (snap_reader_ok(r) && v != RR_SNAP_VERSION)
+        return snap_reader_fail(r, "record/replay state version %u (this build reads %u)", v,
+                                RR_SNAP_VERSION);
+    snap_get_u8(r);         /* the mode it was taken in: any may load it */
+    uint64_t nevents = snap_get_u64(r);
+    uint64_t last_mmio = snap_get_u64(r);
+    if (!snap_reader_ok(r))
+        return false;
+    if (!rr)
+        return true;
+    if (rr->mode == RR_MODE_RECORD) {
+        /* Only at the start of a recording (rrsnapshot): the log has
+         * nothing yet to go back to. */
+        if (rr->nevents != 0)
+            return snap_reader_fail(r, "a recording cannot go back in time (%" PRIu64
+                                    " events logged)", rr->nevents);
+        rr->last_mmio = last_mmio;
+        return true;
+    }
+    GError *err = NULL;
+    if (!rr_reader_seek(rr->r, nevents, &err)) {
+        snap_reader_fail(r, "replay log %s: %s", rr->path, err->message);
+        g_error_free(err);
+        return false;
+    }
+    rr->have_next = false;
+    rr->log_done = false;
+    rr->nevents = nevents;
+    rr->last_mmio = last_mmio;
+    return true;
 }
 
 /* ---- start / finish ---- */

@@ -62,4 +62,10 @@ bool rr_idle_ok(Machine *m);
  * 5 s old; cheap otherwise, so the main loop calls it at every poll. */
 void rr_flush(Machine *m);
 
+/* Snapshots (checkpoint/): the log position into a SnapWriter, and back
+ * from a SnapReader (replay seeks its log there; a recording accepts only
+ * its own start). */
+void rr_save_state(Machine *m, void *writer);
+bool rr_load_state(Machine *m, void *reader);
+
 #endif

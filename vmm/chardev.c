@@ -36,6 +36,9 @@ struct Chardev {
     bool escape;             /* saw Ctrl-A */
     bool monitor_focus;
     bool discard;            /* replay: guest-bound input is dropped */
+    /* Guest output written so far, and output already shown up to which a
+     * replay gone back in time writes nothing (chardev_output_rewind). */
+    uint64_t out_count, shown;
 };
 
 static Chardev *stdio_owner;
@@ -213,11 +216,42 @@ static void write_all(int fd, const uint8_t *buf, size_t len)
     }
 }
 
-void chardev_write(Chardev *c, const uint8_t *buf, size_t len)
+static void write_raw(Chardev *c, const uint8_t *buf, size_t len)
 {
     if (!c || c->out_fd < 0)
         return;
     write_all(c->out_fd, buf, len);
+}
+
+void chardev_write(Chardev *c, const uint8_t *buf, size_t len)
+{
+    if (!c)
+        return;
+    uint64_t at = c->out_count;
+    c->out_count += len;
+    if (at < c->shown) {
+        /* Shown once already: a replay going over it again stays quiet. */
+        uint64_t skip = c->shown - at;
+        if (skip >= len)
+            return;
+        buf += skip;
+        len -= (size_t)skip;
+    }
+    write_raw(c, buf, len);
+}
+
+uint64_t chardev_output_count(const Chardev *c)
+{
+    return c ? c->out_count : 0;
+}
+
+void chardev_output_rewind(Chardev *c, uint64_t count)
+{
+    if (!c)
+        return;
+    if (c->out_count > c->shown)
+        c->shown = c->out_count;
+    c->out_count = count;
 }
 
 void chardev_printf(Chardev *c, const char *fmt, ...)
@@ -229,8 +263,8 @@ void chardev_printf(Chardev *c, const char *fmt, ...)
     /* Terminals in raw mode need \r\n. */
     for (char *p = s; *p; p++) {
         if (*p == '\n')
-            chardev_write(c, (const uint8_t *)"\r", 1);
-        chardev_write(c, (const uint8_t *)p, 1);
+            write_raw(c, (const uint8_t *)"\r", 1);
+        write_raw(c, (const uint8_t *)p, 1);
     }
     g_free(s);
 }

@@ -30,6 +30,11 @@ void chardev_discard_input(Chardev *c);
 /* Guest output; never blocks the machine for long. */
 void chardev_write(Chardev *c, const uint8_t *buf, size_t len);
 const char *chardev_name(const Chardev *c);
+/* Guest output bytes written so far (chardev_write). */
+uint64_t chardev_output_count(const Chardev *c);
+/* A replay went back to where count bytes had been written: the output it
+ * writes again, up to what was already shown, is not shown twice. */
+void chardev_output_rewind(Chardev *c, uint64_t count);
 /* Monitor and diagnostics output (\n becomes \r\n). */
 void chardev_printf(Chardev *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

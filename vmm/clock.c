@@ -131,3 +131,48 @@ int vclock_run_timers(VClock *c)
     }
     return fired;
 }
+
+void vclock_disarm_all(VClock *c)
+{
+    while (c->timers) {
+        Timer *t = c->timers;
+        c->timers = t->next;
+        t->next = NULL;
+        t->armed = false;
+        t->deadline = INT64_MAX;
+    }
+}
+
+void vclock_sort_loaded(VClock *c)
+{
+    /* Insertion sort by (deadline, rank): the list is short. */
+    Timer *sorted = NULL;
+    while (c->timers) {
+        Timer *t = c->timers;
+        c->timers = t->next;
+        Timer **p = &sorted;
+        while (*p && ((*p)->deadline < t->deadline ||
+                      ((*p)->deadline == t->deadline && (*p)->load_rank <= t->load_rank)))
+            p = &(*p)->next;
+        t->next = *p;
+        *p = t;
+    }
+    c->timers = sorted;
+}
+
+uint32_t vclock_timer_rank(const VClock *c, const Timer *t)
+{
+    uint32_t n = 0;
+    for (const Timer *x = c->timers; x; x = x->next, n++)
+        if (x == t)
+            return n;
+    return UINT32_MAX;
+}
+
+unsigned vclock_armed_count(const VClock *c)
+{
+    unsigned n = 0;
+    for (const Timer *x = c->timers; x; x = x->next)
+        n++;
+    return n;
+}

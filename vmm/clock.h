@@ -31,6 +31,10 @@ struct Timer {
     void *opaque;
     Timer *next;             /* armed list, sorted by deadline */
     bool armed;
+    /* Snapshots: the timer's rank in the armed list when it was saved, so
+     * a load restores the firing order of equal deadlines
+     * (vclock_sort_loaded). */
+    uint32_t load_rank;
 };
 
 typedef struct VClock {
@@ -80,6 +84,16 @@ int64_t vclock_next_deadline(const VClock *c);
 /* Instructions to execute until virtual time reaches ns (>= 1 if ns is in
  * the future, 0 if reached). */
 uint64_t vclock_insns_until(const VClock *c, int64_t ns);
+/* Snapshots: forget every armed timer (the loaded state re-arms them). */
+void vclock_disarm_all(VClock *c);
+/* Snapshots: after every timer was re-armed from a snapshot, put equal
+ * deadlines back in the order they had when saved (Timer.load_rank). */
+void vclock_sort_loaded(VClock *c);
+/* Rank of t in the armed list (0 = first), or UINT32_MAX when unarmed. */
+uint32_t vclock_timer_rank(const VClock *c, const Timer *t);
+/* Armed timers. */
+unsigned vclock_armed_count(const VClock *c);
+
 /* Fire expired timers; returns how many fired. */
 int vclock_run_timers(VClock *c);
 

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "checkpoint/timeline.h"
 #include "rr/rr.h"
 #include "vmm/debug.h"
 #include "vmm/error.h"
@@ -43,11 +44,21 @@
 typedef enum RunUntil {
     UNTIL_EVENT,            /* continue: a breakpoint, watchpoint or Ctrl-C */
     UNTIL_ONE_INSN,         /* step: one retired instruction */
-    /* Reverse execution adds UNTIL_PREV_INSN / UNTIL_PREV_EVENT here: it
-     * restores the snapshot before the target position and replays forward
-     * to it (or to the last event before the current position), so the
-     * CPU hooks stay the forward ones. */
 } RunUntil;
+
+/* Reverse execution (bs, bc) on the replay timeline (checkpoint/timeline.h):
+ * a snapshot before the target is restored and the replay runs forward, so
+ * the CPU hooks stay the forward ones.
+ *
+ *   bs (reverse-stepi) at icount P: restore the last snapshot at or before
+ *      P - 1, run to icount P - 1 with breakpoints off (REV_TO_ICOUNT).
+ *   bc (reverse-continue) at P: from the last snapshot S before P, run to P
+ *      counting breakpoint and watchpoint stops without reporting them
+ *      (REV_SCAN).  With n > 0 of them, restore S again and stop at the
+ *      n-th (REV_LAND): the stop gdb sees is the ordinary forward one.  With
+ *      none, do the same over the interval before S, down to the beginning
+ *      of the timeline, where the reply says replaylog:begin. */
+typedef enum RevPhase { REV_NONE, REV_TO_ICOUNT, REV_SCAN, REV_LAND } RevPhase;
 
 typedef enum RxState { RX_IDLE, RX_DATA, RX_CSUM1, RX_CSUM2 } RxState;
 
@@ -80,6 +91,11 @@ struct GdbStub {
     CpuDebug dbg;
     bool bp_hw[DEBUG_MAX_BP];
     char stop_reply[96];
+
+    RevPhase rev;
+    uint64_t rev_target;    /* REV_TO_ICOUNT: where to stop; REV_SCAN: scan end */
+    uint64_t rev_from;      /* REV_SCAN/REV_LAND: the snapshot scanned from */
+    uint64_t rev_hits, rev_want;
 };
 
 /* ---- helpers ---- */
@@ -269,8 +285,32 @@ static void resume(GdbStub *g, RunUntil until)
     g->stopped = false;
 }
 
+static void stop(GdbStub *g, const char *why, bool at_watch);
+
+/* A breakpoint or watchpoint stop during a reverse scan: count it and go
+ * on (as gdb's continue would).  true when swallowed. */
+static bool rev_swallow(GdbStub *g, bool at_watch)
+{
+    if (g->rev != REV_SCAN && g->rev != REV_LAND)
+        return false;
+    g->rev_hits++;
+    if (g->rev == REV_LAND && g->rev_hits >= g->rev_want) {
+        g->rev = REV_NONE;
+        return false;
+    }
+    set_step(g, false);
+    g->watch_redo = false;
+    g->at_watch = at_watch;
+    g->dbg.hit = DEBUG_HIT_NONE;
+    resume(g, UNTIL_EVENT);
+    return true;
+}
+
 static void stop(GdbStub *g, const char *why, bool at_watch)
 {
+    if (rev_swallow(g, at_watch))
+        return;
+    g->rev = REV_NONE;
     g->stopped = true;
     set_step(g, false);
     g->watch_redo = false;
@@ -288,9 +328,130 @@ bool gdbstub_holds(const GdbStub *g)
 
 uint64_t gdbstub_budget(const GdbStub *g, uint64_t budget)
 {
-    if (g && !g->stopped && g->cfd >= 0 && g->until == UNTIL_ONE_INSN && budget > 1)
+    if (!g || g->stopped || g->cfd < 0)
+        return budget;
+    if (g->until == UNTIL_ONE_INSN && budget > 1)
         return 1;
+    if (g->rev == REV_TO_ICOUNT || g->rev == REV_SCAN) {
+        uint64_t now = *g->m->icount;
+        uint64_t left = g->rev_target > now ? g->rev_target - now : 0;
+        if (left < budget)
+            return left;
+    }
     return budget;
+}
+
+/* ---- reverse execution ---- */
+
+static void stop_at_begin(GdbStub *g)
+{
+    g->rev = REV_NONE;
+    install_debug(g);
+    stop(g, "T05replaylog:begin;", false);
+}
+
+/* Restore the last snapshot at or before icount target; false after
+ * replying with an error. */
+static bool rev_restore(GdbStub *g, uint64_t target, uint64_t *at)
+{
+    GError *err = NULL;
+    if (!timeline_restore(g->m->timeline, target, at, &err)) {
+        fprintf(stderr, "tandem: gdb: %s\n", err->message);
+        g_error_free(err);
+        g->rev = REV_NONE;
+        install_debug(g);
+        if (g->m->error)
+            return false;
+        stop(g, "E0e", false);
+        return false;
+    }
+    g->at_watch = false;
+    return true;
+}
+
+/* bs: one instruction back. */
+static void reverse_step(GdbStub *g)
+{
+    uint64_t now = *g->m->icount, at;
+    if (now <= timeline_begin(g->m->timeline)) {
+        stop_at_begin(g);
+        return;
+    }
+    if (!rev_restore(g, now - 1, &at))
+        return;
+    if (at == now - 1) {
+        install_debug(g);
+        stop(g, "T05", false);
+        return;
+    }
+    /* Breakpoints off on the way: the stop is one instruction back. */
+    g->ops->set_debug(g->cpu, NULL);
+    resume(g, UNTIL_EVENT);
+    g->rev = REV_TO_ICOUNT;
+    g->rev_target = now - 1;
+}
+
+/* Scan [from, end) for breakpoint and watchpoint stops. */
+static void rev_scan(GdbStub *g, uint64_t from, uint64_t end)
+{
+    uint64_t at;
+    if (!rev_restore(g, from, &at))
+        return;
+    install_debug(g);
+    resume(g, UNTIL_EVENT);
+    g->rev = REV_SCAN;
+    g->rev_from = at;
+    g->rev_target = end;
+    g->rev_hits = 0;
+}
+
+/* bc: back to the last breakpoint or watchpoint stop. */
+static void reverse_continue(GdbStub *g)
+{
+    uint64_t now = *g->m->icount;
+    uint64_t from = timeline_prev(g->m->timeline, now);
+    if (from == UINT64_MAX) {
+        uint64_t at;
+        if (!rev_restore(g, timeline_begin(g->m->timeline), &at))
+            return;
+        stop_at_begin(g);
+        return;
+    }
+    rev_scan(g, from, now);
+}
+
+/* The CPU reached the end of a reverse phase's run (icount == target). */
+static void rev_reached(GdbStub *g)
+{
+    if (g->rev == REV_TO_ICOUNT) {
+        g->rev = REV_NONE;
+        install_debug(g);
+        stop(g, "T05", false);
+        return;
+    }
+    /* REV_SCAN over [rev_from, rev_target) ended. */
+    if (g->rev_hits) {
+        uint64_t at;
+        uint64_t want = g->rev_hits;
+        if (!rev_restore(g, g->rev_from, &at))
+            return;
+        install_debug(g);
+        resume(g, UNTIL_EVENT);
+        g->rev = REV_LAND;
+        g->rev_hits = 0;
+        g->rev_want = want;
+        return;
+    }
+    uint64_t end = g->rev_from;
+    uint64_t from = timeline_prev(g->m->timeline, end);
+    if (from == UINT64_MAX) {
+        uint64_t at;
+        if (!rev_restore(g, end, &at))
+            return;
+        stop_at_begin(g);
+        return;
+    }
+    rev_scan(g, from, end);
 }
 
 void gdbstub_cpu_stopped(GdbStub *g, CpuExit ex)
@@ -300,6 +461,11 @@ void gdbstub_cpu_stopped(GdbStub *g, CpuExit ex)
     CpuDebug *d = &g->dbg;
     uint64_t icount = *g->m->icount;
     char why[64];
+    if ((g->rev == REV_TO_ICOUNT || g->rev == REV_SCAN) && icount >= g->rev_target &&
+        d->hit == DEBUG_HIT_NONE && !g->watch_redo) {
+        rev_reached(g);
+        return;
+    }
     if (d->hit == DEBUG_HIT_WATCH && !g->watch_redo && !g->ops->watch_before_access) {
         /* The CPU stopped before the access, but gdb wants it done:
          * execute that instruction alone, then report. */
@@ -611,12 +777,12 @@ static void handle_q(GdbStub *g, const char *p)
     if (!strncmp(p, "qSupported", 10)) {
         g->swbreak = strstr(p, "swbreak+") != NULL;
         g->hwbreak = strstr(p, "hwbreak+") != NULL;
-        /* ReverseStep+ and ReverseContinue+ join this list when reverse
-         * execution exists (bs/bc below); gdb then offers reverse-stepi,
-         * reverse-continue and friends. */
-        char b[160];
+        /* ReverseStep+ and ReverseContinue+ only in replay, where the
+         * timeline exists (bs/bc below). */
+        char b[200];
         snprintf(b, sizeof(b), "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;"
-                 "vContSupported+;swbreak+;hwbreak+", PKT_MAX);
+                 "vContSupported+;swbreak+;hwbreak+%s", PKT_MAX,
+                 g->m->timeline ? ";ReverseStep+;ReverseContinue+" : "");
         reply(g, b);
     } else if (!strncmp(p, "qXfer:", 6)) {
         handle_qxfer(g, p + 6);
@@ -674,6 +840,7 @@ static void handle_vcont(GdbStub *g, const char *p)
         if (!ours)
             continue;
         if (act == 't') {
+            g->rev = REV_NONE;
             stop(g, "T00", g->at_watch);
         } else {
             resume(g, act == 's' || act == 'S' ? UNTIL_ONE_INSN : UNTIL_EVENT);
@@ -797,13 +964,17 @@ static void handle_packet(GdbStub *g, char *p, size_t len)
         handle_z(g, p + 1, p[0] == 'Z');
         break;
     case 'b':
-        /* Reverse execution (bs: reverse step, bc: reverse continue) hooks
-         * in here through RunUntil; until then it is refused, and
-         * qSupported does not offer it. */
-        if (len == 2 && (p[1] == 's' || p[1] == 'c'))
-            reply_err(g, 0x01);
-        else
+        /* Reverse execution: only on a replay's timeline. */
+        if (len == 2 && (p[1] == 's' || p[1] == 'c')) {
+            if (!g->m->timeline)
+                reply_err(g, 0x01);
+            else if (p[1] == 's')
+                reverse_step(g);
+            else
+                reverse_continue(g);
+        } else {
             reply(g, "");
+        }
         break;
     case 'D':
         reply(g, "OK");
@@ -831,8 +1002,12 @@ static void rx_byte(GdbStub *g, uint8_t c)
             g->sum = 0;
             g->overflow = false;
         } else if (c == 0x03) {
-            if (!g->stopped)
+            if (!g->stopped) {
+                /* An interrupted reverse scan stops where it is. */
+                g->rev = REV_NONE;
+                install_debug(g);
                 stop(g, "T02", false);
+            }
         } else if (c == '-' && !g->noack && g->last->len) {
             send_raw(g, g->last->str, g->last->len);
         }

@@ -12,6 +12,7 @@
 #include "vmm/hash.h"
 #include "vmm/error.h"
 #include "vmm/monitor.h"
+#include "checkpoint/timeline.h"
 #include "vmm/target.h"
 #include "rr/rr.h"
 
@@ -276,6 +277,8 @@ void machine_destroy(Machine *m)
 {
     if (!m)
         return;
+    timeline_free(m->timeline);
+    m->timeline = NULL;
     rr_free(m);
     for (int i = m->ndevices - 1; i >= 0; i--)
         if (m->devices[i].ops->destroy)

@@ -47,6 +47,13 @@ typedef struct CpuOps {
      * target has none; -exit-state then writes only dump). */
     void (*dump_state)(void *cpu, FILE *f);
     void (*destroy)(void *cpu);
+    /* Snapshots (checkpoint/): the whole CPU state into a SnapWriter (w)
+     * and back from a SnapReader (r), raw: load has no side effects beyond
+     * the CPU (it drops cached translations and blocks, since RAM changes
+     * with it) and fails with the reader's error on a bad stream.  NULL:
+     * this CPU cannot be snapshotted (savevm says so). */
+    void (*save)(void *cpu, void *w);
+    bool (*load)(void *cpu, void *r);
     /* Debugger hooks (vmm/debug.h); NULL: no gdb stub on this CPU. */
     const struct CpuDebugOps *debug;
 } CpuOps;
@@ -115,6 +122,9 @@ struct Machine {
 
     /* The gdb stub (vmm/gdbstub.c), NULL without -gdb/-s. */
     struct GdbStub *gdb;
+    /* Replay with a debugger: the in-memory snapshots reverse execution
+     * uses (checkpoint/timeline.h), else NULL. */
+    struct Timeline *timeline;
 };
 
 /* Lifecycle. machine_create builds the board named in opts. */

@@ -11,6 +11,7 @@
 
 #include <signal.h>
 
+#include "checkpoint/timeline.h"
 #include "rr/rr.h"
 #include "vmm/chardev.h"
 #include "vmm/gdbstub.h"
@@ -171,6 +172,14 @@ int machine_run(Machine *m)
     sigaction(SIGHUP, &sa, NULL);
 
     machine_reset(m);
+    if (replay && m->gdb && !m->timeline) {
+        GError *err = NULL;
+        m->timeline = timeline_new(m, m->opts->rr_snapshot_interval, &err);
+        if (!m->timeline) {
+            fprintf(stderr, "tandem: warning: %s\n", err->message);
+            g_error_free(err);
+        }
+    }
     for (;;) {
         if (quit_signal && !m->shutdown_requested) {
             fprintf(stderr, "tandem: terminating on signal %d\n", (int)quit_signal);
@@ -191,6 +200,8 @@ int machine_run(Machine *m)
             machine_reset(m);
         }
         m->exit_request = 0;
+        if (m->timeline && !timeline_tick(m->timeline))
+            continue;
         if (m->paused || gdbstub_holds(m->gdb)) {
             service_input(m, -1);
             continue;
@@ -225,6 +236,8 @@ int machine_run(Machine *m)
                 budget = at - *m->icount;
             }
         }
+        if (m->timeline)
+            budget = timeline_budget(m->timeline, budget);
         budget = gdbstub_budget(m->gdb, budget);
         CpuExit ex = CPU_EXIT_BUDGET;
         if (budget)

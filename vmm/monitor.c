@@ -129,7 +129,7 @@ void monitor_input_cb(void *opaque, const uint8_t *buf, size_t len)
             }
         } else if (c >= 32 && m->monitor_len < (int)sizeof(m->monitor_line) - 1) {
             m->monitor_line[m->monitor_len++] = (char)c;
-            chardev_write(m->monitor_chr, &c, 1);
+            chardev_printf(m->monitor_chr, "%c", (char)c);
         }
     }
 }

@@ -313,6 +313,9 @@ void options_usage(const char *prog)
            "                       cont) starts it\n"
            "  -exit-state FILE     at exit, write icount, brcount and the CPU and RAM\n"
            "                       hashes to FILE (comparing runs)\n"
+           "  -rr-snapshot-interval N\n"
+           "                       replay under gdb: instructions between the in-memory\n"
+           "                       snapshots reverse execution starts from (default 8388608)\n"
            "  -rr-perturb IC,REG   testing aid: flip bit 0 of register REG (0 = pc)\n"
            "                       when the guest has retired IC instructions\n"
            "  -version, -h\n", prog);
@@ -538,6 +541,18 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
             }
             o->perturb_icount = ic;
             o->perturb_reg = (int)reg;
+        } else if (!strcmp(a, "-rr-snapshot-interval")) {
+            NEED_ARG();
+            const char *v = ARG;
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(v, &end, 0);
+            if (!*v || *end || errno || n < 1000 || v[0] == '-') {
+                tn_error(err, "-rr-snapshot-interval %s: expected a number of instructions, "
+                         "at least 1000", v);
+                return false;
+            }
+            o->rr_snapshot_interval = n;
         } else if (!strcmp(a, "-exit-state")) {
             NEED_ARG();
             o->exit_state = ARG;

@@ -39,6 +39,9 @@ typedef struct Options {
      * register REG (0 = PC) when the guest reaches ICOUNT. */
     uint64_t perturb_icount;
     int perturb_reg;          /* -1: none */
+    /* -rr-snapshot-interval N: instructions between the in-memory
+     * snapshots of a replay under gdb (0: the default). */
+    uint64_t rr_snapshot_interval;
     /* -device DRIVER[,prop=value...] in command-line order; the board
      * claims the ones it supports (machine_take_device). */
     const char *devices[OPT_MAX_DEVICES];

@@ -188,6 +188,9 @@ extern const char *const riscv_reg_names[32];
 unsigned riscv_regs(void *cpu, uint64_t *out);
 void riscv_set_reg(void *cpu, unsigned idx, uint64_t val);
 uint64_t riscv_state_hash(void *cpu);
+/* Snapshots: CpuOps.save/load. */
+void riscv_save(void *cpu, void *writer);
+bool riscv_load(void *cpu, void *reader);
 
 /* ---- trap.c ---- */
 /* Take synchronous exception `cause` at instruction `in` (which does not

@@ -832,6 +832,17 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
     }
     if (mmio_write(cpu, in, pa, size, val) != MEM_OK)
         return fault(cpu, in, RV_EXC_STORE_ACCESS, va);
+    if (unlikely((cpu->mip | cpu->mip_hw) & cpu->mie)) {
+        /* The device raised an interrupt: leave the block after this
+         * store, so the interrupt is taken right here whatever the slice
+         * boundaries are (a single-stepping debugger, a replay restarted
+         * from a snapshot and the original run all take it at the same
+         * instruction).  The store retired; the rest of the block did
+         * not. */
+        cpu->icount -= in->rem;
+        cpu->pc = va_wrap(cpu, in->pc + in->len);
+        return false;
+    }
     return true;
 }
 
@@ -1035,6 +1046,8 @@ const CpuOps riscv_cpu_ops = {
     .reg_names = riscv_reg_names,
     .set_reg = riscv_set_reg,
     .state_hash = riscv_state_hash,
+    .save = riscv_save,
+    .load = riscv_load,
     .destroy = ops_destroy,
     .debug = &riscv_debug_ops,
 };

@@ -2,6 +2,7 @@
  * event, and a hash of the whole architectural state at the end. */
 #include <string.h>
 
+#include "checkpoint/snap.h"
 #include "targets/riscv/cpu.h"
 
 const char *const riscv_reg_names[32] = {
@@ -60,4 +61,95 @@ uint64_t riscv_state_hash(void *opaque)
     for (int i = 0; i < 64; i++)
         h = h64(h, cpu->pmpaddr[i]);
     return h;
+}
+
+/* ---- snapshots (checkpoint/snap.h) ---- */
+
+#define RV_SNAP_VERSION 1
+
+void riscv_save(void *opaque, void *writer)
+{
+    const RiscvCPU *cpu = opaque;
+    SnapWriter *w = writer;
+    snap_put_u8(w, RV_SNAP_VERSION);
+    snap_put_u8(w, (uint8_t)cpu->xlen);
+    for (int i = 1; i < 32; i++)
+        snap_put_u64(w, cpu->x[i]);
+    snap_put_u64(w, cpu->pc);
+    snap_put_u64(w, cpu->icount);
+    snap_put_u64(w, cpu->brcount);
+    for (int i = 0; i < 32; i++)
+        snap_put_u64(w, cpu->f[i]);
+    snap_put_u32(w, cpu->fflags);
+    snap_put_u32(w, cpu->frm);
+    snap_put_u8(w, (uint8_t)cpu->priv);
+    snap_put_u64(w, cpu->resv_addr);
+    const uint64_t csrs[] = {
+        cpu->misa, cpu->mstatus, cpu->medeleg, cpu->mideleg, cpu->mie, cpu->mip,
+        cpu->mtvec, cpu->mscratch, cpu->mepc, cpu->mcause, cpu->mtval, cpu->mcounteren,
+        cpu->mcountinhibit, cpu->menvcfg, cpu->mhartid, cpu->stvec, cpu->sscratch,
+        cpu->sepc, cpu->scause, cpu->stval, cpu->satp, cpu->scounteren, cpu->senvcfg,
+        cpu->mcycle_off, cpu->minstret_off, cpu->mip_hw,
+    };
+    for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++)
+        snap_put_u64(w, csrs[i]);
+    for (int i = 0; i < 16; i++)
+        snap_put_u64(w, cpu->pmpcfg[i]);
+    for (int i = 0; i < 64; i++)
+        snap_put_u64(w, cpu->pmpaddr[i]);
+    snap_put_bool(w, cpu->wfi);
+}
+
+bool riscv_load(void *opaque, void *reader)
+{
+    RiscvCPU *cpu = opaque;
+    SnapReader *r = reader;
+    unsigned v = snap_get_u8(r);
+    if (snap_reader_ok(r) && v != RV_SNAP_VERSION)
+        return snap_reader_fail(r, "RISC-V CPU state version %u (this build reads %u)", v,
+                                RV_SNAP_VERSION);
+    unsigned xlen = snap_get_u8(r);
+    if (snap_reader_ok(r) && (int)xlen != cpu->xlen)
+        return snap_reader_fail(r, "saved from an RV%u hart, this machine is RV%d", xlen,
+                                cpu->xlen);
+    RiscvCPU t = *cpu;
+    for (int i = 1; i < 32; i++)
+        t.x[i] = snap_get_u64(r);
+    t.pc = snap_get_u64(r);
+    t.icount = snap_get_u64(r);
+    t.brcount = snap_get_u64(r);
+    for (int i = 0; i < 32; i++)
+        t.f[i] = snap_get_u64(r);
+    t.fflags = snap_get_u32(r) & 0x1f;
+    t.frm = snap_get_u32(r) & 7;
+    unsigned priv = snap_get_u8(r);
+    if (snap_reader_ok(r) && priv != RV_PRIV_U && priv != RV_PRIV_S && priv != RV_PRIV_M)
+        return snap_reader_fail(r, "privilege level %u", priv);
+    t.priv = (int)priv;
+    t.resv_addr = snap_get_u64(r);
+    uint64_t *const csrs[] = {
+        &t.misa, &t.mstatus, &t.medeleg, &t.mideleg, &t.mie, &t.mip,
+        &t.mtvec, &t.mscratch, &t.mepc, &t.mcause, &t.mtval, &t.mcounteren,
+        &t.mcountinhibit, &t.menvcfg, &t.mhartid, &t.stvec, &t.sscratch,
+        &t.sepc, &t.scause, &t.stval, &t.satp, &t.scounteren, &t.senvcfg,
+        &t.mcycle_off, &t.minstret_off, &t.mip_hw,
+    };
+    for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++)
+        *csrs[i] = snap_get_u64(r);
+    for (int i = 0; i < 16; i++)
+        t.pmpcfg[i] = snap_get_u64(r);
+    for (int i = 0; i < 64; i++)
+        t.pmpaddr[i] = snap_get_u64(r);
+    t.wfi = snap_get_bool(r);
+    if (!snap_reader_ok(r))
+        return false;
+    if (t.misa != cpu->misa)
+        return snap_reader_fail(r, "misa 0x%llx differs from this hart's 0x%llx",
+                                (unsigned long long)t.misa, (unsigned long long)cpu->misa);
+    *cpu = t;
+    cpu->x[0] = 0;
+    cpu->chain_end = 0;
+    riscv_tlb_flush(cpu);
+    riscv_code_flush(cpu);
+    return true;
 }

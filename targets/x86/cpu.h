@@ -418,6 +418,9 @@ void x86_set_reg(void *cpu, unsigned idx, uint64_t val);
 uint64_t x86_state_hash(void *cpu);
 /* Every field x86_state_hash covers, one "name=value" line each. */
 void x86_dump_state(void *cpu, FILE *f);
+/* Snapshots: CpuOps.save/load. */
+void x86_save(void *cpu, void *writer);
+bool x86_load(void *cpu, void *reader);
 void x86_dump(void *cpu, FILE *f);
 
 #endif

@@ -847,6 +847,8 @@ const CpuOps x86_cpu_ops = {
     .set_reg = x86_set_reg,
     .state_hash = x86_state_hash,
     .dump_state = x86_dump_state,
+    .save = x86_save,
+    .load = x86_load,
     .destroy = ops_destroy,
     .debug = &x86_debug_ops,
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkpoint/snap.h"
 #include "targets/x86/flags.h"
 
 const char *const x86_reg_names[] = {
@@ -212,4 +213,178 @@ void x86_dump(void *opaque, FILE *f)
             cpu->fpu.fsw, (cpu->fpu.fsw >> 11) & 7, cpu->fpu.ftw, cpu->fpu.mxcsr);
     fprintf(f, "icount=%llu brcount=%llu\n", (unsigned long long)cpu->icount,
             (unsigned long long)cpu->brcount);
+}
+
+/* ---- snapshots (checkpoint/snap.h) ---- */
+
+#define X86_SNAP_VERSION 1
+
+static void put_seg(SnapWriter *w, const X86Seg *s)
+{
+    snap_put_u64(w, s->base);
+    snap_put_u32(w, s->limit);
+    snap_put_u16(w, s->selector);
+    const uint8_t b[9] = { s->type, s->present, s->dpl, s->db, s->s, s->l, s->g, s->avl,
+                           s->unusable };
+    snap_put_bytes(w, b, sizeof(b));
+}
+
+static void get_seg(SnapReader *r, X86Seg *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->base = snap_get_u64(r);
+    s->limit = snap_get_u32(r);
+    s->selector = snap_get_u16(r);
+    uint8_t b[9];
+    snap_get_bytes(r, b, sizeof(b));
+    s->type = b[0] & 15;
+    s->present = b[1] & 1;
+    s->dpl = b[2] & 3;
+    s->db = b[3] & 1;
+    s->s = b[4] & 1;
+    s->l = b[5] & 1;
+    s->g = b[6] & 1;
+    s->avl = b[7] & 1;
+    s->unusable = b[8] & 1;
+}
+
+/* The scalar fields, in stream order (pointers: one list for both ways). */
+#define X86_SNAP_U64S(c)                                                              \
+    &(c)->rip, &(c)->icount, &(c)->brcount, &(c)->cc_dst, &(c)->cc_src, &(c)->cc_src2, \
+        &(c)->eflags, &(c)->cr0, &(c)->cr2, &(c)->cr3, &(c)->cr4, &(c)->cr8, &(c)->efer, \
+        &(c)->apic_base, &(c)->star, &(c)->lstar, &(c)->cstar, &(c)->fmask,              \
+        &(c)->kernel_gs_base, &(c)->tsc_aux, &(c)->sysenter_cs, &(c)->sysenter_esp,      \
+        &(c)->sysenter_eip, &(c)->pat, &(c)->misc_enable, &(c)->mtrr_def_type,           \
+        (uint64_t *)&(c)->tsc_offset, &(c)->gdt.base, &(c)->idt.base,                   \
+        &(c)->fpu.fip, &(c)->fpu.fdp, &(c)->fpu.xcr0
+
+void x86_save(void *opaque, void *writer)
+{
+    X86CPU *cpu = opaque;
+    SnapWriter *w = writer;
+    snap_put_u8(w, X86_SNAP_VERSION);
+    snap_put_u8(w, (uint8_t)cpu->variant);
+    for (int i = 0; i < 16; i++)
+        snap_put_u64(w, cpu->regs[i]);
+    uint64_t *const u64s[] = { X86_SNAP_U64S(cpu) };
+    for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
+        snap_put_u64(w, *u64s[i]);
+    snap_put_u32(w, cpu->cc_op);
+    snap_put_u32(w, cpu->hflags);
+    for (int i = 0; i < X86_NSEG; i++)
+        put_seg(w, &cpu->seg[i]);
+    put_seg(w, &cpu->ldt);
+    put_seg(w, &cpu->tr);
+    snap_put_u16(w, cpu->gdt.limit);
+    snap_put_u16(w, cpu->idt.limit);
+    for (int i = 0; i < 8; i++)
+        snap_put_u64(w, cpu->dr[i]);
+    for (int i = 0; i < 11; i++)
+        snap_put_u64(w, cpu->mtrr_fixed[i]);
+    for (int i = 0; i < 16; i++)
+        snap_put_u64(w, cpu->mtrr_var[i]);
+    const X86Fpu *f = &cpu->fpu;
+    for (int i = 0; i < 8; i++) {
+        snap_put_u64(w, f->st[i].mant);
+        snap_put_u16(w, f->st[i].sexp);
+    }
+    snap_put_u16(w, f->fcw);
+    snap_put_u16(w, f->fsw);
+    snap_put_u8(w, f->ftw);
+    snap_put_u16(w, f->fop);
+    snap_put_u16(w, f->fcs);
+    snap_put_u16(w, f->fds);
+    snap_put_u32(w, f->mxcsr);
+    for (int i = 0; i < 16; i++) {
+        snap_put_u64(w, f->xmm[i].q[0]);
+        snap_put_u64(w, f->xmm[i].q[1]);
+    }
+    snap_put_u16(w, cpu->fop_cur);
+    snap_put_bool(w, cpu->halted);
+    snap_put_bool(w, cpu->inhibit_irq);
+    snap_put_bool(w, cpu->nmi_pending);
+    snap_put_bool(w, cpu->nmi_blocked);
+    snap_put_bool(w, cpu->intr != 0);
+    snap_put_u32(w, (uint32_t)cpu->exc_depth);
+    snap_put_u32(w, (uint32_t)cpu->exc_first);
+    snap_put_u32(w, (uint32_t)cpu->pending_vec);
+    snap_put_u32(w, (uint32_t)cpu->pending_err);
+}
+
+bool x86_load(void *opaque, void *reader)
+{
+    X86CPU *cpu = opaque;
+    SnapReader *r = reader;
+    unsigned v = snap_get_u8(r);
+    if (snap_reader_ok(r) && v != X86_SNAP_VERSION)
+        return snap_reader_fail(r, "x86 CPU state version %u (this build reads %u)", v,
+                                X86_SNAP_VERSION);
+    unsigned variant = snap_get_u8(r);
+    if (snap_reader_ok(r) && (int)variant != cpu->variant)
+        return snap_reader_fail(r, "saved from a %s CPU, this machine is %s",
+                                variant == 64 ? "x86_64" : "i386",
+                                cpu->variant == 64 ? "x86_64" : "i386");
+    /* Into a copy: a failed load leaves the CPU as it was. */
+    X86CPU *t = g_memdup2(cpu, sizeof(*cpu));
+    for (int i = 0; i < 16; i++)
+        t->regs[i] = snap_get_u64(r);
+    uint64_t *const u64s[] = { X86_SNAP_U64S(t) };
+    for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
+        *u64s[i] = snap_get_u64(r);
+    t->cc_op = snap_get_u32(r);
+    t->hflags = snap_get_u32(r);
+    for (int i = 0; i < X86_NSEG; i++)
+        get_seg(r, &t->seg[i]);
+    get_seg(r, &t->ldt);
+    get_seg(r, &t->tr);
+    t->gdt.limit = snap_get_u16(r);
+    t->idt.limit = snap_get_u16(r);
+    for (int i = 0; i < 8; i++)
+        t->dr[i] = snap_get_u64(r);
+    for (int i = 0; i < 11; i++)
+        t->mtrr_fixed[i] = snap_get_u64(r);
+    for (int i = 0; i < 16; i++)
+        t->mtrr_var[i] = snap_get_u64(r);
+    X86Fpu *f = &t->fpu;
+    for (int i = 0; i < 8; i++) {
+        f->st[i].mant = snap_get_u64(r);
+        f->st[i].sexp = snap_get_u16(r);
+    }
+    f->fcw = snap_get_u16(r);
+    f->fsw = snap_get_u16(r);
+    f->ftw = snap_get_u8(r);
+    f->fop = snap_get_u16(r);
+    f->fcs = snap_get_u16(r);
+    f->fds = snap_get_u16(r);
+    f->mxcsr = snap_get_u32(r);
+    for (int i = 0; i < 16; i++) {
+        f->xmm[i].q[0] = snap_get_u64(r);
+        f->xmm[i].q[1] = snap_get_u64(r);
+    }
+    t->fop_cur = snap_get_u16(r);
+    t->halted = snap_get_bool(r);
+    t->inhibit_irq = snap_get_bool(r);
+    t->nmi_pending = snap_get_bool(r);
+    t->nmi_blocked = snap_get_bool(r);
+    t->intr = snap_get_bool(r);
+    t->exc_depth = (int)snap_get_u32(r);
+    t->exc_first = (int)snap_get_u32(r);
+    t->pending_vec = (int)snap_get_u32(r);
+    t->pending_err = (int)snap_get_u32(r);
+    bool ok = snap_reader_ok(r);
+    if (ok && (t->cc_op >= X86_CC_NOPS * 4 || (t->cc_op != X86_CC_EFLAGS && t->cc_op < 4)))
+        ok = snap_reader_fail(r, "lazy-flags operation %u", t->cc_op);
+    if (ok && (t->exc_depth < 0 || t->exc_depth > 3 || t->pending_vec < -1 ||
+               t->pending_vec > 255))
+        ok = snap_reader_fail(r, "exception delivery state %d/%d", t->exc_depth,
+                              t->pending_vec);
+    if (ok) {
+        memcpy(cpu, t, sizeof(*cpu));
+        cpu->chain_end = 0;
+        x86_update_hflags(cpu);
+        x86_tlb_flush(cpu, false);
+        x86_code_flush(cpu);
+    }
+    g_free(t);
+    return ok;
 }
