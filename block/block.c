@@ -270,6 +270,105 @@ bool blk_create_qcow2(const char *path, uint64_t size, const char *backing,
     return ok;
 }
 
+/* ---- internal snapshots ---- */
+
+static const char *no_snapshots(const BlockDev *bs)
+{
+    return bs->drv == &blk_driver_raw ? "raw images cannot hold snapshots"
+                                      : "this image format cannot hold snapshots";
+}
+
+bool blk_can_snapshot(BlockDev *bs, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    *why = NULL;
+    if (!bs->drv->can_snapshot) {
+        *why = no_snapshots(bs);
+        return false;
+    }
+    if (bs->read_only) {
+        *why = "the image is read-only";
+        return false;
+    }
+    return bs->drv->can_snapshot(bs, why);
+}
+
+/* 0 when the driver has the snapshot op and the call may go ahead. */
+static int snapshot_op(BlockDev *bs, bool have, bool writes, const char *name)
+{
+    if (!have)
+        return blk_fail(bs, ENOTSUP, "%s", no_snapshots(bs));
+    if (writes && bs->read_only)
+        return blk_fail(bs, EROFS, "image is read-only");
+    if (name && !name[0])
+        return blk_fail(bs, EINVAL, "empty snapshot name");
+    if (name && strlen(name) > UINT16_MAX)
+        return blk_fail(bs, EINVAL, "snapshot name of %zu bytes is too long (at most %u)",
+                        strlen(name), UINT16_MAX);
+    return 0;
+}
+
+int blk_snapshot_list(BlockDev *bs, BlkSnapshotInfo **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int r = snapshot_op(bs, bs->drv->snapshot_list != NULL, false, NULL);
+    return r < 0 ? r : bs->drv->snapshot_list(bs, out, n);
+}
+
+void blk_snapshot_list_free(BlkSnapshotInfo *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        g_free(v[i].name);
+    g_free(v);
+}
+
+int blk_snapshot_create(BlockDev *bs, const char *name, const void *vmstate, size_t len,
+                        uint64_t vm_clock_ns, uint64_t icount)
+{
+    if (!name)
+        return blk_fail(bs, EINVAL, "no snapshot name");
+    int r = snapshot_op(bs, bs->drv->snapshot_create != NULL, true, name);
+    if (r < 0)
+        return r;
+    if (len && !vmstate)
+        return blk_fail(bs, EINVAL, "VM state of %zu bytes without data", len);
+    return bs->drv->snapshot_create(bs, name, vmstate, len, vm_clock_ns, icount);
+}
+
+int blk_snapshot_goto(BlockDev *bs, const char *name_or_id, void **vmstate, size_t *len)
+{
+    if (vmstate)
+        *vmstate = NULL;
+    if (len)
+        *len = 0;
+    if (!name_or_id)
+        return blk_fail(bs, EINVAL, "no snapshot name");
+    int r = snapshot_op(bs, bs->drv->snapshot_goto != NULL, true, name_or_id);
+    return r < 0 ? r : bs->drv->snapshot_goto(bs, name_or_id, vmstate, len);
+}
+
+int blk_snapshot_read_vmstate(BlockDev *bs, const char *name_or_id, void **vmstate,
+                              size_t *len)
+{
+    *vmstate = NULL;
+    *len = 0;
+    if (!name_or_id)
+        return blk_fail(bs, EINVAL, "no snapshot name");
+    int r = snapshot_op(bs, bs->drv->snapshot_read_vmstate != NULL, false, name_or_id);
+    return r < 0 ? r : bs->drv->snapshot_read_vmstate(bs, name_or_id, vmstate, len);
+}
+
+int blk_snapshot_delete(BlockDev *bs, const char *name_or_id)
+{
+    if (!name_or_id)
+        return blk_fail(bs, EINVAL, "no snapshot name");
+    int r = snapshot_op(bs, bs->drv->snapshot_delete != NULL, true, name_or_id);
+    return r < 0 ? r : bs->drv->snapshot_delete(bs, name_or_id);
+}
+
 /* ---- observed views (blk_observe) ---- */
 
 /* The image below failed: its message is the view's. */
@@ -314,6 +413,52 @@ static int obs_flush(BlockDev *bs)
     return o->fn(o->opaque, o->tag, BLK_OP_FLUSH, 0, NULL, 0);
 }
 
+/* Snapshots are the image's: the view forwards them.  The observer does
+ * not see them (they are not guest requests). */
+static bool obs_can_snapshot(BlockDev *bs, const char **why)
+{
+    Observed *o = bs->opaque;
+    return blk_can_snapshot(o->below, why);
+}
+
+static int obs_snapshot_list(BlockDev *bs, BlkSnapshotInfo **out, size_t *n)
+{
+    Observed *o = bs->opaque;
+    int r = blk_snapshot_list(o->below, out, n);
+    return r < 0 ? obs_fail(bs, o->below, r) : r;
+}
+
+static int obs_snapshot_create(BlockDev *bs, const char *name, const void *vmstate,
+                               size_t len, uint64_t vm_clock_ns, uint64_t icount)
+{
+    Observed *o = bs->opaque;
+    int r = blk_snapshot_create(o->below, name, vmstate, len, vm_clock_ns, icount);
+    return r < 0 ? obs_fail(bs, o->below, r) : r;
+}
+
+static int obs_snapshot_goto(BlockDev *bs, const char *name_or_id, void **vmstate,
+                             size_t *len)
+{
+    Observed *o = bs->opaque;
+    int r = blk_snapshot_goto(o->below, name_or_id, vmstate, len);
+    return r < 0 ? obs_fail(bs, o->below, r) : r;
+}
+
+static int obs_snapshot_read_vmstate(BlockDev *bs, const char *name_or_id, void **vmstate,
+                                     size_t *len)
+{
+    Observed *o = bs->opaque;
+    int r = blk_snapshot_read_vmstate(o->below, name_or_id, vmstate, len);
+    return r < 0 ? obs_fail(bs, o->below, r) : r;
+}
+
+static int obs_snapshot_delete(BlockDev *bs, const char *name_or_id)
+{
+    Observed *o = bs->opaque;
+    int r = blk_snapshot_delete(o->below, name_or_id);
+    return r < 0 ? obs_fail(bs, o->below, r) : r;
+}
+
 static void obs_close(BlockDev *bs)
 {
     g_free(bs->opaque);
@@ -326,6 +471,12 @@ static const BlockDriver blk_driver_observed = {
     .pwrite = obs_pwrite,
     .flush = obs_flush,
     .close = obs_close,
+    .can_snapshot = obs_can_snapshot,
+    .snapshot_list = obs_snapshot_list,
+    .snapshot_create = obs_snapshot_create,
+    .snapshot_goto = obs_snapshot_goto,
+    .snapshot_read_vmstate = obs_snapshot_read_vmstate,
+    .snapshot_delete = obs_snapshot_delete,
 };
 
 BlockDev *blk_observe(BlockDev *below, BlkObserver *fn, void *opaque, unsigned tag)

@@ -56,6 +56,42 @@ typedef int BlkObserver(void *opaque, unsigned tag, BlkOp op, uint64_t off,
                         const void *data, size_t len);
 BlockDev *blk_observe(BlockDev *below, BlkObserver *fn, void *opaque, unsigned tag);
 
+/* Internal snapshots (qcow2 only; see docs/block.md).  The calls follow
+ * an observed view (blk_observe) to the image below; with snapshot=on the
+ * snapshots go into the temporary overlay and live only as long as it.
+ * Snapshots are found by name_or_id as QEMU does: a snapshot whose id
+ * string is name_or_id, else the first whose name (tag) is. */
+typedef struct BlkSnapshotInfo {
+    char id[16];              /* "1", "2", ... as qemu-img shows */
+    char *name;               /* tag */
+    uint64_t vm_state_size;   /* bytes of VM state stored with it (0: disk-only) */
+    uint32_t date_sec, date_nsec;
+    uint64_t vm_clock_ns;
+    uint64_t icount;          /* UINT64_MAX when not recorded */
+} BlkSnapshotInfo;
+
+/* True when bs (after following an observed view) is a writable qcow2
+ * image that can hold internal snapshots; else false with *why (may be
+ * NULL) set to a static message. */
+bool blk_can_snapshot(BlockDev *bs, const char **why);
+/* The snapshots, in table order; free with blk_snapshot_list_free.
+ * 0 or -errno (blk_last_error says why). */
+int blk_snapshot_list(BlockDev *bs, BlkSnapshotInfo **out, size_t *n);
+void blk_snapshot_list_free(BlkSnapshotInfo *v, size_t n);
+/* Creates snapshot name holding the current disk contents and vmstate
+ * (len bytes, may be 0/NULL).  Snapshots with the same name are replaced
+ * (deleted first, as QEMU's savevm does). */
+int blk_snapshot_create(BlockDev *bs, const char *name, const void *vmstate, size_t len,
+                        uint64_t vm_clock_ns, uint64_t icount);
+/* Reverts the disk to snapshot name_or_id and returns its vmstate
+ * (g_malloc'd, *len bytes; NULL/0 when it has none; vmstate may be NULL
+ * when not wanted).  -ENOENT when there is no such snapshot. */
+int blk_snapshot_goto(BlockDev *bs, const char *name_or_id, void **vmstate, size_t *len);
+/* Reads a snapshot's vmstate without reverting the disk. */
+int blk_snapshot_read_vmstate(BlockDev *bs, const char *name_or_id, void **vmstate,
+                              size_t *len);
+int blk_snapshot_delete(BlockDev *bs, const char *name_or_id);
+
 /* Writes a fresh, empty qcow2 v3 image (64 KiB clusters, 16-bit
  * refcounts) of the given virtual size; backing may be NULL, else it is
  * recorded with backing_fmt ("raw"/"qcow2") exactly as given. */

@@ -17,6 +17,16 @@ typedef struct BlockDriver {
     int (*pwrite)(BlockDev *bs, uint64_t off, const void *buf, size_t len);
     int (*flush)(BlockDev *bs);
     void (*close)(BlockDev *bs);
+    /* Internal snapshots (block.h); NULL: the format cannot hold them.
+     * The generic layer checks read-only and the arguments first. */
+    bool (*can_snapshot)(BlockDev *bs, const char **why);
+    int (*snapshot_list)(BlockDev *bs, BlkSnapshotInfo **out, size_t *n);
+    int (*snapshot_create)(BlockDev *bs, const char *name, const void *vmstate, size_t len,
+                           uint64_t vm_clock_ns, uint64_t icount);
+    int (*snapshot_goto)(BlockDev *bs, const char *name_or_id, void **vmstate, size_t *len);
+    int (*snapshot_read_vmstate)(BlockDev *bs, const char *name_or_id, void **vmstate,
+                                 size_t *len);
+    int (*snapshot_delete)(BlockDev *bs, const char *name_or_id);
 } BlockDriver;
 
 struct BlockDev {

@@ -370,12 +370,12 @@ static bool q2_open_image(BlockDev *bs, int fd, GError **err, Header *h)
     s->incompat = h->incompat;
     s->compat = h->compat;
     s->autoclear = h->autoclear;
-    s->nb_snapshots = h->nb_snapshots;
     s->file_end = (s->file_size + s->cluster_size - 1) & ~(s->cluster_size - 1);
     bs->size = h->size;
     if (!q2_meta_add(bs, 0, s->cluster_size, "header", err))
         return false;
-    if (!load_refcount_table(bs, h, err) || !load_l1(bs, h, err))
+    if (!load_refcount_table(bs, h, err) || !load_l1(bs, h, err) ||
+        !q2_snapshots_load(bs, h->snapshots_offset, h->nb_snapshots, err))
         return false;
     s->zbuf = g_malloc(2 * s->cluster_size + 512);
     s->zcache = g_malloc(s->cluster_size);
@@ -462,6 +462,7 @@ static void qcow2_close(BlockDev *bs)
         fdatasync(s->fd);
     close(s->fd);
     q2_cache_free(s);
+    q2_snapshots_free(s);
     g_hash_table_destroy(s->meta);
     g_free(s->l1);
     g_free(s->rt);
@@ -547,4 +548,10 @@ const BlockDriver blk_driver_qcow2 = {
     .pwrite = qcow2_pwrite,
     .flush = qcow2_flush,
     .close = qcow2_close,
+    .can_snapshot = q2_can_snapshot,
+    .snapshot_list = q2_snapshot_list,
+    .snapshot_create = q2_snapshot_create,
+    .snapshot_goto = q2_snapshot_goto,
+    .snapshot_read_vmstate = q2_snapshot_read_vmstate,
+    .snapshot_delete = q2_snapshot_delete,
 };

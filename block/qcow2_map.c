@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define X64 "%#" PRIx64
@@ -27,7 +28,7 @@ void q2_cache_free(Qcow2 *s)
 }
 
 /* The L2 table at off, in file byte order.  Valid until the next call. */
-static int l2_load(BlockDev *bs, uint64_t off, uint64_t **table)
+int q2_l2_load(BlockDev *bs, uint64_t off, uint64_t **table)
 {
     Qcow2 *s = bs->opaque;
     Qcow2CacheEntry *victim = &s->l2_cache[0];
@@ -53,11 +54,18 @@ static int l2_load(BlockDev *bs, uint64_t off, uint64_t **table)
     return 0;
 }
 
+int q2_l2_store(BlockDev *bs, uint64_t off, const uint64_t *table)
+{
+    Qcow2 *s = bs->opaque;
+    int r = blk_fd_pwrite(s->fd, table, s->cluster_size, off);
+    return r < 0 ? q2_io(bs, r, "writing an L2 table", off) : 0;
+}
+
 static int l2_set(BlockDev *bs, uint64_t l2_off, uint64_t idx, uint64_t val)
 {
     Qcow2 *s = bs->opaque;
     uint64_t *t;
-    int r = l2_load(bs, l2_off, &t);
+    int r = q2_l2_load(bs, l2_off, &t);
     if (r < 0)
         return r;
     t[idx] = GUINT64_TO_BE(val);
@@ -108,18 +116,37 @@ static int decode(BlockDev *bs, uint64_t gidx, uint64_t e, Desc *d)
     return 0;
 }
 
-/* The L2 entry of guest cluster gidx (0 if its L2 table is absent). */
-static int get_entry(BlockDev *bs, uint64_t gidx, uint64_t *e)
+int q2_entry_range(BlockDev *bs, uint64_t gidx, uint64_t e, uint64_t *host, uint64_t *len)
+{
+    Qcow2 *s = bs->opaque;
+    Desc d;
+    int r = decode(bs, gidx, e, &d);
+    *host = d.host;
+    *len = 0;
+    if (r < 0)
+        return r;
+    if (d.kind == K_NORMAL || (d.kind == K_ZERO && d.host))
+        *len = s->cluster_size;
+    else if (d.kind == K_COMPRESSED)
+        *len = d.csize;
+    return 0;
+}
+
+/* The L2 entry of guest cluster gidx in table l1 (0 if its L2 table is
+ * absent or gidx lies past the table). */
+static int get_entry(BlockDev *bs, const uint64_t *l1, uint64_t l1_size, uint64_t gidx,
+                     uint64_t *e)
 {
     Qcow2 *s = bs->opaque;
     uint64_t l1i = gidx / s->l2_entries, l2i = gidx % s->l2_entries;
-    g_assert(l1i < s->l1_size);
-    uint64_t l2_off = s->l1[l1i] & L1E_OFFSET_MASK;
     *e = 0;
+    if (l1i >= l1_size)
+        return 0;
+    uint64_t l2_off = l1[l1i] & L1E_OFFSET_MASK;
     if (!l2_off)
         return 0;
     uint64_t *t;
-    int r = l2_load(bs, l2_off, &t);
+    int r = q2_l2_load(bs, l2_off, &t);
     if (r < 0)
         return r;
     *e = GUINT64_FROM_BE(t[l2i]);
@@ -153,16 +180,17 @@ static int decompress(BlockDev *bs, const Desc *d, uint64_t e)
     return 0;
 }
 
-/* Reads bytes [in, in + n) of guest cluster gidx, described by e. */
+/* Reads bytes [in, in + n) of guest cluster gidx, described by e;
+ * unallocated clusters come from the backing image when backing. */
 static int read_part(BlockDev *bs, uint64_t gidx, uint64_t e, const Desc *d, uint64_t in,
-                     uint8_t *buf, size_t n)
+                     uint8_t *buf, size_t n, bool backing)
 {
     Qcow2 *s = bs->opaque;
     uint64_t goff = (gidx << s->cluster_bits) + in;
     int r;
     switch (d->kind) {
     case K_UNALLOC:
-        if (bs->backing) {
+        if (bs->backing && backing) {
             uint64_t bsz = blk_size(bs->backing);
             size_t part = goff >= bsz ? 0 : (size_t)MIN((uint64_t)n, bsz - goff);
             if (part && (r = blk_pread(bs->backing, goff, buf, part)) < 0)
@@ -187,7 +215,8 @@ static int read_part(BlockDev *bs, uint64_t gidx, uint64_t e, const Desc *d, uin
     return 0;
 }
 
-int q2_read(BlockDev *bs, uint64_t off, void *buf, size_t len)
+static int read_via(BlockDev *bs, const uint64_t *l1, uint64_t l1_size, bool backing,
+                    uint64_t off, void *buf, size_t len)
 {
     Qcow2 *s = bs->opaque;
     uint8_t *p = buf;
@@ -196,9 +225,9 @@ int q2_read(BlockDev *bs, uint64_t off, void *buf, size_t len)
         size_t n = (size_t)MIN((uint64_t)len, s->cluster_size - in);
         uint64_t e;
         Desc d;
-        int r = get_entry(bs, gidx, &e);
+        int r = get_entry(bs, l1, l1_size, gidx, &e);
         if (r < 0 || (r = decode(bs, gidx, e, &d)) < 0 ||
-            (r = read_part(bs, gidx, e, &d, in, p, n)) < 0)
+            (r = read_part(bs, gidx, e, &d, in, p, n, backing)) < 0)
             return r;
         p += n;
         off += n;
@@ -207,9 +236,37 @@ int q2_read(BlockDev *bs, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
+int q2_read(BlockDev *bs, uint64_t off, void *buf, size_t len)
+{
+    Qcow2 *s = bs->opaque;
+    return read_via(bs, s->l1, s->l1_size, true, off, buf, len);
+}
+
+int q2_read_l1(BlockDev *bs, const uint64_t *l1, uint32_t l1_size, uint64_t off, void *buf,
+               size_t len)
+{
+    return read_via(bs, l1, l1_size, false, off, buf, len);
+}
+
 /* ------------------------------------------------------------- writes */
 
-static int set_l1(BlockDev *bs, uint64_t l1i, uint64_t val)
+int q2_check_l1_entry(BlockDev *bs, const char *what, uint64_t idx, uint64_t e)
+{
+    Qcow2 *s = bs->opaque;
+    uint64_t off = e & L1E_OFFSET_MASK;
+    if (e & L1E_RESERVED)
+        return q2_corrupt(bs, "%s entry %" PRIu64 " (" X64 ") has reserved bits set", what,
+                          idx, e);
+    if (!off && e)
+        return q2_corrupt(bs, "%s entry %" PRIu64 " has flags but no offset", what, idx);
+    if (off && (!q2_aligned(s, off) || s->file_size < s->cluster_size ||
+                off > s->file_size - s->cluster_size))
+        return q2_corrupt(bs, "%s entry %" PRIu64 ": L2 table offset " X64 " is unaligned or "
+                          "past the end of the file", what, idx, off);
+    return 0;
+}
+
+int q2_set_l1(BlockDev *bs, uint64_t l1i, uint64_t val)
 {
     Qcow2 *s = bs->opaque;
     s->l1[l1i] = val;
@@ -237,17 +294,21 @@ static int own_l2(BlockDev *bs, uint64_t l1i, uint64_t *l2_off)
     uint8_t *buf = g_malloc0(s->cluster_size);
     uint64_t *t;
     if (old) {
-        if ((r = l2_load(bs, old, &t)) < 0) {
+        if ((r = q2_l2_load(bs, old, &t)) < 0) {
             g_free(buf);
             return r;
         }
         memcpy(buf, t, s->cluster_size);
+        /* Every cluster a shared table maps is shared too. */
+        uint64_t *nt = (uint64_t *)buf;
+        for (uint64_t i = 0; i < s->l2_entries; i++)
+            nt[i] &= ~GUINT64_TO_BE(QCOW_OFLAG_COPIED);
     }
     r = blk_fd_pwrite(s->fd, buf, s->cluster_size, off);
     g_free(buf);
     if (r < 0)
         return q2_io(bs, r, "writing a new L2 table", off);
-    if ((r = set_l1(bs, l1i, off | QCOW_OFLAG_COPIED)) < 0)
+    if ((r = q2_set_l1(bs, l1i, off | QCOW_OFLAG_COPIED)) < 0)
         return r;
     if (old && (r = q2_refcount_release(bs, old, s->cluster_size)) < 0)
         return r;
@@ -273,7 +334,7 @@ static int write_cluster(BlockDev *bs, uint64_t gidx, uint64_t in, const uint8_t
     uint64_t l2_off = 0, e, *t;
     Desc d;
     int r = own_l2(bs, l1i, &l2_off);
-    if (r < 0 || (r = l2_load(bs, l2_off, &t)) < 0)
+    if (r < 0 || (r = q2_l2_load(bs, l2_off, &t)) < 0)
         return r;
     e = GUINT64_FROM_BE(t[l2i]);
     if ((r = decode(bs, gidx, e, &d)) < 0)
@@ -287,7 +348,7 @@ static int write_cluster(BlockDev *bs, uint64_t gidx, uint64_t in, const uint8_t
     }
 
     /* Build the whole new cluster: old contents around the new bytes. */
-    if (n < cs && (r = read_part(bs, gidx, e, &d, 0, cbuf, cs)) < 0)
+    if (n < cs && (r = read_part(bs, gidx, e, &d, 0, cbuf, cs, true)) < 0)
         return r;
     memcpy(cbuf + in, data, n);
 
@@ -324,7 +385,7 @@ static int clear_autoclear(BlockDev *bs)
     return 0;
 }
 
-int q2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
+int q2_begin_write(BlockDev *bs)
 {
     Qcow2 *s = bs->opaque;
     if (s->broken)
@@ -335,6 +396,66 @@ int q2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
             return r;
         s->wrote = true;
     }
+    return 0;
+}
+
+int q2_l1_grow(BlockDev *bs, uint64_t n)
+{
+    Qcow2 *s = bs->opaque;
+    if (n <= s->l1_size)
+        return 0;
+    if (n > QCOW2_MAX_L1_BYTES / 8)
+        return blk_fail(bs, EFBIG, "the L1 table would need %" PRIu64 " entries (more than "
+                        "QEMU's limit of %u)", n, QCOW2_MAX_L1_BYTES / 8);
+    uint64_t cs = s->cluster_size, clusters = (n * 8 + cs - 1) / cs;
+    uint64_t off;
+    int r = q2_alloc_clusters(bs, clusters, &off);
+    if (r < 0)
+        return r;
+    if (!q2_meta_add(bs, off, clusters * cs, "L1 table", NULL))
+        return q2_corrupt(bs, "new L1 table at " X64 " overlaps metadata", off);
+    uint64_t *t = g_new0(uint64_t, clusters * cs / 8);
+    for (uint32_t i = 0; i < s->l1_size; i++)
+        t[i] = GUINT64_TO_BE(s->l1[i]);
+    r = blk_fd_pwrite(s->fd, t, clusters * cs, off);
+    g_free(t);
+    if (r < 0)
+        return q2_io(bs, r, "writing the new L1 table", off);
+    if (off + clusters * cs > s->file_size)
+        s->file_size = off + clusters * cs;
+    if (fdatasync(s->fd) < 0)
+        return blk_fail(bs, errno, "flush: %s", g_strerror(errno));
+    /* l1_size and l1_table_offset are adjacent: one write switches. */
+    uint8_t h[12];
+    uint32_t be32 = GUINT32_TO_BE((uint32_t)n);
+    uint64_t be64 = GUINT64_TO_BE(off);
+    memcpy(h, &be32, 4);
+    memcpy(h + 4, &be64, 8);
+    r = blk_fd_pwrite(s->fd, h, sizeof(h), QH_L1_SIZE);
+    if (r < 0)
+        return q2_io(bs, r, "writing the header", QH_L1_SIZE);
+    if (fdatasync(s->fd) < 0)
+        return blk_fail(bs, errno, "flush: %s", g_strerror(errno));
+    uint64_t old_off = s->l1_offset, old_n = s->l1_size;
+    s->l1 = g_renew(uint64_t, s->l1, n);
+    memset(s->l1 + old_n, 0, (n - old_n) * 8);
+    s->l1_size = (uint32_t)n;
+    s->l1_offset = off;
+    if (!old_n)
+        return 0;
+    q2_meta_set(s, old_off, (old_n * 8 + cs - 1) / cs, NULL);
+    return q2_refcount_release(bs, old_off, old_n * 8);
+}
+
+int q2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
+{
+    Qcow2 *s = bs->opaque;
+    int r = q2_begin_write(bs);
+    if (r < 0)
+        return r;
+    uint64_t l1_span = s->cluster_size * s->l2_entries;
+    if (len && (r = q2_l1_grow(bs, (off + len - 1) / l1_span + 1)) < 0)
+        return r;
     const uint8_t *p = buf;
     uint8_t *cbuf = g_malloc(s->cluster_size);
     r = 0;

@@ -114,6 +114,9 @@ static int reserve(BlockDev *bs, uint64_t n, uint64_t *off)
         if (i == n) {
             *off = start;
             s->file_end = start + n * s->cluster_size;
+            /* The caller writes them next; bounds checks count them in. */
+            if (s->file_end > s->file_size)
+                s->file_size = s->file_end;
             return 0;
         }
         s->file_end = start + (i + 1) * s->cluster_size;
@@ -129,7 +132,7 @@ static int rt_set(BlockDev *bs, uint64_t idx, uint64_t val)
     return r < 0 ? q2_io(bs, r, "writing the refcount table", s->rt_offset) : 0;
 }
 
-static void meta_mark(Qcow2 *s, uint64_t off, uint64_t n, const char *what)
+void q2_meta_set(Qcow2 *s, uint64_t off, uint64_t n, const char *what)
 {
     for (uint64_t i = 0; i < n; i++) {
         gpointer key = GSIZE_TO_POINTER((off >> s->cluster_bits) + i + 1);
@@ -163,7 +166,7 @@ static int alloc_refblock(BlockDev *bs, uint64_t ti)
         return q2_io(bs, r, "writing a new refcount block", off);
     if ((r = rt_set(bs, ti, off)) < 0)
         return r;
-    meta_mark(s, off, 1, "refcount block");
+    q2_meta_set(s, off, 1, "refcount block");
     return covers_self ? 0 : q2_refcount_add(bs, self, 1);
 }
 
@@ -198,8 +201,8 @@ static int grow_table(BlockDev *bs, uint64_t need_ti)
     s->rt_entries = entries;
     s->rt_offset = new_off;
     s->rt_clusters = (uint32_t)n;
-    meta_mark(s, old_off, old_n, NULL);
-    meta_mark(s, new_off, n, "refcount table");
+    q2_meta_set(s, old_off, old_n, NULL);
+    q2_meta_set(s, new_off, n, "refcount table");
     for (uint64_t i = 0; i < n; i++)
         if ((r = q2_refcount_add(bs, (new_off >> s->cluster_bits) + i, 1)) < 0)
             return r;
@@ -252,16 +255,21 @@ int q2_refcount_release(BlockDev *bs, uint64_t off, uint64_t len)
         if ((r = q2_refcount_get(bs, c, &v)) < 0)
             return r;
         if (!v)
-            meta_mark(s, c << s->cluster_bits, 1, NULL);
+            q2_meta_set(s, c << s->cluster_bits, 1, NULL);
     }
     return 0;
 }
 
 int q2_alloc_cluster(BlockDev *bs, uint64_t *off)
 {
+    return q2_alloc_clusters(bs, 1, off);
+}
+
+int q2_alloc_clusters(BlockDev *bs, uint64_t n, uint64_t *off)
+{
     Qcow2 *s = bs->opaque;
-    int r = reserve(bs, 1, off);
-    if (r < 0)
-        return r;
-    return q2_refcount_add(bs, *off >> s->cluster_bits, 1);
+    int r = reserve(bs, n, off);
+    for (uint64_t i = 0; r == 0 && i < n; i++)
+        r = q2_refcount_add(bs, (*off >> s->cluster_bits) + i, 1);
+    return r;
 }
