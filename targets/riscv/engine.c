@@ -832,12 +832,13 @@ bool rv_store(RiscvCPU *cpu, const RvInsn *in, uint64_t va, unsigned size, uint6
     }
     if (mmio_write(cpu, in, pa, size, val) != MEM_OK)
         return fault(cpu, in, RV_EXC_STORE_ACCESS, va);
-    if (unlikely((cpu->mip | cpu->mip_hw) & cpu->mie)) {
-        /* The device raised an interrupt: leave the block after this
-         * store, so the interrupt is taken right here whatever the slice
-         * boundaries are (a single-stepping debugger, a replay restarted
-         * from a snapshot and the original run all take it at the same
-         * instruction).  The store retired; the rest of the block did
+    if (unlikely(((cpu->mip | cpu->mip_hw) & cpu->mie) || cpu->m->exit_request)) {
+        /* The device raised an interrupt or asked the machine to stop
+         * (power-off, reset): leave the block after this store, so the
+         * interrupt is taken, or the run ends, right here whatever the
+         * slice boundaries are (a single-stepping debugger, a replay
+         * restarted from a snapshot and the original run all stop at the
+         * same instruction).  The store retired; the rest of the block did
          * not. */
         cpu->icount -= in->rem;
         cpu->pc = va_wrap(cpu, in->pc + in->len);
