@@ -329,13 +329,26 @@ static inline unsigned io_size(const XInsn *in)
     return in->osize > 4 ? 4 : in->osize;
 }
 
+/* After a port access: a device that raised an interrupt the CPU can take
+ * (or an NMI), or asked the machine to stop, ends the block after this
+ * instruction, so the interrupt is taken (the run ends) at the same
+ * instruction whatever the slicing: single steps, a replay restarted from a
+ * snapshot and the original run agree. */
+static const XInsn *io_next(X86CPU *cpu, const XInsn *in)
+{
+    if (__builtin_expect(cpu->m->exit_request || cpu->nmi_pending ||
+                         (cpu->intr && (cpu->eflags & X86_IF)), 0))
+        return x86_jump(cpu, in, x86_next_rip(in));
+    X86_NEXT(cpu, in);
+}
+
 static const XInsn *do_in(X86CPU *cpu, const XInsn *in, uint16_t port)
 {
     unsigned size = io_size(in);
     if (!x86_io_allowed(cpu, in, port, size))
         return NULL;
     x86_reg_set(cpu, X86_RAX, size, x86_io_read(cpu, in, port, size));
-    X86_NEXT(cpu, in);
+    return io_next(cpu, in);
 }
 
 static const XInsn *do_out(X86CPU *cpu, const XInsn *in, uint16_t port)
@@ -344,7 +357,7 @@ static const XInsn *do_out(X86CPU *cpu, const XInsn *in, uint16_t port)
     if (!x86_io_allowed(cpu, in, port, size))
         return NULL;
     x86_io_write(cpu, in, port, size, cpu->regs[X86_RAX] & x86_size_mask(size));
-    X86_NEXT(cpu, in);
+    return io_next(cpu, in);
 }
 
 static const XInsn *op_in_imm(X86CPU *cpu, const XInsn *in) { return do_in(cpu, in, (uint16_t)(in->imm & 0xff)); }
@@ -392,7 +405,7 @@ static const XInsn *ins_outs(X86CPU *cpu, const XInsn *in, bool out)
         if ((cpu->regs[X86_RCX] & am) && !--budget)
             return x86_restart(cpu, in);
     }
-    X86_NEXT(cpu, in);
+    return io_next(cpu, in);
 }
 
 static const XInsn *op_ins(X86CPU *cpu, const XInsn *in) { return ins_outs(cpu, in, false); }
