@@ -38,7 +38,9 @@ struct Timeline {
     uint8_t *undo;               /* UNDO_MAX_PAGES pages, reserved */
     uint32_t *undo_page;         /* the RAM page each slot holds */
     volatile uint64_t undo_used;
-    uint8_t *dirty;              /* a byte per page: written this interval */
+    uint8_t *dirty;              /* a byte per page: writable (written since protected) */
+    uint32_t *dirty_list;        /* those pages, in the order they became writable */
+    volatile uint64_t ndirty;
     volatile uint64_t faults;
     volatile int overflow;
 };
@@ -85,17 +87,48 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
             t->undo_used = s + 1;
         }
         t->dirty[p] = 1;
+        t->dirty_list[t->ndirty] = (uint32_t)p;
+        t->ndirty = t->ndirty + 1;
         t->faults++;
     }
     if (mprotect(page, PAGE, PROT_READ | PROT_WRITE) != 0)
         chain(sig, si, uc);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Make every writable page read-only again: only those, in runs, so the
+ * cost follows the pages written, not the size of RAM. */
 static bool protect_all(Timeline *t)
+{
+    uint64_t n = t->ndirty;
+    qsort(t->dirty_list, n, sizeof(uint32_t), cmp_u32);
+    for (uint64_t i = 0; i < n;) {
+        uint64_t j = i + 1;
+        while (j < n && t->dirty_list[j] == t->dirty_list[j - 1] + 1)
+            j++;
+        if (mprotect(t->ram + (uint64_t)t->dirty_list[i] * PAGE, (j - i) * PAGE,
+                     PROT_READ) != 0)
+            return false;
+        for (uint64_t k = i; k < j; k++)
+            t->dirty[t->dirty_list[k]] = 0;
+        i = j;
+    }
+    t->ndirty = 0;
+    return true;
+}
+
+/* The whole of RAM read-only (at the start). */
+static bool protect_ram(Timeline *t)
 {
     if (mprotect(t->ram, t->npages * PAGE, PROT_READ) != 0)
         return false;
     memset(t->dirty, 0, t->npages);
+    t->ndirty = 0;
     return true;
 }
 
@@ -122,6 +155,7 @@ Timeline *timeline_new(Machine *m, uint64_t spacing, GError **err)
     t->npages = m->ram_size / PAGE;
     t->snaps = g_array_new(FALSE, FALSE, sizeof(Snap));
     t->dirty = g_malloc0(t->npages);
+    t->dirty_list = g_new(uint32_t, t->npages);
     t->undo = mmap(NULL, UNDO_MAX_PAGES * PAGE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     t->undo_page = mmap(NULL, UNDO_MAX_PAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE,
@@ -168,6 +202,7 @@ void timeline_free(Timeline *t)
     munmap(t->undo, UNDO_MAX_PAGES * PAGE);
     munmap(t->undo_page, UNDO_MAX_PAGES * sizeof(uint32_t));
     g_free(t->dirty);
+    g_free(t->dirty_list);
     g_free(t);
 }
 
@@ -201,7 +236,7 @@ bool timeline_tick(Timeline *t)
         g_error_free(err);
         return false;
     }
-    if (!protect_all(t)) {
+    if (!(last ? protect_all(t) : protect_ram(t))) {
         g_free(s.state);
         machine_set_error(m, "reverse execution: cannot protect guest RAM: %s",
                           strerror(errno));
@@ -252,15 +287,24 @@ bool timeline_restore(Timeline *t, uint64_t target, uint64_t *at, GError **err)
     }
     Snap *s = &g_array_index(t->snaps, Snap, k);
     /* RAM first: newest undo first, so the oldest copy of a page (its
-     * contents at the snapshot) is the one left. */
-    if (mprotect(t->ram, t->npages * PAGE, PROT_READ | PROT_WRITE) != 0) {
-        tn_error(err, "reverse execution: cannot unprotect guest RAM: %s", strerror(errno));
-        machine_set_error(m, "%s", (*err)->message);
-        return false;
-    }
+     * contents at the snapshot) is the one left.  A page to write back that
+     * is read-only now becomes writable, and is protected again below. */
     for (uint64_t i = t->undo_used; i > s->undo_start; i--) {
         uint64_t slot = i - 1;
-        memcpy(t->ram + (uint64_t)t->undo_page[slot] * PAGE, t->undo + slot * PAGE, PAGE);
+        uint32_t p = t->undo_page[slot];
+        uint8_t *page = t->ram + (uint64_t)p * PAGE;
+        if (!t->dirty[p]) {
+            if (mprotect(page, PAGE, PROT_READ | PROT_WRITE) != 0) {
+                tn_error(err, "reverse execution: cannot unprotect guest RAM: %s",
+                         strerror(errno));
+                machine_set_error(m, "%s", (*err)->message);
+                return false;
+            }
+            t->dirty[p] = 1;
+            t->dirty_list[t->ndirty] = p;
+            t->ndirty = t->ndirty + 1;
+        }
+        memcpy(page, t->undo + slot * PAGE, PAGE);
     }
     uint64_t freed = t->undo_used - s->undo_start;
     t->undo_used = s->undo_start;

@@ -58,7 +58,21 @@ typedef enum RunUntil {
  *      n-th (REV_LAND): the stop gdb sees is the ordinary forward one.  With
  *      none, do the same over the interval before S, down to the beginning
  *      of the timeline, where the reply says replaylog:begin. */
-typedef enum RevPhase { REV_NONE, REV_TO_ICOUNT, REV_SCAN, REV_LAND } RevPhase;
+typedef enum RevPhase {
+    REV_NONE, REV_TO_ICOUNT, REV_SCAN, REV_LAND,
+    REV_PROBE,              /* bs: counting the partial steps of an instruction */
+    REV_SUBSTEPS,           /* bs: taking partial steps back to a stop inside one */
+} RevPhase;
+
+/* A stop's position is (icount, partial steps since the last retirement):
+ * a single step of an x86 REP string instruction runs one iteration and
+ * retires nothing (the hardware's single-step trap does the same), so
+ * several stops share an icount.  bs from (I, s > 0) goes to (I, s - 1):
+ * back to icount I, then s - 1 partial steps.  bs from (I, 0) goes to the
+ * last stop of the instruction before: back to I - 1, count that
+ * instruction's partial steps k by stepping it (REV_PROBE), then back to
+ * I - 1 again and k partial steps (CPUs without partial steps skip the
+ * count). */
 
 typedef enum RxState { RX_IDLE, RX_DATA, RX_CSUM1, RX_CSUM2 } RxState;
 
@@ -93,6 +107,9 @@ struct GdbStub {
     char stop_reply[96];
 
     RevPhase rev;
+    uint64_t sub;           /* partial steps since the last retirement */
+    uint64_t rev_subs;      /* REV_TO_ICOUNT/REV_SUBSTEPS: partial steps still to take */
+    bool rev_probe;         /* REV_TO_ICOUNT: count the partial steps first */
     uint64_t rev_target;    /* REV_TO_ICOUNT: where to stop; REV_SCAN: scan end */
     uint64_t rev_from;      /* REV_SCAN/REV_LAND: the snapshot scanned from */
     uint64_t rev_hits, rev_want;
@@ -306,12 +323,17 @@ static bool rev_swallow(GdbStub *g, bool at_watch)
     return true;
 }
 
+static bool rev_step_done(GdbStub *g);
+
 static void stop(GdbStub *g, const char *why, bool at_watch)
 {
     if (rev_swallow(g, at_watch))
         return;
+    if ((g->rev == REV_PROBE || g->rev == REV_SUBSTEPS) && rev_step_done(g))
+        return;
     g->rev = REV_NONE;
     g->stopped = true;
+    g->sub = 0;
     set_step(g, false);
     g->watch_redo = false;
     g->at_watch = at_watch;
@@ -370,25 +392,76 @@ static bool rev_restore(GdbStub *g, uint64_t target, uint64_t *at)
 }
 
 /* bs: one instruction back. */
+static void rev_reached(GdbStub *g);
+
+/* Back to icount target with breakpoints off, then subs partial steps (or
+ * first count them: probe). */
+static void rev_goto(GdbStub *g, uint64_t target, uint64_t subs, bool probe)
+{
+    uint64_t at;
+    if (!rev_restore(g, target, &at))
+        return;
+    g->ops->set_debug(g->cpu, NULL);
+    resume(g, UNTIL_EVENT);
+    g->rev = REV_TO_ICOUNT;
+    g->rev_target = target;
+    g->rev_subs = subs;
+    g->rev_probe = probe;
+    if (at == target)
+        rev_reached(g);
+}
+
 static void reverse_step(GdbStub *g)
 {
-    uint64_t now = *g->m->icount, at;
+    uint64_t now = *g->m->icount;
+    if (g->sub > 0) {
+        rev_goto(g, now, g->sub - 1, false);
+        return;
+    }
     if (now <= timeline_begin(g->m->timeline)) {
         stop_at_begin(g);
         return;
     }
-    if (!rev_restore(g, now - 1, &at))
-        return;
-    if (at == now - 1) {
-        install_debug(g);
-        stop(g, "T05", false);
-        return;
+    rev_goto(g, now - 1, 0, g->ops->set_step != NULL);
+}
+
+/* A single step of REV_PROBE / REV_SUBSTEPS ended (stop() calls this
+ * instead of reporting); true when it was swallowed. */
+static bool rev_step_done(GdbStub *g)
+{
+    uint64_t icount = *g->m->icount;
+    bool partial = icount == g->start_icount && g->step_partial;
+    set_step(g, false);
+    if (g->rev == REV_PROBE) {
+        if (partial) {
+            g->rev_subs++;
+            resume(g, UNTIL_ONE_INSN);
+            return true;
+        }
+        /* It retired: the stop wanted is its last partial one. */
+        rev_goto(g, g->rev_target, g->rev_subs, false);
+        return true;
     }
-    /* Breakpoints off on the way: the stop is one instruction back. */
-    g->ops->set_debug(g->cpu, NULL);
-    resume(g, UNTIL_EVENT);
-    g->rev = REV_TO_ICOUNT;
-    g->rev_target = now - 1;
+    /* REV_SUBSTEPS */
+    if (!partial) {
+        /* The replay did not repeat the partial steps: report where it is. */
+        fprintf(stderr, "tandem: gdb: reverse step: the instruction at icount %llu did "
+                "not repeat its partial steps\n", (unsigned long long)g->rev_target);
+        g->rev = REV_NONE;
+        install_debug(g);
+        return false;
+    }
+    g->sub++;
+    if (--g->rev_subs > 0) {
+        resume(g, UNTIL_ONE_INSN);
+        return true;
+    }
+    uint64_t sub = g->sub;
+    g->rev = REV_NONE;
+    install_debug(g);
+    stop(g, "T05", false);
+    g->sub = sub;
+    return true;
 }
 
 /* Scan [from, end) for breakpoint and watchpoint stops. */
@@ -424,6 +497,18 @@ static void reverse_continue(GdbStub *g)
 static void rev_reached(GdbStub *g)
 {
     if (g->rev == REV_TO_ICOUNT) {
+        g->sub = 0;
+        if (g->rev_probe) {
+            g->rev = REV_PROBE;
+            g->rev_subs = 0;
+            resume(g, UNTIL_ONE_INSN);
+            return;
+        }
+        if (g->rev_subs > 0) {
+            g->rev = REV_SUBSTEPS;
+            resume(g, UNTIL_ONE_INSN);
+            return;
+        }
         g->rev = REV_NONE;
         install_debug(g);
         stop(g, "T05", false);
@@ -498,8 +583,12 @@ void gdbstub_cpu_stopped(GdbStub *g, CpuExit ex)
                    : (g->swbreak ? "T05swbreak:;" : "T05"), false);
         return;
     }
-    if (g->until == UNTIL_ONE_INSN && (icount != g->start_icount || g->step_partial))
+    if (g->until == UNTIL_ONE_INSN && (icount != g->start_icount || g->step_partial)) {
+        uint64_t sub = icount == g->start_icount ? g->sub + 1 : 0;
         stop(g, "T05", false);
+        if (g->stopped)
+            g->sub = sub;
+    }
 }
 
 /* ---- breakpoints and watchpoints ---- */

@@ -2,10 +2,12 @@
 folder, free ports, emulators started with their output in a file, and
 Debian's gdb-multiarch run in batch mode against a stub."""
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 
 from tandemtest import fail
 
@@ -55,3 +57,46 @@ class GdbRun:
         out = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
         print(out)
         return out
+
+
+class RawClient:
+    """A minimal remote-protocol client (no-ack mode) for what gdb itself
+    does not do, such as the stub's own single step on RISC-V (gdb steps
+    RISC-V in software)."""
+
+    def __init__(self, port, proc, output):
+        self.proc = proc
+        self.output = output
+        self.buf = b""
+        for _ in range(200):
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            proc.kill()
+            fail("cannot connect to the stub")
+        self.ask("QStartNoAckMode")
+        self.sock.sendall(b"+")
+
+    def packet(self):
+        while True:
+            self.buf = self.buf.lstrip(b"+")
+            m = re.match(rb"\$([^#]*)#([0-9a-f]{2})", self.buf, re.S)
+            if m:
+                self.buf = self.buf[m.end():]
+                return m.group(1).decode("latin-1")
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                fail(f"the stub closed the connection:\n{self.output()[-2000:]}")
+            self.buf += chunk
+
+    def ask(self, data):
+        d = data.encode()
+        self.sock.sendall(b"$" + d + b"#%02x" % (sum(d) & 0xff))
+        return self.packet()
+
+    def reg(self, n):
+        """Register n (hex number in the target description) as an integer."""
+        return int.from_bytes(bytes.fromhex(self.ask(f"p{n:x}")), "little")

@@ -27,7 +27,7 @@ import re
 import subprocess
 import sys
 
-from gdbtest import GdbRun
+from gdbtest import GdbRun, RawClient
 from tandemtest import binary, fail
 
 gdb_elf, irq_elf = sys.argv[1], sys.argv[2]
@@ -161,55 +161,13 @@ print("PASS gdb_guest reverse session")
 # then continue), so its stepi runs whole trap handlers and cannot cross an
 # MRET; the stub's own single step ('s') retires exactly one instruction
 # and follows traps.  A raw client drives 's' and 'bs' here.
-import socket
-import time
-
-
-class Raw:
-    def __init__(self, port, proc):
-        self.proc = proc
-        self.buf = b""
-        for _ in range(200):
-            try:
-                self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            proc.kill()
-            fail("cannot connect to the stub")
-        self.ask("QStartNoAckMode")
-        self.sock.sendall(b"+")
-
-    def packet(self):
-        while True:
-            self.buf = self.buf.lstrip(b"+")
-            m = re.match(rb"\$([^#]*)#([0-9a-f]{2})", self.buf, re.S)
-            if m:
-                self.buf = self.buf[m.end():]
-                return m.group(1).decode("latin-1")
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                fail(f"the stub closed the connection ({run.output('raw')[-2000:]})")
-            self.buf += chunk
-
-    def ask(self, data):
-        d = data.encode()
-        self.sock.sendall(b"$" + d + b"#%02x" % (sum(d) & 0xff))
-        return self.packet()
-
-    def pc(self):
-        r = self.ask("p20")
-        return int.from_bytes(bytes.fromhex(r), "little")
-
-
 N = 3000
 log, rec_out = record(irq_elf, "rv_interrupts")
 port = run.free_port()
 t = run.start(machine(irq_elf) + ["-icount", f"shift=0,rr=replay,rrfile={log}",
                                   "-rr-snapshot-interval", "1000",
                                   "-gdb", f"tcp:127.0.0.1:{port}", "-S"], "raw")
-c = Raw(port, t)
+c = RawClient(port, t, lambda: run.output('raw'))
 syms = subprocess.run(["gdb-multiarch", "-nx", "-batch", "-ex", "info address rt_mtrap_entry",
                        "-ex", "info address rt_mtrap_c", irq_elf],
                       capture_output=True, text=True).stdout
@@ -224,19 +182,19 @@ for _ in range(4):
     if not r.startswith("T05"):
         fail(f"rv_interrupts: continue to rt_mtrap_c: {r}")
 c.ask(f"z0,{handler:x},2")
-start = c.pc()
+start = c.reg(0x20)
 fwd = []
 for i in range(N):
     r = c.ask("s")
     if not r.startswith("T05"):
         fail(f"rv_interrupts: forward step {i}: {r}")
-    fwd.append(c.pc())
+    fwd.append(c.reg(0x20))
 before = [start] + fwd[:-1]
 for j in range(N):
     r = c.ask("bs")
     if not r.startswith("T05"):
         fail(f"rv_interrupts: reverse step {j}: {r}")
-    pc = c.pc()
+    pc = c.reg(0x20)
     if pc != before[N - 1 - j]:
         fail(f"rv_interrupts: reverse step {j} stopped at {pc:#x}, the forward trace had "
              f"{before[N - 1 - j]:#x} (forward step {N - 1 - j})")
@@ -250,8 +208,8 @@ print(f"rv_interrupts: {N} reverse steps equal to the forward trace, across {ent
       f"entries ({len(set(fwd))} distinct PCs)")
 # Back to the start of the log, then forward to its end.
 r = c.ask("bc")
-if "replaylog:begin" not in r or c.pc() != 0x1000:
-    fail(f"rv_interrupts: reverse-continue without breakpoints: {r}, pc {c.pc():#x}")
+if "replaylog:begin" not in r or c.reg(0x20) != 0x1000:
+    fail(f"rv_interrupts: reverse-continue without breakpoints: {r}, pc {c.reg(0x20):#x}")
 r = c.ask("c")
 if not r.startswith("W"):
     fail(f"rv_interrupts: continue to the end: {r}")
