@@ -695,7 +695,8 @@ static int lapic_save(void *dev, void *wp)
 }
 
 /* The divisor is derived from DCR; a counting timer divides by its
- * initial count, which therefore may not be 0. */
+ * initial count, which therefore may not be 0.  The clock is already the
+ * snapshot's when devices load. */
 static int lapic_load(void *dev, void *rp)
 {
     Lapic *l = dev;
@@ -730,6 +731,11 @@ static int lapic_load(void *dev, void *rp)
     t.intr_level = snap_get_bool(r);
     devsnap_require(r, !t.timer_counting || t.timer_initial,
                     "lapic timer counting from an initial count of 0");
+    /* A count starts at or before now (expiries move it forward): one in
+     * the future, or before time began, would make the expiry arithmetic
+     * overflow and the timer fire in the past for ever. */
+    devsnap_require(r, t.timer_start >= 0 && t.timer_start <= now_ns(l),
+                    "lapic timer started outside [0, now]");
     if (snap_reader_ok(r))
         snap_get_timer(r, &l->m->clock, &l->timer);
     if (!snap_reader_ok(r))

@@ -336,7 +336,7 @@ static int pm_save(void *dev, void *wp)
     snap_put_u16(w, s->sts);
     snap_put_u16(w, s->en);
     snap_put_u16(w, s->cnt);
-    snap_put_i64(w, s->tmr_period);
+    snap_put_u64(w, (uint64_t)s->tmr_period);
     snap_put_bytes(w, s->regs, sizeof(s->regs));
     snap_put_timer(w, &s->timer);
     return 0;
@@ -352,7 +352,11 @@ static int pm_load(void *dev, void *rp)
     uint16_t sts = (uint16_t)devsnap_check_mask(r, snap_get_u16(r), PM1_STS_MASK, "PM1_STS");
     uint16_t en = (uint16_t)devsnap_check_mask(r, snap_get_u16(r), PM1_EN_MASK, "PM1_EN");
     uint16_t cnt = (uint16_t)devsnap_check_mask(r, snap_get_u16(r), CNT_STORED, "PM1_CNT");
-    int64_t tmr_period = snap_get_i64(r);
+    /* TMR_STS accounts for periods up to now at most (the clock is the
+     * snapshot's when devices load); a later one would re-arm the timer in
+     * the past for ever. */
+    int64_t tmr_period = (int64_t)snap_get_max(r, (uint64_t)(now_tick(s) >> TMR_PERIOD_SHIFT),
+                                               "PIIX4 PM timer period");
     uint8_t regs[PIIX4_PM_IO_SIZE];
     snap_get_bytes(r, regs, sizeof(regs));
     if (snap_reader_ok(r))
