@@ -67,7 +67,8 @@ static bool open_image(Drive *d, GError **err)
     return true;
 }
 
-DriveSet *drives_open(const char *const *specs, int n, int rr_mode, GError **err)
+DriveSet *drives_open(const char *const *specs, int n, int rr_mode, bool rr_snapshot,
+                      GError **err)
 {
     DriveSet *s = g_new0(DriveSet, 1);
     s->d = g_new0(Drive, n > 0 ? n : 1);
@@ -128,12 +129,15 @@ DriveSet *drives_open(const char *const *specs, int n, int rr_mode, GError **err
                      d->image);
             goto fail;
         }
-        /* A recording replays only from the disk it started from. */
-        if (rr_mode && !img->snapshot && !img->read_only) {
+        /* A recording replays only from the disk it started from: the
+         * image must not change, unless rrsnapshot= takes a snapshot of
+         * it at the start (record) and goes back to it (replay). */
+        if (rr_mode && !rr_snapshot && !img->snapshot && !img->read_only) {
             tn_error(err, "-drive %s: under record/replay the image of blkreplay drive %s "
                      "must not change: add snapshot=on (as QEMU's documented command line "
-                     "does) or readonly=on to -drive %s", drive_name(img), drive_name(d),
-                     drive_name(img));
+                     "does) or readonly=on to -drive %s, or give -icount rrsnapshot=NAME "
+                     "(a snapshot of the disk at the start, which replay goes back to)",
+                     drive_name(img), drive_name(d), drive_name(img));
             goto fail;
         }
         g_autofree char *user = g_strdup_printf("blkreplay drive %s", drive_name(d));

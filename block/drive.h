@@ -61,9 +61,12 @@ void drive_clear(Drive *d);
 /* Parses every spec and opens the images: ids unique, blkreplay images
  * resolved, if=ide indexes assigned.  Under record/replay (rr_mode 1 or
  * 2) the image below a blkreplay drive must not change: snapshot=on or
- * readonly=on, else an error says so.  Returns NULL on error, after
- * closing what was opened. */
-DriveSet *drives_open(const char *const *specs, int n, int rr_mode, GError **err);
+ * readonly=on, else an error says so; with rr_snapshot (-icount
+ * rrsnapshot=NAME) it may, since the snapshot NAME taken at the start of
+ * the recording brings the disk back for the replay.  Returns NULL on
+ * error, after closing what was opened. */
+DriveSet *drives_open(const char *const *specs, int n, int rr_mode, bool rr_snapshot,
+                      GError **err);
 /* Gives every blkreplay drive an observed view of its image (blk_observe,
  * tag = the drive's position in the set), so that record/replay logs and
  * checks each request (rr_block_observer). */

@@ -689,7 +689,67 @@ bool rr_load_state(Machine *m, void *reader)
     rr->log_done = false;
     rr->nevents = nevents;
     rr->last_mmio = last_mmio;
+    /* A snapshot of this recording stands before the events that follow
+     * it (the CPU is loaded already: *m->icount is the snapshot's). */
+    read_ahead(rr);
+    if (m->error)
+        return snap_reader_fail(r, "%s", m->error);
+    if (rr->have_next && rr->next->icount < *m->icount)
+        return snap_reader_fail(r, "the snapshot (icount %" PRIu64 ", after %" PRIu64 " events) "
+                                "does not belong to the recording %s: its event %" PRIu64
+                                " (%s) is at icount %" PRIu64 ", before the snapshot",
+                                *m->icount, nevents, rr->path, nevents,
+                                rr_event_name(rr->next->kind), rr->next->icount);
     return true;
+}
+
+bool rr_snapshot_fits(Machine *m, uint64_t nevents, uint64_t icount, GError **err)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_REPLAY)
+        return true;
+    /* Events nevents - 1 and nevents must stand on either side of it. */
+    RrEvent *ev = g_new0(RrEvent, 1);
+    GError *e = NULL;
+    bool ok = true;
+    uint64_t from = nevents ? nevents - 1 : 0;
+    if (!rr_reader_seek(rr->r, from, &e)) {
+        tn_error(err, "it comes after %" PRIu64 " events, but the recording %s has fewer (%s): "
+                 "it is not a snapshot of this recording", nevents, rr->path, e->message);
+        g_clear_error(&e);
+        ok = false;
+    }
+    for (uint64_t i = from; ok && i <= nevents; i++) {
+        int r = rr_reader_next(rr->r, ev, &e);
+        if (r < 0) {
+            tn_error(err, "replay log %s: %s", rr->path, e->message);
+            g_clear_error(&e);
+            ok = false;
+        } else if (r == 0) {
+            tn_error(err, "it comes after %" PRIu64 " events, but the recording %s has %" PRIu64
+                     " and ends without one after it: it is not a snapshot of this recording",
+                     nevents, rr->path, i);
+            ok = false;
+        } else if (i < nevents ? ev->icount > icount : ev->icount < icount) {
+            tn_error(err, "it stands at icount %" PRIu64 " after %" PRIu64 " events, but event %"
+                     PRIu64 " (%s) of the recording %s is at icount %" PRIu64 ": it is not a "
+                     "snapshot of this recording", icount, nevents, i,
+                     rr_event_name(ev->kind), rr->path, ev->icount);
+            ok = false;
+        }
+    }
+    g_free(ev);
+    /* Back to where the replay stands. */
+    if (!rr_reader_seek(rr->r, rr->nevents, &e)) {
+        machine_set_error(m, "replay log %s: %s", rr->path, e->message);
+        if (ok)
+            tn_error(err, "replay log %s: %s", rr->path, e->message);
+        g_error_free(e);
+        return false;
+    }
+    rr->have_next = false;
+    rr->log_done = false;
+    return ok;
 }
 
 /* ---- start / finish ---- */
@@ -717,7 +777,8 @@ bool rr_start(Machine *m, GError **err)
     if (rr->mode == RR_MODE_RECORD) {
         RrHeader h = {
             .version = RR_LOG_VERSION, .arch = (char *)o->arch, .config = cfg,
-            .snapshot = "", .shift = o->icount_shift, .nregs = nregs,
+            .snapshot = (char *)(o->rr_snapshot ? o->rr_snapshot : ""),
+            .shift = o->icount_shift, .nregs = nregs,
             .config_hash = rr_fnv1a64(cfg, strlen(cfg), 0),
         };
         rr->w = rr_writer_open(rr->path, &h, err);
@@ -745,6 +806,23 @@ bool rr_start(Machine *m, GError **err)
             return false;
         }
         g_free(diff);
+        /* A recording made with rrsnapshot=NAME starts from snapshot NAME
+         * (its disks included), so the replay must start there too. */
+        const char *want = o->rr_snapshot ? o->rr_snapshot : "";
+        const char *logged = h->snapshot ? h->snapshot : "";
+        if (strcmp(logged, want)) {
+            if (!*logged)
+                tn_error(err, "%s was recorded without rrsnapshot= (from reset): replay it "
+                         "without rrsnapshot=%s", rr->path, want);
+            else if (!*want)
+                tn_error(err, "%s was recorded with rrsnapshot=%s: the replay starts from "
+                         "that snapshot, add rrsnapshot=%s to -icount", rr->path, logged,
+                         logged);
+            else
+                tn_error(err, "%s was recorded with rrsnapshot=%s, not rrsnapshot=%s",
+                         rr->path, logged, want);
+            return false;
+        }
         if (h->nregs != nregs) {
             tn_error(err, "%s logs %u registers per event, this CPU has %u", rr->path,
                      h->nregs, nregs);

@@ -67,5 +67,10 @@ void rr_flush(Machine *m);
  * its own start). */
 void rr_save_state(Machine *m, void *writer);
 bool rr_load_state(Machine *m, void *reader);
+/* Replay: could a snapshot taken after nevents events at icount belong to
+ * this recording (the log's events before it are not after it, the next
+ * one not before it)?  false with the reason.  Leaves the replay where it
+ * stands.  Record/off: true. */
+bool rr_snapshot_fits(Machine *m, uint64_t nevents, uint64_t icount, GError **err);
 
 #endif

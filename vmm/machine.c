@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "block/drive.h"
 #include "vmm/chardev.h"
 #include "vmm/hash.h"
 #include "vmm/error.h"
@@ -225,10 +226,18 @@ Machine *machine_create(const Options *o, GError **err)
     bool has_disks = false;
     for (int k = 0; b->devices && b->devices[k]; k++)
         has_disks |= !strcmp(b->devices[k], "ide-hd");
-    if (o->ndrives && !has_disks) {
-        tn_error(err, "-drive %s: the %s machine has no disk controller yet", o->drives[0],
-                 b->name);
-        return NULL;
+    /* Without one, only if=none drives that no device uses: they hold VM
+     * snapshots (savevm; QEMU's "orphan" drive of a diskless machine). */
+    for (int i = 0; i < o->ndrives && !has_disks; i++) {
+        Drive d = { 0 };
+        if (drive_parse(o->drives[i], &d, NULL) && d.iface != DRIVE_IF_NONE) {
+            drive_clear(&d);
+            tn_error(err, "-drive %s: the %s machine has no disk controller yet (an "
+                     "if=none drive, which holds VM snapshots, is possible)", o->drives[i],
+                     b->name);
+            return NULL;
+        }
+        drive_clear(&d);
     }
 
     Machine *m = g_new0(Machine, 1);
@@ -242,6 +251,13 @@ Machine *machine_create(const Options *o, GError **err)
     m->clock.sleep = o->icount_sleep;
     if (!open_backends(m, o, err))
         goto fail;
+    if (o->ndrives && !has_disks) {
+        m->drives = drives_open(o->drives, o->ndrives, o->rr_mode, o->rr_snapshot != NULL,
+                                err);
+        if (!m->drives)
+            goto fail;
+        m->drives_owned = true;
+    }
     if (!b->init(m, t->variant, err))
         goto fail;
     for (int i = 0; i < o->ndevices; i++) {
@@ -284,6 +300,9 @@ void machine_destroy(Machine *m)
         if (m->devices[i].ops->destroy)
             m->devices[i].ops->destroy(m->devices[i].dev);
     g_free(m->devices);
+    if (m->drives_owned)
+        drives_close(m->drives);
+    m->drives = NULL;
     if (m->cpu && m->cpu_ops && m->cpu_ops->destroy)
         m->cpu_ops->destroy(m->cpu);
     for (int i = 0; i < m->nserial; i++)

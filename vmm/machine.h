@@ -125,6 +125,18 @@ struct Machine {
     /* Replay with a debugger: the in-memory snapshots reverse execution
      * uses (checkpoint/timeline.h), else NULL. */
     struct Timeline *timeline;
+
+    /* The -drive images (block/drive.h), for savevm/loadvm
+     * (checkpoint/vmsnap.h): opened by the board that has a disk
+     * controller (then its own), else by machine_create for if=none
+     * drives no device uses, such as the orphan drive that holds a
+     * diskless machine's snapshots (then drives_owned). */
+    struct DriveSet *drives;
+    bool drives_owned;
+    /* replay_break / replay_seek: pause the replay when icount reaches
+     * replay_break (checkpoint/vmsnap.c). */
+    bool replay_break_set;
+    uint64_t replay_break;
 };
 
 /* Lifecycle. machine_create builds the board named in opts. */

@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include "checkpoint/timeline.h"
+#include "checkpoint/vmsnap.h"
 #include "rr/rr.h"
 #include "vmm/chardev.h"
 #include "vmm/gdbstub.h"
@@ -172,6 +173,7 @@ int machine_run(Machine *m)
     sigaction(SIGHUP, &sa, NULL);
 
     machine_reset(m);
+    vmsnap_start(m);         /* rrsnapshot=, -loadvm: before the first instruction */
     if (replay && m->gdb && !m->timeline) {
         GError *err = NULL;
         m->timeline = timeline_new(m, m->opts->rr_snapshot_interval, &err);
@@ -202,6 +204,7 @@ int machine_run(Machine *m)
         m->exit_request = 0;
         if (m->timeline && !timeline_tick(m->timeline))
             continue;
+        vmsnap_check_break(m);      /* replay_break, replay_seek: pause there */
         if (m->paused || gdbstub_holds(m->gdb)) {
             service_input(m, -1);
             continue;
@@ -239,6 +242,7 @@ int machine_run(Machine *m)
         if (m->timeline)
             budget = timeline_budget(m->timeline, budget);
         budget = gdbstub_budget(m->gdb, budget);
+        budget = vmsnap_budget(m, budget);
         CpuExit ex = CPU_EXIT_BUDGET;
         if (budget)
             ex = m->cpu_ops->run(m->cpu, budget);

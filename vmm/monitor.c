@@ -1,8 +1,10 @@
 #include "vmm/monitor.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint/vmsnap.h"
 #include "vmm/chardev.h"
 #include "vmm/machine.h"
 #include "vmm/target.h"
@@ -41,11 +43,20 @@ static void cmd_info(Machine *m, const char *what)
         MPRINT(m, "VM status: %s\n", m->paused ? "paused" : "running");
     } else if (!strcmp(what, "version")) {
         MPRINT(m, "Tandem 0.1.0\n");
+    } else if (!strcmp(what, "snapshots")) {
+        char *t = vmsnap_info(m);
+        MPRINT(m, "%s", t);
+        g_free(t);
+    } else if (!strcmp(what, "replay")) {
+        char *t = vmsnap_replay_info(m);
+        MPRINT(m, "%s", t);
+        g_free(t);
     } else if (!strcmp(what, "icount")) {
         MPRINT(m, "icount %llu, virtual time %lld ns, shift %d\n",
                (unsigned long long)*m->icount, (long long)machine_ns(m), m->clock.shift);
     } else {
-        MPRINT(m, "info: unknown item '%s' (registers, mtree, status, icount, version)\n", what);
+        MPRINT(m, "info: unknown item '%s' (registers, mtree, status, icount, snapshots, "
+                  "replay, version)\n", what);
     }
 }
 
@@ -78,6 +89,83 @@ static void cmd_xp(Machine *m, const char *args)
     MPRINT(m, "\n");
 }
 
+/* QEMU's HMP reports a failed command as "Error: ...". */
+static void report(Machine *m, bool ok, GError **err)
+{
+    if (!ok)
+        MPRINT(m, "Error: %s\n", *err ? (*err)->message : "failed");
+    g_clear_error(err);
+}
+
+/* The one argument of a command ("" when none); false when more follow. */
+static bool one_arg(Machine *m, const char *cmd, const char *args, char *out, size_t n)
+{
+    while (*args == ' ')
+        args++;
+    size_t len = strcspn(args, " ");
+    const char *rest = args + len;
+    while (*rest == ' ')
+        rest++;
+    if (*rest || len >= n) {
+        MPRINT(m, "%s: %s\n", cmd, *rest ? "too many arguments" : "argument too long");
+        return false;
+    }
+    memcpy(out, args, len);
+    out[len] = 0;
+    return true;
+}
+
+static bool icount_arg(Machine *m, const char *cmd, const char *args, uint64_t *v)
+{
+    char a[64];
+    if (!one_arg(m, cmd, args, a, sizeof(a)))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(a, &end, 0);
+    if (!a[0] || *end || errno || a[0] == '-') {
+        MPRINT(m, "usage: %s ICOUNT (an instruction count)\n", cmd);
+        return false;
+    }
+    *v = n;
+    return true;
+}
+
+/* savevm, loadvm, delvm, replay_break, replay_delete_break, replay_seek
+ * (checkpoint/vmsnap.c).  true when line was one of them. */
+static bool snapshot_command(Machine *m, const char *line)
+{
+    size_t cl = strcspn(line, " ");
+    const char *args = line + cl;
+    char name[256];
+    GError *err = NULL;
+    uint64_t ic;
+#define IS(c) (cl == strlen(c) && !strncmp(line, c, cl))
+    if (IS("savevm")) {
+        if (one_arg(m, "savevm", args, name, sizeof(name)))
+            report(m, vmsnap_save(m, name[0] ? name : NULL, &err), &err);
+    } else if (IS("loadvm")) {
+        if (one_arg(m, "loadvm", args, name, sizeof(name)))
+            report(m, vmsnap_load(m, name, &err), &err);
+    } else if (IS("delvm")) {
+        if (one_arg(m, "delvm", args, name, sizeof(name)))
+            report(m, vmsnap_delete(m, name, &err), &err);
+    } else if (IS("replay_break")) {
+        if (icount_arg(m, "replay_break", args, &ic))
+            report(m, vmsnap_replay_break(m, ic, &err), &err);
+    } else if (IS("replay_delete_break")) {
+        if (one_arg(m, "replay_delete_break", args, name, sizeof(name)))
+            report(m, vmsnap_replay_delete_break(m, &err), &err);
+    } else if (IS("replay_seek")) {
+        if (icount_arg(m, "replay_seek", args, &ic))
+            report(m, vmsnap_replay_seek(m, ic, &err), &err);
+    } else {
+        return false;
+    }
+#undef IS
+    return true;
+}
+
 void monitor_command(Machine *m, const char *line)
 {
     while (*line == ' ')
@@ -85,11 +173,19 @@ void monitor_command(Machine *m, const char *line)
     if (!*line)
         return;
     if (!strcmp(line, "help") || !strcmp(line, "?")) {
-        MPRINT(m, "info registers|mtree|status|icount|version\n"
+        MPRINT(m, "info registers|mtree|status|icount|snapshots|replay|version\n"
                   "xp /Nx ADDR      dump physical memory\n"
+                  "savevm [NAME]    save a VM snapshot in the qcow2 drives\n"
+                  "loadvm NAME      go back to VM snapshot NAME (name or id)\n"
+                  "delvm NAME       delete VM snapshot NAME\n"
+                  "replay_break N   replay: pause when the instruction count reaches N\n"
+                  "replay_delete_break  replay: remove the break\n"
+                  "replay_seek N    replay: go to instruction count N and pause\n"
                   "stop, cont       pause / resume the guest\n"
                   "system_reset     reset the machine\n"
                   "quit             exit the emulator\n");
+    } else if (snapshot_command(m, line)) {
+        /* done */
     } else if (!strncmp(line, "info ", 5)) {
         cmd_info(m, line + 5);
     } else if (!strcmp(line, "quit") || !strcmp(line, "q")) {

@@ -108,9 +108,13 @@ static bool parse_icount(Options *o, const char *arg, GError **err)
             }
             o->rr_file = g_intern_string(val);
         } else if (!strcmp(key, "rrsnapshot")) {
-            tn_error(err, "-icount: rrsnapshot=%s: VM snapshots are not implemented in this "
-                     "build yet (record and replay from boot instead)", val ? val : "");
-            goto out;
+            /* checkpoint/vmsnap.c: record takes the snapshot before the
+             * first instruction, replay starts from it. */
+            if (!val || !*val) {
+                tn_error(err, "-icount: rrsnapshot needs a snapshot name");
+                goto out;
+            }
+            o->rr_snapshot = g_intern_string(val);
         } else {
             tn_error(err, "-icount: unknown parameter '%s' (known: shift, sleep, align, rr, rrfile, rrsnapshot)", key);
             goto out;
@@ -118,6 +122,11 @@ static bool parse_icount(Options *o, const char *arg, GError **err)
     }
     if (o->rr_mode && !o->rr_file) {
         tn_error(err, "-icount: rr=%s needs rrfile=FILE", o->rr_mode == 1 ? "record" : "replay");
+        goto out;
+    }
+    if (!o->rr_mode && o->rr_snapshot) {
+        tn_error(err, "-icount: rrsnapshot=%s goes with rr=record or rr=replay (without "
+                 "them, -loadvm %s starts from a snapshot)", o->rr_snapshot, o->rr_snapshot);
         goto out;
     }
     if (!o->rr_mode && o->rr_file) {
@@ -298,6 +307,10 @@ void options_usage(const char *prog)
            "  -no-reboot           exit instead of rebooting\n"
            "  -no-shutdown         (accepted; the machine exits on poweroff)\n"
            "  -icount shift=N|auto[,sleep=on|off]  instruction-counted virtual clock\n"
+           "  -icount ...,rr=record|replay,rrfile=FILE[,rrsnapshot=NAME]  record/replay;\n"
+           "                       rrsnapshot: record takes VM snapshot NAME at the start,\n"
+           "                       replay starts from it (needs a writable qcow2 -drive)\n"
+           "  -loadvm NAME         start from VM snapshot NAME (savevm in the monitor)\n"
            "  -accel kvm|tcg       kvm: run the guest on KVM (x86 pc only; host time is\n"
            "                       the virtual clock, no -icount/record/replay); tcg: the\n"
            "                       interpreter (default).  Several -accel: tried in order,\n"
@@ -326,7 +339,6 @@ static const char *const unsupported_later[][2] = {
     { "-net", NULL },
     { "-object", "objects (filter-replay) arrive with the network work" },
     { "-audio", "audio arrives with the audio work" },
-    { "-loadvm", "snapshots arrive with the snapshot work" },
 };
 
 /* -hda F is -drive file=F,index=N,media=disk (commas in F doubled). */
@@ -553,6 +565,13 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
                 return false;
             }
             o->rr_snapshot_interval = n;
+        } else if (!strcmp(a, "-loadvm")) {
+            NEED_ARG();
+            o->loadvm = ARG;
+            if (!*o->loadvm) {
+                tn_error(err, "-loadvm needs a snapshot name or id");
+                return false;
+            }
         } else if (!strcmp(a, "-exit-state")) {
             NEED_ARG();
             o->exit_state = ARG;
@@ -609,6 +628,16 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
 next:;
 #undef NEED_ARG
 #undef ARG
+    }
+    if (o->loadvm && o->rr_mode == 1) {
+        tn_error(err, "-loadvm %s: a recording starts from reset, or from a snapshot it "
+                 "takes itself: use -icount ...,rr=record,rrsnapshot=NAME", o->loadvm);
+        return false;
+    }
+    if (o->loadvm && o->rr_snapshot) {
+        tn_error(err, "-loadvm %s: the replay starts from rrsnapshot=%s; loadvm in the "
+                 "monitor goes elsewhere", o->loadvm, o->rr_snapshot);
+        return false;
     }
     /* What needs an instruction count cannot run on KVM (QEMU refuses
      * -icount with hardware virtualization the same way). */

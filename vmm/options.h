@@ -34,7 +34,8 @@ typedef struct Options {
     bool icount_sleep;
     int rr_mode;               /* RrMode: 0 off, 1 record, 2 replay */
     const char *rr_file;
-    const char *rr_snapshot;
+    const char *rr_snapshot;   /* rrsnapshot=NAME, or NULL */
+    const char *loadvm;        /* -loadvm NAME, or NULL */
     /* -rr-perturb ICOUNT,REG: fault injection for tests: flip the low bit of
      * register REG (0 = PC) when the guest reaches ICOUNT. */
     uint64_t perturb_icount;

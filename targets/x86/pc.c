@@ -462,7 +462,9 @@ static bool pc_ide_hd(Pc *pc, const char *spec, GError **err)
 static bool pc_disks(Pc *pc, GError **err)
 {
     Machine *m = pc->m;
-    pc->drives = drives_open(m->opts->drives, m->opts->ndrives, m->opts->rr_mode, err);
+    pc->drives = drives_open(m->opts->drives, m->opts->ndrives, m->opts->rr_mode,
+                             m->opts->rr_snapshot != NULL, err);
+    m->drives = pc->drives;          /* savevm/loadvm find them there */
     /* blkreplay drives: each request logged (record) or checked (replay). */
     drives_observe(pc->drives, rr_block_observer, m);
     if (!pc->drives)

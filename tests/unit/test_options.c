@@ -166,7 +166,7 @@ Test(options, drives)
     drive_clear(&d);
     /* Opening: an unknown image id, and rr with blkreplay. */
     const char *bad[] = { "driver=blkreplay,if=none,image=nope,id=b" };
-    cr_assert_null(drives_open(bad, 1, 0, &err));
+    cr_assert_null(drives_open(bad, 1, 0, false, &err));
     cr_assert(strstr(err->message, "no -drive has that id"), "%s", err->message);
     g_clear_error(&err);
 }
