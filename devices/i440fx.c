@@ -271,9 +271,9 @@ static int i440fx_load(void *dev, void *rp)
 
 static const DeviceOps i440fx_device_ops = {
     .name = "i440fx",
-    .destroy = i440fx_destroy,     /* the PCI bus resets the functions */
     .save = i440fx_save,
     .load = i440fx_load,
+    .destroy = i440fx_destroy,     /* the PCI bus resets the functions */
 };
 
 PciDevice *i440fx_host(I440fx *s) { return s->host; }
