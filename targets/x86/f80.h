@@ -17,8 +17,8 @@
  *     accepted as denormals with exponent 1.
  *
  * Flags are collected in x87 status-word bit positions (F80_IE .. F80_PE)
- * plus F80_C1, the "rounded up" indication.  Only fpu.c and the unit tests
- * include this header. */
+ * plus F80_C1, the "rounded up" indication.  Only fpu.c, fpu_trans.c and
+ * the unit tests include this header. */
 #ifndef TANDEM_X86_F80_H
 #define TANDEM_X86_F80_H
 

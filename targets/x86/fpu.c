@@ -1,13 +1,10 @@
 /* The x87 FPU (D8-DF, FWAIT), FXSAVE/FXRSTOR, XSAVE/XRSTOR, XGETBV/XSETBV.
  *
- * Arithmetic, conversions, compares, remainders and scaling use the exact
- * software extended precision of f80.h, so results do not depend on the
- * host.  The transcendental instructions (F2XM1 FYL2X FYL2XP1 FPTAN FPATAN
- * FSIN FCOS FSINCOS) run the host's own x87 instruction under the guest's
- * precision and rounding control: on an x86 host that is what the hardware
- * computes, but Intel and AMD parts may differ in the last bit, so a
- * recording that uses them replays identically only on a host of the same
- * vendor.  Other hosts raise #UD for them (never a wrong result).
+ * Everything is computed in software, so results do not depend on the
+ * host: arithmetic, conversions, compares, remainders and scaling with the
+ * exact extended precision of f80.h, the transcendental instructions
+ * (F2XM1 FYL2X FYL2XP1 FPTAN FPATAN FSIN FCOS FSINCOS) with fpu_trans.c,
+ * correctly rounded in the current rounding mode.
  *
  * Exceptions: flags accumulate in FSW; an unmasked one sets ES/B and the
  * next waiting x87 instruction (or FWAIT) raises #MF when CR0.NE = 1.
@@ -15,14 +12,14 @@
  * wire, so the exception is then ignored (as if IGNNE# were asserted).
  * Unmasked I/D/Z leave the destination and TOP unchanged; unmasked O/U
  * deliver the exponent-adjusted result to a register destination and do
- * not store to memory.  For the host-computed transcendentals an unmasked
- * O/U is treated like an unmasked I (nothing delivered). */
+ * not store to memory. */
 #include <string.h>
 
 #include "targets/x86/cpu.h"
 #include "targets/x86/f80.h"
 #include "targets/x86/flags.h"
 #include "targets/x86/fpu.h"
+#include "targets/x86/fpu_trans.h"
 #include "targets/x86/insn.h"
 
 /* ---- stack ---- */
@@ -657,59 +654,12 @@ static const XInsn *fpu_d9_e0(X86CPU *cpu, const XInsn *in)
     X86_NEXT(cpu, in);
 }
 
-/* ---- transcendentals on the host x87 ---- */
-
-#if defined(__x86_64__)
-#define FPU_HOST_X87 1
-
-typedef struct __attribute__((packed)) HostF80 {
-    uint64_t mant;
-    uint16_t sexp;
-} HostF80;
-
-/* Runs one transcendental with st0 = a, st1 = b under control word cw
- * (all exceptions masked).  r[0] is the new ST0, r[1] the value below it
- * (FPTAN, FSINCOS).  Returns the host status word right after the
- * operation.  The host's x87 environment is saved and put back. */
-static uint16_t host_x87(unsigned op, F80 a, F80 b, uint16_t cw, F80 r[2])
-{
-    HostF80 ha = { a.mant, a.sexp }, hb = { b.mant, b.sexp }, hr[2];
-    uint16_t sw;
-    uint8_t env[28];
-    cw |= 0x3f;
-#define HX(insn)                                                             \
-    __asm__ volatile("fnstenv %[env]\n\tfldcw %[cw]\n\tfnclex\n\t"           \
-                     "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\t"                \
-                     "fnstsw %[sw]\n\tfstpt %[r0]\n\tfstpt %[r1]\n\t"        \
-                     "fldenv %[env]"                                         \
-                     : [r0] "=m"(hr[0]), [r1] "=m"(hr[1]), [sw] "=m"(sw),    \
-                       [env] "=m"(env)                                       \
-                     : [a] "m"(ha), [b] "m"(hb), [cw] "m"(cw));              \
-    break
-    switch (op) {
-    case 0: HX("f2xm1");
-    case 1: HX("fyl2x");
-    case 2: HX("fptan");
-    case 3: HX("fpatan");
-    case 4: HX("fyl2xp1");
-    case 5: HX("fsincos");
-    case 6: HX("fsin");
-    default: HX("fcos");
-    }
-#undef HX
-    r[0].mant = hr[0].mant;
-    r[0].sexp = hr[0].sexp;
-    r[1].mant = hr[1].mant;
-    r[1].sexp = hr[1].sexp;
-    return sw;
-}
-#endif
+/* ---- transcendentals (fpu_trans.c) ---- */
 
 /* D9 F0 F2XM1, F1 FYL2X, F2 FPTAN, F3 FPATAN, F9 FYL2XP1, FB FSINCOS,
  * FE FSIN, FF FCOS (op = low 3 bits; F9 maps to 4). */
 static const XInsn *fpu_trans(X86CPU *cpu, const XInsn *in)
 {
-#ifdef FPU_HOST_X87
     FPU_WAIT(cpu, in);
     fnote(cpu, in);
     unsigned rm = in->rm & 7, reg = in->reg & 7;
@@ -736,29 +686,41 @@ static const XInsn *fpu_trans(X86CPU *cpu, const XInsn *in)
         }
         X86_NEXT(cpu, in);
     }
-    F80 r[2];
-    uint16_t sw = host_x87(op, fget(cpu, 0), fget(cpu, 1), cpu->fpu.fcw, r);
-    unsigned fl = sw & (0x3f | X86_FSW_C1);
-    bool c2 = sw & X86_FSW_C2;
-    /* Unmasked O/U: nothing delivered (see the header comment). */
-    if (!fflags(cpu, fl) || (fl & ~cpu->fpu.fcw & (F80_OE | F80_UE)))
+    F80Ctx c = fctx(cpu);
+    F80 a = fget(cpu, 0), r0 = a, r1 = a;
+    bool in_range = true;
+    switch (op) {
+    case 0: r0 = f80_f2xm1(&c, a); break;
+    case 1: r0 = f80_fyl2x(&c, fget(cpu, 1), a); break;
+    case 2: in_range = f80_fptan(&c, a, &r1, &r0); break;
+    case 3: r0 = f80_fpatan(&c, fget(cpu, 1), a); break;
+    case 4: r0 = f80_fyl2xp1(&c, fget(cpu, 1), a); break;
+    case 5: in_range = f80_fsincos(&c, a, &r1, &r0); break;
+    case 6: in_range = f80_fsincos(&c, a, &r0, NULL); break;
+    default: in_range = f80_fsincos(&c, a, NULL, &r0); break;
+    }
+    if (!fflags(cpu, c.fl))
         X86_NEXT(cpu, in);
     if (two) {
-        fput(cpu, 1, r[0]);
+        fput(cpu, 1, r0);
         fpop(cpu);
-    } else if (c2) {
-        /* FPTAN/FSIN/FCOS/FSINCOS out of range: ST0 unchanged */
-    } else if (pushes) {
-        fput(cpu, 0, r[1]);
-        fpush(cpu, r[0]);
-    } else {
-        fput(cpu, 0, r[0]);
+        X86_NEXT(cpu, in);
     }
-    cpu->fpu.fsw = (uint16_t)((cpu->fpu.fsw & ~X86_FSW_C2) | (c2 ? X86_FSW_C2 : 0));
+    /* FPTAN/FSIN/FCOS/FSINCOS set C2 when |ST0| >= 2^63 and leave it;
+     * the others leave C2 alone. */
+    if (!in_range) {
+        cpu->fpu.fsw |= X86_FSW_C2;
+        X86_NEXT(cpu, in);
+    }
+    if (op != 0)
+        cpu->fpu.fsw &= (uint16_t)~X86_FSW_C2;
+    if (pushes) {
+        fput(cpu, 0, r1);
+        fpush(cpu, r0);
+    } else {
+        fput(cpu, 0, r0);
+    }
     X86_NEXT(cpu, in);
-#else
-    return x86_raise(cpu, in, X86_EXC_UD, X86_NO_ERR);
-#endif
 }
 
 /* D9 F4 FXTRACT, F5 FPREM1, F6 FDECSTP, F7 FINCSTP, F8 FPREM, FA FSQRT,

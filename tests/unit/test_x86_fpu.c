@@ -698,20 +698,111 @@ Test(x86_fpu, mmx_helpers)
     cr_assert_eq(cpu->fpu.ftw, 0);
 }
 
-#if defined(__x86_64__)
-Test(x86_fpu, transcendental_on_host)
+/* ---- transcendentals (fpu_trans.c; its values: test_x86_fpu_trans.c) ---- */
+
+Test(x86_fpu, transcendental_stack_effects)
 {
     fld64(0.5);
     OK(0xd9, 0xfe);                      /* fsin */
-    F80 v = st(0);
-    cr_assert_eq(v.sexp, 0x3ffd);
-    cr_assert_eq(v.mant >> 32, 0xf57743a2u);     /* sin(0.5) = 0.4794255386 */
+    ASSERT_ST(0, 0x3ffd, 0xf57743a2582f7f44ull);
+    cr_assert_eq(cpu->fpu.fsw & (0x3f | X86_FSW_C1 | X86_FSW_C2), 0x20 | X86_FSW_C1);
+    OK(0xdb, 0xe3);
+    fld64(0.5);
+    OK(0xd9, 0xfb);                      /* fsincos: st0 = cos, st1 = sin */
+    cr_assert_eq(top(), 6);
+    ASSERT_ST(0, 0x3ffe, 0xe0a94032dbea7ceeull);
+    ASSERT_ST(1, 0x3ffd, 0xf57743a2582f7f44ull);
+    OK(0xdb, 0xe3);
+    fld64(0.5);
+    OK(0xd9, 0xf2);                      /* fptan: st0 = 1, st1 = tan */
+    cr_assert_eq(top(), 6);
+    ASSERT_ST(0, 0x3fff, 0x8000000000000000ull);
+    ASSERT_ST(1, 0x3ffe, 0x8bda7adf9a3a5219ull);
+    OK(0xdb, 0xe3);
+    fld64(1.0);
+    fld64(2.0);
+    OK(0xd9, 0xf3);                      /* fpatan: atan(st1 / st0), popped */
+    cr_assert_eq(top(), 7);
+    ASSERT_ST(0, 0x3ffd, 0xed63382b0dda7b45ull);
+    cr_assert_eq(cpu->fpu.fsw & (0x3f | X86_FSW_C1), 0x20);
+    OK(0xdb, 0xe3);
+    fld64(3.0);
+    fld64(10.0);
+    OK(0xd9, 0xf1);                      /* fyl2x: 3 log2(10) */
+    cr_assert_eq(top(), 7);
+    ASSERT_ST(0, 0x4002, 0x9f73da38d9d4a83full);
+    OK(0xdb, 0xe3);
+    fld64(2.0);
+    fld64(0.125);
+    OK(0xd9, 0xf9);                      /* fyl2xp1: 2 log2(1.125) */
+    ASSERT_ST(0, 0x3ffd, 0xae00d1cfdeb43cfdull);
+    OK(0xdb, 0xe3);
+    fld64(0.5);
+    OK(0xd9, 0xf0);                      /* f2xm1: sqrt(2) - 1 */
+    ASSERT_ST(0, 0x3ffd, 0xd413cccfe7799211ull);
+}
+
+/* |x| >= 2^63: C2 and nothing changes; only FSIN FCOS FSINCOS FPTAN
+ * write C2. */
+Test(x86_fpu, transcendental_c2)
+{
     fld64(0x1p64);
-    OK(0xd9, 0xff);                      /* fcos out of range: C2, unchanged */
+    OK(0xd9, 0xff);                      /* fcos */
     cr_assert(cpu->fpu.fsw & X86_FSW_C2);
     ASSERT_ST(0, 0x403f, 0x8000000000000000ull);
+    OK(0xd9, 0xfb);                      /* fsincos: nothing pushed */
+    cr_assert_eq(top(), 7);
+    cr_assert(cpu->fpu.fsw & X86_FSW_C2);
+    cr_assert_eq(cpu->fpu.fsw & 0x3f, 0);
+    fld64(0.5);
+    OK(0xd9, 0xf0);                      /* f2xm1 leaves C2 */
+    cr_assert(cpu->fpu.fsw & X86_FSW_C2);
+    OK(0xd9, 0xfe);                      /* an fsin in range clears it */
+    cr_assert(!(cpu->fpu.fsw & X86_FSW_C2));
 }
-#endif
+
+/* Rounding control applies, precision control does not. */
+Test(x86_fpu, transcendental_rounding)
+{
+    set_cw(0x037f | 0x800);              /* up */
+    fld64(1.0);
+    OK(0xd9, 0xff);                      /* fcos */
+    ASSERT_ST(0, 0x3ffe, 0x8a51407da8345c92ull);
+    cr_assert(cpu->fpu.fsw & X86_FSW_C1);
+    set_cw(0x037f | 0x400);              /* down */
+    fld64(1.0);
+    OK(0xd9, 0xff);
+    ASSERT_ST(0, 0x3ffe, 0x8a51407da8345c91ull);
+    cr_assert(!(cpu->fpu.fsw & X86_FSW_C1));
+    set_cw(0x007f);                      /* single precision */
+    fld64(1.0);
+    OK(0xd9, 0xfe);                      /* fsin: all 64 bits */
+    ASSERT_ST(0, 0x3ffe, 0xd76aa47848677021ull);
+}
+
+Test(x86_fpu, transcendental_unmasked)
+{
+    /* IE: the operand stays, ES */
+    set_cw(0x037e);
+    fld80(0x7fff, 0x8000000000000000ull);
+    OK(0xd9, 0xfe);                      /* fsin(inf) */
+    ASSERT_ST(0, 0x7fff, 0x8000000000000000ull);
+    cr_assert_eq(cpu->fpu.fsw & 0x3f, 0x01);
+    cr_assert(cpu->fpu.fsw & X86_FSW_ES);
+    OK(0xdb, 0xe3);
+    set_cw(0x037e);
+    fld80(0x7fff, 0x8000000000000000ull);
+    OK(0xd9, 0xf2);                      /* fptan(inf): nothing pushed */
+    cr_assert_eq(top(), 7);
+    OK(0xdb, 0xe3);
+    /* UE: the result with its exponent biased by +24576 */
+    set_cw(0x036f);
+    fld80(0x0000, 0x4000000000000001ull);
+    OK(0xd9, 0xfe);
+    ASSERT_ST(0, 0x6000, 0x8000000000000002ull);
+    cr_assert_eq(cpu->fpu.fsw & 0x3f, 0x32);
+    cr_assert(cpu->fpu.fsw & X86_FSW_ES);
+}
 
 /* ---- f80.h against the host x87 ---- */
 
