@@ -1,7 +1,7 @@
 /* -drive: the user's disks, between the command line and the disk devices.
  *
  * Spelled as QEMU's pc (a subset):
- *   -drive file=F[,if=ide|none][,id=ID][,format=raw|qcow2][,snapshot[=on|off]]
+ *   -drive file=F[,if=ide|virtio|none][,id=ID][,format=raw|qcow2][,snapshot[=on|off]]
  *          [,readonly=on|off][,media=disk][,index=N | bus=B,unit=U]
  *   -drive driver=blkreplay,if=none,image=ID,id=ID2
  *   -hda F .. -hdd F       (-drive file=F,index=0..3,media=disk)
@@ -25,6 +25,7 @@
 typedef enum DriveIf {
     DRIVE_IF_IDE,
     DRIVE_IF_NONE,
+    DRIVE_IF_VIRTIO,        /* a virtio-blk disk the board attaches (riscv virt) */
 } DriveIf;
 
 /* IDE positions: index = bus * 2 + unit. */

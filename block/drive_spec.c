@@ -103,8 +103,11 @@ bool drive_parse(const char *spec, Drive *out, GError **err)
                 d.iface = DRIVE_IF_IDE;
             } else if (!strcmp(val, "none")) {
                 d.iface = DRIVE_IF_NONE;
+            } else if (!strcmp(val, "virtio")) {
+                d.iface = DRIVE_IF_VIRTIO;
             } else {
-                tn_error(err, "-drive %s: if=%s is not supported (ide, none)", spec, val);
+                tn_error(err, "-drive %s: if=%s is not supported (ide, virtio, none)", spec,
+                         val);
                 goto out;
             }
         } else if (!strcmp(key, "format") || !strcmp(key, "driver")) {
@@ -182,6 +185,11 @@ bool drive_parse(const char *spec, Drive *out, GError **err)
             goto out;
         }
     }
+    if (d.iface == DRIVE_IF_VIRTIO && d.index >= 0) {
+        tn_error(err, "-drive %s: index/bus/unit are for if=ide; if=virtio drives take the "
+                 "next free virtio transport in command-line order", spec);
+        goto out;
+    }
     if (d.iface == DRIVE_IF_NONE && d.index >= 0) {
         tn_error(err, "-drive %s: index/bus/unit are for if=ide; an if=none drive is placed "
                  "by its device (-device ide-hd,drive=ID,bus=ide.B,unit=U)", spec);
@@ -193,7 +201,7 @@ bool drive_parse(const char *spec, Drive *out, GError **err)
     }
     if (d.blkreplay && iface_given && d.iface != DRIVE_IF_NONE) {
         tn_error(err, "-drive %s: a blkreplay drive is if=none, used with -device "
-                 "ide-hd,drive=ID", spec);
+                 "ide-hd,drive=ID or virtio-blk-device,drive=ID", spec);
         goto out;
     }
     ok = true;

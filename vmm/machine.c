@@ -221,11 +221,12 @@ Machine *machine_create(const Options *o, GError **err)
         tn_error(err, "unknown CPU model '%s' for %s (supported: %s)", o->cpu, t->arch, t->default_cpu);
         return NULL;
     }
-    /* Boards with a disk controller list its device (ide-hd) and open
-     * the -drive images themselves. */
+    /* Boards with a disk controller list its device (ide-hd,
+     * virtio-blk-device) and open the -drive images themselves. */
     bool has_disks = false;
     for (int k = 0; b->devices && b->devices[k]; k++)
-        has_disks |= !strcmp(b->devices[k], "ide-hd");
+        has_disks |= !strcmp(b->devices[k], "ide-hd") ||
+                     !strcmp(b->devices[k], "virtio-blk-device");
     /* Without one, only if=none drives that no device uses: they hold VM
      * snapshots (savevm; QEMU's "orphan" drive of a diskless machine). */
     for (int i = 0; i < o->ndrives && !has_disks; i++) {

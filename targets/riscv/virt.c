@@ -7,17 +7,21 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "block/drive.h"
 #include "checkpoint/snap.h"
 #include "devices/goldfish_rtc.h"
 #include "devices/ns16550a.h"
 #include "devices/riscv_aclint.h"
 #include "devices/riscv_plic.h"
 #include "devices/sifive_test.h"
+#include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
+#include "rr/rr.h"
 #include "targets/riscv/cpu.h"
 #include "vmm/error.h"
 #include "vmm/loader.h"
 #include "vmm/machine.h"
+#include "vmm/options.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
@@ -31,6 +35,8 @@ typedef struct RiscvVirt {
     RiscvCPU *cpu;
     uint8_t *mrom;
     VirtioMmio *virtio[VIRT_VIRTIO_COUNT];   /* by address */
+    int virtio_used;         /* transports taken, in riscv_virt_virtio order */
+    DriveSet *drives;        /* -drive */
     LoadMap images;          /* written back on reset, as QEMU reloads ROMs */
 } RiscvVirt;
 
@@ -597,6 +603,7 @@ static void virt_destroy(void *opaque)
 {
     RiscvVirt *v = opaque;
     loadmap_free(&v->images);
+    drives_close(v->drives);
     g_free(v->mrom);
     g_free(v);
 }
@@ -678,6 +685,91 @@ static bool virt_devices(RiscvVirt *v, GError **err)
     return true;
 }
 
+/* A virtio-blk disk on the next free transport (QEMU's order: the highest
+ * address first, which Linux probes first, so the first disk is vda). */
+static bool virt_attach_blk(RiscvVirt *v, Drive *d, const char *serial, GError **err)
+{
+    VirtioMmio *t = riscv_virt_virtio(v->m, v->virtio_used);
+    if (!t) {
+        tn_error(err, "drive %s: all %d virtio-mmio transports are taken", drive_name(d),
+                 VIRT_VIRTIO_COUNT);
+        return false;
+    }
+    char user[64];
+    g_snprintf(user, sizeof(user), "virtio-blk-device on virtio_mmio@%" PRIx64,
+               VIRT_VIRTIO_BASE + (uint64_t)(VIRT_VIRTIO_COUNT - 1 - v->virtio_used) *
+               VIRT_VIRTIO_SIZE);
+    if (!drive_claim(d, user, err))
+        return false;
+    GError *e = NULL;
+    if (!virtio_blk_create(v->m, t, d->blk, serial, &e)) {
+        tn_error(err, "drive %s: %s", drive_name(d), e->message);
+        g_error_free(e);
+        return false;
+    }
+    v->virtio_used++;
+    return true;
+}
+
+/* -device virtio-blk-device,drive=ID[,serial=S]. */
+static bool virt_blk_device(RiscvVirt *v, const char *spec, GError **err)
+{
+    static const char *const keys[] = { "drive", "serial", NULL };
+    g_autofree char *id = NULL, *serial = NULL;
+    if (!device_spec_check(spec, keys, err))
+        return false;
+    if (!device_spec_prop(spec, "drive", &id)) {
+        tn_error(err, "-device %s: give the disk image with drive=ID (an -drive ...,id=ID)",
+                 spec);
+        return false;
+    }
+    Drive *d = drives_find(v->drives, id);
+    if (!d) {
+        tn_error(err, "-device %s: drive=%s: no -drive has id=%s", spec, id, id);
+        return false;
+    }
+    if (d->iface != DRIVE_IF_NONE) {
+        tn_error(err, "-device %s: drive=%s is an if=virtio drive, which the board attaches "
+                 "itself; give it if=none", spec, id);
+        return false;
+    }
+    device_spec_prop(spec, "serial", &serial);
+    return virt_attach_blk(v, d, serial, err);
+}
+
+/* -device virtio-blk-device in command-line order, then the if=virtio
+ * drives (QEMU makes those virtio-blk-pci on its PCIe bus, which this
+ * board does not have). */
+static bool virt_disks(RiscvVirt *v, GError **err)
+{
+    Machine *m = v->m;
+    const Options *o = m->opts;
+    v->drives = drives_open(o->drives, o->ndrives, o->rr_mode, o->rr_snapshot != NULL, err);
+    m->drives = v->drives;           /* savevm/loadvm find them there */
+    /* blkreplay drives: each request logged (record) or checked (replay). */
+    drives_observe(v->drives, rr_block_observer, m);
+    if (!v->drives)
+        return false;
+    for (int i = 0; i < v->drives->n; i++) {
+        if (v->drives->d[i].iface == DRIVE_IF_IDE) {
+            tn_error(err, "-drive %s: the virt machine has no disk controller for if=ide "
+                     "(the default): use if=virtio, or if=none with -device "
+                     "virtio-blk-device,drive=ID", o->drives[i]);
+            return false;
+        }
+    }
+    const char *spec;
+    while ((spec = machine_take_device(m, "virtio-blk-device")))
+        if (!virt_blk_device(v, spec, err))
+            return false;
+    for (int i = 0; i < v->drives->n; i++) {
+        Drive *d = &v->drives->d[i];
+        if (d->iface == DRIVE_IF_VIRTIO && !virt_attach_blk(v, d, NULL, err))
+            return false;
+    }
+    return true;
+}
+
 bool riscv_virt_init(Machine *m, int xlen, GError **err)
 {
     const Options *o = m->opts;
@@ -723,7 +815,7 @@ bool riscv_virt_init(Machine *m, int xlen, GError **err)
     m->cpu_ops = &riscv_cpu_ops;
     m->icount = &v->cpu->icount;
 
-    if (!virt_devices(v, err) || !virt_boot(v, err))
+    if (!virt_devices(v, err) || !virt_disks(v, err) || !virt_boot(v, err))
         return false;
 
     m->board_reset = virt_reset;
@@ -740,8 +832,11 @@ VirtioMmio *riscv_virt_virtio(Machine *m, int n)
     return v->virtio[VIRT_VIRTIO_COUNT - 1 - n];
 }
 
+static const char *const virt_device_list[] = { "virtio-blk-device", NULL };
+
 const BoardDesc riscv_virt_board = {
     .name = "virt",
     .desc = "RISC-V VirtIO board",
     .init = riscv_virt_init,
+    .devices = virt_device_list,
 };

@@ -469,6 +469,13 @@ static bool pc_disks(Pc *pc, GError **err)
     drives_observe(pc->drives, rr_block_observer, m);
     if (!pc->drives)
         return false;
+    for (int i = 0; i < pc->drives->n; i++) {
+        if (pc->drives->d[i].iface == DRIVE_IF_VIRTIO) {
+            tn_error(err, "-drive %s: if=virtio: the pc machine has no virtio-blk yet (use "
+                     "if=ide)", m->opts->drives[i]);
+            return false;
+        }
+    }
     for (int i = 0; i < DRIVE_IDE_INDEXES; i++) {
         Drive *d = drives_ide(pc->drives, i);
         if (d && !pc_attach_disk(pc, d, i / 2, i % 2, NULL, err))

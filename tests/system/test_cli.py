@@ -127,8 +127,26 @@ with tempfile.TemporaryDirectory() as tmp:
     expect_error(pc + ["-drive", "file=/nonexistent.raw"], "cannot open", arch=x86)
     expect_error(pc + ["-drive", f"file={disk},cache=none"], "unsupported parameter 'cache'",
                  arch=x86)
-    # virt has no disk controller: only if=none drives (they hold snapshots).
-    expect_error(["-M", "virt", "-drive", f"file={disk}"], "no disk controller")
+    # virt's disks are virtio-blk: if=ide (the default) is refused, as on QEMU.
+    expect_error(["-M", "virt", "-drive", f"file={disk}"], "no disk controller for if=ide")
+    virt = ["-M", "virt", "-bios", "none"]
+    expect_error(virt + ["-device", "virtio-blk-device"], "give the disk image with drive=ID")
+    expect_error(virt + ["-device", "virtio-blk-device,drive=a"], "no -drive has id=a")
+    expect_error(virt + ["-drive", f"file={disk},if=none,id=a", "-device",
+                         "virtio-blk-device,drive=a,bus=x"], "unknown property 'bus'")
+    expect_error(virt + ["-drive", f"file={disk},if=none,id=a", "-device",
+                         "virtio-blk-device,drive=a", "-device", "virtio-blk-device,drive=a"],
+                 "drive a is already in use")
+    expect_error(virt + ["-drive", f"file={disk},if=virtio,id=a", "-device",
+                         "virtio-blk-device,drive=a"], "give it if=none")
+    expect_error(virt + ["-drive", f"file={disk},if=none,id=a", "-device",
+                         "virtio-blk-device,drive=a,serial=123456789012345678901"],
+                 "longer than 20")
+    expect_error(virt + ["-drive", f"file={disk},if=virtio,index=1"], "index/bus/unit are for")
+    expect_error(virt + [a for i in range(9) for a in ("-drive", f"file={disk},if=virtio,snapshot=on")],
+                 "all 8 virtio-mmio transports are taken")
+    expect_error(pc + ["-drive", f"file={disk},if=virtio"], "the pc machine has no virtio-blk",
+                 arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0x3f8"], "taken by another device", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0xfff0,iosize=0x20"], "do not fit", arch=x86)
     expect_error(["-M", "virt", "-bios", "none", "-device", "isa-debug-exit"], "no device 'isa-debug-exit'")
