@@ -8,8 +8,8 @@
  * (masked responses), FSTSW/FSTCW/FLDCW, FSTENV/FLDENV and FSAVE/FRSTOR
  * images, FXSAVE/FXRSTOR, an unmasked exception delivered as #MF at the next
  * waiting instruction (CR0.NE=1), #NM from CR0.TS/CR0.EM, and the
- * transcendentals (checked to ~1e-15 only and printed rounded: Tandem runs
- * the host's x87 for them, QEMU computes them in software).
+ * transcendentals (checked to ~1e-15 only and printed rounded: Tandem
+ * rounds them correctly to 64 bits, QEMU computes them in double).
  *
  * Not printed (QEMU 7.2 differs from the hardware or leaves them
  * implementation-specific): FIP/FCS/FOP/FDP/FDS in the FSTENV, FSAVE and
@@ -1234,7 +1234,8 @@ static void test_nm(void)
 }
 
 /* ------------------------------------------------------ transcendentals */
-/* The host's x87 (Tandem) and QEMU's software may differ in the last bits:
+/* Tandem (correctly rounded to 64 bits) and QEMU (double precision) differ
+ * in the last bits:
  * checked against the correctly rounded double within 8 ulps, printed as
  * round(x * 1e9). */
 static void loose(const char *name, f80 v, u64 want)
