@@ -213,7 +213,15 @@ int blk_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
     int r = check_range(bs, off, len, "write");
     if (r < 0 || !len)
         return r;
+    if (bs->write_hook)
+        bs->write_hook(bs->write_hook_opaque, bs, off, len);
     return bs->drv->pwrite(bs, off, buf, len);
+}
+
+void blk_set_write_hook(BlockDev *bs, BlkWriteHook *fn, void *opaque)
+{
+    bs->write_hook = fn;
+    bs->write_hook_opaque = opaque;
 }
 
 int blk_flush(BlockDev *bs)

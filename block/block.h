@@ -92,6 +92,12 @@ int blk_snapshot_read_vmstate(BlockDev *bs, const char *name_or_id, void **vmsta
                               size_t *len);
 int blk_snapshot_delete(BlockDev *bs, const char *name_or_id);
 
+/* Called before each write to bs reaches its driver (the range is within
+ * the image): the reverse-execution timeline saves what the write will
+ * overwrite.  NULL removes it. */
+typedef void BlkWriteHook(void *opaque, BlockDev *bs, uint64_t off, size_t len);
+void blk_set_write_hook(BlockDev *bs, BlkWriteHook *fn, void *opaque);
+
 /* Writes a fresh, empty qcow2 v3 image (64 KiB clusters, 16-bit
  * refcounts) of the given virtual size; backing may be NULL, else it is
  * recorded with backing_fmt ("raw"/"qcow2") exactly as given. */

@@ -37,6 +37,9 @@ struct BlockDev {
     bool read_only;
     BlockDev *backing;          /* owned; qcow2 only */
     char *error;                /* last I/O failure, "" if none */
+    /* Called before every write (blk_set_write_hook). */
+    BlkWriteHook *write_hook;
+    void *write_hook_opaque;
 };
 
 extern const BlockDriver blk_driver_raw;

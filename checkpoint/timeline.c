@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "checkpoint/checkpoint.h"
+#include "block/drive.h"
 #include "vmm/chardev.h"
 #include "vmm/error.h"
 #include "vmm/machine.h"
@@ -24,7 +25,16 @@ typedef struct Snap {
     size_t state_len;
     uint64_t undo_start;         /* first undo slot of its interval */
     uint64_t out[MACHINE_MAX_SERIAL];   /* guest output written so far */
+    guint disk_start;            /* first disk undo record of its interval */
 } Snap;
+
+/* What a disk write overwrote (the disks' copy-on-write). */
+typedef struct DiskUndo {
+    BlockDev *bs;
+    uint64_t off;
+    size_t len;
+    uint8_t *old;
+} DiskUndo;
 
 struct Timeline {
     Machine *m;
@@ -33,6 +43,10 @@ struct Timeline {
     uint64_t npages;
     GArray *snaps;               /* of Snap, by icount */
     uint64_t restores;
+    GArray *disk;                /* of DiskUndo, oldest first */
+    uint64_t disk_bytes;
+    bool disk_restoring;
+    bool disk_failed;
 
     /* Written by the fault handler. */
     uint8_t *undo;               /* UNDO_MAX_PAGES pages, reserved */
@@ -47,6 +61,8 @@ struct Timeline {
 
 static Timeline *active;         /* the fault handler's */
 static struct sigaction old_segv, old_bus;
+
+static void hook_disks(Timeline *t, bool on);
 
 static void chain(int sig, siginfo_t *si, void *uc)
 {
@@ -171,6 +187,8 @@ Timeline *timeline_new(Machine *m, uint64_t spacing, GError **err)
         g_free(t);
         return NULL;
     }
+    t->disk = g_array_new(FALSE, FALSE, sizeof(DiskUndo));
+    hook_disks(t, true);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_fault;
@@ -180,6 +198,32 @@ Timeline *timeline_new(Machine *m, uint64_t spacing, GError **err)
     sigaction(SIGBUS, &sa, &old_bus);
     active = t;
     return t;
+}
+
+/* Before a guest write reaches a disk: keep what it overwrites. */
+static void disk_hook(void *opaque, BlockDev *bs, uint64_t off, size_t len)
+{
+    Timeline *t = opaque;
+    if (t->disk_restoring || !t->snaps->len)
+        return;
+    DiskUndo u = { bs, off, len, g_try_malloc(len ? len : 1) };
+    if (!u.old || blk_pread(bs, off, u.old, len) < 0) {
+        g_free(u.old);
+        t->disk_failed = true;
+        return;
+    }
+    g_array_append_val(t->disk, u);
+    t->disk_bytes += len;
+}
+
+static void hook_disks(Timeline *t, bool on)
+{
+    DriveSet *ds = t->m->drives;
+    for (int i = 0; ds && i < ds->n; i++) {
+        Drive *d = &ds->d[i];
+        if (!d->blkreplay && d->blk && !blk_is_read_only(d->blk))
+            blk_set_write_hook(d->blk, on ? disk_hook : NULL, on ? t : NULL);
+    }
 }
 
 static void drop_snaps_after(Timeline *t, guint keep)
@@ -199,6 +243,10 @@ void timeline_free(Timeline *t)
     sigaction(SIGBUS, &old_bus, NULL);
     drop_snaps_after(t, 0);
     g_array_free(t->snaps, TRUE);
+    hook_disks(t, false);
+    for (guint i = 0; i < t->disk->len; i++)
+        g_free(g_array_index(t->disk, DiskUndo, i).old);
+    g_array_free(t->disk, TRUE);
     munmap(t->undo, UNDO_MAX_PAGES * PAGE);
     munmap(t->undo_page, UNDO_MAX_PAGES * sizeof(uint32_t));
     g_free(t->dirty);
@@ -219,6 +267,11 @@ bool timeline_tick(Timeline *t)
                           (unsigned long long)UNDO_MAX_PAGES);
         return false;
     }
+    if (t->disk_failed) {
+        machine_set_error(m, "reverse execution: cannot keep what a disk write overwrites "
+                          "(out of memory or a read error)");
+        return false;
+    }
     const Snap *last = last_snap(t);
     uint64_t now = *m->icount;
     if (last && now < last->icount + t->spacing)
@@ -226,7 +279,7 @@ bool timeline_tick(Timeline *t)
     if (last && now == last->icount)
         return true;
     GError *err = NULL;
-    Snap s = { .icount = now, .undo_start = t->undo_used };
+    Snap s = { .icount = now, .undo_start = t->undo_used, .disk_start = t->disk->len };
     for (int i = 0; i < m->nserial; i++)
         s.out[i] = chardev_output_count(m->serial[i]);
     s.state = checkpoint_save_state(m, &s.state_len, &err);
@@ -310,6 +363,22 @@ bool timeline_restore(Timeline *t, uint64_t target, uint64_t *at, GError **err)
     t->undo_used = s->undo_start;
     if (freed > 256)
         madvise(t->undo + s->undo_start * PAGE, freed * PAGE, MADV_DONTNEED);
+    /* The disks, newest write first. */
+    t->disk_restoring = true;
+    for (guint i = t->disk->len; i > s->disk_start; i--) {
+        DiskUndo *u = &g_array_index(t->disk, DiskUndo, i - 1);
+        if (blk_pwrite(u->bs, u->off, u->old, u->len) < 0) {
+            t->disk_restoring = false;
+            tn_error(err, "reverse execution: cannot restore %s: %s", blk_filename(u->bs),
+                     blk_last_error(u->bs));
+            machine_set_error(m, "%s", (*err)->message);
+            return false;
+        }
+        t->disk_bytes -= u->len;
+        g_free(u->old);
+    }
+    t->disk_restoring = false;
+    g_array_set_size(t->disk, s->disk_start);
     if (!checkpoint_load_state(m, s->state, s->state_len, err)) {
         protect_all(t);
         return false;
@@ -335,5 +404,6 @@ void timeline_stats(const Timeline *t, TimelineStats *st)
     for (guint i = 0; i < t->snaps->len; i++)
         st->state_bytes += g_array_index(t->snaps, Snap, i).state_len;
     st->restores = t->restores;
+    st->disk_bytes = t->disk_bytes;
     st->faults = t->faults;
 }

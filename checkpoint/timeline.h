@@ -11,6 +11,10 @@
  * every page saved since k.  Memory cost: one page per page written in each
  * interval, plus the CPU/device state (a few KiB) per snapshot.
  *
+ * Disks are copy-on-write too: before a write reaches a writable drive's
+ * image, what it overwrites is kept; a restore writes it back, newest
+ * first.
+ *
  * Going back truncates the timeline at the restored snapshot: replaying
  * forward again takes the later snapshots anew (replay is deterministic, so
  * they come out the same). */
@@ -61,6 +65,7 @@ typedef struct TimelineStats {
     uint64_t state_bytes;        /* CPU and device state held */
     uint64_t restores;
     uint64_t faults;             /* first writes caught since the start */
+    uint64_t disk_bytes;         /* disk contents held (what writes overwrote) */
 } TimelineStats;
 void timeline_stats(const Timeline *t, TimelineStats *s);
 

@@ -21,6 +21,7 @@ void vclock_init(VClock *c, const uint64_t *icount, int shift)
     c->timers = NULL;
     c->realtime = false;
     c->rt_start = 0;
+    c->exit_request = NULL;
 }
 
 void vclock_attach(VClock *c, const uint64_t *icount)
@@ -99,6 +100,8 @@ void timer_mod(VClock *c, Timer *t, int64_t deadline_ns)
     t->next = *p;
     *p = t;
     t->armed = true;
+    if (c->exit_request && !c->realtime)
+        *c->exit_request = 1;
 }
 
 int64_t vclock_next_deadline(const VClock *c)

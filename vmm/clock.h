@@ -48,6 +48,12 @@ typedef struct VClock {
     Timer *timers;
     bool realtime;           /* vclock_set_realtime(): host time */
     int64_t rt_start;        /* host ns when base_ns was taken */
+    /* Set to 1 by timer_mod: a timer armed while the CPU runs (by a device
+     * access) makes it leave its run loop, so the main loop bounds the
+     * next slice by the new deadline and the timer fires exactly there,
+     * wherever the slices happened to end (the machine's exit_request;
+     * NULL: none). */
+    volatile int *exit_request;
 } VClock;
 
 /* Devices clocked at hz from virtual time: the pulses before ns (0 for

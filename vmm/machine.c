@@ -250,6 +250,7 @@ Machine *machine_create(const Options *o, GError **err)
     vclock_init(&m->clock, NULL, o->icount_shift >= 0 ? o->icount_shift : 3);
     m->clock.auto_shift = o->icount_shift < 0;
     m->clock.sleep = o->icount_sleep;
+    m->clock.exit_request = &m->exit_request;
     if (!open_backends(m, o, err))
         goto fail;
     if (o->ndrives && !has_disks) {

@@ -286,6 +286,15 @@ int machine_run(Machine *m)
         if (m->clock.auto_shift && !replay)
             auto_shift(m, &ls);
     }
+    if (m->timeline) {
+        TimelineStats ts;
+        timeline_stats(m->timeline, &ts);
+        fprintf(stderr, "tandem: reverse execution: %u snapshots, %llu restores, %.1f MiB of "
+                "saved pages, %.1f KiB of machine state, %.1f KiB of disk contents\n",
+                ts.snapshots, (unsigned long long)ts.restores,
+                ts.pages_saved * 4096.0 / 1048576.0, ts.state_bytes / 1024.0,
+                ts.disk_bytes / 1024.0);
+    }
     gdbstub_machine_exit(m->gdb);
     if (m->error) {
         fprintf(stderr, "tandem: %s\n", m->error);
