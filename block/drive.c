@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vmm/error.h"
+#include "vmm/options.h"
 
 const char *drive_name(const Drive *d)
 {
@@ -18,6 +19,27 @@ Drive *drives_find(DriveSet *s, const char *id)
         if (s->d[i].id && !strcmp(s->d[i].id, id))
             return &s->d[i];
     return NULL;
+}
+
+Drive *drives_for_device(DriveSet *s, const char *spec, const char *board_if, GError **err)
+{
+    g_autofree char *id = NULL;
+    if (!device_spec_prop(spec, "drive", &id)) {
+        tn_error(err, "-device %s: give the disk image with drive=ID (an -drive ...,id=ID)",
+                 spec);
+        return NULL;
+    }
+    Drive *d = drives_find(s, id);
+    if (!d) {
+        tn_error(err, "-device %s: drive=%s: no -drive has id=%s", spec, id, id);
+        return NULL;
+    }
+    if (d->iface != DRIVE_IF_NONE) {
+        tn_error(err, "-device %s: drive=%s is an if=%s drive, which the board attaches "
+                 "itself; give it if=none", spec, id, board_if);
+        return NULL;
+    }
+    return d;
 }
 
 Drive *drives_ide(DriveSet *s, int index)

@@ -75,6 +75,10 @@ void drives_observe(DriveSet *s, BlkObserver *fn, void *opaque);
 void drives_close(DriveSet *s);
 
 Drive *drives_find(DriveSet *s, const char *id);
+/* The drive a disk device's -device spec names with drive=ID: it must
+ * exist and be if=none (board_if names the interface the board attaches by
+ * itself, for the message).  NULL with err set otherwise. */
+Drive *drives_for_device(DriveSet *s, const char *spec, const char *board_if, GError **err);
 /* The if=ide drive at index (0..3), or NULL. */
 Drive *drives_ide(DriveSet *s, int index);
 /* Marks d as used by user (a device); false with an error when it is

@@ -715,24 +715,12 @@ static bool virt_attach_blk(RiscvVirt *v, Drive *d, const char *serial, GError *
 static bool virt_blk_device(RiscvVirt *v, const char *spec, GError **err)
 {
     static const char *const keys[] = { "drive", "serial", NULL };
-    g_autofree char *id = NULL, *serial = NULL;
+    g_autofree char *serial = NULL;
     if (!device_spec_check(spec, keys, err))
         return false;
-    if (!device_spec_prop(spec, "drive", &id)) {
-        tn_error(err, "-device %s: give the disk image with drive=ID (an -drive ...,id=ID)",
-                 spec);
+    Drive *d = drives_for_device(v->drives, spec, "virtio", err);
+    if (!d)
         return false;
-    }
-    Drive *d = drives_find(v->drives, id);
-    if (!d) {
-        tn_error(err, "-device %s: drive=%s: no -drive has id=%s", spec, id, id);
-        return false;
-    }
-    if (d->iface != DRIVE_IF_NONE) {
-        tn_error(err, "-device %s: drive=%s is an if=virtio drive, which the board attaches "
-                 "itself; give it if=none", spec, id);
-        return false;
-    }
     device_spec_prop(spec, "serial", &serial);
     return virt_attach_blk(v, d, serial, err);
 }

@@ -400,25 +400,13 @@ static bool pc_attach_disk(Pc *pc, Drive *d, int bus, int unit, const char *seri
 static bool pc_ide_hd(Pc *pc, const char *spec, GError **err)
 {
     static const char *const keys[] = { "drive", "bus", "unit", "serial", NULL };
-    g_autofree char *id = NULL, *busname = NULL, *serial = NULL, *unitval = NULL;
+    g_autofree char *busname = NULL, *serial = NULL, *unitval = NULL;
     uint64_t unit = 0;
     if (!device_spec_check(spec, keys, err))
         return false;
-    if (!device_spec_prop(spec, "drive", &id)) {
-        tn_error(err, "-device %s: give the disk image with drive=ID (an -drive ...,id=ID)",
-                 spec);
+    Drive *d = drives_for_device(pc->drives, spec, "ide", err);
+    if (!d)
         return false;
-    }
-    Drive *d = drives_find(pc->drives, id);
-    if (!d) {
-        tn_error(err, "-device %s: drive=%s: no -drive has id=%s", spec, id, id);
-        return false;
-    }
-    if (d->iface != DRIVE_IF_NONE) {
-        tn_error(err, "-device %s: drive=%s is an if=ide drive, which the board attaches "
-                 "itself; give it if=none", spec, id);
-        return false;
-    }
     bool has_unit = device_spec_prop(spec, "unit", &unitval);
     if (!device_spec_uint(spec, "unit", 0, 1, &unit, err))
         return false;
