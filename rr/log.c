@@ -25,6 +25,7 @@ static const char *const event_names[RR_EV__COUNT] = {
     [RR_EV_END] = "end",
     [RR_EV_TSC] = "tsc",
     [RR_EV_BLOCK] = "block",
+    [RR_EV_NET] = "net",
 };
 
 const char *rr_event_name(RrEventKind k)
@@ -94,6 +95,16 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         if (len >= 12 && len <= 30)
             return true;
         g_snprintf(why, whylen, "block payload is %" PRIu32 " bytes, not 12 to 30", len);
+        return false;
+    case RR_EV_NET:
+        if (len >= 3 && d[1] <= 1)
+            return true;
+        if (len < 3)
+            g_snprintf(why, whylen, "net payload is %" PRIu32 " bytes, at least 3 expected",
+                       len);
+        else
+            g_snprintf(why, whylen, "net payload has flags 0x%02x (only bit 0 is defined)",
+                       d[1]);
         return false;
     }
     g_snprintf(why, whylen, "unknown event kind %u", kind);

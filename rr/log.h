@@ -46,7 +46,8 @@
  * - Payloads must have the shape given next to each kind (writer and reader
  *   both check): serial_input >= 1 byte; host_clock exactly 8; shift 1 byte
  *   with a value 0..63; warp exactly one varint; reset and quit none; end
- *   exactly 20 (i32 status, u64 RAM hash, u64 CPU state hash).
+ *   exactly 20 (i32 status, u64 RAM hash, u64 CPU state hash); block 12 to
+ *   30; net at least 3 (netdev, flags 0 or 1, at least one frame byte).
  * - A frame holds at least one event and at most 4 MiB of raw bytes (the
  *   writer ends a frame at 64 KiB or 4096 events).
  * - Frames and events are numbered from 0, in the format and in messages.
@@ -64,9 +65,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 3
+#define RR_LOG_VERSION 4
 /* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
- * RR_EV_BLOCK; nothing else differs). */
+ * RR_EV_BLOCK, version 3 RR_EV_NET; nothing else differs). */
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536
@@ -86,6 +87,9 @@ typedef enum RrEventKind {
     RR_EV_BLOCK = 8,            /* payload: u8 drive, u8 op (0 read, 1 write,
                                    2 flush), varint offset, varint length,
                                    u64 data hash (synchronous; blkreplay) */
+    RR_EV_NET = 9,              /* payload: u8 netdev, u8 flags (bit 0: more
+                                   pieces of this frame follow), frame bytes
+                                   (filter-replay; see net/net.h) */
     RR_EV__COUNT
 } RrEventKind;
 

@@ -60,8 +60,9 @@ static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
         g_snprintf(why, whylen, "unknown kind %u", kind);
         return false;
     }
-    /* Kinds later formats added (tsc: 2, block: 3). */
-    if ((kind == RR_EV_TSC && version < 2) || (kind == RR_EV_BLOCK && version < 3)) {
+    /* Kinds later formats added (tsc: 2, block: 3, net: 4). */
+    if ((kind == RR_EV_TSC && version < 2) || (kind == RR_EV_BLOCK && version < 3) ||
+        (kind == RR_EV_NET && version < 4)) {
         g_snprintf(why, whylen, "a %s event in a version %" PRIu32 " log, which has none",
                    rr_event_name((RrEventKind)kind), version);
         return false;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "checkpoint/snap.h"
+#include "net/net.h"
 #include "rr/log.h"
 #include "vmm/chardev.h"
 #include "vmm/error.h"
@@ -86,6 +87,7 @@ static char *config_text(Machine *m, GError **err)
     if (o->dtb && !file_digest("dtb", o->dtb, cfg, err))
         goto fail;
     g_string_append_printf(cfg, "append=%s\n", o->append ? o->append : "");
+    net_config_text(m->net, cfg);
     g_string_append_printf(cfg, "initial-memory-hash=%016" PRIx64 "\n", machine_memory_hash(m));
     return g_string_free(cfg, FALSE);
 fail:
@@ -447,6 +449,32 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
     return 0;
 }
 
+typedef struct NetPiece {
+    Rr *rr;
+    unsigned netdev;
+} NetPiece;
+
+static void log_net_piece(void *opaque, bool more, const uint8_t *p, size_t n)
+{
+    NetPiece *np = opaque;
+    RrEvent *ev = np->rr->scratch;
+    fill_position(np->rr, ev, RR_EV_NET);
+    ev->data[0] = (uint8_t)np->netdev;
+    ev->data[1] = more;
+    memcpy(ev->data + 2, p, n);
+    ev->len = (uint32_t)n + 2;
+    log_event(np->rr, ev);
+}
+
+void rr_net_frame(Machine *m, unsigned netdev, const uint8_t *buf, size_t len)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_RECORD || !len)
+        return;
+    NetPiece np = { rr, netdev };
+    net_split_frame(buf, len, log_net_piece, &np);
+}
+
 void rr_warp(Machine *m, int64_t ns)
 {
     Rr *rr = m->rr;
@@ -559,6 +587,17 @@ static bool apply(Rr *rr, const RrEvent *ev)
         }
         vclock_warp(&m->clock, (int64_t)v);
         return true;
+    case RR_EV_NET: {
+        char *why = NULL;
+        if (!net_replay_piece(m->net, ev->data[0], ev->data[1] & 1, ev->data + 2, ev->len - 2,
+                              &why)) {
+            machine_set_error(m, "replay diverged at event %" PRIu64 " (net, icount %" PRIu64
+                              "): %s", rr->nevents - 1, ev->icount, why);
+            g_free(why);
+            return false;
+        }
+        return true;
+    }
     case RR_EV_RESET:
         machine_request_reset(m);
         return true;

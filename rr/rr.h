@@ -42,6 +42,10 @@ uint64_t rr_tsc(Machine *m, uint64_t value);
  * against the log (a difference stops the run and fails the request). */
 int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const void *data,
                       size_t len);
+/* A frame netdev delivers to its device, at a main-loop stop (net/net.c):
+ * record logs it (RR_EV_NET, cut into pieces when longer than a payload);
+ * otherwise nothing.  Replay delivers the logged frames itself. */
+void rr_net_frame(Machine *m, unsigned netdev, const uint8_t *buf, size_t len);
 /* Idle warp of the virtual clock (record: logs; others: just warps). */
 void rr_warp(Machine *m, int64_t ns);
 /* shift=auto adaptation. */

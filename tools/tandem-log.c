@@ -151,6 +151,17 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
                 pos + 8 <= ev->len ? le64_get(ev->data + pos) : 0, q);
         break;
     }
+    case RR_EV_NET: {
+        /* A frame (or a piece of a long one, "more" until its last): its
+         * first bytes are the destination and source MACs and the type. */
+        uint32_t n = ev->len - 2, head = n < 16 ? n : 16;
+        fprintf(f, "%s%snetdev%s%u%s%smore%s%u%s%sbytes%s%" PRIu32 "%s%shead%s%s", sep, q, eq,
+                ev->data[0], sep, q, eq, ev->data[1] & 1, sep, q, eq, n, sep, q, eq, q);
+        for (uint32_t i = 0; i < head; i++)
+            fprintf(f, "%02x", ev->data[2 + i]);
+        fputs(q, f);
+        break;
+    }
     case RR_EV_SHIFT:
         fprintf(f, "%s%sshift%s%u", sep, q, eq, ev->data[0]);
         break;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "block/drive.h"
+#include "net/net.h"
 #include "vmm/chardev.h"
 #include "vmm/hash.h"
 #include "vmm/error.h"
@@ -260,8 +261,13 @@ Machine *machine_create(const Options *o, GError **err)
             goto fail;
         m->drives_owned = true;
     }
+    /* Before the board: its network devices attach to the netdevs. */
+    m->net = net_create(m, o, err);
+    if (!m->net)
+        goto fail;
     if (!b->init(m, t->variant, err))
         goto fail;
+    net_check_peers(m->net);
     for (int i = 0; i < o->ndevices; i++) {
         if (!m->device_taken[i]) {
             char *drv = device_spec_driver(o->devices[i]);
@@ -302,6 +308,8 @@ void machine_destroy(Machine *m)
         if (m->devices[i].ops->destroy)
             m->devices[i].ops->destroy(m->devices[i].dev);
     g_free(m->devices);
+    net_free(m->net);
+    m->net = NULL;
     if (m->drives_owned)
         drives_close(m->drives);
     m->drives = NULL;

@@ -125,6 +125,8 @@ struct Machine {
     /* Replay with a debugger: the in-memory snapshots reverse execution
      * uses (checkpoint/timeline.h), else NULL. */
     struct Timeline *timeline;
+    /* The -netdev backends and their frame queues (net/net.h). */
+    struct NetState *net;
 
     /* The -drive images (block/drive.h), for savevm/loadvm
      * (checkpoint/vmsnap.h): opened by the board that has a disk

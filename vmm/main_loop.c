@@ -13,6 +13,7 @@
 
 #include "checkpoint/timeline.h"
 #include "checkpoint/vmsnap.h"
+#include "net/net.h"
 #include "rr/rr.h"
 #include "vmm/chardev.h"
 #include "vmm/gdbstub.h"
@@ -81,32 +82,35 @@ static int collect_fds(Machine *m, struct pollfd *pfd, Chardev **owner, int max)
 /* Wait for host input for at most timeout_ns (-1 = forever); deliver it. */
 static bool service_input(Machine *m, int64_t timeout_ns)
 {
-    struct pollfd pfd[MACHINE_MAX_SERIAL + 1 + GDBSTUB_MAX_FDS];
+    struct pollfd pfd[MACHINE_MAX_SERIAL + 1 + GDBSTUB_MAX_FDS + NET_MAX_FDS];
     Chardev *owner[MACHINE_MAX_SERIAL + 1];
     bool any = false;
     for (int i = 0; i < m->nserial; i++)
         any |= chardev_pump(m->serial[i]);
+    any |= net_pump(m->net);
     int n = collect_fds(m, pfd, owner, MACHINE_MAX_SERIAL + 1);
     int nchr = n;        /* then the gdb stub's sockets */
     n += gdbstub_poll_fds(m->gdb, pfd + n, GDBSTUB_MAX_FDS);
+    int ngdb = n;        /* then the network backends' (they may shorten the wait) */
+    n += net_poll_fds(m->net, pfd + n, NET_MAX_FDS, &timeout_ns);
     if (n == 0) {
-        if (timeout_ns > 0) {
+        if (timeout_ns > 0 && !any) {
             struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
             nanosleep(&ts, NULL);
         }
-        return any;
+        return net_poll_done(m->net, pfd, 0, false) || any;
     }
     int tmo = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
     if (any)
         tmo = 0;
     int r = poll(pfd, (nfds_t)n, tmo);
     if (r > 0) {
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < ngdb; i++)
             if (pfd[i].revents)
                 any |= i < nchr ? chardev_service(owner[i])
                                 : gdbstub_service(m->gdb, &pfd[i]);
     }
-    return any;
+    return net_poll_done(m->net, pfd + ngdb, n - ngdb, r < 0) || any;
 }
 
 static void auto_shift(Machine *m, LoopState *ls)
@@ -132,6 +136,7 @@ static bool idle_wait(Machine *m, LoopState *ls)
     bool has_input = m->monitor_own != NULL || m->gdb != NULL;
     for (int i = 0; i < m->nserial; i++)
         has_input |= chardev_input_fd(m->serial[i]) >= 0 || chardev_pending(m->serial[i]);
+    has_input |= net_has_input(m->net);
     if (deadline == INT64_MAX) {
         if (!has_input) {
             machine_set_error(m, "the guest is waiting for an interrupt with no timer armed "

@@ -8,6 +8,7 @@
 #include "vmm/error.h"
 #include "vmm/gdbstub.h"
 #include "block/drive.h"
+#include "net/net.h"
 
 G_DEFINE_QUARK(tandem-error-quark, tandem_error)
 
@@ -296,6 +297,12 @@ void options_usage(const char *prog)
            "         [,readonly=on][,index=N]  a disk image (pc: IDE); also\n"
            "         driver=blkreplay,if=none,image=ID,id=ID2\n"
            "  -hda/-hdb/-hdc/-hdd FILE  -drive file=FILE,index=0..3\n"
+           "  -netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=A/M][,host=A][,dns=A]\n"
+           "                       user networking (libslirp); pc: -device rtl8139,netdev=ID\n"
+           "                       [,mac=52:54:00:12:34:56]; without -netdev, no network card\n"
+           "  -object filter-replay,id=R,netdev=ID  record/replay the frames of netdev ID\n"
+           "                       (required for each netdev under -icount rr=)\n"
+           "  -net none, -nic none no network (the default)\n"
            "  -kernel FILE         kernel (ELF, Linux Image, raw)\n"
            "  -initrd FILE         initial ram disk\n"
            "  -append CMDLINE      kernel command line\n"
@@ -335,11 +342,40 @@ void options_usage(const char *prog)
 }
 
 static const char *const unsupported_later[][2] = {
-    { "-netdev", "networking arrives with the network work" },
-    { "-net", NULL },
-    { "-object", "objects (filter-replay) arrive with the network work" },
     { "-audio", "audio arrives with the audio work" },
 };
+
+/* -netdev, -object, -net none / -nic none (net/net.h checks the specs). */
+static bool parse_net_option(Options *o, const char *opt, const char *arg, GError **err)
+{
+    if (!strcmp(opt, "-netdev")) {
+        if (o->nnetdevs == OPT_MAX_NETDEVS) {
+            tn_error(err, "too many -netdev options (at most %d)", OPT_MAX_NETDEVS);
+            return false;
+        }
+        if (!net_parse_netdev(arg, NULL, err))
+            return false;
+        o->netdevs[o->nnetdevs++] = arg;
+        return true;
+    }
+    if (!strcmp(opt, "-object")) {
+        if (o->nobjects == OPT_MAX_OBJECTS) {
+            tn_error(err, "too many -object options (at most %d)", OPT_MAX_OBJECTS);
+            return false;
+        }
+        if (!net_parse_object(arg, NULL, err))
+            return false;
+        o->objects[o->nobjects++] = arg;
+        return true;
+    }
+    if (!strcmp(arg, "none")) {
+        o->net_none = true;
+        return true;
+    }
+    tn_error(err, "%s %s is not supported: use -netdev user,id=ID -device rtl8139,netdev=ID "
+             "(or %s none)", opt, arg, opt);
+    return false;
+}
 
 /* -hda F is -drive file=F,index=N,media=disk (commas in F doubled). */
 static const char *hd_spec(const char *file, int index)
@@ -606,16 +642,16 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
         } else if (!strcmp(a, "-enable-kvm")) {
             if (!add_accel(o, "kvm", "-enable-kvm", err))
                 return false;
+        } else if (!strcmp(a, "-netdev") || !strcmp(a, "-object") || !strcmp(a, "-net") ||
+                   !strcmp(a, "-nic")) {
+            NEED_ARG();
+            if (!parse_net_option(o, a, ARG, err))
+                return false;
         } else {
             for (size_t k = 0; k < G_N_ELEMENTS(unsupported_later); k++) {
                 if (!strcmp(a, unsupported_later[k][0])) {
-                    if (!strcmp(a, "-net") && i + 1 < argc && !strcmp(argv[i + 1], "none")) {
-                        i++;
-                        goto next;       /* no network is what we have */
-                    }
                     tn_error(err, "option %s is not supported yet: %s", a,
-                             unsupported_later[k][1] ? unsupported_later[k][1]
-                                                     : "networking arrives with the network work");
+                             unsupported_later[k][1]);
                     return false;
                 }
             }
@@ -625,7 +661,6 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
                 tn_error(err, "unexpected argument '%s' (options start with '-'; see -h)", a);
             return false;
         }
-next:;
 #undef NEED_ARG
 #undef ARG
     }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 enum { OPT_MAX_SERIAL = 4, OPT_MAX_DEVICES = 16, OPT_MAX_ACCEL = 8, OPT_MAX_DRIVES = 16 };
+enum { OPT_MAX_NETDEVS = 8, OPT_MAX_OBJECTS = 8 };
 
 typedef struct Options {
     const char *arch;          /* "riscv64", "riscv32" */
@@ -52,6 +53,15 @@ typedef struct Options {
      * the board. */
     const char *drives[OPT_MAX_DRIVES];
     int ndrives;
+    /* -netdev specs (net/net.h) in command-line order: the index is the
+     * netdev's number in record/replay logs.  -object specs
+     * (filter-replay).  -net none / -nic none: no network (what Tandem
+     * does without any of these too). */
+    const char *netdevs[OPT_MAX_NETDEVS];
+    int nnetdevs;
+    const char *objects[OPT_MAX_OBJECTS];
+    int nobjects;
+    bool net_none;
     /* Accelerators to try, in order ("kvm", "tcg" = the interpreter): -accel
      * (repeatable), -enable-kvm, -machine accel=A:B.  None given: tcg. */
     const char *accel[OPT_MAX_ACCEL];

@@ -47,6 +47,7 @@
 #include "targets/x86/kvm_switch.h"
 #include "targets/x86/linuxboot.h"
 #include "targets/x86/multiboot.h"
+#include "targets/x86/pc_net.h"
 #include "vmm/error.h"
 #include "vmm/loader.h"
 #include "vmm/machine.h"
@@ -80,6 +81,7 @@ typedef struct Pc {
     LinuxBoot *lb;           /* -kernel with a Linux bzImage */
     Piix4Pm *pm;
     PiixIde *ide;            /* 00:01.1 */
+    PcNics nics;             /* -device rtl8139 (pc_net.c) */
     DriveSet *drives;        /* -drive */
     int disk_serial;         /* IDENTIFY serial numbers TD00001, ... */
     X86Kvm *kvm;             /* -accel kvm */
@@ -205,6 +207,7 @@ static void pc_reset(Machine *m)
         /* What the firmware would do: the ACPI tables name this block. */
         piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
         piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
+        pc_nics_firmware(pc->pci, &pc->nics);
         if (!linuxboot_reset(pc->lb, pc->cpu, &err)) {
             machine_set_error(m, "reset: %s", err->message);
             g_error_free(err);
@@ -541,6 +544,8 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
     while ((spec = machine_take_device(m, "isa-debug-exit")))
         if (!isa_debug_exit_from_spec(m, &m->io, spec, err))
             return false;
+    if (!pc_nics_create(m, pc->pci, &pc->nics, err))
+        return false;
     return pc_disks(pc, err);
 }
 
@@ -590,6 +595,7 @@ static bool pc_init(Machine *m, int variant, GError **err)
         } else if (linuxboot_is_linux(img, len)) {
             piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
             piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
+            pc_nics_firmware(pc->pci, &pc->nics);
             pc->lb = linuxboot_load(pc->cpu, img, len, o->append, o->initrd, low, ram - low,
                                     err);
         } else {
@@ -620,7 +626,7 @@ static bool pc_kvm_init(Machine *m, GError **err)
     return pc->kvm != NULL;
 }
 
-static const char *const pc_device_list[] = { "isa-debug-exit", "ide-hd", NULL };
+static const char *const pc_device_list[] = { "isa-debug-exit", "ide-hd", "rtl8139", NULL };
 
 const BoardDesc x86_pc_board = {
     .name = "pc",

@@ -109,7 +109,7 @@ with tempfile.TemporaryDirectory() as tmp:
                  "is not inside the image", arch=x86)
     expect_error(["-M", "pc", "-bios", odd], "multiple of 64 KiB", arch=x86)
     expect_error(["-M", "pc", "-bios", "/nonexistent/bios.bin"], "/nonexistent/bios.bin", arch=x86)
-    expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"], "no device 'e1000' (it has: isa-debug-exit, ide-hd)", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"], "no device 'e1000' (it has: isa-debug-exit, ide-hd, rtl8139)", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,port=1"], "unknown property 'port'", arch=x86)
     disk = rom + ".disk"
     with open(disk, "wb") as f:

@@ -41,6 +41,7 @@
 #include "devices/ps2.h"
 #include "devices/riscv_aclint.h"
 #include "devices/riscv_plic.h"
+#include "devices/rtl8139.h"
 #include "devices/sifive_test.h"
 #include "devices/virtio.h"
 #include "devices/virtio_mmio.h"
@@ -1628,6 +1629,108 @@ static void plic_probe(Rig *r)
 static const Case plic_case = { "riscv_plic", plic_build, plic_drive, plic_probe, "irq11=1",
                                 NULL };
 DEVICE_TESTS(plic, 1)
+
+/* ---- RTL8139 (a packet in its ring, TimerInt armed, an EEPROM read
+ * half clocked in) ---- */
+
+#define NIC_IO   0xc100
+#define NIC_MMIO 0xfebff000u
+#define NIC_RING 0x10000u
+
+static void nic_intx(void *opaque, PciDevice *d, int pin, int level)
+{
+    Rig *r = opaque;
+    tr(r, "intx%d=%d@%" PRId64 " ", pin, level, machine_ns(r->m));
+}
+
+static void nic_tx(void *opaque, const uint8_t *buf, size_t len)
+{
+    Rig *r = opaque;
+    tr(r, "tx%zu#%08x ", len, fnv(buf, len));
+}
+
+static void nic_build(Rig *r)
+{
+    cr_assert_eq(machine_alloc_ram(r->m, 0, 1u << 20, NULL), 0);
+    PciBus *bus = pci_bus_create(r->m, &r->m->io);
+    cr_assert_not_null(bus);
+    pci_bus_set_intx_router(bus, nic_intx, r);
+    NetClient *nc = g_new0(NetClient, 1);
+    machine_keep(r->m, nc);
+    nc->id = "n1";
+    nc->transmit = nic_tx;
+    nc->be_opaque = r;
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    GError *err = NULL;
+    r->dev[0] = rtl8139_create(r->m, bus, PCI_DEVFN(3, 0), &r->m->io, mac, nc, &err);
+    cr_assert_not_null(r->dev[0]);
+}
+
+static void nic_frame(Rig *r, size_t len, uint8_t seed)
+{
+    uint8_t f[1514];
+    memcpy(f, "\x52\x54\x00\x12\x34\x56\x52\x55\x0a\x00\x02\x02\x08\x00", 14);
+    for (size_t i = 14; i < len; i++)
+        f[i] = (uint8_t)(seed + i);
+    tr(r, "can%d ", rtl8139_can_receive(r->dev[0], len));
+    rtl8139_receive(r->dev[0], f, len);
+}
+
+static void nic_drive(Rig *r)
+{
+    rtl8139_firmware_setup(r->dev[0], NIC_IO, NIC_MMIO, 11);
+    out(r, NIC_IO + 0x30, 4, NIC_RING);
+    out(r, NIC_IO + 0x37, 1, 0x0c);
+    out(r, NIC_IO + 0x44, 4, 0x8a);              /* 8K, WRAP, AB | APM */
+    out(r, NIC_IO + 0x3c, 2, 0xc07f);
+    out(r, NIC_IO + 0x08, 4, 0x80000000u);
+    nic_frame(r, 1000, 1);
+    nic_frame(r, 1514, 2);
+    out(r, NIC_IO + 0x38, 2, 1016 - 16);         /* the first one read */
+    out(r, NIC_IO + 0x24, 4, 0x20000);
+    out(r, NIC_IO + 0x48, 4, 0);
+    out(r, NIC_IO + 0x54, 4, 50000);
+    /* An EEPROM read command half clocked in. */
+    out(r, NIC_IO + 0x50, 1, 0x80);
+    out(r, NIC_IO + 0x50, 1, 0x88);
+    for (int i = 0; i < 5; i++) {
+        uint8_t d = (0x187u >> (8 - i) & 1) ? 0x02 : 0;
+        out(r, NIC_IO + 0x50, 1, 0x88 | d);
+        out(r, NIC_IO + 0x50, 1, 0x8c | d);
+    }
+    run(r, 1000);
+}
+
+static void nic_probe(Rig *r)
+{
+    for (unsigned i = 0; i < 0x100; i += 4)
+        in(r, NIC_IO + (uint16_t)i, 4);
+    mrd(r, NIC_MMIO + 0x3e, 2);
+    for (int i = 5; i < 9; i++) {
+        uint8_t d = (0x187u >> (8 - i) & 1) ? 0x02 : 0;
+        out(r, NIC_IO + 0x50, 1, 0x88 | d);
+        out(r, NIC_IO + 0x50, 1, 0x8c | d);
+    }
+    for (int i = 0; i < 16; i++) {
+        out(r, NIC_IO + 0x50, 1, 0x8c);
+        in(r, NIC_IO + 0x50, 1);
+        out(r, NIC_IO + 0x50, 1, 0x88);
+    }
+    nic_frame(r, 1514, 3);
+    nic_frame(r, 200, 4);
+    ram_hash(r, NIC_RING, 8192 + 1600);
+    out(r, NIC_IO + 0x3e, 2, 0xffff);
+    for (uint32_t i = 0; i < 100; i++)
+        mwr(r, 0x20000 + i, 1, i);
+    out(r, NIC_IO + 0x10, 4, 100);               /* descriptor 0: nothing ready */
+    out(r, NIC_IO + 0x14, 4, 100);
+    in(r, NIC_IO + 0x60, 2);
+    run(r, 2000000);                              /* TimerInt fires */
+    in(r, NIC_IO + 0x3e, 2);
+}
+
+static const Case nic_case = { "rtl8139", nic_build, nic_drive, nic_probe, "intx0=1", NULL };
+DEVICE_TESTS(nic, 1)
 
 /* ---- whole boards: every device of pc and virt, and pc's PAM map ---- */
 

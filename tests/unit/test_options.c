@@ -170,3 +170,24 @@ Test(options, drives)
     cr_assert(strstr(err->message, "no -drive has that id"), "%s", err->message);
     g_clear_error(&err);
 }
+
+Test(options, network)
+{
+    Options o;
+    GError *err = NULL;
+    cr_assert(parse(&o, &err, 6, "-netdev", "user,id=n1,hostfwd=tcp::5555-:22", "-device",
+                    "rtl8139,netdev=n1", "-object", "filter-replay,id=replay,netdev=n1"));
+    cr_assert_eq(o.nnetdevs, 1);
+    cr_assert_str_eq(o.netdevs[0], "user,id=n1,hostfwd=tcp::5555-:22");
+    cr_assert_eq(o.nobjects, 1);
+    cr_assert(!o.net_none);
+    cr_assert(parse(&o, &err, 2, "-nic", "none"));
+    cr_assert(o.net_none);
+    expect_error("-net nic is not supported: use -netdev user,id=ID -device rtl8139", 2, "-net",
+                 "nic");
+    expect_error("-nic user", 2, "-nic", "user,model=rtl8139");
+    expect_error("network backend 'tap' is not supported", 2, "-netdev", "tap,id=t");
+    expect_error("object type 'memory-backend-ram' is not supported", 2, "-object",
+                 "memory-backend-ram,id=m,size=1G");
+    expect_error("needs an argument", 1, "-netdev");
+}

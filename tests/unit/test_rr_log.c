@@ -115,6 +115,14 @@ static void gen_next(Gen *g, RrEvent *ev)
         le64_put(ev->data + ev->len, rnd(g));
         ev->len += 8;
         break;
+    case RR_EV_NET:
+        /* Frame pieces: up to a whole payload for the big cases. */
+        ev->len = 2 + 1 + (uint32_t)(g->big ? RR_MAX_PAYLOAD - 3 - rnd(g) % 4096 : rnd(g) % 1514);
+        ev->data[0] = (uint8_t)(rnd(g) % 3);
+        ev->data[1] = (uint8_t)(rnd(g) % 2);
+        for (uint32_t i = 2; i < ev->len; i++)
+            ev->data[i] = (uint8_t)rnd(g);
+        break;
     case RR_EV_END:
         ev->len = 20;
         le32_put(ev->data, (uint32_t)rnd(g));
@@ -872,6 +880,64 @@ Test(rr_log, hand_made_frames)
     expect_frame_error(raw, n, (Frame){ 100u << 20, 1, 0, 10 }, 2, "raw length over the cap");
     expect_frame_error(raw, n, (Frame){ 0, 0, 0, 10 }, 2, "no events");
     expect_frame_error(raw, n, (Frame){ 0, 1000, 0, 10 }, 2, "more events than bytes");
+}
+
+/* Net events came with format 4: older logs that hold one are corrupt, and
+ * the payload must be netdev, flags 0/1, at least one frame byte. */
+Test(rr_log, net_events_by_version)
+{
+    uint8_t raw[256], pay[16] = { 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint64_t x[32] = { 0x80000000, 5 };
+    Frame ok = { 0, 1, 0, 10 };
+    size_t n = put_event(raw, RR_EV_NET, 10, 2, 0, 3, x, pay, 14);
+    char *path = tpath("net.log");
+    for (uint32_t version = 1; version <= RR_LOG_VERSION; version++) {
+        GByteArray *a = make_header(version, 2, 0);
+        append_frame(a, raw, n, &ok);
+        spit(path, a->data, a->len);
+        uint64_t cnt;
+        char *msg;
+        int rc = read_all(path, &cnt, &msg);
+        if (version < 4) {
+            cr_assert_eq(rc, -1, "version %u", version);
+            g_autofree char *want = g_strdup_printf("a net event in a version %u log, which "
+                                                    "has none", version);
+            cr_assert(strstr(msg, want), "%s", msg);
+        } else {
+            cr_assert_eq(rc, 0, "%s", msg);
+            cr_assert_eq(cnt, 1);
+        }
+        g_free(msg);
+        g_byte_array_unref(a);
+    }
+    g_free(path);
+    pay[1] = 2;
+    n = put_event(raw, RR_EV_NET, 10, 2, 0, 3, x, pay, 14);
+    g_autofree char *bad = tpath("netbad.log");
+    GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
+    append_frame(a, raw, n, &ok);
+    spit(bad, a->data, a->len);
+    uint64_t cnt;
+    char *msg;
+    cr_assert_eq(read_all(bad, &cnt, &msg), -1);
+    cr_assert(strstr(msg, "flags 0x02"), "%s", msg);
+    g_free(msg);
+    g_byte_array_unref(a);
+    pay[1] = 0;
+    RrEvent *ev = g_new0(RrEvent, 1);
+    ev->kind = RR_EV_NET;
+    ev->nregs = 2;
+    ev->len = 2;
+    GError *e = NULL;
+    RrHeader h = test_header(2, 0);
+    g_autofree char *wpath = tpath("netw.log");
+    RrWriter *w = rr_writer_open(wpath, &h, &e);
+    cr_assert_not_null(w);
+    cr_assert(!rr_writer_add(w, ev, &e), "a net event without frame bytes is refused");
+    cr_assert(strstr(e->message, "net payload is 2 bytes"), "%s", e->message);
+    g_clear_error(&e);
+    cr_assert(rr_writer_close(w, &e));
+    g_free(ev);
 }
 
 Test(rr_log, position_going_back_across_frames)

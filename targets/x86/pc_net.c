@@ -1,0 +1,120 @@
+/* The pc board's network cards (see pc_net.h). */
+#include "targets/x86/pc_net.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/i440fx.h"
+#include "net/net.h"
+#include "vmm/error.h"
+#include "vmm/machine.h"
+
+#define PC_NIC_FIRST_SLOT 3
+#define PC_NIC_IOBASE     0xc100      /* after the IDE bus master at 0xc000 */
+#define PC_NIC_MMIO_TOP   0xfec00000u /* below the I/O APIC */
+/* SeaBIOS's PIRQ A-D routing on the i440FX. */
+static const uint8_t pc_pirq_irqs[4] = { 10, 10, 11, 11 };
+
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &tail) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return !(mac[0] & 1);           /* a card's own address is unicast */
+}
+
+/* addr=SLOT[.FN] (hex, as QEMU's PCI addresses). */
+static bool parse_addr(const char *s, int *devfn)
+{
+    char *end;
+    unsigned long slot = strtoul(s, &end, 16), fn = 0;
+    if (end == s)
+        return false;
+    if (*end == '.') {
+        const char *f = end + 1;
+        fn = strtoul(f, &end, 16);
+        if (end == f)
+            return false;
+    }
+    if (*end || slot < 1 || slot > 31 || fn > 7)
+        return false;
+    *devfn = PCI_DEVFN((int)slot, (int)fn);
+    return true;
+}
+
+static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, GError **err)
+{
+    static const char *const keys[] = { "netdev", "mac", "addr", "id", "romfile", NULL };
+    g_autofree char *netdev = NULL, *mac = NULL, *addr = NULL;
+    if (!device_spec_check(spec, keys, err))
+        return false;
+    if (nics->n == PC_MAX_NICS) {
+        tn_error(err, "-device %s: at most %d network cards", spec, PC_MAX_NICS);
+        return false;
+    }
+    uint8_t a[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + nics->n) };
+    if (device_spec_prop(spec, "mac", &mac) && !parse_mac(mac, a)) {
+        tn_error(err, "-device %s: mac=%s: expected a unicast address like "
+                 "52:54:00:12:34:56", spec, mac);
+        return false;
+    }
+    NetClient *nc = NULL;
+    if (device_spec_prop(spec, "netdev", &netdev)) {
+        nc = net_find(m->net, netdev);
+        if (!nc) {
+            tn_error(err, "-device %s: netdev=%s: no -netdev has id=%s", spec, netdev, netdev);
+            return false;
+        }
+    }
+    int devfn = -1;
+    if (device_spec_prop(spec, "addr", &addr) && !parse_addr(addr, &devfn)) {
+        tn_error(err, "-device %s: addr=%s: expected a PCI slot 1-1f (hex), optionally "
+                 ".function", spec, addr);
+        return false;
+    }
+    for (int slot = PC_NIC_FIRST_SLOT; devfn < 0 && slot < 32; slot++)
+        if (!pci_find_device(bus, PCI_DEVFN(slot, 0)))
+            devfn = PCI_DEVFN(slot, 0);
+    if (devfn < 0) {
+        tn_error(err, "-device %s: no free PCI slot", spec);
+        return false;
+    }
+    GError *e = NULL;
+    Rtl8139 *s = rtl8139_create(m, bus, devfn, &m->io, a, nc, &e);
+    if (!s) {
+        tn_error(err, "-device %s: %s", spec, e->message);
+        g_error_free(e);
+        return false;
+    }
+    nics->slot[nics->n] = PCI_SLOT(devfn);
+    nics->nic[nics->n++] = s;
+    return true;
+}
+
+bool pc_nics_create(Machine *m, PciBus *bus, PcNics *nics, GError **err)
+{
+    const char *spec;
+    while ((spec = machine_take_device(m, "rtl8139")))
+        if (!pc_nic(m, bus, nics, spec, err))
+            return false;
+    return true;
+}
+
+void pc_nics_firmware(PciBus *bus, const PcNics *nics)
+{
+    if (!nics->n)
+        return;
+    PciDevice *piix3 = pci_find_device(bus, PCI_DEVFN(1, 0));
+    for (int p = 0; piix3 && p < 4; p++)
+        pci_config_write(piix3, PIIX3_PIRQRC + (unsigned)p, pc_pirq_irqs[p], 1);
+    for (int i = 0; i < nics->n; i++) {
+        /* INTA# of slot s reaches PIRQ (s - 1) & 3 (devices/i440fx.h). */
+        uint8_t irq = pc_pirq_irqs[(nics->slot[i] - 1) & 3];
+        rtl8139_firmware_setup(nics->nic[i], (uint16_t)(PC_NIC_IOBASE + 0x100 * i),
+                               PC_NIC_MMIO_TOP - 0x1000u * (uint32_t)(i + 1), irq);
+    }
+}

@@ -1,0 +1,31 @@
+/* The pc board's network cards: -device rtl8139,netdev=ID[,mac=...][,addr=SLOT]
+ * (devices/rtl8139.c on the netdevs of net/net.h). */
+#ifndef TANDEM_X86_PC_NET_H
+#define TANDEM_X86_PC_NET_H
+
+#include <glib.h>
+
+#include "devices/pci.h"
+#include "devices/rtl8139.h"
+
+typedef struct Machine Machine;
+
+enum { PC_MAX_NICS = 4 };
+
+typedef struct PcNics {
+    Rtl8139 *nic[PC_MAX_NICS];
+    int slot[PC_MAX_NICS];
+    int n;
+} PcNics;
+
+/* Takes every -device rtl8139.  Cards go in the first free slot from 3
+ * (QEMU's pc has VGA in slot 2, so its first NIC is 00:03.0), or at
+ * addr=; MACs default to QEMU's 52:54:00:12:34:56, the last byte counting
+ * up per card. */
+bool pc_nics_create(Machine *m, PciBus *bus, PcNics *nics, GError **err);
+/* What SeaBIOS would do, for a Linux kernel booted directly: PIIX3's PIRQ
+ * routes A-D to IRQs 10, 10, 11, 11 (when there are cards), each card's
+ * BARs (I/O from 0xc100, memory below 0xfec00000) and interrupt line. */
+void pc_nics_firmware(PciBus *bus, const PcNics *nics);
+
+#endif
