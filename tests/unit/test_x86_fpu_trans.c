@@ -771,9 +771,16 @@ static void operands(int op, F80 *a, F80 *b)
 /* Signed distance in ulps of two finite values of one sign. */
 static int64_t ulps(F80 x, F80 y)
 {
-    int64_t kx = (int64_t)((uint64_t)(x.sexp & 0x7fff) << 63 | (x.mant & ~(1ull << 63)));
-    int64_t ky = (int64_t)((uint64_t)(y.sexp & 0x7fff) << 63 | (y.mant & ~(1ull << 63)));
-    return kx - ky;
+    /* exponent * 2^63 + fraction orders the magnitudes (denormals, whose
+     * exponent field is 0, included) one ulp apart; it needs 79 bits. */
+    __int128 kx = (__int128)(x.sexp & 0x7fff) << 63 | (x.mant & ~(1ull << 63));
+    __int128 ky = (__int128)(y.sexp & 0x7fff) << 63 | (y.mant & ~(1ull << 63));
+    __int128 d = kx - ky;
+    if (d > INT64_MAX)
+        return INT64_MAX;
+    if (d < -INT64_MAX)
+        return -INT64_MAX;
+    return (int64_t)d;
 }
 
 static bool same(F80 x, F80 y)
