@@ -20,7 +20,7 @@ cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -I"$root"
 read -r -a pkgcflags <<< "$(pkg-config --cflags glib-2.0 libzstd)"
 read -r -a pkglibs <<< "$(pkg-config --libs glib-2.0 libzstd)"
 srcs=("$root"/rr/log*.c "$root/rr/crc32c.c" "$root/vmm/options.c" "$root/vmm/gdbstub_spec.c"
-      "$root/block/drive_spec.c")
+      "$root/block/drive_spec.c" "$root/net/net_spec.c")
 san=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
 
 "$cc" "${cflags[@]}" "${pkgcflags[@]}" "${san[@]}" -o "$out/fuzz_log" \
