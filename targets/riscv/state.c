@@ -67,6 +67,15 @@ uint64_t riscv_state_hash(void *opaque)
 
 #define RV_SNAP_VERSION 1
 
+/* The 64-bit CSRs and counters, in stream order: one list for save and
+ * load. */
+#define RV_SNAP_CSRS(c)                                                                   \
+    &(c)->misa, &(c)->mstatus, &(c)->medeleg, &(c)->mideleg, &(c)->mie, &(c)->mip,        \
+        &(c)->mtvec, &(c)->mscratch, &(c)->mepc, &(c)->mcause, &(c)->mtval,               \
+        &(c)->mcounteren, &(c)->mcountinhibit, &(c)->menvcfg, &(c)->mhartid, &(c)->stvec, \
+        &(c)->sscratch, &(c)->sepc, &(c)->scause, &(c)->stval, &(c)->satp,                \
+        &(c)->scounteren, &(c)->senvcfg, &(c)->mcycle_off, &(c)->minstret_off, &(c)->mip_hw
+
 void riscv_save(void *opaque, void *writer)
 {
     const RiscvCPU *cpu = opaque;
@@ -84,15 +93,9 @@ void riscv_save(void *opaque, void *writer)
     snap_put_u32(w, cpu->frm);
     snap_put_u8(w, (uint8_t)cpu->priv);
     snap_put_u64(w, cpu->resv_addr);
-    const uint64_t csrs[] = {
-        cpu->misa, cpu->mstatus, cpu->medeleg, cpu->mideleg, cpu->mie, cpu->mip,
-        cpu->mtvec, cpu->mscratch, cpu->mepc, cpu->mcause, cpu->mtval, cpu->mcounteren,
-        cpu->mcountinhibit, cpu->menvcfg, cpu->mhartid, cpu->stvec, cpu->sscratch,
-        cpu->sepc, cpu->scause, cpu->stval, cpu->satp, cpu->scounteren, cpu->senvcfg,
-        cpu->mcycle_off, cpu->minstret_off, cpu->mip_hw,
-    };
+    const uint64_t *const csrs[] = { RV_SNAP_CSRS(cpu) };
     for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++)
-        snap_put_u64(w, csrs[i]);
+        snap_put_u64(w, *csrs[i]);
     for (int i = 0; i < 16; i++)
         snap_put_u64(w, cpu->pmpcfg[i]);
     for (int i = 0; i < 64; i++)
@@ -127,13 +130,7 @@ bool riscv_load(void *opaque, void *reader)
         return snap_reader_fail(r, "privilege level %u", priv);
     t.priv = (int)priv;
     t.resv_addr = snap_get_u64(r);
-    uint64_t *const csrs[] = {
-        &t.misa, &t.mstatus, &t.medeleg, &t.mideleg, &t.mie, &t.mip,
-        &t.mtvec, &t.mscratch, &t.mepc, &t.mcause, &t.mtval, &t.mcounteren,
-        &t.mcountinhibit, &t.menvcfg, &t.mhartid, &t.stvec, &t.sscratch,
-        &t.sepc, &t.scause, &t.stval, &t.satp, &t.scounteren, &t.senvcfg,
-        &t.mcycle_off, &t.minstret_off, &t.mip_hw,
-    };
+    uint64_t *const csrs[] = { RV_SNAP_CSRS(&t) };
     for (size_t i = 0; i < sizeof(csrs) / sizeof(csrs[0]); i++)
         *csrs[i] = snap_get_u64(r);
     for (int i = 0; i < 16; i++)
