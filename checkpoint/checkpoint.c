@@ -131,8 +131,8 @@ static bool read_section(SnapReader *r, Section *s, const char *want)
     return true;
 }
 
-static bool load_section(Machine *m, const Section *s, bool (*fn)(void *, void *, void *),
-                         void *obj, void *ctx, GError **err)
+static bool load_section(const Section *s, bool (*fn)(void *, void *, void *), void *obj,
+                         void *ctx, GError **err)
 {
     char *what = g_strdup_printf("snapshot: %s", s->name);
     SnapReader r;
@@ -144,7 +144,6 @@ static bool load_section(Machine *m, const Section *s, bool (*fn)(void *, void *
         tn_error(err, "%s", r.error ? r.error : what);
     snap_reader_free(&r);
     g_free(what);
-    (void)m;
     return ok;
 }
 
@@ -223,12 +222,12 @@ bool checkpoint_load_state(Machine *m, const uint8_t *p, size_t len, GError **er
         m->clock.auto_shift = auto_shift;
         m->clock.base_ns = base_ns;
         m->clock.base_icount = base_icount;
-        ok = load_section(m, &cpu, cpu_fn, m->cpu, (void *)m->cpu_ops, err);
+        ok = load_section(&cpu, cpu_fn, m->cpu, (void *)m->cpu_ops, err);
         for (int i = 0; ok && i < m->ndevices; i++)
-            ok = load_section(m, &devs[i], dev_fn, m->devices[i].dev,
+            ok = load_section(&devs[i], dev_fn, m->devices[i].dev,
                               (void *)m->devices[i].ops, err);
         if (ok)
-            ok = load_section(m, &rr, rr_fn, m, NULL, err);
+            ok = load_section(&rr, rr_fn, m, NULL, err);
         if (ok && *m->icount != icount) {
             tn_error(err, "snapshot: the CPU's icount %" PRIu64 " differs from the snapshot's %"
                      PRIu64, *m->icount, icount);
@@ -299,6 +298,18 @@ uint8_t *checkpoint_save_vm(Machine *m, size_t *len, GError **err)
     return g_byte_array_free(b, FALSE);
 }
 
+/* Exchanges the contents of a and b, n bytes each. */
+static void swap_bytes(uint8_t *a, uint8_t *b, size_t n)
+{
+    uint8_t t[16384];
+    for (size_t off = 0; off < n; off += sizeof(t)) {
+        size_t k = n - off < sizeof(t) ? n - off : sizeof(t);
+        memcpy(t, a + off, k);
+        memcpy(a + off, b + off, k);
+        memcpy(b + off, t, k);
+    }
+}
+
 bool checkpoint_load_vm(Machine *m, const uint8_t *p, size_t len, GError **err)
 {
     SnapReader r;
@@ -363,15 +374,15 @@ bool checkpoint_load_vm(Machine *m, const uint8_t *p, size_t len, GError **err)
         g_free(tmp);
         return false;
     }
-    uint8_t *saved = g_memdup2(m->ram, m->ram_size);
-    memcpy(m->ram, tmp, ram);
-    g_free(tmp);
+    /* The snapshot's RAM in, the current RAM kept in tmp until the state
+     * has loaded. */
+    swap_bytes(m->ram, tmp, ram);
     bool ok = checkpoint_load_state(m, state, slen, err);
     if (!ok && !m->error) {
         /* Refused before any change: put RAM back. */
-        memcpy(m->ram, saved, m->ram_size);
+        memcpy(m->ram, tmp, ram);
     }
-    g_free(saved);
+    g_free(tmp);
     return ok;
 }
 
