@@ -391,7 +391,6 @@ static bool rev_restore(GdbStub *g, uint64_t target, uint64_t *at)
     return true;
 }
 
-/* bs: one instruction back. */
 static void rev_reached(GdbStub *g);
 
 /* Back to icount target with breakpoints off, then subs partial steps (or
@@ -411,6 +410,7 @@ static void rev_goto(GdbStub *g, uint64_t target, uint64_t subs, bool probe)
         rev_reached(g);
 }
 
+/* bs: one stop back. */
 static void reverse_step(GdbStub *g)
 {
     uint64_t now = *g->m->icount;
@@ -478,19 +478,23 @@ static void rev_scan(GdbStub *g, uint64_t from, uint64_t end)
     g->rev_hits = 0;
 }
 
+/* Scan the interval that ends at icount end, or stop at the beginning of
+ * the timeline when there is none. */
+static void rev_scan_before(GdbStub *g, uint64_t end)
+{
+    uint64_t from = timeline_prev(g->m->timeline, end), at;
+    if (from != UINT64_MAX) {
+        rev_scan(g, from, end);
+        return;
+    }
+    if (rev_restore(g, timeline_begin(g->m->timeline), &at))
+        stop_at_begin(g);
+}
+
 /* bc: back to the last breakpoint or watchpoint stop. */
 static void reverse_continue(GdbStub *g)
 {
-    uint64_t now = *g->m->icount;
-    uint64_t from = timeline_prev(g->m->timeline, now);
-    if (from == UINT64_MAX) {
-        uint64_t at;
-        if (!rev_restore(g, timeline_begin(g->m->timeline), &at))
-            return;
-        stop_at_begin(g);
-        return;
-    }
-    rev_scan(g, from, now);
+    rev_scan_before(g, *g->m->icount);
 }
 
 /* The CPU reached the end of a reverse phase's run (icount == target). */
@@ -527,16 +531,7 @@ static void rev_reached(GdbStub *g)
         g->rev_want = want;
         return;
     }
-    uint64_t end = g->rev_from;
-    uint64_t from = timeline_prev(g->m->timeline, end);
-    if (from == UINT64_MAX) {
-        uint64_t at;
-        if (!rev_restore(g, end, &at))
-            return;
-        stop_at_begin(g);
-        return;
-    }
-    rev_scan(g, from, end);
+    rev_scan_before(g, g->rev_from);
 }
 
 void gdbstub_cpu_stopped(GdbStub *g, CpuExit ex)
