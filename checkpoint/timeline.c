@@ -315,24 +315,26 @@ uint64_t timeline_begin(const Timeline *t)
     return t->snaps->len ? g_array_index(t->snaps, Snap, 0).icount : UINT64_MAX;
 }
 
+/* Index of the last snapshot at or before icount x (snapshots are in
+ * icount order), or -1. */
+static gint last_at_or_before(const Timeline *t, uint64_t x)
+{
+    gint k = -1;
+    for (guint i = 0; i < t->snaps->len && g_array_index(t->snaps, Snap, i).icount <= x; i++)
+        k = (gint)i;
+    return k;
+}
+
 uint64_t timeline_prev(const Timeline *t, uint64_t before)
 {
-    uint64_t best = UINT64_MAX;
-    for (guint i = 0; i < t->snaps->len; i++) {
-        uint64_t ic = g_array_index(t->snaps, Snap, i).icount;
-        if (ic < before)
-            best = ic;
-    }
-    return best;
+    gint k = before ? last_at_or_before(t, before - 1) : -1;
+    return k < 0 ? UINT64_MAX : g_array_index(t->snaps, Snap, k).icount;
 }
 
 bool timeline_restore(Timeline *t, uint64_t target, uint64_t *at, GError **err)
 {
     Machine *m = t->m;
-    gint k = -1;
-    for (guint i = 0; i < t->snaps->len; i++)
-        if (g_array_index(t->snaps, Snap, i).icount <= target)
-            k = (gint)i;
+    gint k = last_at_or_before(t, target);
     if (k < 0) {
         tn_error(err, "icount %" PRIu64 " is before the beginning of the replay timeline "
                  "(icount %" PRIu64 ")", target, timeline_begin(t));
