@@ -16,44 +16,14 @@
 #include <unistd.h>
 
 #include "block/block.h"
-
-static char *tmpdir;
-
-static void rm_rf(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *p = g_build_filename(dir, name, NULL);
-        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-            rm_rf(p);
-        else
-            unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    rmdir(dir);
-}
+#include "tmpdir.h"
 
 static void setup(void)
 {
-    tmpdir = g_dir_make_tmp("tandem-block-XXXXXX", NULL);
-    cr_assert(tmpdir);
+    tmpdir_make("tandem-block-XXXXXX");
 }
 
-static void teardown(void)
-{
-    rm_rf(tmpdir);
-    g_free(tmpdir);
-}
-
-TestSuite(block, .init = setup, .fini = teardown, .timeout = 300);
-
-static char *tpath(const char *name)
-{
-    return g_build_filename(tmpdir, name, NULL);
-}
+TestSuite(block, .init = setup, .fini = tmpdir_remove, .timeout = 300);
 
 static void need_qemu(void)
 {
@@ -71,26 +41,8 @@ static int sh(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *cmd = g_strdup_vprintf(fmt, ap);
+    int status = tmpdir_vsh(NULL, fmt, ap);
     va_end(ap);
-    char *full = g_strdup_printf("cd '%s' && %s", tmpdir, cmd);
-    char *argv[] = {"/bin/sh", "-c", full, NULL};
-    char *out = NULL, *err = NULL;
-    int status = -1;
-    GError *e = NULL;
-    if (!g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &out, &err, &status, &e)) {
-        cr_log_error("spawn %s: %s", cmd, e->message);
-        g_error_free(e);
-        status = 127;
-    } else {
-        status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-        if (status)
-            cr_log_error("'%s' exited %d:\n%s%s", cmd, status, out, err);
-    }
-    g_free(out);
-    g_free(err);
-    g_free(full);
-    g_free(cmd);
     return status;
 }
 
@@ -129,14 +81,14 @@ static uint8_t *make_pattern(size_t len, uint64_t seed)
 
 static void put_file(const char *name, const void *buf, size_t len)
 {
-    char *p = tpath(name);
+    char *p = tmpdir_path(name);
     cr_assert(g_file_set_contents(p, buf, (gssize)len, NULL));
     g_free(p);
 }
 
 static uint8_t *get_file(const char *name, size_t *len)
 {
-    char *p = tpath(name), *buf = NULL;
+    char *p = tmpdir_path(name), *buf = NULL;
     gsize n = 0;
     cr_assert(g_file_get_contents(p, &buf, &n, NULL), "cannot read %s", p);
     g_free(p);
@@ -155,7 +107,7 @@ static char *file_sum(const char *name)
 
 static BlockDev *open_img(const char *name, const BlockOpenOpts *o)
 {
-    char *p = tpath(name);
+    char *p = tmpdir_path(name);
     GError *e = NULL;
     BlockDev *bs = blk_open(p, o, &e);
     cr_assert(bs, "open %s: %s", p, e ? e->message : "?");
@@ -165,7 +117,7 @@ static BlockDev *open_img(const char *name, const BlockOpenOpts *o)
 
 static char *open_error(const char *name)
 {
-    char *p = tpath(name);
+    char *p = tmpdir_path(name);
     GError *e = NULL;
     BlockDev *bs = blk_open(p, NULL, &e);
     g_free(p);
@@ -295,7 +247,7 @@ Test(block, read_backing_chains)
     uint8_t *t = g_malloc0(len);
     memcpy(t, base, blen);
     put_file("base.raw", base, blen);
-    char *sub = tpath("sub");
+    char *sub = tmpdir_path("sub");
     mkdir(sub, 0755);
     g_free(sub);
     SH("qemu-img convert -f raw -O qcow2 -c base.raw sub/base.qcow2");
@@ -318,7 +270,7 @@ Test(block, read_backing_chains)
     memcpy(t, base, blen);
     memset(t + blen, 0, len - blen);
     check_image_reads("r.qcow2", t, len);
-    char *p = tpath("p.qcow2");
+    char *p = tmpdir_path("p.qcow2");
     cr_assert(blk_create_qcow2(p, len, "sub/base.qcow2", NULL, NULL));
     g_free(p);
     check_image_reads("p.qcow2", t, len);
@@ -331,13 +283,13 @@ Test(block, read_backing_chains)
 
 Test(block, backing_loops_and_depth)
 {
-    char *a = tpath("a.qcow2"), *b = tpath("b.qcow2");
+    char *a = tmpdir_path("a.qcow2"), *b = tmpdir_path("b.qcow2");
     cr_assert(blk_create_qcow2(a, MIB, "b.qcow2", "qcow2", NULL));
     cr_assert(blk_create_qcow2(b, MIB, "a.qcow2", "qcow2", NULL));
     char *m = open_error("a.qcow2");
     cr_assert(m && strstr(m, "loop"), "%s", m);
     g_free(m);
-    char *fifo = tpath("fifo");
+    char *fifo = tmpdir_path("fifo");
     cr_assert_eq(mkfifo(fifo, 0600), 0);
     g_free(fifo);
     cr_assert(blk_create_qcow2(b, MIB, "fifo", "raw", NULL));
@@ -350,13 +302,13 @@ Test(block, backing_loops_and_depth)
     g_free(m);
     for (int i = 0; i < BLK_MAX_BACKING_DEPTH + 3; i++) {
         char *n = g_strdup_printf("c%d.qcow2", i), *bn = g_strdup_printf("c%d.qcow2", i + 1);
-        char *pn = tpath(n);
+        char *pn = tmpdir_path(n);
         cr_assert(blk_create_qcow2(pn, MIB, bn, "qcow2", NULL));
         g_free(n);
         g_free(bn);
         g_free(pn);
     }
-    char *last = g_strdup_printf("c%d.qcow2", BLK_MAX_BACKING_DEPTH + 3), *pl = tpath(last);
+    char *last = g_strdup_printf("c%d.qcow2", BLK_MAX_BACKING_DEPTH + 3), *pl = tmpdir_path(last);
     cr_assert(blk_create_qcow2(pl, MIB, NULL, NULL, NULL));
     m = open_error("c0.qcow2");
     cr_assert(m && strstr(m, "deeper"), "%s", m);
@@ -514,7 +466,7 @@ Test(block, write_created_by_tandem)
     need_qemu();
     size_t len = 3 * MIB;
     uint8_t *t = g_malloc0(len);
-    char *p = tpath("n.qcow2");
+    char *p = tmpdir_path("n.qcow2");
     GError *e = NULL;
     cr_assert(blk_create_qcow2(p, len, NULL, NULL, &e));
     g_free(p);
@@ -588,7 +540,7 @@ static uint64_t peek(const uint8_t *img, size_t off, int width)
 static char *exercise(const uint8_t *img, size_t n)
 {
     put_file("h.qcow2", img, n);
-    char *p = tpath("h.qcow2");
+    char *p = tmpdir_path("h.qcow2");
     GError *e = NULL;
     BlockDev *bs = blk_open(p, &(BlockOpenOpts){.format = "qcow2"}, &e);
     g_free(p);

@@ -17,47 +17,18 @@
 #include <unistd.h>
 
 #include "block/block.h"
+#include "tmpdir.h"
 
 #define KIB 1024u
 #define MIB (1u << 20)
 
-static char *tmpdir;
-
-static void rm_rf(const char *dir)
-{
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *p = g_build_filename(dir, name, NULL);
-        if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-            rm_rf(p);
-        else
-            unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    rmdir(dir);
-}
-
 static void setup(void)
 {
-    tmpdir = g_dir_make_tmp("tandem-qsnap-XXXXXX", NULL);
-    cr_assert(tmpdir);
+    tmpdir_make("tandem-qsnap-XXXXXX");
 }
 
-static void teardown(void)
-{
-    rm_rf(tmpdir);
-    g_free(tmpdir);
-}
+TestSuite(qcow2_snapshot, .init = setup, .fini = tmpdir_remove, .timeout = 300);
 
-TestSuite(qcow2_snapshot, .init = setup, .fini = teardown, .timeout = 300);
-
-static char *tpath(const char *name)
-{
-    return g_build_filename(tmpdir, name, NULL);
-}
 
 /* The QEMU tools are part of the test environment (./setup.sh): without
  * them the interop checks cannot run, which is a failure, not a skip. */
@@ -82,28 +53,8 @@ static int sh_out(char **out, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *cmd = g_strdup_vprintf(fmt, ap);
+    int status = tmpdir_vsh(out, fmt, ap);
     va_end(ap);
-    char *full = g_strdup_printf("cd '%s' && %s", tmpdir, cmd);
-    char *argv[] = {"/bin/sh", "-c", full, NULL};
-    char *o = NULL, *e = NULL;
-    int status = -1;
-    GError *err = NULL;
-    if (!g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &o, &e, &status, &err)) {
-        cr_log_error("spawn %s: %s", cmd, err->message);
-        g_error_free(err);
-        status = 127;
-    } else {
-        status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-        if (status)
-            cr_log_error("'%s' exited %d:\n%s%s", cmd, status, o, e);
-    }
-    if (out)
-        *out = g_strdup(o ? o : "");
-    g_free(o);
-    g_free(e);
-    g_free(full);
-    g_free(cmd);
     return status;
 }
 
@@ -130,7 +81,7 @@ static uint8_t *random_bytes(size_t len, uint64_t seed)
 
 static uint8_t *get_file(const char *name, size_t *len)
 {
-    char *p = tpath(name), *buf = NULL;
+    char *p = tmpdir_path(name), *buf = NULL;
     gsize n = 0;
     cr_assert(g_file_get_contents(p, &buf, &n, NULL), "cannot read %s", p);
     g_free(p);
@@ -140,14 +91,14 @@ static uint8_t *get_file(const char *name, size_t *len)
 
 static void put_file(const char *name, const void *buf, size_t len)
 {
-    char *p = tpath(name);
+    char *p = tmpdir_path(name);
     cr_assert(g_file_set_contents(p, buf, (gssize)len, NULL));
     g_free(p);
 }
 
 static BlockDev *open_img(const char *name, const BlockOpenOpts *o)
 {
-    char *p = tpath(name);
+    char *p = tmpdir_path(name);
     GError *e = NULL;
     BlockDev *bs = blk_open(p, o, &e);
     cr_assert(bs, "open %s: %s", p, e ? e->message : "?");
@@ -158,7 +109,7 @@ static BlockDev *open_img(const char *name, const BlockOpenOpts *o)
 /* The open error (NULL when it opened). */
 static char *open_error(const char *name)
 {
-    char *p = tpath(name);
+    char *p = tmpdir_path(name);
     GError *e = NULL;
     BlockDev *bs = blk_open(p, &(BlockOpenOpts){.format = "qcow2"}, &e);
     g_free(p);
@@ -386,7 +337,7 @@ Test(qcow2_snapshot, round_trip_cluster_sizes)
 Test(qcow2_snapshot, round_trip_created_by_tandem)
 {
     need_qemu();
-    char *p = tpath("n.qcow2");
+    char *p = tmpdir_path("n.qcow2");
     GError *e = NULL;
     cr_assert(blk_create_qcow2(p, 3 * MIB + 4096, NULL, NULL, &e));
     g_free(p);
@@ -957,7 +908,7 @@ Test(qcow2_snapshot, corrupt_random)
                 img[at] = (uint8_t)rnd();
         }
         put_file("h.qcow2", img, n);
-        char *p = tpath("h.qcow2");
+        char *p = tmpdir_path("h.qcow2");
         GError *e = NULL;
         bs = blk_open(p, NULL, &e);
         g_free(p);
