@@ -58,6 +58,31 @@ fetch_i386_linux() {
   touch "$dir/done"
 }
 
+# Userland for the riscv64 virt Linux tests: Debian's busybox-static for
+# riscv64, unpacked (not installed) into .deps/riscv64/root the same way.
+# riscv64 is a release architecture from Debian 13 (trixie) on, so this
+# one list is trixie's whatever the host runs.
+fetch_riscv64_busybox() {
+  local dir=.deps/riscv64
+  [ -f "$dir/done" ] && return 0
+  rm -rf "$dir" && mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/deb" \
+    "$dir/root" "$dir/sources.d"
+  echo "deb http://deb.debian.org/debian trixie main" >"$dir/sources.list"
+  local o=(-o APT::Architecture=riscv64 -o APT::Architectures=riscv64
+           -o "Dir::State::Lists=$PWD/$dir/lists" -o "Dir::Cache=$PWD/$dir/cache"
+           -o "Dir::Etc::SourceList=$PWD/$dir/sources.list"
+           -o "Dir::Etc::SourceParts=$PWD/$dir/sources.d" -o Debug::NoLocking=1)
+  echo "setup: fetching Debian's busybox-static (riscv64) into $dir"
+  apt-get "${o[@]}" update -q >"$dir/update.log" 2>&1 || true
+  (cd "$dir/deb" && apt-get "${o[@]}" download busybox-static) >"$dir/download.log" 2>&1 || {
+    echo "setup: apt-get download busybox-static (riscv64) failed (see $dir/download.log)" >&2
+    return 1
+  }
+  for f in "$dir"/deb/*.deb; do dpkg-deb -x "$f" "$dir/root"; done
+  rm -rf "$dir/deb" "$dir/cache"
+  touch "$dir/done"
+}
+
 build() {
   if [ ! -f build/build.ninja ]; then
     meson setup build
@@ -74,6 +99,7 @@ case "${1:-}" in
   test)
     install_deps
     fetch_i386_linux
+    fetch_riscv64_busybox
     build
     exec tests/run-all.sh build
     ;;

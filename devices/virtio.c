@@ -305,12 +305,15 @@ bad:
     return NULL;
 }
 
-VirtqElem *virtq_pop(VirtQueue *vq)
+/* The next available chain without taking it: NULL with *broken false when
+ * there is none, NULL with *broken true when the ring or chain is
+ * malformed.  No side effect. */
+static VirtqElem *next_chain(VirtQueue *vq, bool *broken)
 {
+    *broken = false;
     if (!queue_usable(vq))
         return NULL;
-    VirtioDevice *vdev = vq->vdev;
-    AddressSpace *as = vdev->as;
+    AddressSpace *as = vq->vdev->as;
     uint16_t avail_idx, head;
 
     if (!ram_range_ok(as, vq->desc, 16ull * vq->num, false) ||
@@ -327,11 +330,31 @@ VirtqElem *virtq_pop(VirtQueue *vq)
     VirtqElem *e = walk_chain(vq, head);
     if (!e)
         goto broken;
-    vq->last_avail++;
     return e;
 broken:
-    virtio_set_broken(vdev);
+    *broken = true;
     return NULL;
+}
+
+VirtqElem *virtq_pop(VirtQueue *vq)
+{
+    bool broken;
+    VirtqElem *e = next_chain(vq, &broken);
+    if (broken)
+        virtio_set_broken(vq->vdev);
+    if (e)
+        vq->last_avail++;
+    return e;
+}
+
+bool virtq_peek(VirtQueue *vq, uint64_t *in_len, bool *broken)
+{
+    VirtqElem *e = next_chain(vq, broken);
+    if (!e)
+        return false;
+    *in_len = e->in_len;
+    g_free(e);
+    return true;
 }
 
 size_t virtq_elem_read(VirtQueue *vq, const VirtqElem *e, size_t off, void *buf, size_t len)

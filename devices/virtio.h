@@ -135,6 +135,11 @@ typedef struct VirtqElem {
 /* Next available chain, or NULL when there is none or the ring is broken
  * (the device is then marked DEVICE_NEEDS_RESET).  Free with g_free. */
 VirtqElem *virtq_pop(VirtQueue *vq);
+/* Is a chain available?  Like virtq_pop but takes nothing and changes
+ * nothing (a malformed ring sets *broken, not DEVICE_NEEDS_RESET): what a
+ * device may ask at any time, e.g. whether a receive buffer is there.
+ * *in_len: the chain's writable bytes. */
+bool virtq_peek(VirtQueue *vq, uint64_t *in_len, bool *broken);
 /* Copy between a chain's segments, starting at byte off of the readable
  * (read) or writable (write) part; returns the bytes copied. */
 size_t virtq_elem_read(VirtQueue *vq, const VirtqElem *e, size_t off, void *buf, size_t len);

@@ -85,6 +85,8 @@ typedef struct NetdevConf {
  * may be NULL (check only).  Free with net_conf_clear. */
 bool net_parse_netdev(const char *spec, NetdevConf *conf, GError **err);
 void net_conf_clear(NetdevConf *conf);
+/* A card's mac= property: six hex bytes "52:54:00:12:34:56", unicast. */
+bool net_parse_mac(const char *s, uint8_t mac[6]);
 /* Checks an -object spec: only filter-replay,id=ID,netdev=N is known.
  * *netdev (g_free) names its netdev when not NULL. */
 bool net_parse_object(const char *spec, char **netdev, GError **err);

@@ -2,6 +2,7 @@
  * the backends so that tools and the option fuzzer link it alone. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,4 +269,16 @@ bool net_parse_object(const char *spec, char **netdev, GError **err)
 out:
     g_strfreev(parts);
     return ok;
+}
+
+bool net_parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &tail) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return !(mac[0] & 1);           /* a card's own address is unicast */
 }

@@ -16,6 +16,7 @@
 #include "devices/sifive_test.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
+#include "devices/virtio_net.h"
 #include "rr/rr.h"
 #include "targets/riscv/cpu.h"
 #include "vmm/error.h"
@@ -36,6 +37,7 @@ typedef struct RiscvVirt {
     uint8_t *mrom;
     VirtioMmio *virtio[VIRT_VIRTIO_COUNT];   /* by address */
     int virtio_used;         /* transports taken, in riscv_virt_virtio order */
+    int nics;                /* virtio-net cards */
     DriveSet *drives;        /* -drive */
     LoadMap images;          /* written back on reset, as QEMU reloads ROMs */
 } RiscvVirt;
@@ -758,6 +760,55 @@ static bool virt_disks(RiscvVirt *v, GError **err)
     return true;
 }
 
+/* -device virtio-net-device[,netdev=ID][,mac=M] on the next free transport,
+ * after the disks; MACs 52:54:00:12:34:56, ...:57, ... as QEMU assigns
+ * them. */
+static bool virt_net_device(RiscvVirt *v, const char *spec, GError **err)
+{
+    static const char *const keys[] = { "netdev", "mac", NULL };
+    g_autofree char *netdev = NULL, *mac = NULL;
+    if (!device_spec_check(spec, keys, err))
+        return false;
+    VirtioMmio *t = riscv_virt_virtio(v->m, v->virtio_used);
+    if (!t) {
+        tn_error(err, "-device %s: all %d virtio-mmio transports are taken", spec,
+                 VIRT_VIRTIO_COUNT);
+        return false;
+    }
+    uint8_t a[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + v->nics) };
+    if (device_spec_prop(spec, "mac", &mac) && !net_parse_mac(mac, a)) {
+        tn_error(err, "-device %s: mac=%s: expected a unicast address like "
+                 "52:54:00:12:34:56", spec, mac);
+        return false;
+    }
+    NetClient *nc = NULL;
+    if (device_spec_prop(spec, "netdev", &netdev)) {
+        nc = net_find(v->m->net, netdev);
+        if (!nc) {
+            tn_error(err, "-device %s: netdev=%s: no -netdev has id=%s", spec, netdev, netdev);
+            return false;
+        }
+    }
+    GError *e = NULL;
+    if (!virtio_net_create(v->m, t, a, nc, &e)) {
+        tn_error(err, "-device %s: %s", spec, e->message);
+        g_error_free(e);
+        return false;
+    }
+    v->virtio_used++;
+    v->nics++;
+    return true;
+}
+
+static bool virt_nics(RiscvVirt *v, GError **err)
+{
+    const char *spec;
+    while ((spec = machine_take_device(v->m, "virtio-net-device")))
+        if (!virt_net_device(v, spec, err))
+            return false;
+    return true;
+}
+
 bool riscv_virt_init(Machine *m, int xlen, GError **err)
 {
     const Options *o = m->opts;
@@ -803,7 +854,8 @@ bool riscv_virt_init(Machine *m, int xlen, GError **err)
     m->cpu_ops = &riscv_cpu_ops;
     m->icount = &v->cpu->icount;
 
-    if (!virt_devices(v, err) || !virt_disks(v, err) || !virt_boot(v, err))
+    if (!virt_devices(v, err) || !virt_disks(v, err) || !virt_nics(v, err) ||
+        !virt_boot(v, err))
         return false;
 
     m->board_reset = virt_reset;
@@ -820,7 +872,8 @@ VirtioMmio *riscv_virt_virtio(Machine *m, int n)
     return v->virtio[VIRT_VIRTIO_COUNT - 1 - n];
 }
 
-static const char *const virt_device_list[] = { "virtio-blk-device", NULL };
+static const char *const virt_device_list[] = { "virtio-blk-device", "virtio-net-device",
+                                                 NULL };
 
 const BoardDesc riscv_virt_board = {
     .name = "virt",

@@ -15,18 +15,6 @@
 /* SeaBIOS's PIRQ A-D routing on the i440FX. */
 static const uint8_t pc_pirq_irqs[4] = { 10, 10, 11, 11 };
 
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-    unsigned v[6];
-    char tail;
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &tail) != 6)
-        return false;
-    for (int i = 0; i < 6; i++)
-        mac[i] = (uint8_t)v[i];
-    return !(mac[0] & 1);           /* a card's own address is unicast */
-}
-
 /* addr=SLOT[.FN] (hex, as QEMU's PCI addresses). */
 static bool parse_addr(const char *s, int *devfn)
 {
@@ -57,7 +45,7 @@ static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, GErr
         return false;
     }
     uint8_t a[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + nics->n) };
-    if (device_spec_prop(spec, "mac", &mac) && !parse_mac(mac, a)) {
+    if (device_spec_prop(spec, "mac", &mac) && !net_parse_mac(mac, a)) {
         tn_error(err, "-device %s: mac=%s: expected a unicast address like "
                  "52:54:00:12:34:56", spec, mac);
         return false;
