@@ -11,7 +11,7 @@ PACKAGES=(
   libcriterion-dev device-tree-compiler clang
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
   opensbi u-boot-qemu seabios qemu-system-misc qemu-system-x86 qemu-utils
-  linux-image-amd64 busybox-static gdb-multiarch
+  linux-image-amd64 busybox-static gdb-multiarch e2fsprogs
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
