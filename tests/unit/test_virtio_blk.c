@@ -16,6 +16,7 @@
 #include "vmm/machine.h"
 
 #include "dev_machine.h"
+#include "virtq_driver.h"
 
 #define BASE     0x10001000ull
 #define RAM      0x80000000ull
@@ -38,6 +39,8 @@ static VirtioMmio *slot;
 static BlockDev *blk;
 static char *path;
 static int irq_level;
+static VqDriver drv;
+static VqRing q0 = { .index = 0, .desc = DESC, .avail = AVAIL, .used = USED, .size = QSIZE };
 
 static void rec_irq(void *opaque, int n, int level) { irq_level = level; }
 
@@ -73,6 +76,7 @@ static void setup_common(void)
     cr_assert_eq(as_add_ram(&m->as, "rom", ROM, 0x1000, rom, true), 0);
     irq_level = 0;
     slot = virtio_mmio_create(m, BASE, irq_line(rec_irq, NULL, 1));
+    drv = (VqDriver){ .m = m, .base = BASE, .ram = ram, .ram_base = RAM };
     cr_assert_not_null(slot);
     make_image();
 }
@@ -101,80 +105,28 @@ TestSuite(virtio_blk_own_disk, .init = setup_common, .fini = teardown);
 
 /* ---- the driver's side ---- */
 
-static uint32_t rd(uint64_t off)
-{
-    uint64_t v = 0;
-    cr_assert_eq(as_read(&m->as, BASE + off, 4, &v), MEM_OK);
-    return (uint32_t)v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-    cr_assert_eq(as_write(&m->as, BASE + off, 4, v), MEM_OK);
-}
-
-static uint8_t *gp(uint64_t pa) { return ram + (pa - RAM); }
+static uint32_t rd(uint64_t off) { return vqd_rd(&drv, off); }
+static void wr(uint64_t off, uint32_t v) { vqd_wr(&drv, off, v); }
+static uint8_t *gp(uint64_t pa) { return vqd_gp(&drv, pa); }
 
 static void put_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len,
                      uint16_t flags, uint16_t next)
 {
-    uint8_t *d = gp(table) + 16 * i;
-    memcpy(d, &addr, 8);
-    memcpy(d + 8, &len, 4);
-    memcpy(d + 12, &flags, 2);
-    memcpy(d + 14, &next, 2);
+    vqd_put_desc(&drv, table, i, addr, len, flags, next);
 }
 
-static uint16_t avail_idx;
-
-static void offer(uint16_t head)
-{
-    memcpy(gp(AVAIL + 4 + 2 * (avail_idx % QSIZE)), &head, 2);
-    avail_idx++;
-    memcpy(gp(AVAIL + 2), &avail_idx, 2);
-}
-
-static uint16_t used_idx(void)
-{
-    uint16_t v;
-    memcpy(&v, gp(USED + 2), 2);
-    return v;
-}
-
-static uint32_t used_len(unsigned i)
-{
-    uint32_t len;
-    memcpy(&len, gp(USED + 8 + 8 * (i % QSIZE)), 4);
-    return len;
-}
+static void offer(uint16_t head) { vqd_offer(&drv, &q0, head); }
+static uint16_t used_idx(void) { return vqd_used_idx(&drv, &q0); }
+static uint32_t used_len(unsigned i) { return vqd_used_len(&drv, &q0, i); }
 
 #define V1 (1ull << VIRTIO_F_VERSION_1)
 #define IND (1ull << VIRTIO_F_INDIRECT_DESC)
 
 static void driver_init(uint64_t features)
 {
-    avail_idx = 0;
-    memset(gp(AVAIL), 0, 0x1000);
-    memset(gp(USED), 0, 0x1000);
-    wr(VIRTIO_MMIO_STATUS, 0);
-    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-    wr(VIRTIO_MMIO_STATUS, 0x0b);
-    cr_assert_eq(rd(VIRTIO_MMIO_STATUS), 0x0b);
-    wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-    cr_assert_eq(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTIO_BLK_QUEUE_MAX);
-    wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
-    wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-    wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
-    wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
-    wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
-    wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
-    wr(VIRTIO_MMIO_QUEUE_READY, 1);
-    wr(VIRTIO_MMIO_STATUS, 0x0f);
+    vqd_negotiate(&drv, features);
+    vqd_queue(&drv, &q0, VIRTIO_BLK_QUEUE_MAX);
+    vqd_driver_ok(&drv);
 }
 
 static void header(uint32_t type, uint64_t sector)
@@ -201,12 +153,8 @@ static void request(uint32_t type, uint64_t sector, uint32_t len)
     offer(0);
 }
 
-static void kick(void) { wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0); }
-
-static bool broken(void)
-{
-    return rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
-}
+static void kick(void) { vqd_kick(&drv, &q0); }
+static bool broken(void) { return vqd_broken(&drv); }
 
 static void check_image(uint64_t off, const uint8_t *want, size_t len)
 {
@@ -225,12 +173,7 @@ static void check_pattern(const uint8_t *p, uint64_t off, size_t len)
 
 /* ---- config and features ---- */
 
-static uint64_t cfg(uint32_t off, unsigned size)
-{
-    uint64_t v = 0;
-    cr_assert_eq(as_read(&m->as, BASE + VIRTIO_MMIO_CONFIG + off, size, &v), MEM_OK);
-    return v;
-}
+static uint64_t cfg(uint32_t off, unsigned size) { return vqd_cfg(&drv, off, size); }
 
 Test(virtio_blk, identity_features_config)
 {
