@@ -173,7 +173,8 @@ void net_check_peers(NetState *ns)
     for (unsigned i = 0; ns && i < ns->n; i++)
         if (!ns->nd[i]->nc.model)
             fprintf(stderr, "tandem: warning: netdev %s has no network device (add -device "
-                    "rtl8139,netdev=%s)\n", ns->nd[i]->conf.id, ns->nd[i]->conf.id);
+                    "rtl8139,netdev=%s on pc, virtio-net-device,netdev=%s on virt)\n",
+                    ns->nd[i]->conf.id, ns->nd[i]->conf.id, ns->nd[i]->conf.id);
 }
 
 void net_config_text(const NetState *ns, GString *cfg)

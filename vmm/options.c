@@ -299,7 +299,8 @@ void options_usage(const char *prog)
            "  -hda/-hdb/-hdc/-hdd FILE  -drive file=FILE,index=0..3\n"
            "  -netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=A/M][,host=A][,dns=A]\n"
            "                       user networking (libslirp); pc: -device rtl8139,netdev=ID\n"
-           "                       [,mac=52:54:00:12:34:56]; without -netdev, no network card\n"
+           "                       [,mac=52:54:00:12:34:56]; virt: -device virtio-net-device,\n"
+           "                       netdev=ID[,mac=...]; without -netdev, no network card\n"
            "  -object filter-replay,id=R,netdev=ID  record/replay the frames of netdev ID\n"
            "                       (required for each netdev under -icount rr=)\n"
            "  -net none, -nic none no network (the default)\n"
@@ -373,7 +374,7 @@ static bool parse_net_option(Options *o, const char *opt, const char *arg, GErro
         return true;
     }
     tn_error(err, "%s %s is not supported: use -netdev user,id=ID -device rtl8139,netdev=ID "
-             "(or %s none)", opt, arg, opt);
+             "(pc) or -device virtio-net-device,netdev=ID (virt), or %s none", opt, arg, opt);
     return false;
 }
 

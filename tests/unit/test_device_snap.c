@@ -45,6 +45,7 @@
 #include "devices/sifive_test.h"
 #include "devices/virtio.h"
 #include "devices/virtio_mmio.h"
+#include "devices/virtio_net.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
 #include "vmm/target.h"
@@ -1731,6 +1732,122 @@ static void nic_probe(Rig *r)
 
 static const Case nic_case = { "rtl8139", nic_build, nic_drive, nic_probe, "intx0=1", NULL };
 DEVICE_TESTS(nic, 1)
+
+/* ---- virtio-net on virtio-mmio ---- */
+
+#define VN_RX_DESC  (VRAM + 0x000)
+#define VN_RX_AVAIL (VRAM + 0x100)
+#define VN_RX_USED  (VRAM + 0x200)
+#define VN_TX_DESC  (VRAM + 0x400)
+#define VN_TX_AVAIL (VRAM + 0x500)
+#define VN_TX_USED  (VRAM + 0x600)
+#define VN_BUF      (VRAM + 0x1000)      /* receive buffers: 0x800 each */
+#define VN_TXBUF    (VRAM + 0x8000)
+
+static void vn_build(Rig *r)
+{
+    cr_assert_eq(machine_alloc_ram(r->m, VRAM, 0x10000, NULL), 0);
+    VirtioMmio *t = virtio_mmio_create(r->m, VIO, irq_line(log_irq, r, 1));
+    cr_assert_not_null(t);
+    NetClient *nc = g_new0(NetClient, 1);
+    machine_keep(r->m, nc);
+    nc->id = "n1";
+    nc->transmit = nic_tx;
+    nc->be_opaque = r;
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
+    GError *err = NULL;
+    r->dev[0] = virtio_net_create(r->m, t, mac, nc, &err);
+    cr_assert_not_null(r->dev[0]);
+}
+
+static void vn_queue(Rig *r, unsigned q, uint64_t desc, uint64_t avail, uint64_t used)
+{
+    vio_w(r, VIRTIO_MMIO_QUEUE_SEL, q);
+    vio_w(r, VIRTIO_MMIO_QUEUE_NUM, 8);
+    vio_w(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+    vio_w(r, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
+    vio_w(r, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
+    vio_w(r, VIRTIO_MMIO_QUEUE_READY, 1);
+}
+
+/* Receive buffer k (descriptor k, 0x800 bytes), avail entry n. */
+static void vn_post_rx(Rig *r, unsigned k, uint16_t n)
+{
+    uint64_t d = VN_RX_DESC + 16ull * k;
+    as_write(&r->m->as, d, 8, VN_BUF + 0x800ull * k);
+    as_write(&r->m->as, d + 8, 4, 0x800);
+    as_write(&r->m->as, d + 12, 2, VIRTQ_DESC_F_WRITE);
+    as_write(&r->m->as, VN_RX_AVAIL + 4 + 2ull * ((n - 1) % 8), 2, k);
+    as_write(&r->m->as, VN_RX_AVAIL + 2, 2, n);
+}
+
+/* A 12-byte header and a len-byte frame at descriptor k, avail entry n. */
+static void vn_send(Rig *r, unsigned k, uint16_t n, uint32_t len)
+{
+    uint64_t d = VN_TX_DESC + 16ull * k, b = VN_TXBUF + 0x800ull * k;
+    for (uint32_t i = 0; i < 12 + len; i++)
+        as_write(&r->m->as, b + i, 1, i < 12 ? 0 : (uint8_t)(i * 5 + k));
+    as_write(&r->m->as, d, 8, b);
+    as_write(&r->m->as, d + 8, 4, 12 + len);
+    as_write(&r->m->as, d + 12, 2, 0);
+    as_write(&r->m->as, VN_TX_AVAIL + 4 + 2ull * ((n - 1) % 8), 2, k);
+    as_write(&r->m->as, VN_TX_AVAIL + 2, 2, n);
+    vio_w(r, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_TXQ);
+}
+
+static void vn_frame(Rig *r, size_t len, uint8_t seed)
+{
+    uint8_t f[1514];
+    for (size_t i = 0; i < len; i++)
+        f[i] = (uint8_t)(seed + i);
+    tr(r, "can%d ", virtio_net_can_receive(r->dev[0], len));
+    virtio_net_receive(r->dev[0], f, len);
+}
+
+static void vn_drive(Rig *r)
+{
+    vio_w(r, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    vio_w(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    vio_w(r, VIRTIO_MMIO_DRIVER_FEATURES, (1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_STATUS));
+    vio_w(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    vio_w(r, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+    vio_w(r, VIRTIO_MMIO_STATUS, 0x0b);
+    vn_queue(r, VIRTIO_NET_RXQ, VN_RX_DESC, VN_RX_AVAIL, VN_RX_USED);
+    vn_queue(r, VIRTIO_NET_TXQ, VN_TX_DESC, VN_TX_AVAIL, VN_TX_USED);
+    vio_w(r, VIRTIO_MMIO_STATUS, 0x0f);
+    for (uint16_t k = 0; k < 3; k++)
+        vn_post_rx(r, k, (uint16_t)(k + 1));
+    vn_frame(r, 1000, 1);
+    vn_send(r, 0, 1, 60);
+}
+
+static void vn_probe(Rig *r)
+{
+    static const unsigned regs[] = {
+        VIRTIO_MMIO_DEVICE_ID, VIRTIO_MMIO_DEVICE_FEATURES, VIRTIO_MMIO_QUEUE_NUM,
+        VIRTIO_MMIO_QUEUE_READY, VIRTIO_MMIO_INTERRUPT_STATUS, VIRTIO_MMIO_STATUS,
+        VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_CONFIG, VIRTIO_MMIO_CONFIG + 4,
+    };
+    for (unsigned q = 0; q < 2; q++) {
+        vio_w(r, VIRTIO_MMIO_QUEUE_SEL, q);
+        for (size_t i = 0; i < G_N_ELEMENTS(regs); i++)
+            mrd(r, VIO + regs[i], 4);
+    }
+    vio_w(r, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_ISR_QUEUE);
+    vn_frame(r, 1514, 2);
+    vn_frame(r, 80, 3);
+    vn_frame(r, 80, 4);                           /* no buffer left */
+    mrd(r, VN_RX_USED, 4);
+    for (unsigned i = 0; i < 3; i++)
+        mrd(r, VN_RX_USED + 4 + 8 * i, 8);
+    ram_hash(r, VN_BUF, 0x1800);
+    vn_send(r, 1, 2, 300);
+    mrd(r, VN_TX_USED, 4);
+    mrd(r, VIO + VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+}
+
+static const Case vn_case = { "virtio_net", vn_build, vn_drive, vn_probe, "tx300#", NULL };
+DEVICE_TESTS(vn, 1)
 
 /* ---- whole boards: every device of pc and virt, and pc's PAM map ---- */
 
