@@ -7,13 +7,14 @@ virtio-net card (devices/virtio_net.c, docs/net.md "virtio-net").
    QEMU's blkreplay command line, gets a DHCP lease from slirp over
    -device virtio-net-device,netdev=net1, fetches a file from a Python
    HTTP server on the host through 10.0.2.2, stores it and a file of its
-   own on the disk, reads both back after a remount, prints their md5sums
-   and powers off.  Recorded with -icount shift=auto,rr=record and
+   own on the disk, reads both back after a remount, prints their md5sums,
+   exchanges a line with the host through a hostfwd port and powers off.  Recorded with -icount shift=auto,rr=record and
    -object filter-replay.
 2. The HTTP server is gone: the replay prints the same serial output byte
    for byte and ends matching; the log holds block and net events
    (tandem-log dump); the original image's sha256 is unchanged after both
    runs (the disk is a snapshot=on overlay).
+3. A replay with another MAC on the card is refused naming netdev.0.
 
 usage: test_rr_virtio_riscv.py"""
 import hashlib
@@ -21,12 +22,17 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 
 from tandemtest import (BUILD, OPENSBI, REPO, Run, binary, fail, free_port, http_server, need,
                         riscv_linux_guest, tail, text)
+
+GUEST_PORT = 7000
+GREETING = "hello-through-hostfwd"
+
 
 def busybox():
     bb = os.path.join(REPO, ".deps", "riscv64", "root", "usr", "bin", "busybox")
@@ -66,6 +72,12 @@ busybox umount /mnt
 busybox mount -t ext2 -o ro /dev/vda /mnt || echo remount failed
 busybox md5sum /mnt/data.bin /mnt/seq.txt /mnt/hello.txt
 busybox umount /mnt
+echo {GREETING} > /tmp/msg
+busybox nc -l -p {GUEST_PORT} < /tmp/msg > /tmp/got &
+busybox sleep 1
+echo GUEST-LISTENING
+wait
+echo "host said: $(busybox cat /tmp/got)"
 """)
     initrd = os.path.join(tmp, "initramfs.cpio.gz")
     subprocess.run([sys.executable, os.path.join(REPO, "tests", "guests", "linux",
@@ -121,13 +133,30 @@ def main():
                     "-drive", f"file={disk},if=none,snapshot=on,id=img-direct",
                     "-drive", "driver=blkreplay,if=none,image=img-direct,id=img-blkreplay",
                     "-device", "virtio-blk-device,drive=img-blkreplay",
-                    "-netdev", f"user,id=net1,hostfwd=tcp:127.0.0.1:{fwd}-:7000",
+                    "-netdev", f"user,id=net1,hostfwd=tcp:127.0.0.1:{fwd}-:{GUEST_PORT}",
                     "-device", "virtio-net-device,netdev=net1",
                     "-object", "filter-replay,id=replay,netdev=net1",
                     "-icount", f"shift=auto,rr={mode},rrfile={log}"]
 
-        # 1. Record with the HTTP server up.
-        st, rec_out, rec_err = Run(args("record")).finish(300)
+        # 1. Record with the HTTP server up and a connection through hostfwd.
+        r = Run(args("record"))
+        if not r.wait_for("GUEST-LISTENING", 300):
+            st, out, err = r.finish(10)
+            fail(f"record: the guest never listened on port {GUEST_PORT}:\n{tail(out, err)}")
+        got = b""
+        try:
+            with socket.create_connection(("127.0.0.1", fwd), timeout=60) as sk:
+                sk.sendall(b"host-was-here\n")
+                sk.shutdown(socket.SHUT_WR)
+                while True:
+                    b = sk.recv(4096)
+                    if not b:
+                        break
+                    got += b
+        except OSError as e:
+            r.finish(10)
+            fail(f"hostfwd 127.0.0.1:{fwd} -> guest:{GUEST_PORT}: {e}")
+        st, rec_out, rec_err = r.finish(300)
         srv.shutdown()
         srv.server_close()
         t = text(rec_out)
@@ -139,12 +168,15 @@ def main():
                 (r"dhcp: 10\.0\.2\.15 router 10\.0\.2\.2 dns 10\.0\.2\.3", "DHCP lease"),
                 (want + r"\s+/mnt/data\.bin", "the fetched file's md5 read back from the disk"),
                 (seq_md5 + r"\s+/mnt/seq\.txt", "the guest's own file read back"),
+                ("host said: host-was-here", "the host's line through hostfwd"),
                 (r"tandem-linux: script exit 0", "the script's end")):
             if not re.search(pat, t):
                 fail(f"record: no {what} ({pat!r}) in the output:\n{tail(rec_out, rec_err)}")
         for bad in ("mount failed", "udhcpc failed", "wget failed"):
             if bad in t:
                 fail(f"record: the guest reported a failure:\n{tail(rec_out, rec_err)}")
+        if got.decode(errors="replace").strip() != GREETING:
+            fail(f"hostfwd: the host read {got!r}, the guest sent {GREETING!r}")
         print(f"recorded: ext2 on virtio-blk, DHCP, {len(data)} bytes over HTTP on virtio-net "
               f"(md5 {want}) stored and read back")
 
@@ -169,6 +201,17 @@ def main():
         print(f"replayed without the host service: identical output ({len(rep_out)} bytes), "
               f"{len(nets)} net and {len(blocks)} block events, image unchanged; "
               f"{rep_err.strip().splitlines()[-1]}")
+
+        # 3. The log belongs to this card: another MAC is refused, naming it.
+        other = [a.replace("virtio-net-device,netdev=net1",
+                           "virtio-net-device,netdev=net1,mac=52:54:00:12:34:99")
+                 for a in args("replay")]
+        p = subprocess.run(other, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+        e = p.stderr.decode(errors="replace")
+        if (p.returncode == 0 or "netdev.0=net1 type=user device=virtio-net-device" not in e
+                or "52:54:00:12:34:99" not in e):
+            fail(f"a replay with another MAC: status {p.returncode}:\n{e[-2000:]}")
+        print("a replay with another MAC is refused naming netdev.0")
     print("PASS")
 
 
