@@ -26,6 +26,8 @@ static const char *const event_names[RR_EV__COUNT] = {
     [RR_EV_TSC] = "tsc",
     [RR_EV_BLOCK] = "block",
     [RR_EV_NET] = "net",
+    [RR_EV_INPUT] = "input",
+    [RR_EV_AUDIO] = "audio",
 };
 
 const char *rr_event_name(RrEventKind k)
@@ -105,6 +107,28 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         else
             g_snprintf(why, whylen, "net payload has flags 0x%02x (only bit 0 is defined)",
                        d[1]);
+        return false;
+    case RR_EV_AUDIO:
+        if (len >= 3 && d[1] <= 1)
+            return true;
+        if (len < 3)
+            g_snprintf(why, whylen, "audio payload is %" PRIu32 " bytes, at least 3 expected",
+                       len);
+        else
+            g_snprintf(why, whylen, "audio payload names source %u (0 PCM in, 1 mic in)", d[1]);
+        return false;
+    case RR_EV_INPUT:
+        if (len == 4 && d[0] == 0 && d[3] <= 1)
+            return true;
+        if (len == 14 && d[0] == 1)
+            return true;
+        if (len >= 1 && d[0] > 1)
+            g_snprintf(why, whylen, "input payload names device %u (0 keyboard, 1 mouse)", d[0]);
+        else if (len == 4 && d[0] == 0)
+            g_snprintf(why, whylen, "input payload has key state %u (0 up, 1 down)", d[3]);
+        else
+            g_snprintf(why, whylen, "input payload is %" PRIu32 " bytes, not %s", len,
+                       len && d[0] ? "14 (mouse)" : "4 (keyboard)");
         return false;
     }
     g_snprintf(why, whylen, "unknown event kind %u", kind);

@@ -47,7 +47,10 @@
  *   both check): serial_input >= 1 byte; host_clock exactly 8; shift 1 byte
  *   with a value 0..63; warp exactly one varint; reset and quit none; end
  *   exactly 20 (i32 status, u64 RAM hash, u64 CPU state hash); block 12 to
- *   30; net at least 3 (netdev, flags 0 or 1, at least one frame byte).
+ *   30; net at least 3 (netdev, flags 0 or 1, at least one frame byte);
+ *   input 4 (device 0, keyboard: u16 keycode, u8 down 0 or 1) or 14
+ *   (device 1, mouse: i32 dx, i32 dy, i32 dz, u8 buttons); audio at
+ *   least 3 (card, source 0 or 1, at least one sample byte).
  * - A frame holds at least one event and at most 4 MiB of raw bytes (the
  *   writer ends a frame at 64 KiB or 4096 events).
  * - Frames and events are numbered from 0, in the format and in messages.
@@ -65,9 +68,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 4
+#define RR_LOG_VERSION 5
 /* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
- * RR_EV_BLOCK, version 3 RR_EV_NET; nothing else differs). */
+ * RR_EV_BLOCK, version 3 RR_EV_NET, version 4 RR_EV_INPUT and
+ * RR_EV_AUDIO; nothing else differs). */
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536
@@ -90,6 +94,11 @@ typedef enum RrEventKind {
     RR_EV_NET = 9,              /* payload: u8 netdev, u8 flags (bit 0: more
                                    pieces of this frame follow), frame bytes
                                    (filter-replay; see net/net.h) */
+    RR_EV_INPUT = 10,           /* payload: u8 device (0 keyboard, 1 mouse),
+                                   the event (see above; vmm/input.h) */
+    RR_EV_AUDIO = 11,           /* payload: u8 card, u8 source (0 PCM in,
+                                   1 mic in), samples the card took from
+                                   its input backend (audio/audio.h) */
     RR_EV__COUNT
 } RrEventKind;
 

@@ -12,9 +12,11 @@
 #include "checkpoint/snap.h"
 #include "net/net.h"
 #include "rr/log.h"
+#include "rr/varint.h"
 #include "vmm/chardev.h"
 #include "vmm/error.h"
 #include "vmm/hash.h"
+#include "vmm/input.h"
 #include "vmm/machine.h"
 
 typedef struct RrSerialShim {
@@ -475,6 +477,43 @@ void rr_net_frame(Machine *m, unsigned netdev, const uint8_t *buf, size_t len)
     net_split_frame(buf, len, log_net_piece, &np);
 }
 
+void rr_input_key(Machine *m, int keycode, bool down)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->mode == RR_MODE_REPLAY)
+        return;
+    if (rr && rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_INPUT);
+        ev->data[0] = 0;
+        ev->data[1] = (uint8_t)keycode;
+        ev->data[2] = (uint8_t)(keycode >> 8);
+        ev->data[3] = down;
+        ev->len = 4;
+        log_event(rr, ev);
+    }
+    input_deliver_key(m, keycode, down);
+}
+
+void rr_input_mouse(Machine *m, int dx, int dy, int dz, unsigned buttons)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->mode == RR_MODE_REPLAY)
+        return;
+    if (rr && rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_INPUT);
+        ev->data[0] = 1;
+        le32_put(ev->data + 1, (uint32_t)dx);
+        le32_put(ev->data + 5, (uint32_t)dy);
+        le32_put(ev->data + 9, (uint32_t)dz);
+        ev->data[13] = (uint8_t)buttons;
+        ev->len = 14;
+        log_event(rr, ev);
+    }
+    input_deliver_mouse(m, dx, dy, dz, buttons);
+}
+
 void rr_warp(Machine *m, int64_t ns)
 {
     Rr *rr = m->rr;
@@ -594,6 +633,20 @@ static bool apply(Rr *rr, const RrEvent *ev)
             machine_set_error(m, "replay diverged at event %" PRIu64 " (net, icount %" PRIu64
                               "): %s", rr->nevents - 1, ev->icount, why);
             g_free(why);
+            return false;
+        }
+        return true;
+    }
+    case RR_EV_INPUT: {
+        bool ok = ev->data[0] == 0
+                      ? input_deliver_key(m, ev->data[1] | ev->data[2] << 8, ev->data[3])
+                      : input_deliver_mouse(m, (int32_t)le32_get(ev->data + 1),
+                                            (int32_t)le32_get(ev->data + 5),
+                                            (int32_t)le32_get(ev->data + 9), ev->data[13]);
+        if (!ok) {
+            machine_set_error(m, "replay: event %" PRIu64 " is %s input, but this machine "
+                              "has no %s", rr->nevents - 1, ev->data[0] ? "mouse" : "keyboard",
+                              ev->data[0] ? "mouse" : "keyboard");
             return false;
         }
         return true;

@@ -46,6 +46,11 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
  * record logs it (RR_EV_NET, cut into pieces when longer than a payload);
  * otherwise nothing.  Replay delivers the logged frames itself. */
 void rr_net_frame(Machine *m, unsigned netdev, const uint8_t *buf, size_t len);
+/* Host keyboard / mouse input (vmm/input.c, at a main-loop stop): record logs it (RR_EV_INPUT) and both record and
+ * off deliver it to the devices; replay ignores it (the log's events are
+ * delivered instead). */
+void rr_input_key(Machine *m, int keycode, bool down);
+void rr_input_mouse(Machine *m, int dx, int dy, int dz, unsigned buttons);
 /* Idle warp of the virtual clock (record: logs; others: just warps). */
 void rr_warp(Machine *m, int64_t ns);
 /* shift=auto adaptation. */

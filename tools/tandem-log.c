@@ -162,6 +162,20 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
         fputs(q, f);
         break;
     }
+    case RR_EV_INPUT:
+        if (ev->data[0] == 0)
+            fprintf(f, "%s%sdevice%s%skeyboard%s%s%skeycode%s%u%s%sdown%s%u", sep, q, eq, q, q,
+                    sep, q, eq, ev->data[1] | ev->data[2] << 8, sep, q, eq, ev->data[3]);
+        else
+            fprintf(f, "%s%sdevice%s%smouse%s%s%sdx%s%" PRId32 "%s%sdy%s%" PRId32 "%s%sdz%s%"
+                    PRId32 "%s%sbuttons%s%u", sep, q, eq, q, q, sep, q, eq,
+                    (int32_t)le32_get(ev->data + 1), sep, q, eq, (int32_t)le32_get(ev->data + 5),
+                    sep, q, eq, (int32_t)le32_get(ev->data + 9), sep, q, eq, ev->data[13]);
+        break;
+    case RR_EV_AUDIO:
+        fprintf(f, "%s%scard%s%u%s%ssource%s%s%s%s%s%sbytes%s%" PRIu32, sep, q, eq, ev->data[0],
+                sep, q, eq, q, ev->data[1] ? "mic" : "pcm_in", q, sep, q, eq, ev->len - 2);
+        break;
     case RR_EV_SHIFT:
         fprintf(f, "%s%sshift%s%u", sep, q, eq, ev->data[0]);
         break;

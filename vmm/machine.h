@@ -125,6 +125,8 @@ struct Machine {
     /* Replay with a debugger: the in-memory snapshots reverse execution
      * uses (checkpoint/timeline.h), else NULL. */
     struct Timeline *timeline;
+    /* The board's keyboard and mouse (vmm/input.h), NULL: none. */
+    struct InputState *input;
     /* The -netdev backends and their frame queues (net/net.h). */
     struct NetState *net;
 

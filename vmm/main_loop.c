@@ -17,6 +17,7 @@
 #include "rr/rr.h"
 #include "vmm/chardev.h"
 #include "vmm/gdbstub.h"
+#include "vmm/input.h"
 #include "vmm/machine.h"
 
 /* Set by SIGINT/SIGTERM/SIGHUP: the run ends as if the user quit, so a
@@ -85,6 +86,7 @@ static bool service_input(Machine *m, int64_t timeout_ns)
     struct pollfd pfd[MACHINE_MAX_SERIAL + 1 + GDBSTUB_MAX_FDS + NET_MAX_FDS];
     Chardev *owner[MACHINE_MAX_SERIAL + 1];
     bool any = false;
+    input_poll(m);           /* sendkey's releases */
     for (int i = 0; i < m->nserial; i++)
         any |= chardev_pump(m->serial[i]);
     any |= net_pump(m->net);
@@ -132,6 +134,8 @@ static void auto_shift(Machine *m, LoopState *ls)
 static bool idle_wait(Machine *m, LoopState *ls)
 {
     int64_t deadline = vclock_next_deadline(&m->clock);
+    if (input_deadline(m) < deadline)
+        deadline = input_deadline(m);
     int64_t now = machine_ns(m);
     bool has_input = m->monitor_own != NULL || m->gdb != NULL;
     for (int i = 0; i < m->nserial; i++)

@@ -6,6 +6,7 @@
 
 #include "checkpoint/vmsnap.h"
 #include "vmm/chardev.h"
+#include "vmm/input.h"
 #include "vmm/machine.h"
 #include "vmm/target.h"
 #include "rr/rr.h"
@@ -131,6 +132,76 @@ static bool icount_arg(Machine *m, const char *cmd, const char *args, uint64_t *
     return true;
 }
 
+/* Whole-word integer arguments: fills v[0..n-1] (at most max); false
+ * with a usage message when one is not a number. */
+static int int_args(const char *args, long *v, int max)
+{
+    int n = 0;
+    for (;;) {
+        while (*args == ' ')
+            args++;
+        if (!*args)
+            return n;
+        if (n == max)
+            return -1;
+        char *end;
+        errno = 0;
+        v[n] = strtol(args, &end, 0);
+        if (end == args || (*end && *end != ' ') || errno || v[n] < INT32_MIN ||
+            v[n] > INT32_MAX)
+            return -1;
+        n++;
+        args = end;
+    }
+}
+
+/* sendkey, mouse_move, mouse_button (vmm/input.c).  true when line was
+ * one of them. */
+static bool input_command(Machine *m, const char *line)
+{
+    size_t cl = strcspn(line, " ");
+    const char *args = line + cl;
+    GError *err = NULL;
+    long v[3];
+#define IS(c) (cl == strlen(c) && !strncmp(line, c, cl))
+    if (IS("sendkey")) {
+        while (*args == ' ')
+            args++;
+        size_t kl = strcspn(args, " ");
+        char keys[128];
+        long hold = 100;
+        int n = int_args(args + kl, v, 1);
+        if (!kl || kl >= sizeof(keys) || n < 0) {
+            MPRINT(m, "usage: sendkey KEYS [HOLD_MS] (KEYS as in ctrl-alt-f1)\n");
+            return true;
+        }
+        memcpy(keys, args, kl);
+        keys[kl] = 0;
+        if (n == 1)
+            hold = v[0];
+        report(m, input_sendkey(m, keys, hold, &err), &err);
+    } else if (IS("mouse_move")) {
+        int n = int_args(args, v, 3);
+        if (n < 2) {
+            MPRINT(m, "usage: mouse_move DX DY [DZ]\n");
+            return true;
+        }
+        report(m, input_mouse_move(m, (int)v[0], (int)v[1], n == 3 ? (int)v[2] : 0, &err),
+               &err);
+    } else if (IS("mouse_button")) {
+        int n = int_args(args, v, 1);
+        if (n != 1 || v[0] < 0) {
+            MPRINT(m, "usage: mouse_button STATE (1 left, 2 right, 4 middle, or-ed)\n");
+            return true;
+        }
+        report(m, input_mouse_button(m, (unsigned)v[0], &err), &err);
+    } else {
+        return false;
+    }
+#undef IS
+    return true;
+}
+
 /* savevm, loadvm, delvm, replay_break, replay_delete_break, replay_seek
  * (checkpoint/vmsnap.c).  true when line was one of them. */
 static bool snapshot_command(Machine *m, const char *line)
@@ -181,10 +252,13 @@ void monitor_command(Machine *m, const char *line)
                   "replay_break N   replay: pause when the instruction count reaches N\n"
                   "replay_delete_break  replay: remove the break\n"
                   "replay_seek N    replay: go to instruction count N and pause\n"
+                  "sendkey KEYS [HOLD_MS]  press keys (ctrl-alt-f1), release after HOLD_MS\n"
+                  "mouse_move DX DY [DZ]   move the mouse (DZ: wheel)\n"
+                  "mouse_button STATE      mouse buttons down (1 left, 2 right, 4 middle)\n"
                   "stop, cont       pause / resume the guest\n"
                   "system_reset     reset the machine\n"
                   "quit             exit the emulator\n");
-    } else if (snapshot_command(m, line)) {
+    } else if (snapshot_command(m, line) || input_command(m, line)) {
         /* done */
     } else if (!strncmp(line, "info ", 5)) {
         cmd_info(m, line + 5);

@@ -49,6 +49,7 @@
 #include "targets/x86/multiboot.h"
 #include "targets/x86/pc_net.h"
 #include "vmm/error.h"
+#include "vmm/input.h"
 #include "vmm/loader.h"
 #include "vmm/machine.h"
 
@@ -479,6 +480,18 @@ static bool pc_disks(Pc *pc, GError **err)
     return true;
 }
 
+static void pc_key(void *opaque, int keycode, bool down)
+{
+    ps2_kbd_key(i8042_kbd(opaque), keycode, down);
+}
+
+static void pc_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    ps2_mouse_move(i8042_mouse(opaque), dx, dy, dz, buttons);
+}
+
+static const InputOps pc_input = { .key = pc_key, .mouse = pc_mouse };
+
 static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
 {
     Machine *m = pc->m;
@@ -514,7 +527,9 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
     pc->rtc = mc146818_create(m, &m->io, 0x70, pc_isa(pc, 8));
     NEED(pc->rtc, "RTC");
     pc_cmos(pc, ram);
-    NEED(i8042_create(m, &m->io, pc_isa(pc, 1), pc_isa(pc, 12)), "i8042");
+    I8042 *kbc = i8042_create(m, &m->io, pc_isa(pc, 1), pc_isa(pc, 12));
+    NEED(kbc, "i8042");
+    input_register(m, &pc_input, kbc);
     pc->fw_cfg = fw_cfg_create(m, &m->io, FW_CFG_IO_BASE);
     NEED(pc->fw_cfg, "fw_cfg");
     pc_fw_cfg(pc, ram);

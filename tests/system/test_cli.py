@@ -147,6 +147,21 @@ with tempfile.TemporaryDirectory() as tmp:
                  "all 8 virtio-mmio transports are taken")
     expect_error(pc + ["-drive", f"file={disk},if=virtio"], "the pc machine has no virtio-blk",
                  arch=x86)
+    # virtio-net-device: virt only, one per netdev, a unicast mac=, known properties.
+    nd = ["-netdev", "user,id=n1"]
+    expect_error(virt + nd + ["-device", "virtio-net-device,netdev=n2"], "no -netdev has id=n2")
+    expect_error(virt + nd + ["-device", "virtio-net-device,netdev=n1,mac=01:00:00:00:00:01"],
+                 "expected a unicast address")
+    expect_error(virt + nd + ["-device", "virtio-net-device,netdev=n1,mac=52:54"],
+                 "expected a unicast address")
+    expect_error(virt + nd + ["-device", "virtio-net-device,netdev=n1,bus=x"],
+                 "unknown property 'bus'")
+    expect_error(virt + nd + ["-device", "virtio-net-device,netdev=n1", "-device",
+                              "virtio-net-device,netdev=n1"], "already used by a virtio-net-device")
+    expect_error(virt + [a for i in range(9) for a in ("-device", "virtio-net-device")],
+                 "all 8 virtio-mmio transports are taken")
+    expect_error(["-M", "pc", "-bios", rom] + nd + ["-device", "virtio-net-device,netdev=n1"],
+                 "no device 'virtio-net-device'", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0x3f8"], "taken by another device", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,iobase=0xfff0,iosize=0x20"], "do not fit", arch=x86)
     expect_error(["-M", "virt", "-bios", "none", "-device", "isa-debug-exit"], "no device 'isa-debug-exit'")

@@ -123,6 +123,26 @@ static void gen_next(Gen *g, RrEvent *ev)
         for (uint32_t i = 2; i < ev->len; i++)
             ev->data[i] = (uint8_t)rnd(g);
         break;
+    case RR_EV_AUDIO:
+        ev->len = 2 + 1 + (uint32_t)(g->big ? RR_MAX_PAYLOAD - 3 - rnd(g) % 4096 : rnd(g) % 4096);
+        ev->data[0] = 0;
+        ev->data[1] = (uint8_t)(rnd(g) % 2);
+        for (uint32_t i = 2; i < ev->len; i++)
+            ev->data[i] = (uint8_t)rnd(g);
+        break;
+    case RR_EV_INPUT:
+        ev->data[0] = (uint8_t)(rnd(g) % 2);
+        if (ev->data[0] == 0) {
+            ev->len = 4;
+            ev->data[1] = (uint8_t)rnd(g);
+            ev->data[2] = (uint8_t)(rnd(g) % 3);
+            ev->data[3] = (uint8_t)(rnd(g) % 2);
+        } else {
+            ev->len = 14;
+            for (uint32_t i = 1; i < 14; i++)
+                ev->data[i] = (uint8_t)rnd(g);
+        }
+        break;
     case RR_EV_END:
         ev->len = 20;
         le32_put(ev->data, (uint32_t)rnd(g));
@@ -880,6 +900,56 @@ Test(rr_log, hand_made_frames)
     expect_frame_error(raw, n, (Frame){ 100u << 20, 1, 0, 10 }, 2, "raw length over the cap");
     expect_frame_error(raw, n, (Frame){ 0, 0, 0, 10 }, 2, "no events");
     expect_frame_error(raw, n, (Frame){ 0, 1000, 0, 10 }, 2, "more events than bytes");
+}
+
+/* Input events came with format 5: older logs that hold one are corrupt;
+ * the payload is a 4-byte key or a 14-byte mouse event. */
+Test(rr_log, input_events_by_version)
+{
+    uint8_t raw[256], key[4] = { 0, 30, 0, 1 };
+    uint64_t x[32] = { 0x80000000, 5 };
+    Frame ok = { 0, 1, 0, 10 };
+    size_t n = put_event(raw, RR_EV_INPUT, 10, 2, 0, 3, x, key, 4);
+    char *path = tpath("input.log");
+    for (uint32_t version = 1; version <= RR_LOG_VERSION; version++) {
+        GByteArray *a = make_header(version, 2, 0);
+        append_frame(a, raw, n, &ok);
+        spit(path, a->data, a->len);
+        uint64_t cnt;
+        char *msg;
+        int rc = read_all(path, &cnt, &msg);
+        if (version < 5) {
+            cr_assert_eq(rc, -1, "version %u", version);
+            g_autofree char *want = g_strdup_printf("an input event in a version %u log, which "
+                                                    "has none", version);
+            cr_assert(strstr(msg, want), "%s", msg);
+        } else {
+            cr_assert_eq(rc, 0, "%s", msg);
+            cr_assert_eq(cnt, 1);
+        }
+        g_free(msg);
+        g_byte_array_unref(a);
+    }
+    g_free(path);
+    static const struct { uint8_t pay[16]; uint32_t len; const char *why; } bad[] = {
+        { { 0, 30, 0, 2 }, 4, "key state 2" },
+        { { 2, 30, 0, 1 }, 4, "names device 2" },
+        { { 0, 30, 0 }, 3, "3 bytes, not 4 (keyboard)" },
+        { { 1, 1, 0, 0, 0 }, 4, "4 bytes, not 14 (mouse)" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        n = put_event(raw, RR_EV_INPUT, 10, 2, 0, 3, x, bad[i].pay, bad[i].len);
+        g_autofree char *bp = tpath("inputbad.log");
+        GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
+        append_frame(a, raw, n, &ok);
+        spit(bp, a->data, a->len);
+        uint64_t cnt;
+        char *msg;
+        cr_assert_eq(read_all(bp, &cnt, &msg), -1, "case %zu", i);
+        cr_assert(strstr(msg, bad[i].why), "case %zu: %s", i, msg);
+        g_free(msg);
+        g_byte_array_unref(a);
+    }
 }
 
 /* Net events came with format 4: older logs that hold one are corrupt, and
