@@ -2,11 +2,15 @@
 in TANDEM_BUILD)."""
 import glob
 import gzip
+import http.server
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import pexpect
 
@@ -97,3 +101,108 @@ def x86_linux_guest(tmpdir, arch="x86_64"):
 def run(args, arch="riscv64", timeout=60, input=None):
     return subprocess.run([binary(arch)] + args, capture_output=True, timeout=timeout,
                           input=input)
+
+
+def kernel_modules(kernel, wanted):
+    """[(name, contents)] of the `wanted` modules of Debian's `kernel` and
+    their dependencies, in load order (tests/guests/linux/kmod.py)."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "guests", "linux"))
+    from kmod import KmodError, module_order, read_module
+    ver = os.path.basename(kernel)[len("vmlinuz-"):]
+    mdir = need(os.path.join("/lib/modules", ver))
+    try:
+        return [(os.path.basename(m).split(".ko")[0], read_module(os.path.join(mdir, m)))
+                for m in module_order(mdir, wanted)]
+    except KmodError as e:
+        fail(str(e))
+
+
+def append_modules(initrd, mods):
+    """Append /lib/modules/NAME.ko for each (name, contents) to a gzip'd
+    initramfs as a second archive (the kernel unpacks both)."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "guests", "linux"))
+    from mkinitramfs import Cpio
+    c = Cpio()
+    c.dir("lib")
+    c.dir("lib/modules")
+    for name, blob in mods:
+        c.file(f"lib/modules/{name}.ko", blob, 0o644)
+    with open(initrd, "ab") as f:
+        with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as g:
+            g.write(c.finish())
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def http_server(root):
+    """A Python HTTP server on 127.0.0.1 serving the folder `root`, in a
+    thread; .server_address[1] is its port, .shutdown() stops it."""
+    handler = lambda *a, **k: _Quiet(*a, directory=root, **k)  # noqa: E731
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+class Run:
+    """An emulator process whose stdout and stderr are collected by threads."""
+
+    def __init__(self, args):
+        self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        self.out = bytearray()
+        self.err = b""
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+        self.te = threading.Thread(target=self._read_err, daemon=True)
+        self.te.start()
+
+    def _read(self):
+        while True:
+            b = self.p.stdout.read1(65536)
+            if not b:
+                return
+            self.out += b
+
+    def _read_err(self):
+        self.err = self.p.stderr.read()
+
+    def wait_for(self, text, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            if text.encode() in self.out:
+                return True
+            if self.p.poll() is not None:
+                time.sleep(0.2)
+                return text.encode() in self.out
+            time.sleep(0.1)
+        return False
+
+    def finish(self, timeout):
+        try:
+            st = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            st = None
+        self.t.join(5)
+        self.te.join(5)
+        return st, bytes(self.out), self.err.decode(errors="replace")
+
+
+def text(out):
+    return out.decode(errors="replace").replace("\r", "")
+
+
+def tail(out, err):
+    return text(out)[-5000:] + "\n--- stderr ---\n" + err[-3000:]

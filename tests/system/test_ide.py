@@ -14,8 +14,6 @@
    it (md5 equal to the host's) and writes it (the image changes).
 
 usage: test_ide.py"""
-import glob
-import gzip
 import hashlib
 import os
 import random
@@ -24,11 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from tandemtest import REPO, binary, fail, need, x86_linux_guest
-
-sys.path.insert(0, os.path.join(REPO, "tests", "guests", "linux"))
-from mkinitramfs import Cpio  # noqa: E402
-from kmod import KmodError, module_order, read_module  # noqa: E402
+from tandemtest import REPO, append_modules, binary, fail, kernel_modules, need, x86_linux_guest
 
 need("/usr/share/seabios/bios.bin")
 MSG = b"tandem-ide: hello from sector 2\r\n\0"
@@ -132,17 +126,6 @@ def seabios(tmp):
           f"image unchanged; a changed disk is caught at its first request")
 
 
-def module_files(kernel):
-    """ata_piix and sd_mod with their dependencies, in load order."""
-    ver = os.path.basename(kernel)[len("vmlinuz-"):]
-    mdir = need(os.path.join("/lib/modules", ver))
-    try:
-        return [(os.path.basename(m).split(".ko")[0], read_module(os.path.join(mdir, m)))
-                for m in module_order(mdir, ("ata_piix", "sd_mod"))]
-    except KmodError as e:
-        fail(str(e))
-
-
 def linux(tmp):
     disk = os.path.join(tmp, "disk.raw")
     rnd = random.Random(1)
@@ -150,7 +133,7 @@ def linux(tmp):
     with open(disk, "wb") as f:
         f.write(data)
     kernel, _ = x86_linux_guest(tmp)
-    mods = module_files(kernel)
+    mods = kernel_modules(kernel, ("ata_piix", "sd_mod"))
     script = os.path.join(tmp, "script.sh")
     with open(script, "w") as f:
         f.write("mount -t devtmpfs devtmpfs /dev\n")
@@ -165,15 +148,7 @@ def linux(tmp):
     subprocess.run([sys.executable, os.path.join(REPO, "tests", "guests", "linux",
                                                  "mkinitramfs.py"), initrd, "--script", script],
                    check=True)
-    c = Cpio()
-    c.dir("lib")
-    c.dir("lib/modules")
-    for name, blob in mods:
-        c.file(f"lib/modules/{name}.ko", blob, 0o644)
-    # A second archive after the first: the kernel unpacks both.
-    with open(initrd, "ab") as f:
-        with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as g:
-            g.write(c.finish())
+    append_modules(initrd, mods)
     s, out, err = run([binary("x86_64"), "-M", "pc", "-m", "256", "-nographic",
                        "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
                        "-drive", f"file={disk},format=raw,if=ide"], timeout=800)

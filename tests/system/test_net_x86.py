@@ -17,9 +17,7 @@ record/replay (-object filter-replay, docs/record-replay.md "Network").
    boot.
 
 usage: test_net_x86.py"""
-import gzip
 import hashlib
-import http.server
 import os
 import random
 import re
@@ -27,47 +25,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
-from tandemtest import BUILD, REPO, binary, fail, need, x86_linux_guest
-
-sys.path.insert(0, os.path.join(REPO, "tests", "guests", "linux"))
-from mkinitramfs import Cpio  # noqa: E402
-from kmod import KmodError, module_order, read_module  # noqa: E402
+from tandemtest import (BUILD, REPO, Run, append_modules, binary, fail, free_port,
+                        http_server, kernel_modules, need, tail, text, x86_linux_guest)
 
 GUEST_PORT = 7000
 GREETING = "hello-through-hostfwd"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def http_server(root):
-    handler = lambda *a, **k: Quiet(*a, directory=root, **k)  # noqa: E731
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
 def initramfs(tmp, kernel, http_port):
-    ver = os.path.basename(kernel)[len("vmlinuz-"):]
-    mdir = need(os.path.join("/lib/modules", ver))
-    try:
-        mods = [(os.path.basename(m).split(".ko")[0], read_module(os.path.join(mdir, m)))
-                for m in module_order(mdir, ("8139too",))]
-    except KmodError as e:
-        fail(str(e))
+    mods = kernel_modules(kernel, ("8139too",))
     script = os.path.join(tmp, "script.sh")
     with open(script, "w") as f:
         f.write("mount -t devtmpfs devtmpfs /dev\n")
@@ -102,14 +69,7 @@ echo "host said: $(cat /tmp/got)"
     subprocess.run([sys.executable, os.path.join(REPO, "tests", "guests", "linux",
                                                  "mkinitramfs.py"), initrd, "--script", script],
                    check=True)
-    c = Cpio()
-    c.dir("lib")
-    c.dir("lib/modules")
-    for name, blob in mods:
-        c.file(f"lib/modules/{name}.ko", blob, 0o644)
-    with open(initrd, "ab") as f:
-        with gzip.GzipFile(fileobj=f, mode="wb", mtime=0) as g:
-            g.write(c.finish())
+    append_modules(initrd, mods)
     return initrd
 
 
@@ -118,60 +78,6 @@ def base_args(kernel, initrd, fwd_port, extra=()):
             "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
             "-netdev", f"user,id=n1,hostfwd=tcp:127.0.0.1:{fwd_port}-:{GUEST_PORT}",
             "-device", "rtl8139,netdev=n1", *extra]
-
-
-class Run:
-    """A Tandem process whose stdout is collected by a thread."""
-
-    def __init__(self, args):
-        self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        self.out = bytearray()
-        self.err = b""
-        self.t = threading.Thread(target=self._read, daemon=True)
-        self.t.start()
-        self.te = threading.Thread(target=self._read_err, daemon=True)
-        self.te.start()
-
-    def _read(self):
-        while True:
-            b = self.p.stdout.read1(65536)
-            if not b:
-                return
-            self.out += b
-
-    def _read_err(self):
-        self.err = self.p.stderr.read()
-
-    def wait_for(self, text, timeout):
-        end = time.time() + timeout
-        while time.time() < end:
-            if text.encode() in self.out:
-                return True
-            if self.p.poll() is not None:
-                time.sleep(0.2)
-                return text.encode() in self.out
-            time.sleep(0.1)
-        return False
-
-    def finish(self, timeout):
-        try:
-            st = self.p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-            st = None
-        self.t.join(5)
-        self.te.join(5)
-        return st, bytes(self.out), self.err.decode(errors="replace")
-
-
-def text(out):
-    return out.decode(errors="replace").replace("\r", "")
-
-
-def tail(out, err):
-    return text(out)[-5000:] + "\n--- stderr ---\n" + err[-3000:]
 
 
 def linux(tmp):
