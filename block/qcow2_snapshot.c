@@ -345,12 +345,14 @@ static int fix_copied(BlockDev *bs)
 }
 
 /* Writes the snapshot table v[0..n) to fresh clusters, switches the
- * header to it, frees the old one.  On success s->snaps is v (the caller
- * frees what is no longer in it); on failure nothing changed on disk that
- * a reader would see. */
-static int write_table(BlockDev *bs, Qcow2Snapshot *v, uint32_t n)
+ * header to it, frees the old one.  Once switched (*switched), s->snaps is
+ * v and the caller frees what is no longer in it, even when freeing the
+ * old table fails (its refcounts found corrupt); before that nothing
+ * changed on disk that a reader would see, and v is still the caller's. */
+static int write_table(BlockDev *bs, Qcow2Snapshot *v, uint32_t n, bool *switched)
 {
     Qcow2 *s = bs->opaque;
+    *switched = false;
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t extra = MAX(v[i].extra_len, QCOW2_SNAPSHOT_EXTRA_LEN);
@@ -409,6 +411,7 @@ static int write_table(BlockDev *bs, Qcow2Snapshot *v, uint32_t n)
     uint64_t old_off = s->snapshots_offset, old_bytes = s->snapshots_bytes;
     g_free(s->snaps);
     s->snaps = v;
+    *switched = true;
     s->nb_snapshots = n;
     s->snapshots_offset = off;
     s->snapshots_bytes = bytes;
@@ -468,12 +471,16 @@ static int delete_at(BlockDev *bs, uint32_t i)
     Qcow2Snapshot *v = g_new0(Qcow2Snapshot, MAX(n, 1));
     memcpy(v, s->snaps, i * sizeof(*v));
     memcpy(v + i, s->snaps + i + 1, (n - i) * sizeof(*v));
-    if ((r = write_table(bs, v, n)) < 0) {
+    bool switched;
+    r = write_table(bs, v, n, &switched);
+    if (!switched)
         g_free(v);
+    else
+        sn_free(&sn);
+    if (r < 0) {
         g_array_free(refs, true);
         return r;
     }
-    sn_free(&sn);
     r = refs_drop(bs, refs);
     g_array_free(refs, true);
     if (r == 0 && sn.l1_size) {
@@ -637,7 +644,9 @@ int q2_snapshot_create(BlockDev *bs, const char *name, const void *vmstate, size
     Qcow2Snapshot *v = g_new0(Qcow2Snapshot, n);
     memcpy(v, s->snaps, s->nb_snapshots * sizeof(*v));
     v[n - 1] = sn;
-    if ((r = write_table(bs, v, n)) < 0) {
+    bool switched;
+    r = write_table(bs, v, n, &switched);
+    if (!switched) {
         sn_free(&sn);
         g_free(v);
     }

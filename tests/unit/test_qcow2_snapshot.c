@@ -879,6 +879,44 @@ Test(qcow2_snapshot, corrupt_tables)
     g_free(t);
 }
 
+/* Found by tests/fuzz/fuzz_qcow2.c: the snapshot table's own refcount is
+ * 0, so freeing the old table after the header switched to the new one
+ * fails.  The new table is in use by then and must stay the image's (it
+ * was freed, and freed again at close). */
+Test(qcow2_snapshot, old_table_refcount_corrupt)
+{
+    need_qemu();
+    make_qcow2("g.qcow2", "cluster_size=512", 64 * KIB);
+    SH("qemu-img snapshot -c s1 g.qcow2 && qemu-img snapshot -c s2 g.qcow2");
+    size_t n;
+    uint8_t *g = get_file("g.qcow2", &n);
+    uint64_t so = peek(g, 64, 8), rt_off = peek(g, 48, 8);
+    uint64_t rb = peek(g, rt_off, 8);
+    cr_assert_eq(peek(g, rb + (so / 512) * 2, 2), 1);
+    poke(g, rb + (so / 512) * 2, 0, 2);
+    put_file("h.qcow2", g, n);
+    for (int op = 0; op < 2; op++) {
+        SH("cp h.qcow2 op.qcow2");
+        BlockDev *bs = open_img("op.qcow2", NULL);
+        int r = op ? blk_snapshot_delete(bs, "s1") : blk_snapshot_create(bs, "s3", "x", 1, 0, 0);
+        cr_assert_lt(r, 0, "op %d: no error", op);
+        cr_assert(strstr(blk_last_error(bs), "op.qcow2") &&
+                  strstr(blk_last_error(bs), "below zero"), "%s", blk_last_error(bs));
+        BlkSnapshotInfo *v;
+        size_t nv;
+        cr_assert_eq(blk_snapshot_list(bs, &v, &nv), 0);
+        cr_assert_eq(nv, op ? 1 : 3);
+        cr_assert_str_eq(v[0].name, op ? "s2" : "s1");
+        blk_snapshot_list_free(v, nv);
+        blk_close(bs);
+        char *out = NULL;
+        cr_assert_eq(sh_out(&out, "qemu-img snapshot -l op.qcow2"), 0);
+        cr_assert(strstr(out, op ? "s2" : "s3") && (op == 0 || !strstr(out, "s1")), "%s", out);
+        g_free(out);
+    }
+    g_free(g);
+}
+
 /* Random damage to the snapshot table and the snapshot L1 tables: every
  * outcome is a message or a working image, never a crash (ASan runs it). */
 Test(qcow2_snapshot, corrupt_random)
