@@ -102,7 +102,10 @@ const char *machine_take_device(Machine *m, const char *driver)
         if (m->device_taken[i])
             continue;
         char *d = device_spec_driver(m->opts->devices[i]);
-        bool match = !strcmp(d, driver);
+        /* "nic" (-nic or -net nic without model=) is the board's own card. */
+        bool match = !strcmp(d, driver) ||
+                     (!strcmp(d, "nic") && m->board->nic_model &&
+                      !strcmp(driver, m->board->nic_model));
         g_free(d);
         if (match) {
             m->device_taken[i] = true;
@@ -268,6 +271,12 @@ Machine *machine_create(const Options *o, GError **err)
     if (!b->init(m, t->variant, err))
         goto fail;
     net_check_peers(m->net);
+    /* QEMU adds a card on user networking here; Tandem adds none, and
+     * says so (docs/net.md). */
+    if (b->nic_model && !o->nnetdevs && !o->net_none && !o->nodefaults)
+        fprintf(stderr, "tandem: note: no network card (QEMU would add one on user "
+                "networking): -nic user adds a %s on user networking; -net none "
+                "silences this note\n", b->nic_model);
     for (int i = 0; i < o->ndevices; i++) {
         if (!m->device_taken[i]) {
             char *drv = device_spec_driver(o->devices[i]);

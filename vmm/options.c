@@ -300,10 +300,14 @@ void options_usage(const char *prog)
            "  -netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=A/M][,host=A][,dns=A]\n"
            "                       user networking (libslirp); pc: -device rtl8139,netdev=ID\n"
            "                       [,mac=52:54:00:12:34:56]; virt: -device virtio-net-device,\n"
-           "                       netdev=ID[,mac=...]; without -netdev, no network card\n"
+           "                       netdev=ID[,mac=...]\n"
            "  -object filter-replay,id=R,netdev=ID  record/replay the frames of netdev ID\n"
            "                       (required for each netdev under -icount rr=)\n"
-           "  -net none, -nic none no network (the default)\n"
+           "  -nic user[,id=ID][,model=M][,mac=M][,hostfwd=...]  a netdev and its card\n"
+           "                       (QEMU's form; the card: rtl8139 on pc, virtio-net on virt)\n"
+           "  -net nic[,model=M][,macaddr=M][,netdev=ID] -net user[,id=ID][,...]\n"
+           "                       QEMU's legacy form: one card joined to one user network\n"
+           "  -net none, -nic none no network (also the default, with a note)\n"
            "  -kernel FILE         kernel (ELF, Linux Image, raw)\n"
            "  -initrd FILE         initial ram disk\n"
            "  -append CMDLINE      kernel command line\n"
@@ -346,19 +350,207 @@ static const char *const unsupported_later[][2] = {
     { "-audio", "audio arrives with the audio work" },
 };
 
-/* -netdev, -object, -net none / -nic none (net/net.h checks the specs). */
+static bool add_netdev(Options *o, const char *spec, GError **err)
+{
+    if (o->nnetdevs == OPT_MAX_NETDEVS) {
+        tn_error(err, "too many -netdev options (at most %d)", OPT_MAX_NETDEVS);
+        return false;
+    }
+    if (!net_parse_netdev(spec, NULL, err))
+        return false;
+    o->netdevs[o->nnetdevs++] = spec;
+    return true;
+}
+
+static bool add_device(Options *o, const char *spec, GError **err)
+{
+    if (o->ndevices == OPT_MAX_DEVICES) {
+        tn_error(err, "too many -device options (at most %d)", OPT_MAX_DEVICES);
+        return false;
+    }
+    o->devices[o->ndevices++] = spec;
+    return true;
+}
+
+/* QEMU's model= names to Tandem's -device drivers; none given: "nic", which
+ * the board claims as its own card (BoardDesc.nic_model). */
+static const char *nic_driver(const char *model)
+{
+    if (!model)
+        return "nic";
+    if (!strcmp(model, "virtio") || !strcmp(model, "virtio-net-pci"))
+        return "virtio-net-device";
+    return model;
+}
+
+/* The card of -nic and -net nic: "DRIVER,netdev=ID[,mac=M][,addr=A]" (interned). */
+static const char *nic_spec(const char *opt, const char *arg, const char *model,
+                            const char *netdev, const char *mac, const char *addr,
+                            GError **err)
+{
+    uint8_t m[6];
+    if (mac && !net_parse_mac(mac, m)) {
+        tn_error(err, "%s %s: bad MAC address '%s' (six hex bytes, unicast: "
+                 "52:54:00:12:34:56)", opt, arg, mac);
+        return NULL;
+    }
+    GString *s = g_string_new(nic_driver(model));
+    g_string_append_printf(s, ",netdev=%s", netdev);
+    if (mac)
+        g_string_append_printf(s, ",mac=%s", mac);
+    if (addr)
+        g_string_append_printf(s, ",addr=%s", addr);
+    const char *r = g_intern_string(s->str);
+    g_string_free(s, TRUE);
+    return r;
+}
+
+/* -nic user[,id=ID][,model=M][,mac=M][,user networking options]: a netdev
+ * (id __org.qemu.nicN unless given, as QEMU names it) and its card. */
+static bool parse_nic(Options *o, const char *arg, GError **err)
+{
+    gchar **parts = g_strsplit(arg, ",", -1);
+    GString *nd = g_string_new(parts[0]);
+    char *id = NULL, *model = NULL, *mac = NULL;
+    bool ok = false;
+    if (strcmp(parts[0], "user")) {
+        tn_error(err, "-nic %s: network backend '%s' is not supported (Tandem has user "
+                 "networking: -nic user[,model=rtl8139][,mac=M][,hostfwd=...])", arg,
+                 parts[0]);
+        goto out;
+    }
+    for (int i = 1; parts[i]; i++) {
+        char *eq = strchr(parts[i], '=');
+        const char *v = eq ? eq + 1 : "";
+        char **to = NULL;
+        if (eq && !strncmp(parts[i], "id=", 3))
+            to = &id;
+        else if (eq && !strncmp(parts[i], "model=", 6))
+            to = &model;
+        else if (eq && !strncmp(parts[i], "mac=", 4))
+            to = &mac;
+        if (!to) {
+            g_string_append_printf(nd, ",%s", parts[i]);   /* net_parse_netdev checks it */
+            continue;
+        }
+        if (!*v || *to) {
+            tn_error(err, "-nic %s: %s needs one value", arg, parts[i]);
+            goto out;
+        }
+        *to = g_strdup(v);
+    }
+    if (!id)
+        id = g_strdup_printf("__org.qemu.nic%d", o->nnics);
+    g_string_append_printf(nd, ",id=%s", id);
+    const char *dev = nic_spec("-nic", arg, model, id, mac, NULL, err);
+    ok = dev && add_netdev(o, g_intern_string(nd->str), err) && add_device(o, dev, err);
+    o->nnics++;
+out:
+    g_strfreev(parts);
+    g_string_free(nd, TRUE);
+    g_free(id);
+    g_free(model);
+    g_free(mac);
+    return ok;
+}
+
+/* QEMU's legacy -net nic / -net user.  Tandem has no hub (QEMU's vlan 0):
+ * one -net user and one -net nic without netdev= are joined as a netdev
+ * and its card; a -net nic with netdev= is that netdev's card. */
+static bool parse_legacy_net(Options *o, const char *arg, GError **err)
+{
+    gchar **parts = g_strsplit(arg, ",", -1);
+    bool ok = false;
+    if (!strcmp(parts[0], "user")) {
+        if (o->hub_user) {
+            tn_error(err, "-net %s: one -net user at most (Tandem has no hub to join two; "
+                     "use -netdev user,id=ID -device rtl8139,netdev=ID for each)", arg);
+            goto out;
+        }
+        GString *nd = g_string_new("user");
+        char *id = NULL;
+        for (int i = 1; parts[i]; i++) {
+            if (!strncmp(parts[i], "id=", 3) || !strncmp(parts[i], "name=", 5)) {
+                g_free(id);
+                id = g_strdup(strchr(parts[i], '=') + 1);
+            } else {
+                g_string_append_printf(nd, ",%s", parts[i]);
+            }
+        }
+        o->hub_user = g_intern_string(id && *id ? id : "user.0");
+        g_string_append_printf(nd, ",id=%s", o->hub_user);
+        g_free(id);
+        ok = add_netdev(o, g_intern_string(nd->str), err);
+        g_string_free(nd, TRUE);
+        goto out;
+    }
+    if (strcmp(parts[0], "nic")) {
+        tn_error(err, "-net %s: '%s' is not supported (Tandem knows -net nic, -net user and "
+                 "-net none)", arg, parts[0]);
+        goto out;
+    }
+    const char *vals[4] = { 0 };
+    static const char *const keys[4] = { "model", "macaddr", "netdev", "addr" };
+    for (int i = 1; parts[i]; i++) {
+        char *eq = strchr(parts[i], '=');
+        int k = 0;
+        if (eq)
+            *eq = 0;
+        while (k < 4 && strcmp(parts[i], keys[k]))
+            k++;
+        if (!eq || !eq[1] || k == 4 || vals[k]) {
+            tn_error(err, "-net %s: %s%s%s is not supported (-net nic takes model=, macaddr=, "
+                     "netdev=, addr=, once each)", arg, parts[i], eq ? "=" : "",
+                     eq ? eq + 1 : "");
+            goto out;
+        }
+        vals[k] = eq + 1;
+    }
+    if (!vals[2] && o->hub_nic) {
+        tn_error(err, "-net %s: one -net nic without netdev= at most (Tandem has no hub to "
+                 "join two cards; use -netdev/-device for each)", arg);
+        goto out;
+    }
+    const char *dev = nic_spec("-net", arg, vals[0], vals[2] ? vals[2] : "?", vals[1],
+                               vals[3], err);
+    if (!dev || !add_device(o, dev, err))
+        goto out;
+    if (!vals[2]) {
+        /* Its netdev is known at the end of the command line. */
+        o->hub_nic = true;
+        o->hub_nic_index = o->ndevices - 1;
+        o->hub_nic_arg = arg;
+    }
+    ok = true;
+out:
+    g_strfreev(parts);
+    return ok;
+}
+
+/* After the command line: the hub's card gets the hub's netdev. */
+static bool finish_net(Options *o, GError **err)
+{
+    if (!o->hub_nic)
+        return true;
+    if (!o->hub_user) {
+        tn_error(err, "-net %s: the card has no network (QEMU's hub 0 would stay unconnected): "
+                 "add -net user, give netdev=ID, or use -net none", o->hub_nic_arg);
+        return false;
+    }
+    const char *spec = o->devices[o->hub_nic_index];
+    const char *q = strstr(spec, ",netdev=?");
+    GString *s = g_string_new_len(spec, q - spec);
+    g_string_append_printf(s, ",netdev=%s%s", o->hub_user, q + strlen(",netdev=?"));
+    o->devices[o->hub_nic_index] = g_intern_string(s->str);
+    g_string_free(s, TRUE);
+    return true;
+}
+
+/* -netdev, -object, -nic, -net (net/net.h checks the specs). */
 static bool parse_net_option(Options *o, const char *opt, const char *arg, GError **err)
 {
-    if (!strcmp(opt, "-netdev")) {
-        if (o->nnetdevs == OPT_MAX_NETDEVS) {
-            tn_error(err, "too many -netdev options (at most %d)", OPT_MAX_NETDEVS);
-            return false;
-        }
-        if (!net_parse_netdev(arg, NULL, err))
-            return false;
-        o->netdevs[o->nnetdevs++] = arg;
-        return true;
-    }
+    if (!strcmp(opt, "-netdev"))
+        return add_netdev(o, arg, err);
     if (!strcmp(opt, "-object")) {
         if (o->nobjects == OPT_MAX_OBJECTS) {
             tn_error(err, "too many -object options (at most %d)", OPT_MAX_OBJECTS);
@@ -373,9 +565,7 @@ static bool parse_net_option(Options *o, const char *opt, const char *arg, GErro
         o->net_none = true;
         return true;
     }
-    tn_error(err, "%s %s is not supported: use -netdev user,id=ID -device rtl8139,netdev=ID "
-             "(pc) or -device virtio-net-device,netdev=ID (virt), or %s none", opt, arg, opt);
-    return false;
+    return !strcmp(opt, "-nic") ? parse_nic(o, arg, err) : parse_legacy_net(o, arg, err);
 }
 
 /* -hda F is -drive file=F,index=N,media=disk (commas in F doubled). */
@@ -665,6 +855,8 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
 #undef NEED_ARG
 #undef ARG
     }
+    if (!finish_net(o, err))
+        return false;
     if (o->loadvm && o->rr_mode == 1) {
         tn_error(err, "-loadvm %s: a recording starts from reset, or from a snapshot it "
                  "takes itself: use -icount ...,rr=record,rrsnapshot=NAME", o->loadvm);

@@ -62,6 +62,15 @@ typedef struct Options {
     const char *objects[OPT_MAX_OBJECTS];
     int nobjects;
     bool net_none;
+    /* -nic and -net nic/user become netdevs and devices above (a card
+     * without model= has the driver "nic": the board's own).  nnics counts
+     * -nic (QEMU's netdev ids __org.qemu.nicN); hub_user is the -net user
+     * netdev's id, hub_nic the -net nic without netdev= at devices[hub_nic_index]. */
+    int nnics;
+    const char *hub_user;
+    bool hub_nic;
+    int hub_nic_index;
+    const char *hub_nic_arg;
     /* Accelerators to try, in order ("kvm", "tcg" = the interpreter): -accel
      * (repeatable), -enable-kvm, -machine accel=A:B.  None given: tcg. */
     const char *accel[OPT_MAX_ACCEL];

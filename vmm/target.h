@@ -17,6 +17,9 @@ typedef struct BoardDesc {
     bool (*init)(Machine *m, int variant, GError **err);
     /* -device drivers the board accepts (NULL-terminated), or NULL. */
     const char *const *devices;
+    /* The card -nic and -net nic give without model= (one of devices), or
+     * NULL: the board has none. */
+    const char *nic_model;
     /* -accel kvm: move the board's CPU onto KVM after init (it replaces
      * m->cpu and m->cpu_ops; m->icount stays, frozen).  Fails with the
      * reason KVM cannot be used.  NULL: the board has no KVM support. */

@@ -880,4 +880,5 @@ const BoardDesc riscv_virt_board = {
     .desc = "RISC-V VirtIO board",
     .init = riscv_virt_init,
     .devices = virt_device_list,
+    .nic_model = "virtio-net-device",
 };

@@ -648,5 +648,6 @@ const BoardDesc x86_pc_board = {
     .desc = "Standard PC (i440FX + PIIX3; -bios images)",
     .init = pc_init,
     .devices = pc_device_list,
+    .nic_model = "rtl8139",
     .kvm_init = pc_kvm_init,
 };

@@ -206,11 +206,52 @@ def net_none(tmp):
     if outs[0] != outs[1] or "final state matches" not in err:
         fail(f"-net none: the replay differs:\n{err}")
     print("-net none records and replays")
+    return disk
+
+
+def nic_forms(tmp, disk):
+    """QEMU's -nic and -net nic/-net user forms on the same boot; without
+    any network option no card, and a note saying so."""
+    base = [binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic", "-monitor", "none",
+            "-device", "isa-debug-exit", "-drive", f"file={disk},format=raw,snapshot=on"]
+
+    def run(extra):
+        p = subprocess.run(base + extra, capture_output=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+    st, out, err = run([])
+    if st != 85 or "note: no network card" not in err or "-nic user" not in err:
+        fail(f"no network option: status {st}, expected the note:\n{err}")
+    st, out, err = run(["-net", "none"])
+    if st != 85 or "note:" in err:
+        fail(f"-net none: status {st}, no note expected:\n{err}")
+    log = os.path.join(tmp, "nic.rr")
+    forms = (["-nic", "user,model=rtl8139,id=n0"],
+             ["-net", "nic,model=rtl8139", "-net", "user,id=n0"],
+             ["-net", "user,id=n0", "-net", "nic"])
+    for form in forms:
+        rec = form + ["-object", "filter-replay,id=r0,netdev=n0"]
+        for mode in ("record", "replay"):
+            st, out, err = run(rec + ["-icount", f"shift=auto,rr={mode},rrfile={log}"])
+            if st != 85 or b"no network" not in out:
+                fail(f"{' '.join(form)} {mode}: status {st}:\n{text(out)}\n{err}")
+        if "final state matches" not in err:
+            fail(f"{' '.join(form)}: the replay did not match:\n{err}")
+        st, out, err = run(["-net", "none", "-icount", f"shift=auto,rr=replay,rrfile={log}"])
+        if st == 0 or "netdev.0=n0 type=user device=rtl8139" not in err:
+            fail(f"{' '.join(form)}: the recording should hold the card:\n{err}")
+    st, out, err = run(["-nic", "user", "-icount", f"shift=auto,rr=record,rrfile={log}.x"])
+    if st == 0 or "filter-replay,id=replay0,netdev=__org.qemu.nic0" not in err:
+        fail(f"-nic user recorded without filter-replay: status {st}:\n{err}")
+    print("-nic user and -net nic -net user record and replay an rtl8139; no option: "
+          "no card, with a note")
 
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        net_none(tmp)
+        disk = net_none(tmp)
+        nic_forms(tmp, disk)
         linux(tmp)
     print("PASS")
 

@@ -183,11 +183,57 @@ Test(options, network)
     cr_assert(!o.net_none);
     cr_assert(parse(&o, &err, 2, "-nic", "none"));
     cr_assert(o.net_none);
-    expect_error("-net nic is not supported: use -netdev user,id=ID -device rtl8139", 2, "-net",
-                 "nic");
-    expect_error("-nic user", 2, "-nic", "user,model=rtl8139");
+    expect_error("-net nic: the card has no network", 2, "-net", "nic");
     expect_error("network backend 'tap' is not supported", 2, "-netdev", "tap,id=t");
     expect_error("object type 'memory-backend-ram' is not supported", 2, "-object",
                  "memory-backend-ram,id=m,size=1G");
     expect_error("needs an argument", 1, "-netdev");
+}
+
+/* QEMU's -nic and legacy -net forms become a netdev and its card. */
+Test(options, nic_and_legacy_net)
+{
+    Options o;
+    GError *err = NULL;
+    cr_assert(parse(&o, &err, 2, "-nic", "user,model=rtl8139,hostfwd=tcp::5555-:22"),
+              "%s", err ? err->message : "");
+    cr_assert_eq(o.nnetdevs, 1);
+    cr_assert_str_eq(o.netdevs[0], "user,hostfwd=tcp::5555-:22,id=__org.qemu.nic0");
+    cr_assert_eq(o.ndevices, 1);
+    cr_assert_str_eq(o.devices[0], "rtl8139,netdev=__org.qemu.nic0");
+    /* No model: the board's card ("nic"); id= names the netdev, for filter-replay. */
+    cr_assert(parse(&o, &err, 8, "-nic", "user,id=n1,mac=52:54:00:12:34:99", "-nic", "user",
+                    "-object", "filter-replay,id=r1,netdev=n1", "-object",
+                    "filter-replay,id=r2,netdev=__org.qemu.nic1"));
+    cr_assert_eq(o.nnetdevs, 2);
+    cr_assert_str_eq(o.netdevs[0], "user,id=n1");
+    cr_assert_str_eq(o.devices[0], "nic,netdev=n1,mac=52:54:00:12:34:99");
+    cr_assert_str_eq(o.netdevs[1], "user,id=__org.qemu.nic1");
+    cr_assert_str_eq(o.devices[1], "nic,netdev=__org.qemu.nic1");
+    cr_assert(parse(&o, &err, 2, "-nic", "user,model=virtio"));
+    cr_assert_str_eq(o.devices[0], "virtio-net-device,netdev=__org.qemu.nic0");
+
+    /* -net nic and -net user, in either order, joined; the card keeps its place. */
+    cr_assert(parse(&o, &err, 8, "-device", "isa-debug-exit", "-net",
+                    "nic,model=rtl8139,macaddr=52:54:00:12:34:60,addr=5", "-device", "ide-hd",
+                    "-net", "user,hostfwd=udp::7-:7"), "%s", err ? err->message : "");
+    cr_assert_eq(o.ndevices, 3);
+    cr_assert_str_eq(o.devices[1], "rtl8139,netdev=user.0,mac=52:54:00:12:34:60,addr=5");
+    cr_assert_str_eq(o.netdevs[0], "user,hostfwd=udp::7-:7,id=user.0");
+    cr_assert(parse(&o, &err, 4, "-net", "user,id=u", "-net", "nic"));
+    cr_assert_str_eq(o.devices[0], "nic,netdev=u");
+    cr_assert(parse(&o, &err, 4, "-netdev", "user,id=x", "-net", "nic,netdev=x"));
+    cr_assert_str_eq(o.devices[0], "nic,netdev=x");
+    cr_assert_eq(o.nnetdevs, 1);
+
+    expect_error("-nic tap: network backend 'tap' is not supported", 2, "-nic", "tap");
+    expect_error("unknown parameter 'bogus'", 2, "-nic", "user,bogus=1");
+    expect_error("bad MAC address '01:00:00:00:00:01'", 2, "-nic", "user,mac=01:00:00:00:00:01");
+    expect_error("model= needs one value", 2, "-nic", "user,model=");
+    expect_error("one -net user at most", 4, "-net", "user", "-net", "user");
+    expect_error("one -net nic without netdev= at most", 6, "-net", "nic", "-net", "nic", "-net",
+                 "user");
+    expect_error("vlan=1 is not supported", 2, "-net", "nic,vlan=1");
+    expect_error("-net tap: 'tap' is not supported", 2, "-net", "tap");
+    expect_error("the card has no network", 2, "-net", "nic,model=rtl8139");
 }
