@@ -2,7 +2,8 @@
 # The whole suite:
 #   1. unit, guest, system and record/replay tests on the normal build;
 #   2. the same suite once more on an ASan+UBSan build (fewer replays);
-#   3. the log-reader fuzzer for a bounded time (TANDEM_FUZZ_SECONDS, 60).
+#   3. the fuzzers (log reader, qcow2 driver) for a bounded time, shared
+#      between them (TANDEM_FUZZ_SECONDS, 60).
 # Prints one closing line "tests: N passed, N failed" over all of them.
 set -uo pipefail
 builddir=${1:-build}
