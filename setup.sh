@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 PACKAGES=(
   build-essential meson ninja-build pkg-config python3 python3-pexpect
   libglib2.0-dev libzstd-dev zlib1g-dev libslirp-dev libcap-dev libfdt-dev linux-libc-dev
+  libpulse-dev
   libcriterion-dev device-tree-compiler clang
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
   opensbi u-boot-qemu seabios qemu-system-misc qemu-system-x86 qemu-utils

@@ -10,6 +10,7 @@
 #include "devices/pci.h"
 
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "devices/devsnap.h"
@@ -435,4 +436,38 @@ PciBus *pci_bus_create(Machine *m, AddressSpace *io)
     }
     machine_add_device(m, &pci_bus_device_ops, bus);
     return bus;
+}
+
+/* ---- BAR mappings ---- */
+
+void pci_bar_map_init(PciBarMap *b, int bar, AddressSpace *as, const char *name,
+                      uint64_t size, const MemOps *ops, void *opaque)
+{
+    *b = (PciBarMap){ .as = as, .name = name, .ops = ops, .opaque = opaque, .bar = bar,
+                      .size = size, .base = PCI_BAR_UNMAPPED };
+}
+
+void pci_bar_map_remove(PciBarMap *b)
+{
+    if (b->base != PCI_BAR_UNMAPPED)
+        as_remove(b->as, b->base);
+    b->base = PCI_BAR_UNMAPPED;
+}
+
+void pci_bar_map_update(PciDevice *d, PciBarMap *b)
+{
+    uint64_t want = pci_bar_address(d, b->bar);
+    if (want == b->base)
+        return;
+    pci_bar_map_remove(b);
+    if (want == PCI_BAR_UNMAPPED)
+        return;
+    if (as_add_mmio(b->as, b->name, want, b->size, b->ops, b->opaque) == 0) {
+        b->base = want;
+    } else if (!b->warned) {
+        b->warned = true;
+        fprintf(stderr, "tandem: %s: cannot map BAR%d at 0x%llx-0x%llx: another device "
+                "uses some of it\n", b->name, b->bar, (unsigned long long)want,
+                (unsigned long long)(want + b->size - 1));
+    }
 }

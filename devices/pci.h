@@ -6,6 +6,7 @@
 #ifndef TANDEM_PCI_H
 #define TANDEM_PCI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/memory.h"
@@ -171,6 +172,28 @@ void pci_bus_set_intx_router(PciBus *bus,
  * chipset (PIIX3's reset control register). */
 void pci_bus_set_port_cf9(PciBus *bus, uint8_t (*read)(void *opaque),
                           void (*write)(void *opaque, uint8_t val), void *opaque);
+
+/* A BAR whose registers a device maps with as_add_mmio: the device
+ * declares it once (pci_bar_map_init) and calls pci_bar_map_update from
+ * its bars_changed hook, which moves the mapping to where the BAR
+ * decodes now (or removes it).  A mapping that collides with another
+ * region is left out, with one warning per BAR naming the device. */
+typedef struct PciBarMap {
+    AddressSpace *as;
+    const char *name;
+    const MemOps *ops;
+    void *opaque;
+    int bar;
+    uint64_t size;
+    uint64_t base;               /* PCI_BAR_UNMAPPED while not mapped */
+    bool warned;
+} PciBarMap;
+
+void pci_bar_map_init(PciBarMap *b, int bar, AddressSpace *as, const char *name,
+                      uint64_t size, const MemOps *ops, void *opaque);
+void pci_bar_map_update(PciDevice *d, PciBarMap *b);
+/* Removes the mapping (device destroy). */
+void pci_bar_map_remove(PciBarMap *b);
 
 /* The function's power-on state (header from info, BARs cleared, INTx
  * deasserted, info->reset); the bus does this at machine reset. */

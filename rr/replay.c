@@ -278,7 +278,8 @@ static void shim_receive(void *opaque, const uint8_t *buf, size_t len)
  * as opposed to the ones the main loop delivers at their position. */
 static bool sync_event(RrEventKind k)
 {
-    return k == RR_EV_HOST_CLOCK || k == RR_EV_TSC || k == RR_EV_BLOCK || k == RR_EV_END;
+    return k == RR_EV_HOST_CLOCK || k == RR_EV_TSC || k == RR_EV_BLOCK || k == RR_EV_END ||
+           k == RR_EV_AUDIO;
 }
 
 /* ---- public hooks ---- */
@@ -512,6 +513,62 @@ void rr_input_mouse(Machine *m, int dx, int dy, int dz, unsigned buttons)
         log_event(rr, ev);
     }
     input_deliver_mouse(m, dx, dy, dz, buttons);
+}
+
+void rr_audio_input(Machine *m, unsigned card, unsigned source, uint8_t *buf, size_t len,
+                    void (*fill)(void *opaque, uint8_t *buf, size_t len), void *opaque)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode == RR_MODE_OFF) {
+        fill(opaque, buf, len);
+        return;
+    }
+    if (rr->mode == RR_MODE_RECORD) {
+        fill(opaque, buf, len);
+        /* Pieces of at most a payload, all at this position. */
+        for (size_t off = 0; off < len;) {
+            size_t n = len - off < RR_MAX_PAYLOAD - 2 ? len - off : RR_MAX_PAYLOAD - 2;
+            RrEvent *ev = rr->scratch;
+            fill_position(rr, ev, RR_EV_AUDIO);
+            ev->data[0] = (uint8_t)card;
+            ev->data[1] = (uint8_t)source;
+            memcpy(ev->data + 2, buf + off, n);
+            ev->len = (uint32_t)n + 2;
+            log_event(rr, ev);
+            off += n;
+        }
+        return;
+    }
+    memset(buf, 0, len);
+    for (size_t off = 0; off < len;) {
+        read_ahead(rr);
+        if (!rr->have_next) {
+            stop_truncated(rr);
+            return;
+        }
+        RrEvent *ev = rr->next;
+        if (ev->kind != RR_EV_AUDIO) {
+            machine_set_error(m, "replay diverged at event %" PRIu64 ": sound card %u takes "
+                              "audio input at icount %" PRIu64 ", but the log's next event is "
+                              "%s at icount %" PRIu64, rr->nevents, card, *m->icount,
+                              rr_event_name(ev->kind), ev->icount);
+            return;
+        }
+        if (!check_position(rr, ev))
+            return;
+        size_t n = ev->len - 2;
+        if (ev->data[0] != card || ev->data[1] != source || n > len - off) {
+            machine_set_error(m, "replay diverged at event %" PRIu64 " (audio, icount %" PRIu64
+                              "): sound card %u takes %zu bytes of %s input, the recording "
+                              "has %zu bytes for card %u's %s", rr->nevents, ev->icount, card,
+                              len - off, source ? "mic" : "PCM", n, ev->data[0],
+                              ev->data[1] ? "mic" : "PCM");
+            return;
+        }
+        memcpy(buf + off, ev->data + 2, n);
+        off += n;
+        consumed(rr);
+    }
 }
 
 void rr_warp(Machine *m, int64_t ns)

@@ -51,6 +51,13 @@ void rr_net_frame(Machine *m, unsigned netdev, const uint8_t *buf, size_t len);
  * delivered instead). */
 void rr_input_key(Machine *m, int keycode, bool down);
 void rr_input_mouse(Machine *m, int dx, int dy, int dz, unsigned buttons);
+/* Audio input a sound card takes (audio/audio.c, from the card's timer):
+ * record fills buf with fill(opaque, ...) and logs it (RR_EV_AUDIO), replay
+ * fills it from the log, whose next event must be this card's input at
+ * this position (else the replay stops, naming the difference); off just
+ * fills. */
+void rr_audio_input(Machine *m, unsigned card, unsigned source, uint8_t *buf, size_t len,
+                    void (*fill)(void *opaque, uint8_t *buf, size_t len), void *opaque);
 /* Idle warp of the virtual clock (record: logs; others: just warps). */
 void rr_warp(Machine *m, int64_t ns);
 /* shift=auto adaptation. */

@@ -7,6 +7,7 @@
 
 #include "vmm/error.h"
 #include "vmm/gdbstub.h"
+#include "audio/audio.h"
 #include "block/drive.h"
 #include "net/net.h"
 
@@ -297,6 +298,11 @@ void options_usage(const char *prog)
            "         [,readonly=on][,index=N]  a disk image (pc: IDE); also\n"
            "         driver=blkreplay,if=none,image=ID,id=ID2\n"
            "  -hda/-hdb/-hdc/-hdd FILE  -drive file=FILE,index=0..3\n"
+           "  -audiodev none|wav|pa,id=ID[,path=OUT.wav][,in.path=IN.wav][,server=S]\n"
+           "                       audio backend (wav: output to a file, input from one);\n"
+           "                       pc: -device AC97,audiodev=ID\n"
+           "  -audio DRIVER,model=ac97[,...]  the same as -audiodev DRIVER,id=audio0,...\n"
+           "                       -device AC97,audiodev=audio0\n"
            "  -netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=A/M][,host=A][,dns=A]\n"
            "                       user networking (libslirp); pc: -device rtl8139,netdev=ID\n"
            "                       [,mac=52:54:00:12:34:56]; virt: -device virtio-net-device,\n"
@@ -346,9 +352,93 @@ void options_usage(const char *prog)
            "  -version, -h\n", prog);
 }
 
-static const char *const unsupported_later[][2] = {
-    { "-audio", "audio arrives with the audio work" },
-};
+/* -audiodev SPEC, and QEMU's -audio [driver=]DRIVER[,model=ac97][,PROP=V...]:
+ * the backend "DRIVER,id=audio0,PROP=V..." plus, with model=, the card
+ * -device AC97,audiodev=audio0. */
+static bool parse_audio_option(Options *o, const char *opt, const char *arg, GError **err)
+{
+    if (o->naudiodevs == OPT_MAX_AUDIODEVS) {
+        tn_error(err, "too many -audiodev options (at most %d)", OPT_MAX_AUDIODEVS);
+        return false;
+    }
+    if (!strcmp(opt, "-audiodev")) {
+        if (!audio_check_spec(arg, err))
+            return false;
+        g_autofree char *id = audio_spec_id(arg);
+        for (int i = 0; i < o->naudiodevs; i++) {
+            g_autofree char *other = audio_spec_id(o->audiodevs[i]);
+            if (!strcmp(other, id)) {
+                tn_error(err, "-audiodev %s: id=%s is used twice", arg, id);
+                return false;
+            }
+        }
+        o->audiodevs[o->naudiodevs++] = arg;
+        return true;
+    }
+    if (o->audio_shorthand) {
+        tn_error(err, "-audio %s: only one -audio option (use -audiodev for more)", arg);
+        return false;
+    }
+    const char *spec = !strncmp(arg, "driver=", 7) ? arg + 7 : arg;
+    gchar **parts = g_strsplit(spec, ",", -1);
+    GString *dev = g_string_new(parts[0]);
+    g_string_append(dev, ",id=audio0");
+    const char *model = NULL;
+    bool ok = true;
+    for (int i = 1; parts[i] && ok; i++) {
+        if (!strncmp(parts[i], "model=", 6)) {
+            model = g_intern_string(parts[i] + 6);
+        } else if (!strncmp(parts[i], "id=", 3)) {
+            tn_error(err, "-audio %s: -audio names its backend audio0; use -audiodev for "
+                     "another id", arg);
+            ok = false;
+        } else {
+            g_string_append_printf(dev, ",%s", parts[i]);
+        }
+    }
+    g_strfreev(parts);
+    const char *adev = g_intern_string(dev->str);
+    g_string_free(dev, TRUE);
+    if (!ok)
+        return false;
+    if (!audio_check_spec(adev, err)) {
+        g_prefix_error(err, "-audio %s: ", arg);
+        return false;
+    }
+    if (model && strcmp(model, "ac97")) {
+        tn_error(err, "-audio %s: model=%s is not supported (the pc machine has model=ac97)",
+                 arg, model);
+        return false;
+    }
+    if (model) {
+        if (o->ndevices == OPT_MAX_DEVICES) {
+            tn_error(err, "too many -device options (at most %d)", OPT_MAX_DEVICES);
+            return false;
+        }
+        o->devices[o->ndevices++] = "AC97,audiodev=audio0";
+    }
+    o->audiodevs[o->naudiodevs++] = adev;
+    o->audio_shorthand = true;
+    return true;
+}
+
+/* An -audiodev no -device names is reported (QEMU accepts it silently). */
+static void warn_unused_audiodevs(const Options *o)
+{
+    for (int i = 0; i < o->naudiodevs; i++) {
+        g_autofree char *id = audio_spec_id(o->audiodevs[i]);
+        bool used = o->audio_shorthand && !strcmp(id, "audio0");
+        for (int d = 0; d < o->ndevices && !used; d++) {
+            char *v = NULL;
+            if (device_spec_prop(o->devices[d], "audiodev", &v))
+                used = !strcmp(v, id);
+            g_free(v);
+        }
+        if (!used)
+            fprintf(stderr, "tandem: warning: -audiodev %s: no -device uses it (add "
+                    "-device AC97,audiodev=%s)\n", o->audiodevs[i], id);
+    }
+}
 
 static bool add_netdev(Options *o, const char *spec, GError **err)
 {
@@ -838,14 +928,11 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
             NEED_ARG();
             if (!parse_net_option(o, a, ARG, err))
                 return false;
+        } else if (!strcmp(a, "-audiodev") || !strcmp(a, "-audio")) {
+            NEED_ARG();
+            if (!parse_audio_option(o, a, ARG, err))
+                return false;
         } else {
-            for (size_t k = 0; k < G_N_ELEMENTS(unsupported_later); k++) {
-                if (!strcmp(a, unsupported_later[k][0])) {
-                    tn_error(err, "option %s is not supported yet: %s", a,
-                             unsupported_later[k][1]);
-                    return false;
-                }
-            }
             if (a[0] == '-')
                 tn_error(err, "unknown option '%s' (see -h)", argv[i]);
             else
@@ -857,6 +944,7 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
     }
     if (!finish_net(o, err))
         return false;
+    warn_unused_audiodevs(o);
     if (o->loadvm && o->rr_mode == 1) {
         tn_error(err, "-loadvm %s: a recording starts from reset, or from a snapshot it "
                  "takes itself: use -icount ...,rr=record,rrsnapshot=NAME", o->loadvm);

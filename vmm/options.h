@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 enum { OPT_MAX_SERIAL = 4, OPT_MAX_DEVICES = 16, OPT_MAX_ACCEL = 8, OPT_MAX_DRIVES = 16 };
-enum { OPT_MAX_NETDEVS = 8, OPT_MAX_OBJECTS = 8 };
+enum { OPT_MAX_NETDEVS = 8, OPT_MAX_OBJECTS = 8, OPT_MAX_AUDIODEVS = 8 };
 
 typedef struct Options {
     const char *arch;          /* "riscv64", "riscv32" */
@@ -62,6 +62,12 @@ typedef struct Options {
     const char *objects[OPT_MAX_OBJECTS];
     int nobjects;
     bool net_none;
+    /* -audiodev specs (audio/audio.h) in command-line order; QEMU's
+     * -audio DRIVER[,model=ac97][,...] adds "DRIVER,id=audio0,..." here
+     * (and -device AC97,audiodev=audio0 with model=ac97). */
+    const char *audiodevs[OPT_MAX_AUDIODEVS];
+    int naudiodevs;
+    bool audio_shorthand;
     /* -nic and -net nic/user become netdevs and devices above (a card
      * without model= has the driver "nic": the board's own).  nnics counts
      * -nic (QEMU's netdev ids __org.qemu.nicN); hub_user is the -net user

@@ -47,6 +47,7 @@
 #include "targets/x86/kvm_switch.h"
 #include "targets/x86/linuxboot.h"
 #include "targets/x86/multiboot.h"
+#include "targets/x86/pc_audio.h"
 #include "targets/x86/pc_net.h"
 #include "vmm/error.h"
 #include "vmm/input.h"
@@ -560,6 +561,8 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
         if (!isa_debug_exit_from_spec(m, &m->io, spec, err))
             return false;
     if (!pc_nics_create(m, pc->pci, &pc->nics, err))
+        return false;
+    if (!pc_audio_create(m, pc->pci, err))
         return false;
     return pc_disks(pc, err);
 }

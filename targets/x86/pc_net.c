@@ -15,8 +15,7 @@
 /* SeaBIOS's PIRQ A-D routing on the i440FX. */
 static const uint8_t pc_pirq_irqs[4] = { 10, 10, 11, 11 };
 
-/* addr=SLOT[.FN] (hex, as QEMU's PCI addresses). */
-static bool parse_addr(const char *s, int *devfn)
+bool pc_parse_pci_addr(const char *s, int *devfn)
 {
     char *end;
     unsigned long slot = strtoul(s, &end, 16), fn = 0;
@@ -59,7 +58,7 @@ static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, GErr
         }
     }
     int devfn = -1;
-    if (device_spec_prop(spec, "addr", &addr) && !parse_addr(addr, &devfn)) {
+    if (device_spec_prop(spec, "addr", &addr) && !pc_parse_pci_addr(addr, &devfn)) {
         tn_error(err, "-device %s: addr=%s: expected a PCI slot 1-1f (hex), optionally "
                  ".function", spec, addr);
         return false;

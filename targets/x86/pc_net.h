@@ -23,6 +23,9 @@ typedef struct PcNics {
  * addr=; MACs default to QEMU's 52:54:00:12:34:56, the last byte counting
  * up per card. */
 bool pc_nics_create(Machine *m, PciBus *bus, PcNics *nics, GError **err);
+/* addr=SLOT[.FN] of a -device (hex, as QEMU's PCI addresses): false when
+ * it is not one. */
+bool pc_parse_pci_addr(const char *s, int *devfn);
 /* What SeaBIOS would do, for a Linux kernel booted directly: PIIX3's PIRQ
  * routes A-D to IRQs 10, 10, 11, 11 (when there are cards), each card's
  * BARs (I/O from 0xc100, memory below 0xfec00000) and interrupt line. */
