@@ -101,9 +101,9 @@ poweroff -f
 """
 
 
-def initramfs(tmp, kernel):
+def initramfs(tmp, kernel, wanted=MODULES):
     """busybox and the modules; /init mounts root= and switches to it."""
-    mods = kernel_modules(kernel, MODULES)
+    mods = kernel_modules(kernel, wanted)
     with open(need("/bin/busybox"), "rb") as f:
         bb = f.read()
     c = Cpio()
