@@ -59,7 +59,8 @@ extern const AudioDriver audio_pa_driver;
 typedef struct WavWriter WavWriter;
 WavWriter *wav_writer_open(const char *path, GError **err);
 /* Appends S16LE samples; the header takes channels and rate from the
- * first call. */
+ * first call, and later samples at another rate or channel count are
+ * converted to those (nearest sample). */
 bool wav_writer_add(WavWriter *w, const uint8_t *buf, size_t nbytes, unsigned channels,
                     unsigned rate);
 void wav_writer_close(WavWriter *w);

@@ -42,6 +42,7 @@ struct WavWriter {
     char *path;
     unsigned channels, rate;
     uint32_t data_bytes;
+    uint64_t phase;             /* resampling: output rate units carried over */
     bool failed, rate_warned;
 };
 
@@ -82,18 +83,8 @@ WavWriter *wav_writer_open(const char *path, GError **err)
     return w;
 }
 
-bool wav_writer_add(WavWriter *w, const uint8_t *buf, size_t n, unsigned channels, unsigned rate)
+static bool append(WavWriter *w, const uint8_t *buf, size_t n)
 {
-    if (w->failed)
-        return false;
-    if (!w->channels) {
-        w->channels = channels;
-        w->rate = rate;
-    } else if ((rate != w->rate || channels != w->channels) && !w->rate_warned) {
-        w->rate_warned = true;
-        fprintf(stderr, "tandem: audio: the guest changed to %u Hz, %u channels; %s stays "
-                "%u Hz, %u channels\n", rate, channels, w->path, w->rate, w->channels);
-    }
     if (n > UINT32_MAX - 36 - w->data_bytes) {
         w->failed = true;
         fprintf(stderr, "tandem: audio: %s reached the 4 GiB size limit of WAV files; no "
@@ -112,6 +103,45 @@ bool wav_writer_add(WavWriter *w, const uint8_t *buf, size_t n, unsigned channel
         return false;
     }
     return true;
+}
+
+bool wav_writer_add(WavWriter *w, const uint8_t *buf, size_t n, unsigned channels, unsigned rate)
+{
+    if (w->failed || !channels || !rate)
+        return false;
+    if (!w->channels) {
+        w->channels = channels;
+        w->rate = rate;
+    }
+    if (rate == w->rate && channels == w->channels)
+        return append(w, buf, n);
+    if (!w->rate_warned) {
+        w->rate_warned = true;
+        fprintf(stderr, "tandem: audio: the guest plays at %u Hz, %u channels; %s is %u Hz, "
+                "%u channels: converted (nearest sample)\n", rate, channels, w->path,
+                w->rate, w->channels);
+    }
+    /* Each input frame is repeated (or skipped) so that w->rate output
+     * frames come out per rate input frames. */
+    size_t in_frames = n / (2 * channels), fsz = 2 * w->channels;
+    uint8_t out[4096];
+    size_t o = 0;
+    for (size_t i = 0; i < in_frames; i++) {
+        const uint8_t *f = buf + i * 2 * channels;
+        for (w->phase += w->rate; w->phase >= rate; w->phase -= rate) {
+            if (o + fsz > sizeof(out)) {
+                if (!append(w, out, o))
+                    return false;
+                o = 0;
+            }
+            for (unsigned c = 0; c < w->channels; c++) {
+                const uint8_t *smp = f + 2 * (c < channels ? c : 0);
+                out[o++] = smp[0];
+                out[o++] = smp[1];
+            }
+        }
+    }
+    return o ? append(w, out, o) : true;
 }
 
 void wav_writer_close(WavWriter *w)

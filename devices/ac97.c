@@ -70,6 +70,7 @@
 #define EXT_VRM 0x0008
 
 #define NBD 32
+#define AC97_FIFO 2048          /* > one tick at 48 kHz, stereo */
 
 typedef struct Ac97Chan {
     uint32_t bdbar;
@@ -84,6 +85,12 @@ typedef struct Ac97Chan {
     uint64_t frames;
     unsigned rate;
     Timer timer;
+    /* Input channels: samples taken from the port ahead of the guest, at
+     * each tick for the tick to come, so that reads of the position
+     * between ticks move samples without asking the port (and the log)
+     * for a few bytes at every read. */
+    uint8_t fifo[AC97_FIFO];
+    uint32_t fifo_len;
 } Ac97Chan;
 
 struct Ac97 {
@@ -305,18 +312,26 @@ static void chan_arm(Ac97 *s, Ac97Chan *c)
     timer_mod(&s->m->clock, &c->timer, now + AC97_TICK_NS);
 }
 
+static void chan_prefill(Ac97 *s, int n);
+
 /* (Re)starts pacing from now: what was due before is done. */
 static void chan_start_clock(Ac97 *s, Ac97Chan *c, int n)
 {
     c->started_ns = machine_ns(s->m);
     c->frames = 0;
     c->rate = chan_rate(s, n);
-    if (chan_running(c))
+    if (chan_running(c)) {
         chan_arm(s, c);
+        chan_prefill(s, n);
+    }
 }
 
+static void chan_advance(Ac97 *s, int n);
+
+/* A new rate: what was due at the old one moves first. */
 static void chan_retime(Ac97 *s, int n)
 {
+    chan_advance(s, n);
     chan_start_clock(s, &s->ch[n], n);
 }
 
@@ -363,10 +378,15 @@ static void chan_move(Ac97 *s, int n, uint64_t nframes)
             if (s->port.out)
                 s->port.out(s->port.opaque, buf, bytes, chans, c->rate);
         } else {
-            if (s->port.in)
-                s->port.in(s->port.opaque, (unsigned)n, buf, bytes, chans, c->rate);
-            else
-                memset(buf, 0, bytes);
+            size_t have = c->fifo_len < bytes ? c->fifo_len : bytes;
+            memcpy(buf, c->fifo, have);
+            memmove(c->fifo, c->fifo + have, c->fifo_len - have);
+            c->fifo_len -= (uint32_t)have;
+            if (have < bytes && s->port.in)
+                s->port.in(s->port.opaque, (unsigned)n, buf + have, bytes - have, chans,
+                           c->rate);
+            else if (have < bytes)
+                memset(buf + have, 0, bytes - have);
             if (!dma(s, c->addr, buf, bytes, true))
                 c->sr |= SR_FIFOE;
         }
@@ -379,7 +399,10 @@ static void chan_move(Ac97 *s, int n, uint64_t nframes)
     update_irq(s);
 }
 
-static void chan_tick(Ac97 *s, int n)
+/* Moves the frames due by now: from the timer, and before the guest
+ * reads where a channel is, so positions follow virtual time to the
+ * instruction rather than to the tick. */
+static void chan_advance(Ac97 *s, int n)
 {
     Ac97Chan *c = &s->ch[n];
     if (!chan_running(c))
@@ -390,8 +413,33 @@ static void chan_tick(Ac97 *s, int n)
         chan_move(s, n, due - c->frames);
         c->frames = due;
     }
-    if (chan_running(c))
-        chan_arm(s, c);
+}
+
+static void chan_tick(Ac97 *s, int n)
+{
+    Ac97Chan *c = &s->ch[n];
+    chan_advance(s, n);
+    if (!chan_running(c))
+        return;
+    chan_arm(s, c);
+    chan_prefill(s, n);
+}
+
+/* Input: what the guest may take before the next tick, from the port. */
+static void chan_prefill(Ac97 *s, int n)
+{
+    Ac97Chan *c = &s->ch[n];
+    if (n == AC97_PCM_OUT || !s->port.in || !c->timer.armed)
+        return;
+    uint64_t next = (uint64_t)clock_ticks_at(c->timer.deadline - c->started_ns, c->rate);
+    uint64_t want = (next - c->frames) * chan_channels(n) * 2;
+    if (want > AC97_FIFO)
+        want = AC97_FIFO;
+    if (want > c->fifo_len) {
+        s->port.in(s->port.opaque, (unsigned)n, c->fifo + c->fifo_len, want - c->fifo_len,
+                   chan_channels(n), c->rate);
+        c->fifo_len = (uint32_t)want;
+    }
 }
 
 static void tick_pi(void *opaque) { chan_tick(opaque, AC97_PCM_IN); }
@@ -410,11 +458,13 @@ static void chan_reset(Ac97 *s, Ac97Chan *c)
     c->bd_ctl = 0;
     c->fetched = false;
     c->frames = 0;
+    c->fifo_len = 0;
 }
 
 static void chan_write_cr(Ac97 *s, int n, uint8_t v)
 {
     Ac97Chan *c = &s->ch[n];
+    chan_advance(s, n);
     if (v & CR_RR) {
         /* Only while halted, as the chip requires; ignored otherwise. */
         if (c->sr & SR_DCH)
@@ -439,6 +489,7 @@ static void chan_write_cr(Ac97 *s, int n, uint8_t v)
 static void chan_write_lvi(Ac97 *s, int n, uint8_t v)
 {
     Ac97Chan *c = &s->ch[n];
+    chan_advance(s, n);
     c->lvi = v % NBD;
     /* Halted after the last valid buffer and given more: go on with the
      * next one. */
@@ -488,6 +539,14 @@ static uint64_t nabm_read(void *opaque, uint64_t off, unsigned size)
 {
     Ac97 *s = opaque;
     uint64_t v = 0;
+    /* CIV, SR, PICB, PIV of a channel: bring it up to now first. */
+    for (unsigned a = (unsigned)off; a < off + size; a++) {
+        unsigned r = a % 16;
+        if (a < GLOB_CNT && r >= CH_CIV && r != CH_LVI && r != CH_CR) {
+            chan_advance(s, (int)(a / 16));
+            a |= 15;            /* once per channel */
+        }
+    }
     for (unsigned i = 0; i < size; i++)
         v |= (uint64_t)nabm_read_byte(s, (unsigned)off + i) << (8 * i);
     return v;
@@ -578,7 +637,7 @@ static void ac97_reset(void *dev)
 
 /* ---- snapshots ---- */
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 
 static int ac97_save(void *dev, void *wp)
 {
@@ -604,6 +663,8 @@ static int ac97_save(void *dev, void *wp)
         snap_put_i64(w, c->started_ns);
         snap_put_u64(w, c->frames);
         snap_put_u64(w, c->rate);
+        snap_put_u64(w, c->fifo_len);
+        snap_put_bytes(w, c->fifo, c->fifo_len);
     }
     for (int n = 0; n < 3; n++)
         snap_put_timer(w, &s->ch[n].timer);
@@ -638,6 +699,9 @@ static int ac97_load(void *dev, void *rp)
         h->started_ns = snap_get_i64(r);
         h->frames = snap_get_u64(r);
         h->rate = (unsigned)devsnap_get_range(r, 8000, 48000, "AC97 channel rate");
+        h->fifo_len = (uint32_t)snap_get_max(r, AC97_FIFO, "AC97 input FIFO length");
+        if (snap_reader_ok(r))
+            snap_get_bytes(r, h->fifo, h->fifo_len);
         devsnap_require(r, h->started_ns >= 0 && h->started_ns <= machine_ns(s->m),
                         "AC97 channel started outside [0, now]");
     }

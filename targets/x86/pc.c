@@ -210,6 +210,7 @@ static void pc_reset(Machine *m)
         piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
         piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
         pc_nics_firmware(pc->pci, &pc->nics);
+        pc_audio_firmware(pc->pci);
         if (!linuxboot_reset(pc->lb, pc->cpu, &err)) {
             machine_set_error(m, "reset: %s", err->message);
             g_error_free(err);
@@ -614,6 +615,7 @@ static bool pc_init(Machine *m, int variant, GError **err)
             piix4_pm_set_base(pc->pm, PC_ACPI_PM_BASE);
             piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
             pc_nics_firmware(pc->pci, &pc->nics);
+            pc_audio_firmware(pc->pci);
             pc->lb = linuxboot_load(pc->cpu, img, len, o->append, o->initrd, low, ram - low,
                                     err);
         } else {

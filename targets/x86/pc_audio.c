@@ -60,3 +60,18 @@ bool pc_audio_create(Machine *m, PciBus *bus, GError **err)
             return false;
     return true;
 }
+
+void pc_audio_firmware(PciBus *bus)
+{
+    unsigned n = 0;
+    for (int slot = 1; slot < 32; slot++) {
+        PciDevice *d = pci_find_device(bus, PCI_DEVFN(slot, 0));
+        if (!d || d->info->vendor_id != AC97_VENDOR || d->info->device_id != AC97_DEVICE)
+            continue;
+        if (!n)
+            pc_pirq_firmware(bus);
+        ac97_firmware_setup(d->opaque, (uint16_t)(0xd000 + 0x100 * n),
+                            (uint16_t)(0xd800 + 0x40 * n), pc_pirq_irq(slot));
+        n++;
+    }
+}

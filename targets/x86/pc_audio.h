@@ -14,5 +14,9 @@ typedef struct Machine Machine;
  * network cards), or at addr=.  audiodev= may be left out when there is
  * exactly one -audiodev. */
 bool pc_audio_create(Machine *m, PciBus *bus, GError **err);
+/* What SeaBIOS would do, for a Linux kernel booted directly: each card's
+ * mixer at 0xd000 + 0x100 * n, bus master at 0xd800 + 0x40 * n, interrupt
+ * line (and the PIRQ routing). */
+void pc_audio_firmware(PciBus *bus);
 
 #endif

@@ -91,16 +91,26 @@ bool pc_nics_create(Machine *m, PciBus *bus, PcNics *nics, GError **err)
     return true;
 }
 
+void pc_pirq_firmware(PciBus *bus)
+{
+    PciDevice *piix3 = pci_find_device(bus, PCI_DEVFN(1, 0));
+    for (int p = 0; piix3 && p < 4; p++)
+        pci_config_write(piix3, PIIX3_PIRQRC + (unsigned)p, pc_pirq_irqs[p], 1);
+}
+
+uint8_t pc_pirq_irq(int slot)
+{
+    /* INTA# of slot s reaches PIRQ (s - 1) & 3 (devices/i440fx.h). */
+    return pc_pirq_irqs[(slot - 1) & 3];
+}
+
 void pc_nics_firmware(PciBus *bus, const PcNics *nics)
 {
     if (!nics->n)
         return;
-    PciDevice *piix3 = pci_find_device(bus, PCI_DEVFN(1, 0));
-    for (int p = 0; piix3 && p < 4; p++)
-        pci_config_write(piix3, PIIX3_PIRQRC + (unsigned)p, pc_pirq_irqs[p], 1);
+    pc_pirq_firmware(bus);
     for (int i = 0; i < nics->n; i++) {
-        /* INTA# of slot s reaches PIRQ (s - 1) & 3 (devices/i440fx.h). */
-        uint8_t irq = pc_pirq_irqs[(nics->slot[i] - 1) & 3];
+        uint8_t irq = pc_pirq_irq(nics->slot[i]);
         rtl8139_firmware_setup(nics->nic[i], (uint16_t)(PC_NIC_IOBASE + 0x100 * i),
                                PC_NIC_MMIO_TOP - 0x1000u * (uint32_t)(i + 1), irq);
     }

@@ -26,6 +26,11 @@ bool pc_nics_create(Machine *m, PciBus *bus, PcNics *nics, GError **err);
 /* addr=SLOT[.FN] of a -device (hex, as QEMU's PCI addresses): false when
  * it is not one. */
 bool pc_parse_pci_addr(const char *s, int *devfn);
+/* SeaBIOS's interrupt routing, for boards that start a kernel directly:
+ * PIIX3's PIRQ A-D to IRQs 10, 10, 11, 11; the IRQ INTA# of a card in
+ * slot reaches. */
+void pc_pirq_firmware(PciBus *bus);
+uint8_t pc_pirq_irq(int slot);
 /* What SeaBIOS would do, for a Linux kernel booted directly: PIIX3's PIRQ
  * routes A-D to IRQs 10, 10, 11, 11 (when there are cards), each card's
  * BARs (I/O from 0xc100, memory below 0xfec00000) and interrupt line. */
