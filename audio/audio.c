@@ -1,5 +1,6 @@
-/* Audio backends: -audiodev specs, the machine's open backends, and the
- * sound cards' ports through record/replay (audio/audio.h). */
+/* Audio backends: the machine's open backends and the sound cards' ports
+ * through record/replay (audio/audio.h); -audiodev specs are checked in
+ * audio/audio_spec.c. */
 #include "audio/audio.h"
 
 #include <stdio.h>
@@ -9,8 +10,6 @@
 #include "vmm/error.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
-
-static const char *const none_props[] = { NULL };
 
 static void *none_open(const char *spec, bool input, GError **err)
 {
@@ -28,7 +27,7 @@ static void none_in(void *be, unsigned source, uint8_t *buf, size_t n, unsigned 
 }
 
 static const AudioDriver none_driver = {
-    .name = "none", .props = none_props, .open = none_open, .out = none_out, .in = none_in,
+    .name = "none", .props = audio_none_props, .open = none_open, .out = none_out, .in = none_in,
     .close = g_free,
 };
 
@@ -40,47 +39,6 @@ static const AudioDriver *find_driver(const char *name)
         if (!strcmp(drivers[i]->name, name))
             return drivers[i];
     return NULL;
-}
-
-char *audio_spec_id(const char *spec)
-{
-    char *id = NULL;
-    device_spec_prop(spec, "id", &id);
-    return id;
-}
-
-bool audio_check_spec(const char *spec, GError **err)
-{
-    g_autofree char *drv = device_spec_driver(spec);
-    const AudioDriver *d = find_driver(drv);
-    if (!d) {
-        tn_error(err, "-audiodev %s: unknown audio driver '%s' (none, wav, pa)", spec, drv);
-        return false;
-    }
-    g_autofree char *id = audio_spec_id(spec);
-    if (!id || !*id) {
-        tn_error(err, "-audiodev %s: id= is required", spec);
-        return false;
-    }
-    gchar **parts = g_strsplit(spec, ",", -1);
-    bool ok = true;
-    for (int i = 1; parts[i] && ok; i++) {
-        const char *eq = strchr(parts[i], '=');
-        g_autofree char *key = eq ? g_strndup(parts[i], (gsize)(eq - parts[i]))
-                                  : g_strdup(parts[i]);
-        bool known = !strcmp(key, "id");
-        for (const char *const *p = d->props; *p && !known; p++)
-            known = !strcmp(key, *p);
-        if (!known || !eq) {
-            g_autofree char *list = g_strjoinv(", ", (char **)d->props);
-            tn_error(err, "-audiodev %s: %s '%s' (the %s driver takes id%s%s)", spec,
-                     known ? "no value for" : "unknown property", key, d->name,
-                     *list ? ", " : "", list);
-            ok = false;
-        }
-    }
-    g_strfreev(parts);
-    return ok;
 }
 
 /* ---- the machine's backends ---- */

@@ -26,7 +26,8 @@ typedef struct Machine Machine;
 typedef struct AudioDev AudioDev;
 
 /* Checks an -audiodev spec (driver, id=, the driver's properties); err
- * names what is wrong. */
+ * names what is wrong.  These two live in audio/audio_spec.c, which links
+ * alone (tools, the option fuzzer). */
 bool audio_check_spec(const char *spec, GError **err);
 /* The id= of a checked spec (g_free). */
 char *audio_spec_id(const char *spec);
@@ -51,6 +52,11 @@ typedef struct AudioDriver {
                unsigned rate);
     void (*close)(void *be);
 } AudioDriver;
+
+/* The properties each driver accepts besides id (audio/audio_spec.c). */
+extern const char *const audio_none_props[];
+extern const char *const audio_wav_props[];
+extern const char *const audio_pa_props[];
 
 extern const AudioDriver audio_wav_driver;
 extern const AudioDriver audio_pa_driver;

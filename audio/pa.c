@@ -10,8 +10,6 @@
 #include "vmm/error.h"
 #include "vmm/options.h"
 
-static const char *const pa_props[] = { "server", NULL };
-
 #ifdef TANDEM_HAVE_PULSE
 #include <pulse/error.h>
 #include <pulse/simple.h>
@@ -115,7 +113,7 @@ static void pa_in(void *p, unsigned source, uint8_t *buf, size_t n, unsigned ch,
 }
 
 const AudioDriver audio_pa_driver = {
-    .name = "pa", .props = pa_props, .open = pa_open, .out = pa_out, .in = pa_in,
+    .name = "pa", .props = audio_pa_props, .open = pa_open, .out = pa_out, .in = pa_in,
     .close = pa_close,
 };
 
@@ -129,7 +127,7 @@ static void *pa_open(const char *spec, bool input, GError **err)
 }
 
 const AudioDriver audio_pa_driver = {
-    .name = "pa", .props = pa_props, .open = pa_open,
+    .name = "pa", .props = audio_pa_props, .open = pa_open,
 };
 
 #endif

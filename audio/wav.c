@@ -242,8 +242,6 @@ typedef struct WavBackend {
     WavReader *in;
 } WavBackend;
 
-static const char *const wav_props[] = { "path", "in.path", NULL };
-
 static void wav_close(void *p)
 {
     WavBackend *b = p;
@@ -293,6 +291,6 @@ static void wav_in(void *p, unsigned source, uint8_t *buf, size_t n, unsigned ch
 }
 
 const AudioDriver audio_wav_driver = {
-    .name = "wav", .props = wav_props, .open = wav_open, .out = wav_out, .in = wav_in,
+    .name = "wav", .props = audio_wav_props, .open = wav_open, .out = wav_out, .in = wav_in,
     .close = wav_close,
 };

@@ -42,7 +42,8 @@ fuzz_log() {
   read -r -a pkgcflags <<< "$(pkg-config --cflags glib-2.0 libzstd)"
   read -r -a pkglibs <<< "$(pkg-config --libs glib-2.0 libzstd)"
   local srcs=("$root"/rr/log*.c "$root/rr/crc32c.c" "$root/vmm/options.c"
-              "$root/vmm/gdbstub_spec.c" "$root/block/drive_spec.c" "$root/net/net_spec.c")
+              "$root/vmm/gdbstub_spec.c" "$root/block/drive_spec.c" "$root/net/net_spec.c"
+              "$root/audio/audio_spec.c")
   "$cc" "${cflags[@]}" "${pkgcflags[@]}" "${san[@]}" -o "$out/fuzz_log" \
       "$root/tests/fuzz/fuzz_log.c" "${srcs[@]}" "${pkglibs[@]}"
   "$cc" "${cflags[@]}" "${pkgcflags[@]}" -o "$out/gen_seeds" \
