@@ -28,6 +28,7 @@ static const char *const event_names[RR_EV__COUNT] = {
     [RR_EV_NET] = "net",
     [RR_EV_INPUT] = "input",
     [RR_EV_AUDIO] = "audio",
+    [RR_EV_CHECKPOINT] = "checkpoint",
 };
 
 const char *rr_event_name(RrEventKind k)
@@ -107,6 +108,15 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         else
             g_snprintf(why, whylen, "net payload has flags 0x%02x (only bit 0 is defined)",
                        d[1]);
+        return false;
+    case RR_EV_CHECKPOINT:
+        if (len == 1 && d[0] <= 1)
+            return true;
+        if (len == 1)
+            g_snprintf(why, whylen, "checkpoint payload is %u, not 0 (timers) or 1 (clock read)",
+                       d[0]);
+        else
+            g_snprintf(why, whylen, "checkpoint payload is %" PRIu32 " bytes, not 1", len);
         return false;
     case RR_EV_AUDIO:
         if (len >= 3 && d[1] <= 1)

@@ -50,7 +50,8 @@
  *   30; net at least 3 (netdev, flags 0 or 1, at least one frame byte);
  *   input 4 (device 0, keyboard: u16 keycode, u8 down 0 or 1) or 14
  *   (device 1, mouse: i32 dx, i32 dy, i32 dz, u8 buttons); audio at
- *   least 3 (card, source 0 or 1, at least one sample byte).
+ *   least 3 (card, source 0 or 1, at least one sample byte); checkpoint
+ *   exactly 1 byte, 0 or 1.
  * - A frame holds at least one event and at most 4 MiB of raw bytes (the
  *   writer ends a frame at 64 KiB or 4096 events).
  * - Frames and events are numbered from 0, in the format and in messages.
@@ -68,10 +69,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 5
+#define RR_LOG_VERSION 6
 /* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
  * RR_EV_BLOCK, version 3 RR_EV_NET, version 4 RR_EV_INPUT and
- * RR_EV_AUDIO; nothing else differs). */
+ * RR_EV_AUDIO, version 5 RR_EV_CHECKPOINT; nothing else differs). */
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536
@@ -99,6 +100,11 @@ typedef enum RrEventKind {
     RR_EV_AUDIO = 11,           /* payload: u8 card, u8 source (0 PCM in,
                                    1 mic in), samples the card took from
                                    its input backend (audio/audio.h) */
+    RR_EV_CHECKPOINT = 12,      /* payload: u8 why (0: timers fire here;
+                                   1: a device access reads the virtual
+                                   clock here, synchronous).  No value:
+                                   only the position, for KVM replay to
+                                   land on (DESIGN.md "Hybrid replay") */
     RR_EV__COUNT
 } RrEventKind;
 

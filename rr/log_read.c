@@ -60,10 +60,12 @@ static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
         g_snprintf(why, whylen, "unknown kind %u", kind);
         return false;
     }
-    /* Kinds later formats added (tsc: 2, block: 3, net: 4, input and audio: 5). */
+    /* Kinds later formats added (tsc: 2, block: 3, net: 4, input and audio: 5,
+     * checkpoint: 6). */
     if ((kind == RR_EV_TSC && version < 2) || (kind == RR_EV_BLOCK && version < 3) ||
         (kind == RR_EV_NET && version < 4) || (kind == RR_EV_INPUT && version < 5) ||
-        (kind == RR_EV_AUDIO && version < 5)) {
+        (kind == RR_EV_AUDIO && version < 5) ||
+        (kind == RR_EV_CHECKPOINT && version < 6)) {
         const char *name = rr_event_name((RrEventKind)kind);
         g_snprintf(why, whylen, "a%s %s event in a version %" PRIu32 " log, which has none",
                    strchr("aeiou", name[0]) ? "n" : "", name, version);

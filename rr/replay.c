@@ -40,6 +40,10 @@ struct Rr {
     uint64_t last_mmio;      /* device accesses at the previous event */
 
     RrEvent *scratch;        /* record: event being built */
+    /* Checkpoint events (log version 6): logged in record, checked in
+     * replay; false replaying an older log, which has none. */
+    bool checkpoints;
+    uint64_t ckpt_access;    /* device accesses at the last clock-read checkpoint */
     RrSerialShim shims[MACHINE_MAX_SERIAL];
     int64_t last_flush_us;
 };
@@ -279,7 +283,68 @@ static void shim_receive(void *opaque, const uint8_t *buf, size_t len)
 static bool sync_event(RrEventKind k)
 {
     return k == RR_EV_HOST_CLOCK || k == RR_EV_TSC || k == RR_EV_BLOCK || k == RR_EV_END ||
-           k == RR_EV_AUDIO;
+           k == RR_EV_AUDIO || k == RR_EV_CHECKPOINT;
+}
+
+/* ---- checkpoints ---- */
+
+/* Record: log a checkpoint (why: 0 timers fire, 1 a clock read inside a
+ * device access).  Replay: the log's next event must be that checkpoint,
+ * at this position. */
+static bool checkpoint(Rr *rr, uint8_t why)
+{
+    Machine *m = rr->m;
+    if (rr->mode == RR_MODE_RECORD) {
+        RrEvent *ev = rr->scratch;
+        fill_position(rr, ev, RR_EV_CHECKPOINT);
+        ev->data[0] = why;
+        ev->len = 1;
+        log_event(rr, ev);
+        return true;
+    }
+    RrEvent *ev = peek(rr);
+    if (!ev)
+        return false;
+    if (ev->kind != RR_EV_CHECKPOINT || ev->data[0] != why) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 ": %s at icount %" PRIu64
+                          " (pc 0x%" PRIx64 "), but the log's next event is %s at icount %"
+                          PRIu64, rr->nevents,
+                          why ? "a device access read the virtual clock"
+                              : "timers are due",
+                          *m->icount,
+                          m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
+                          ev->kind == RR_EV_CHECKPOINT
+                              ? (ev->data[0] ? "a clock-read checkpoint" : "a timer checkpoint")
+                              : rr_event_name(ev->kind), ev->icount);
+        return false;
+    }
+    if (!check_position(rr, ev))
+        return false;
+    consumed(rr);
+    return true;
+}
+
+/* VClock.on_access_read: a device read the virtual clock during a guest
+ * access, so what it computes depends on the exact position of the
+ * access; one checkpoint per access. */
+static void access_read(void *opaque)
+{
+    Rr *rr = opaque;
+    Machine *m = rr->m;
+    uint64_t acc = machine_device_accesses(m);
+    if (m->error || acc == rr->ckpt_access)
+        return;
+    rr->ckpt_access = acc;
+    checkpoint(rr, 1);
+}
+
+int rr_fire_timers(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (rr && rr->checkpoints && !m->error &&
+        vclock_next_deadline(&m->clock) <= machine_ns(m) && !checkpoint(rr, 0))
+        return 0;
+    return vclock_run_timers(&m->clock);
 }
 
 /* ---- public hooks ---- */
@@ -644,6 +709,31 @@ uint64_t rr_next_async_icount(Machine *m)
     return rr->next->icount;
 }
 
+const RrEvent *rr_peek_event(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_REPLAY)
+        return NULL;
+    read_ahead(rr);
+    return rr->have_next ? rr->next : NULL;
+}
+
+uint64_t rr_events_done(Machine *m)
+{
+    return m->rr ? m->rr->nevents : 0;
+}
+
+bool rr_event_in_access(const RrEvent *ev)
+{
+    return ev->kind == RR_EV_HOST_CLOCK || ev->kind == RR_EV_BLOCK || ev->kind == RR_EV_END ||
+           (ev->kind == RR_EV_CHECKPOINT && ev->data[0] == 1);
+}
+
+uint64_t rr_accesses_since_event(Machine *m)
+{
+    return m->rr ? machine_device_accesses(m) - m->rr->last_mmio : 0;
+}
+
 static bool apply(Rr *rr, const RrEvent *ev)
 {
     Machine *m = rr->m;
@@ -977,6 +1067,15 @@ bool rr_start(Machine *m, GError **err)
                      h->nregs, nregs);
             return false;
         }
+    }
+    /* Only for the ISAs a KVM replay exists for (x86): elsewhere they
+     * would only make the log longer (RISC-V firmware polls mtime). */
+    rr->checkpoints = (!strcmp(o->arch, "x86_64") || !strcmp(o->arch, "i386")) &&
+                      (rr->mode == RR_MODE_RECORD || rr_reader_header(rr->r)->version >= 6);
+    if (rr->checkpoints) {
+        rr->ckpt_access = UINT64_MAX;
+        m->clock.on_access_read = access_read;
+        m->clock.on_access_opaque = rr;
     }
     /* Serial input goes through the shims. */
     for (int i = 0; i < m->nserial; i++) {

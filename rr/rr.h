@@ -66,6 +66,21 @@ void rr_set_shift(Machine *m, int shift);
 void rr_user_quit(Machine *m);
 void rr_user_reset(Machine *m);
 
+/* The main loop's vclock_run_timers(): when timers are due, record logs
+ * a checkpoint event first (their position, for KVM replay to land on)
+ * and replay checks it; then the timers fire.  Returns how many fired. */
+int rr_fire_timers(Machine *m);
+/* Replay: the log's next event (read ahead, not consumed), or NULL at the
+ * end of the log; valid until the next event is consumed. */
+const struct RrEvent *rr_peek_event(Machine *m);
+/* Events logged or replayed so far. */
+uint64_t rr_events_done(Machine *m);
+/* Device accesses since the previous event (an event's "mmio"). */
+uint64_t rr_accesses_since_event(Machine *m);
+/* Replay under KVM (targets/x86/kvm_switch.c): is ev consumed inside a
+ * guest access to a device (so a KVM replay finds it by counting device
+ * accesses rather than with a breakpoint)? */
+bool rr_event_in_access(const struct RrEvent *ev);
 /* Replay: icount of the next event that the main loop must deliver, or
  * UINT64_MAX.  Record/off: UINT64_MAX. */
 uint64_t rr_next_async_icount(Machine *m);

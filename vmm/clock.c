@@ -22,11 +22,22 @@ void vclock_init(VClock *c, const uint64_t *icount, int shift)
     c->realtime = false;
     c->rt_start = 0;
     c->exit_request = NULL;
+    c->in_access = 0;
+    c->on_access_read = NULL;
+    c->on_access_opaque = NULL;
+}
+
+static int64_t raw_ns(const VClock *c)
+{
+    if (c->realtime)
+        return c->base_ns + (vclock_host_ns() - c->rt_start);
+    uint64_t ic = c->icount ? *c->icount : c->base_icount;
+    return c->base_ns + (int64_t)((ic - c->base_icount) << c->shift);
 }
 
 void vclock_attach(VClock *c, const uint64_t *icount)
 {
-    c->base_ns = vclock_ns(c);
+    c->base_ns = raw_ns(c);
     if (c->realtime)
         c->rt_start = vclock_host_ns();
     c->icount = icount;
@@ -35,15 +46,14 @@ void vclock_attach(VClock *c, const uint64_t *icount)
 
 int64_t vclock_ns(const VClock *c)
 {
-    if (c->realtime)
-        return c->base_ns + (vclock_host_ns() - c->rt_start);
-    uint64_t ic = c->icount ? *c->icount : c->base_icount;
-    return c->base_ns + (int64_t)((ic - c->base_icount) << c->shift);
+    if (c->in_access && c->on_access_read)
+        c->on_access_read(c->on_access_opaque);
+    return raw_ns(c);
 }
 
 void vclock_set_shift(VClock *c, int shift)
 {
-    c->base_ns = vclock_ns(c);
+    c->base_ns = raw_ns(c);
     if (c->realtime)
         c->rt_start = vclock_host_ns();
     c->base_icount = c->icount ? *c->icount : c->base_icount;
@@ -60,7 +70,7 @@ void vclock_set_realtime(VClock *c)
 {
     if (c->realtime)
         return;
-    c->base_ns = vclock_ns(c);
+    c->base_ns = raw_ns(c);
     c->rt_start = vclock_host_ns();
     c->realtime = true;
 }
@@ -111,7 +121,7 @@ int64_t vclock_next_deadline(const VClock *c)
 
 uint64_t vclock_insns_until(const VClock *c, int64_t ns)
 {
-    int64_t now = vclock_ns(c);
+    int64_t now = raw_ns(c);
     if (ns <= now)
         return 0;
     uint64_t delta = (uint64_t)(ns - now);
@@ -122,7 +132,7 @@ uint64_t vclock_insns_until(const VClock *c, int64_t ns)
 int vclock_run_timers(VClock *c)
 {
     int fired = 0;
-    int64_t now = vclock_ns(c);
+    int64_t now = raw_ns(c);
     while (c->timers && c->timers->deadline <= now) {
         Timer *t = c->timers;
         c->timers = t->next;

@@ -54,6 +54,14 @@ typedef struct VClock {
      * wherever the slices happened to end (the machine's exit_request;
      * NULL: none). */
     volatile int *exit_request;
+    /* Device callbacks under way (the address spaces raise it around each
+     * guest access to a device).  While it is non-zero, a read of the
+     * time calls on_access_read first: record/replay logs or checks such
+     * a read, since its value depends on the exact position of the
+     * access (rr/, "checkpoint" events). */
+    int in_access;
+    void (*on_access_read)(void *opaque);
+    void *on_access_opaque;
 } VClock;
 
 /* Devices clocked at hz from virtual time: the pulses before ns (0 for

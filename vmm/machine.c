@@ -255,6 +255,8 @@ Machine *machine_create(const Options *o, GError **err)
     m->clock.auto_shift = o->icount_shift < 0;
     m->clock.sleep = o->icount_sleep;
     m->clock.exit_request = &m->exit_request;
+    m->as.in_access = &m->clock.in_access;
+    m->io.in_access = &m->clock.in_access;
     if (!open_backends(m, o, err))
         goto fail;
     if (o->ndrives && !has_disks) {

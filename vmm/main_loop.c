@@ -260,7 +260,7 @@ int machine_run(Machine *m)
         if (m->shutdown_requested || m->error)
             continue;
         gdbstub_cpu_stopped(m->gdb, ex);
-        int fired = vclock_run_timers(&m->clock);
+        int fired = rr_fire_timers(m);
 
         if (ex == CPU_EXIT_ERROR && !m->error)
             machine_set_error(m, "the CPU stopped with an unrecoverable error");
@@ -276,13 +276,13 @@ int machine_run(Machine *m)
                     break;
                 if (!rr_deliver_due(m))
                     break;
-                vclock_run_timers(&m->clock);
+                rr_fire_timers(m);
                 service_input(m, 0);
                 continue;
             }
             if (!idle_wait(m, &ls))
                 break;
-            vclock_run_timers(&m->clock);
+            rr_fire_timers(m);
             rr_flush(m);
             continue;
         }

@@ -105,7 +105,11 @@ MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val)
     if (res != MEM_OK)
         return res;
     as->mmio_accesses++;
+    if (as->in_access)
+        ++*as->in_access;
     *val = r->ops->read ? r->ops->read(r->opaque, off, size) : 0;
+    if (as->in_access)
+        --*as->in_access;
     return MEM_OK;
 }
 
@@ -129,8 +133,12 @@ MemResult as_write(AddressSpace *as, uint64_t pa, unsigned size, uint64_t val)
     if (res != MEM_OK)
         return res;
     as->mmio_accesses++;
+    if (as->in_access)
+        ++*as->in_access;
     if (r->ops->write)
         r->ops->write(r->opaque, off, val, size);
+    if (as->in_access)
+        --*as->in_access;
     return MEM_OK;
 }
 

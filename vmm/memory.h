@@ -49,6 +49,10 @@ typedef struct AddressSpace {
     void *map_changed_opaque;
     /* Device accesses since reset: part of the record/replay position. */
     uint64_t mmio_accesses;
+    /* Raised around each device callback (NULL: none): the machine points
+     * it at its clock's in_access, so that a device reading the virtual
+     * clock during a guest access is seen (vmm/clock.h). */
+    int *in_access;
 } AddressSpace;
 
 void as_init(AddressSpace *as);

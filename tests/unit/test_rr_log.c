@@ -130,6 +130,10 @@ static void gen_next(Gen *g, RrEvent *ev)
         for (uint32_t i = 2; i < ev->len; i++)
             ev->data[i] = (uint8_t)rnd(g);
         break;
+    case RR_EV_CHECKPOINT:
+        ev->len = 1;
+        ev->data[0] = (uint8_t)(rnd(g) % 2);
+        break;
     case RR_EV_INPUT:
         ev->data[0] = (uint8_t)(rnd(g) % 2);
         if (ev->data[0] == 0) {
@@ -940,6 +944,56 @@ Test(rr_log, input_events_by_version)
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         n = put_event(raw, RR_EV_INPUT, 10, 2, 0, 3, x, bad[i].pay, bad[i].len);
         g_autofree char *bp = tpath("inputbad.log");
+        GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
+        append_frame(a, raw, n, &ok);
+        spit(bp, a->data, a->len);
+        uint64_t cnt;
+        char *msg;
+        cr_assert_eq(read_all(bp, &cnt, &msg), -1, "case %zu", i);
+        cr_assert(strstr(msg, bad[i].why), "case %zu: %s", i, msg);
+        g_free(msg);
+        g_byte_array_unref(a);
+    }
+}
+
+/* Checkpoint events came with format 6: older logs that hold one are
+ * corrupt; the payload is one byte, 0 (timers) or 1 (a clock read in an
+ * access). */
+Test(rr_log, checkpoint_events_by_version)
+{
+    uint8_t raw[256], why[1] = { 1 };
+    uint64_t x[32] = { 0x80000000, 5 };
+    Frame ok = { 0, 1, 0, 10 };
+    size_t n = put_event(raw, RR_EV_CHECKPOINT, 10, 2, 0, 3, x, why, 1);
+    char *path = tpath("ckpt.log");
+    for (uint32_t version = 1; version <= RR_LOG_VERSION; version++) {
+        GByteArray *a = make_header(version, 2, 0);
+        append_frame(a, raw, n, &ok);
+        spit(path, a->data, a->len);
+        uint64_t cnt;
+        char *msg;
+        int rc = read_all(path, &cnt, &msg);
+        if (version < 6) {
+            cr_assert_eq(rc, -1, "version %u", version);
+            g_autofree char *want = g_strdup_printf("a checkpoint event in a version %u log, "
+                                                    "which has none", version);
+            cr_assert(strstr(msg, want), "%s", msg);
+        } else {
+            cr_assert_eq(rc, 0, "%s", msg);
+            cr_assert_eq(cnt, 1);
+        }
+        g_free(msg);
+        g_byte_array_unref(a);
+    }
+    g_free(path);
+    static const struct { uint8_t pay[2]; uint32_t len; const char *why; } bad[] = {
+        { { 2 }, 1, "checkpoint payload is 2, not 0 (timers) or 1" },
+        { { 0, 0 }, 2, "checkpoint payload is 2 bytes, not 1" },
+        { { 0 }, 0, "checkpoint payload is 0 bytes, not 1" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        n = put_event(raw, RR_EV_CHECKPOINT, 10, 2, 0, 3, x, bad[i].pay, bad[i].len);
+        g_autofree char *bp = tpath("ckptbad.log");
         GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
         append_frame(a, raw, n, &ok);
         spit(bp, a->data, a->len);
