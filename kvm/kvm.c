@@ -237,55 +237,54 @@ static bool set_cpuid(int vcpu_fd, X86CPU *cpu, GError **err)
  * on its own signal frame).  A scratch VM runs `XSETBV(0, 3); HLT` in
  * 32-bit protected mode and reads XCR0 back: 1 if KVM saw it, 0 if not,
  * -1 on error. */
-static int xsetbv_seen(int kvm_fd, X86CPU *model, GError **err)
+/* A scratch VM: one page of code at 0 run in flat 32-bit protected mode
+ * (OSXSAVE on) until its first exit, with guest debugging dbg (NULL:
+ * none).  Returns 0 with the exit reason and the XCR0 KVM holds then, -1
+ * on error.  The probes below use it. */
+static int scratch_run(int kvm_fd, X86CPU *model, const char *what, const uint8_t *code,
+                       size_t len, const struct kvm_guest_debug *dbg, uint32_t *exit_reason,
+                       uint64_t *xcr0, GError **err)
 {
-    static const uint8_t code[] = {
-        0x31, 0xc9,                     /* xor ecx, ecx */
-        0xb8, 0x03, 0x00, 0x00, 0x00,   /* mov eax, 3 (x87 | SSE) */
-        0x31, 0xd2,                     /* xor edx, edx */
-        0x0f, 0x01, 0xd1,               /* xsetbv */
-        0xf4,                           /* hlt */
-    };
     int vm = -1, vcpu = -1, ret = -1;
     struct kvm_run *run = MAP_FAILED;
     int run_size = 0;
     uint8_t *mem = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                         -1, 0);
     if (mem == MAP_FAILED) {
-        tn_error(err, "KVM: XSETBV probe: %s", strerror(errno));
+        tn_error(err, "KVM: %s probe: %s", what, strerror(errno));
         return -1;
     }
-    memcpy(mem, code, sizeof(code));
+    memcpy(mem, code, len);
     do {
         vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
     } while (vm < 0 && errno == EINTR);
-    if (!kvm_ioctl_ok(vm, "KVM_CREATE_VM (XSETBV probe)", err))
+    if (!kvm_ioctl_ok(vm, "KVM_CREATE_VM (probe)", err))
         goto out;
     struct kvm_userspace_memory_region r = { .slot = 0, .guest_phys_addr = 0,
                                              .memory_size = 0x1000,
                                              .userspace_addr = (uintptr_t)mem };
     if (!kvm_ioctl_ok(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r),
-                      "KVM_SET_USER_MEMORY_REGION (XSETBV probe)", err))
+                      "KVM_SET_USER_MEMORY_REGION (probe)", err))
         goto out;
     if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
         !kvm_ioctl_ok(ioctl(vm, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR),
-                      "KVM_SET_TSS_ADDR (XSETBV probe)", err))
+                      "KVM_SET_TSS_ADDR (probe)", err))
         goto out;
     vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    if (!kvm_ioctl_ok(vcpu, "KVM_CREATE_VCPU (XSETBV probe)", err))
+    if (!kvm_ioctl_ok(vcpu, "KVM_CREATE_VCPU (probe)", err))
         goto out;
     run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (!kvm_ioctl_ok(run_size, "KVM_GET_VCPU_MMAP_SIZE", err))
         goto out;
     run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
     if (run == MAP_FAILED) {
-        tn_error(err, "KVM: XSETBV probe: cannot map kvm_run: %s", strerror(errno));
+        tn_error(err, "KVM: %s probe: cannot map kvm_run: %s", what, strerror(errno));
         goto out;
     }
     if (!set_cpuid(vcpu, model, err))
         goto out;
     struct kvm_sregs sr;
-    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_GET_SREGS, &sr), "KVM_GET_SREGS (XSETBV probe)", err))
+    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_GET_SREGS, &sr), "KVM_GET_SREGS (probe)", err))
         goto out;
     struct kvm_segment flat = { .base = 0, .limit = 0xffffffff, .selector = 0x10,
                                 .type = 3, .present = 1, .dpl = 0, .db = 1, .s = 1,
@@ -297,33 +296,36 @@ static int xsetbv_seen(int kvm_fd, X86CPU *model, GError **err)
     sr.cr0 = 0x11;                      /* PE, ET */
     sr.cr4 = 1u << 18;                  /* OSXSAVE */
     sr.efer = 0;
-    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_SET_SREGS, &sr), "KVM_SET_SREGS (XSETBV probe)", err))
+    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_SET_SREGS, &sr), "KVM_SET_SREGS (probe)", err))
         goto out;
     struct kvm_regs rg;
     memset(&rg, 0, sizeof(rg));
     rg.rip = 0;
     rg.rflags = 2;
     rg.rsp = 0x1000;
-    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_SET_REGS, &rg), "KVM_SET_REGS (XSETBV probe)", err))
+    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_SET_REGS, &rg), "KVM_SET_REGS (probe)", err))
+        goto out;
+    if (dbg && !kvm_ioctl_ok(ioctl(vcpu, KVM_SET_GUEST_DEBUG, dbg),
+                             "KVM_SET_GUEST_DEBUG (probe)", err))
         goto out;
     int rr;
     do {
         rr = ioctl(vcpu, KVM_RUN, 0);
     } while (rr < 0 && (errno == EINTR || errno == EAGAIN));
-    if (!kvm_ioctl_ok(rr, "KVM_RUN (XSETBV probe)", err))
+    if (!kvm_ioctl_ok(rr, "KVM_RUN (probe)", err))
         goto out;
-    if (run->exit_reason != KVM_EXIT_HLT) {
-        tn_error(err, "KVM: XSETBV probe: exit reason %u instead of HLT", run->exit_reason);
-        goto out;
+    *exit_reason = run->exit_reason;
+    *xcr0 = 0;
+    if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0) {
+        struct kvm_xcrs x;
+        memset(&x, 0, sizeof(x));
+        if (!kvm_ioctl_ok(ioctl(vcpu, KVM_GET_XCRS, &x), "KVM_GET_XCRS (probe)", err))
+            goto out;
+        for (unsigned i = 0; i < x.nr_xcrs; i++)
+            if (x.xcrs[i].xcr == 0)
+                *xcr0 = x.xcrs[i].value;
     }
-    struct kvm_xcrs x;
-    memset(&x, 0, sizeof(x));
-    if (!kvm_ioctl_ok(ioctl(vcpu, KVM_GET_XCRS, &x), "KVM_GET_XCRS (XSETBV probe)", err))
-        goto out;
     ret = 0;
-    for (unsigned i = 0; i < x.nr_xcrs; i++)
-        if (x.xcrs[i].xcr == 0 && x.xcrs[i].value == 3)
-            ret = 1;
 out:
     if (run != MAP_FAILED)
         munmap(run, (size_t)run_size);
@@ -333,6 +335,63 @@ out:
         close(vm);
     munmap(mem, 0x1000);
     return ret;
+}
+
+static int xsetbv_seen(int kvm_fd, X86CPU *model, GError **err)
+{
+    static const uint8_t code[] = {
+        0x31, 0xc9,                     /* xor ecx, ecx */
+        0xb8, 0x03, 0x00, 0x00, 0x00,   /* mov eax, 3 (x87 | SSE) */
+        0x31, 0xd2,                     /* xor edx, edx */
+        0x0f, 0x01, 0xd1,               /* xsetbv */
+        0xf4,                           /* hlt */
+    };
+    uint32_t exit_reason;
+    uint64_t xcr0;
+    if (scratch_run(kvm_fd, model, "XSETBV", code, sizeof(code), NULL, &exit_reason, &xcr0,
+                    err) < 0)
+        return -1;
+    if (exit_reason != KVM_EXIT_HLT) {
+        tn_error(err, "KVM: XSETBV probe: exit reason %u instead of HLT", exit_reason);
+        return -1;
+    }
+    return xcr0 == 3;
+}
+
+/* Do hardware breakpoints set through KVM_SET_GUEST_DEBUG fire?  Not in
+ * QEMU 7.2's TCG emulation of SVM (the nested harness): it loads the
+ * guest's DR7 from the VMCB without arming it.  A scratch VM runs
+ * `NOP; NOP; HLT` with a breakpoint on the second NOP: 1 if it stops
+ * there, 0 if it reaches the HLT, -1 on error. */
+int kvm_hw_breakpoints_work(KvmVcpu *v, GError **err)
+{
+    static const uint8_t code[] = { 0x90, 0x90, 0xf4 };
+    struct kvm_guest_debug d;
+    memset(&d, 0, sizeof(d));
+    d.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+    d.arch.debugreg[0] = 1;
+    d.arch.debugreg[7] = 2;             /* G0, execute, 1 byte */
+    uint32_t exit_reason;
+    uint64_t xcr0;
+    if (scratch_run(v->kvm_fd, v->cpu, "hardware breakpoint", code, sizeof(code), &d,
+                    &exit_reason, &xcr0, err) < 0)
+        return -1;
+    if (exit_reason == KVM_EXIT_DEBUG)
+        return 1;
+    if (exit_reason == KVM_EXIT_HLT)
+        return 0;
+    tn_error(err, "KVM: hardware breakpoint probe: exit reason %u", exit_reason);
+    return -1;
+}
+
+uint8_t *kvm_guest_ram_ptr(KvmVcpu *v, uint64_t gpa)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(v->slots); i++) {
+        const KvmSlot *sl = &v->slots[i];
+        if (sl->used && gpa >= sl->gpa && gpa - sl->gpa < sl->size)
+            return (uint8_t *)(sl->uaddr + (gpa - sl->gpa));
+    }
+    return NULL;
 }
 
 /* MSRs KVM handles itself: those whose behaviour (and state, moved by

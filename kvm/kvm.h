@@ -35,6 +35,7 @@ typedef enum KvmStop {
     KVM_STOP_KICK,           /* kvm_kick() (or a signal) interrupted the run */
     KVM_STOP_IRQ_WINDOW,     /* the window requested by kvm_inject_interrupt() opened */
     KVM_STOP_REQUEST,        /* a device set m->exit_request (shutdown, reset, error) */
+    KVM_STOP_ACCESS,         /* an I/O or MMIO exit was served (kvm_set_access_hook) */
 } KvmStop;
 
 /* The debug exit of the last KVM_STOP_DEBUG (struct kvm_debug_exit_arch). */
@@ -121,6 +122,29 @@ bool kvm_inject_nmi(KvmVcpu *v, GError **err);
 bool kvm_set_guest_debug(KvmVcpu *v, bool singlestep, const uint64_t *hw_bp, int n,
                          GError **err);
 const KvmDebugExit *kvm_debug_exit(const KvmVcpu *v);
+/* Hybrid replay: call hook(opaque, mmio_write) before each device access
+ * of an I/O or MMIO exit (mmio_write: KVM has already executed the rest of
+ * the instruction, RIP is past it), and with stop set make kvm_run()
+ * return KVM_STOP_ACCESS once the exit is served.  NULL hook: none. */
+void kvm_set_access_hook(KvmVcpu *v, void (*hook)(void *opaque, bool mmio_write), void *opaque,
+                         bool stop);
+/* The general registers as KVM holds them now, into cpu (RIP, RFLAGS and
+ * the 16 GPRs), without completing a pending I/O or MMIO exit (so callable
+ * from the access hook). */
+bool kvm_peek_regs(KvmVcpu *v, X86CPU *cpu, GError **err);
+/* Set the guest's RFLAGS.RF: its next instruction runs without triggering
+ * the instruction breakpoint it stands on (the hardware clears RF after
+ * it). */
+bool kvm_resume_past_breakpoint(KvmVcpu *v, GError **err);
+/* 1 if hardware breakpoints set with KVM_SET_GUEST_DEBUG fire on this host,
+ * 0 if not (QEMU TCG's nested SVM), -1 on error (a scratch VM tries). */
+int kvm_hw_breakpoints_work(KvmVcpu *v, GError **err);
+/* After a HLT exit: not halted, RIP set to rip (a HLT the replay wrote
+ * over an instruction, which is put back). */
+bool kvm_unhalt_at(KvmVcpu *v, uint64_t rip, GError **err);
+/* The host byte KVM maps at guest-physical gpa (the copy KVM sees for
+ * ROM), or NULL where no memory slot covers it. */
+uint8_t *kvm_guest_ram_ptr(KvmVcpu *v, uint64_t gpa);
 
 /* Make kvm_run() return KVM_STOP_KICK soon: async-signal-safe, callable
  * from any thread or a signal handler. */

@@ -77,6 +77,12 @@ struct KvmVcpu {
 
     /* The last exit (I/O, MMIO, MSR) completes on the next KVM_RUN. */
     bool pending_op;
+    /* kvm_set_access_hook(): called before each device access an I/O or
+     * MMIO exit makes, and whether kvm_run() then returns
+     * KVM_STOP_ACCESS. */
+    void (*access_hook)(void *opaque, bool mmio_write);
+    void *access_opaque;
+    bool stop_after_access;
 
     pthread_t thread;        /* the thread inside kvm_run() */
     int in_run;

@@ -63,6 +63,7 @@ const char *kvm_stop_name(KvmStop s)
     case KVM_STOP_KICK: return "kick";
     case KVM_STOP_IRQ_WINDOW: return "irq-window";
     case KVM_STOP_REQUEST: return "request";
+    case KVM_STOP_ACCESS: return "access";
     }
     return "?";
 }
@@ -76,6 +77,8 @@ static void do_mmio(KvmVcpu *v)
     uint64_t val = 0;
     if (n == 0 || n > 8)
         return;
+    if (v->access_hook)
+        v->access_hook(v->access_opaque, run->mmio.is_write);
     if (run->mmio.is_write) {
         memcpy(&val, run->mmio.data, n);
         x86_bus_write(v->as, run->mmio.phys_addr, n, val);
@@ -94,6 +97,8 @@ static void do_io(KvmVcpu *v)
     unsigned size = run->io.size;
     for (uint32_t i = 0; i < run->io.count; i++, p += size) {
         uint64_t val = 0;
+        if (v->access_hook)
+            v->access_hook(v->access_opaque, false);
         if (run->io.direction == KVM_EXIT_IO_OUT) {
             memcpy(&val, p, size);
             x86_io_write(v->cpu, NULL, run->io.port, size, val);
@@ -246,6 +251,8 @@ static KvmStop run_loop(KvmVcpu *v, GError **err)
         case KVM_EXIT_IO:
             do_io(v);
             v->pending_op = true;
+            if (v->stop_after_access)
+                return KVM_STOP_ACCESS;
             break;
         case KVM_EXIT_MMIO:
             do_mmio(v);
@@ -261,6 +268,8 @@ static KvmStop run_loop(KvmVcpu *v, GError **err)
                     return KVM_STOP_DEBUG;
                 }
             }
+            if (v->stop_after_access)
+                return KVM_STOP_ACCESS;
             break;
         case KVM_EXIT_X86_RDMSR:
         case KVM_EXIT_X86_WRMSR:
@@ -312,6 +321,14 @@ KvmStop kvm_run(KvmVcpu *v, GError **err)
             return KVM_STOP_ERROR;
     }
     return s;
+}
+
+void kvm_set_access_hook(KvmVcpu *v, void (*hook)(void *opaque, bool mmio_write), void *opaque,
+                         bool stop)
+{
+    v->access_hook = hook;
+    v->access_opaque = opaque;
+    v->stop_after_access = stop;
 }
 
 /* ---- events ---- */

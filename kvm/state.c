@@ -547,6 +547,36 @@ bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err)
     return true;
 }
 
+bool kvm_peek_regs(KvmVcpu *v, X86CPU *cpu, GError **err)
+{
+    struct kvm_regs r;
+    if (!kvm_ioctl_ok(ioctl(v->fd, KVM_GET_REGS, &r), "KVM_GET_REGS", err))
+        return false;
+    regs_get(cpu, &r);
+    return true;
+}
+
+bool kvm_resume_past_breakpoint(KvmVcpu *v, GError **err)
+{
+    struct kvm_regs r;
+    if (!kvm_complete_pending(v, err) ||
+        !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_REGS, &r), "KVM_GET_REGS", err))
+        return false;
+    r.rflags |= X86_RF;
+    return kvm_ioctl_ok(ioctl(v->fd, KVM_SET_REGS, &r), "KVM_SET_REGS", err);
+}
+
+bool kvm_unhalt_at(KvmVcpu *v, uint64_t rip, GError **err)
+{
+    struct kvm_regs r;
+    if (!kvm_complete_pending(v, err) ||
+        !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_REGS, &r), "KVM_GET_REGS", err))
+        return false;
+    r.rip = rip;
+    v->halted = false;
+    return kvm_ioctl_ok(ioctl(v->fd, KVM_SET_REGS, &r), "KVM_SET_REGS", err);
+}
+
 bool kvm_get_regs(KvmVcpu *v, X86CPU *cpu, GError **err)
 {
     struct kvm_regs r;

@@ -175,9 +175,18 @@ static bool kvm_props(Options *o, const char *spec, const char *props, const cha
             else
                 o->kvm_switch_max = n;
             max_given = true;
+        } else if (!strcmp(key, "landing")) {
+            if (strcmp(val, "breakpoint") && strcmp(val, "step")) {
+                tn_error(err, "%s %s: landing= is breakpoint or step, not '%s'", opt, spec,
+                         val);
+                return false;
+            }
+            o->kvm_land_step = !strcmp(val, "step");
+            o->kvm_landing_set = true;
         } else {
             tn_error(err, "%s %s: unknown kvm property '%s' (switch-test=SEED, "
-                     "switch-max=N, switch-kvm-max=N)", opt, spec, key);
+                     "switch-max=N, switch-kvm-max=N, landing=breakpoint|step)", opt, spec,
+                     key);
             return false;
         }
     }
@@ -333,6 +342,8 @@ void options_usage(const char *prog)
            "                       the virtual clock, no -icount/record/replay); tcg: the\n"
            "                       interpreter (default).  Several -accel: tried in order,\n"
            "                       e.g. -accel kvm -accel tcg falls back to the interpreter\n"
+           "  -accel kvm,landing=breakpoint|step  replay: run free between events and land\n"
+           "                   on them with hardware breakpoints (default), or single-step\n"
            "  -accel kvm,switch-test=SEED[,switch-max=N][,switch-kvm-max=K]  test of the\n"
            "                       state transfer: the guest alternates between the\n"
            "                       interpreter and KVM (single-stepped) every 1..N\n"
@@ -957,6 +968,11 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
     }
     /* What needs an instruction count cannot run on KVM (QEMU refuses
      * -icount with hardware virtualization the same way). */
+    if (o->kvm_landing_set && !(kvm_may_run(o) && o->rr_mode == 2 && !o->kvm_switch)) {
+        tn_error(err, "-accel kvm,landing= applies to a replay on KVM (-accel kvm with "
+                 "-icount ...,rr=replay)");
+        return false;
+    }
     if (kvm_may_run(o) && o->kvm_switch) {
         /* The switch test counts every instruction (single-stepping on
          * KVM): the interpreter's clock modes all work. */
@@ -966,8 +982,8 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
             return false;
         }
     } else if (kvm_may_run(o) && o->rr_mode == 2) {
-        /* Replay on KVM: every instruction KVM can run is single-stepped
-         * and counted (targets/x86/kvm_switch.c). */
+        /* Replay on KVM: free runs landed on the log's events, or every
+         * instruction single-stepped and counted (targets/x86/kvm_switch.c). */
         if (o->perturb_reg >= 0) {
             tn_error(err, "-rr-perturb is not allowed with -accel kvm yet");
             return false;

@@ -90,6 +90,11 @@ typedef struct Options {
     uint64_t kvm_switch_seed;
     uint64_t kvm_switch_max;
     uint64_t kvm_switch_kvm_max;   /* switch-kvm-max=: KVM's legs (0: switch-max) */
+    /* -accel kvm,landing=step: a KVM replay single-steps every instruction
+     * instead of running free between events and landing on them with
+     * hardware breakpoints (the default, landing=breakpoint). */
+    bool kvm_land_step;
+    bool kvm_landing_set;          /* landing= was given */
     /* -exit-state FILE: at exit, write the position (icount, brcount), the
      * CPU state hash, the RAM hash and the register dump to FILE. */
     const char *exit_state;

@@ -157,6 +157,7 @@ static CpuExit kvm_cpu_run(void *opaque, uint64_t max_insns)
             return CPU_EXIT_IDLE;
         }
         case KVM_STOP_IRQ_WINDOW:
+        case KVM_STOP_ACCESS:       /* only with an access hook, never set here */
             continue;
         case KVM_STOP_KICK:
         case KVM_STOP_DEBUG:

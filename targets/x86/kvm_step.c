@@ -484,6 +484,20 @@ const char *x86_kvm_step_plan(X86CPU *cpu, X86StepPlan *p)
     return NULL;
 }
 
+bool x86_kvm_step_always_safe(X86CPU *cpu, uint64_t rip)
+{
+    uint64_t saved = cpu->rip;
+    X86StepPlan p;
+    cpu->rip = rip;
+    const char *why = x86_kvm_step_plan(cpu, &p);
+    cpu->rip = saved;
+    if (why)
+        return false;
+    Class c = classify(&p.in, cpu->hflags & X86_HF_CS64);
+    return !c.no && !c.modrm && !c.push && !c.pop && !c.str && !c.fpu && !c.sse && !c.io &&
+           (c.br == BR_NONE || c.br == BR_DIRECT);
+}
+
 bool x86_kvm_step_expected(const X86StepPlan *p, uint64_t rip)
 {
     for (int i = 0; i < p->nnext; i++)

@@ -25,6 +25,13 @@ typedef struct X86StepPlan {
  * time, or change what these checks rely on). */
 const char *x86_kvm_step_plan(X86CPU *cpu, X86StepPlan *p);
 
+/* Could the instruction at CS:rip be single-stepped on KVM whatever the
+ * registers hold: no memory operand, no stack, no I/O, no string, no
+ * x87/SSE, at most a direct branch whose target passes the checks now?
+ * (A breakpoint's instruction, stepped over on every pass.)  The X86CPU's
+ * modes and page tables as now. */
+bool x86_kvm_step_always_safe(X86CPU *cpu, uint64_t rip);
+
 /* Did a step that ended at rip go where the plan said it could? */
 bool x86_kvm_step_expected(const X86StepPlan *p, uint64_t rip);
 

@@ -24,9 +24,12 @@
 #include <string.h>
 
 #include "kvm/kvm.h"
+#include "rr/log.h"
+#include "rr/rr.h"
 #include "targets/x86/cpu.h"
 #include "targets/x86/kvm_step.h"
 #include "vmm/error.h"
+#include "vmm/machine.h"
 
 #define MAX_REASONS 24
 /* Instructions the interpreter runs when KVM hands back a second time in
@@ -44,6 +47,14 @@ struct X86Switch {
     bool on_kvm;             /* the state is in KVM (inside kvm_leg only) */
 
     uint64_t kvm_insns, interp_insns, kvm_legs, interp_legs, handbacks;
+
+    /* Replay with breakpoint landing (-accel kvm,landing=breakpoint):
+     * free runs on KVM between events (land_*). */
+    bool land;
+    bool patch_hlt;               /* hardware breakpoints do not fire: HLT patches */
+    uint64_t free_runs, free_insns, land_hits, land_accesses, land_halts, land_steps;
+    uint64_t st_icount, st_interp, st_kvm;   /* at the start of the free run */
+    bool retire_pending;     /* landed at an access: its instruction retires next */
     uint64_t stuck;          /* interpreter steps in a row without progress */
     struct { const char *why; uint64_t n; } reasons[MAX_REASONS];
 };
@@ -250,9 +261,440 @@ static CpuExit kvm_leg(X86Switch *s, uint64_t n)
     return r;
 }
 
+
+/* ---- replay: free runs landed on the log's events ----
+ *
+ * Between two events far enough apart, the guest runs free on KVM: no
+ * single-stepping, no instruction count.  The run stops at the next event
+ * (DESIGN.md "Hybrid replay", breakpoint landing):
+ * - an event the guest's own device access consumes (a clock read the
+ *   record logged as a checkpoint, the host clock, a block request, the
+ *   end) is found by counting device accesses: the access hook sees the
+ *   access the event's "mmio" names, and the event's position becomes the
+ *   CPU's before the device model runs and rr/ checks it;
+ * - any other event is found with a hardware breakpoint on its PC: at each
+ *   hit the registers and the device accesses since the previous event
+ *   must equal the log's, else the guest goes on past the breakpoint
+ *   (RFLAGS.RF); a HLT exit is checked the same way (idle events).
+ * There the log's icount and branch count become the CPU's.  Timers are
+ * no obstacle: every timer that fired in the recording left a checkpoint
+ * event, so none is due before the next event.  Interrupts a device access
+ * raises are delivered by the interpreter right after that access, where
+ * the recording's interpreter took them.  Anything else the free run meets
+ * that the log does not foresee is reported as a divergence. */
+
+#define LAND_MIN 256        /* events closer than this are single-stepped to */
+#define LAND_RECHECK 4096   /* steps before the free-run conditions are looked at again */
+/* Breakpoint hits at the event's PC without a match before the free run
+ * is declared diverged (a loop that passes it that often without ever
+ * reaching the logged registers has gone elsewhere). */
+#define LAND_MAX_HITS 1000000
+
+static CpuExit kvm_leg(X86Switch *s, uint64_t n);
+
+/* The free-run conditions: flat code segment (the breakpoint is a linear
+ * address), protected mode, the guest's own breakpoints off, and no
+ * debugger or reverse-execution timeline (they stop at positions the log
+ * does not name). */
+static bool free_run_ok(const X86Switch *s)
+{
+    const X86CPU *cpu = s->cpu;
+    return (cpu->hflags & X86_HF_PE) && !(cpu->hflags & X86_HF_VM) &&
+           cpu->seg[X86_CS].base == 0 && !(cpu->dr[7] & 0xff) && !s->m->gdb &&
+           !s->m->timeline;
+}
+
+/* The position of event e is now the CPU's: the counts of the free run. */
+static void landed(X86Switch *s, const RrEvent *e)
+{
+    X86CPU *cpu = s->cpu;
+    uint64_t interp = s->interp_insns - s->st_interp, stepped = s->kvm_insns - s->st_kvm;
+    uint64_t ran = e->icount - s->st_icount;
+    uint64_t free = ran > interp + stepped ? ran - interp - stepped : 0;
+    s->free_insns += free;
+    s->kvm_insns += free;
+    cpu->icount = e->icount;
+    cpu->brcount = e->brcount;
+    s->st_icount = e->icount;
+    s->st_interp = s->interp_insns;
+    s->st_kvm = s->kvm_insns;
+}
+
+/* Do the registers (RF aside: KVM may report it at a breakpoint) and the
+ * device accesses since the previous event match e? */
+static bool at_event(X86Switch *s, const RrEvent *e)
+{
+    uint64_t now[RR_MAX_REGS];
+    unsigned n = x86_cpu_ops.regs(s->cpu, now);
+    if (n != e->nregs || rr_accesses_since_event(s->m) != e->mmio)
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t mask = i == 17 ? ~(uint64_t)X86_RF : ~0ull;
+        if ((now[i] & mask) != (e->regs[i] & mask))
+            return false;
+    }
+    if (!(e->regs[17] & X86_RF))
+        x86_set_eflags(s->cpu, x86_eflags(s->cpu) & ~(uint64_t)X86_RF, ~0ull);
+    return true;
+}
+
+/* kvm_set_access_hook: before a device access of the free run. */
+static void land_access(void *opaque, bool mmio_write)
+{
+    X86Switch *s = opaque;
+    Machine *m = s->m;
+    const RrEvent *e = rr_peek_event(m);
+    if (!e || !rr_event_in_access(e) || rr_accesses_since_event(m) + 1 != e->mmio)
+        return;
+    GError *err = NULL;
+    if (!kvm_peek_regs(s->v, s->cpu, &err)) {
+        machine_set_error(m, "%s", err->message);
+        g_error_free(err);
+        return;
+    }
+    /* Before an MMIO write KVM has run the rest of the instruction and
+     * moved RIP past it; the log has the position the access starts at. */
+    X86CPU *cpu = s->cpu;
+    if (mmio_write && cpu->rip > e->regs[0] && cpu->rip - e->regs[0] <= 15)
+        cpu->rip = e->regs[0];
+    landed(s, e);
+    s->land_accesses++;
+    /* The log puts these before the accessing instruction retires, which
+     * it does when KVM completes the exit; the end, after it. */
+    s->retire_pending = e->kind != RR_EV_END;
+}
+
+/* The breakpoint of a free run: a debug register, or, where those do not
+ * fire (kvm_hw_breakpoints_work: QEMU TCG's nested SVM, which also never
+ * reports an INT3 to KVM), a HLT written into the byte KVM maps at the
+ * event's PC, put there only while the guest runs on KVM: HLT exits to
+ * us with RIP past it, and the byte and RIP are put back.  HLT faults
+ * outside ring 0, so the patch is only used on a supervisor-only page
+ * (code there never runs in user mode). */
+typedef struct FreeBp {
+    uint64_t lin;           /* the event's PC (CS base 0) */
+    uint8_t *byte;          /* INT3: the patched byte, NULL when not in place */
+    uint8_t saved;
+    uint64_t pa;
+    bool none;              /* no breakpoint needed */
+    bool fast_step;         /* its instruction can be stepped on KVM as it is */
+    X86StepPlan plan;       /* ... and ends at one of these */
+} FreeBp;
+
+static void bp_remove(FreeBp *b)
+{
+    if (b->byte) {
+        *b->byte = b->saved;
+        b->byte = NULL;
+    }
+}
+
+static bool patch(X86Switch *s, FreeBp *b, GError **err);
+
+static bool on_kvm_free(X86Switch *s, FreeBp *b, GError **err)
+{
+    if (!s->on_kvm) {
+        if (!kvm_put_state(s->v, s->cpu, err))
+            return false;
+        s->on_kvm = true;
+        s->kvm_legs++;
+    }
+    kvm_set_access_hook(s->v, land_access, s, true);
+    /* (Single-stepping, from the last leg, off.) */
+    if (b->none || s->patch_hlt)
+        return kvm_set_guest_debug(s->v, false, NULL, 0, err) && (b->none || patch(s, b, err));
+    return kvm_set_guest_debug(s->v, false, &b->lin, 1, err);
+}
+
+static bool patch(X86Switch *s, FreeBp *b, GError **err)
+{
+    uint8_t *p = kvm_guest_ram_ptr(s->v, b->pa);
+    if (!p) {
+        tn_error(err, "KVM replay: no memory at %#" PRIx64 " for the breakpoint at pc %#"
+                 PRIx64, b->pa, b->lin);
+        return false;
+    }
+    b->saved = *p;
+    *p = 0xf4;
+    b->byte = p;
+    return true;
+}
+
+/* A HLT breakpoint that was not the landing, its instruction one that
+ * cannot fault or deliver anything (x86_kvm_step_always_safe): single-step
+ * it on KVM, check where it ended, and put the HLT back. */
+static bool step_past_patch(X86Switch *s, FreeBp *b, GError **err)
+{
+    X86CPU *cpu = s->cpu;
+    if (!kvm_set_guest_debug(s->v, true, NULL, 0, err))
+        return false;
+    KvmStop st = kvm_run(s->v, err);
+    if (st == KVM_STOP_ERROR || !kvm_get_regs(s->v, cpu, err))
+        return false;
+    if (st != KVM_STOP_DEBUG || !x86_kvm_step_expected(&b->plan, cpu->rip)) {
+        tn_error(err, "KVM replay: stepping over the breakpoint at %#" PRIx64 " stopped (%s) "
+                 "at %#" PRIx64 ", where the instruction cannot end", b->lin,
+                 kvm_stop_name(st), cpu->rip);
+        return false;
+    }
+    s->land_steps++;
+    return kvm_set_guest_debug(s->v, false, NULL, 0, err) && patch(s, b, err);
+}
+
+/* Off KVM inside a free run: the breakpoint out of the guest's memory
+ * first (the interpreter must not see it). */
+static bool off_kvm_free(X86Switch *s, FreeBp *b, GError **err)
+{
+    bp_remove(b);
+    if (s->on_kvm && !s->patch_hlt && !b->none && !kvm_set_guest_debug(s->v, false, NULL, 0, err))
+        return false;
+    return leave_kvm(s, err);
+}
+
+/* Where the free run cannot start (a HLT breakpoint on a PC that does not
+ * translate, or on a page user code may run): false. */
+static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->lin = e->regs[0];
+    b->none = rr_event_in_access(e);    /* found by counting accesses */
+    if (!s->patch_hlt || b->none)
+        return true;
+    X86CPU *cpu = s->cpu;
+    uint64_t pa;
+    if (x86_kvm_step_always_safe(cpu, b->lin)) {
+        uint64_t saved = cpu->rip;
+        cpu->rip = b->lin;
+        b->fast_step = !x86_kvm_step_plan(cpu, &b->plan);
+        cpu->rip = saved;
+    }
+    return (cpu->cr0 & X86_CR0_PG) &&
+           !x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, false, &b->pa) &&
+           x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, true, &pa);
+}
+
+static CpuExit free_run(X86Switch *s, const RrEvent *e)
+{
+    X86CPU *cpu = s->cpu;
+    Machine *m = s->m;
+    GError *err = NULL;
+    FreeBp bp;
+    if (!free_bp_init(s, e, &bp))
+        return kvm_leg(s, LAND_RECHECK);
+    uint64_t events = rr_events_done(m);
+    /* The event is copied: consuming it (an access) recycles the slot. */
+    RrEvent *ev = g_memdup2(e, offsetof(RrEvent, data) + e->len);
+    CpuExit ret = CPU_EXIT_BUDGET;
+    uint64_t hits0 = s->land_hits;
+    s->free_runs++;
+    s->st_icount = cpu->icount;
+    s->st_interp = s->interp_insns;
+    s->st_kvm = s->kvm_insns;
+    for (;;) {
+        if (!s->on_kvm && irq_deliverable(cpu)) {
+            uint64_t before = cpu->icount;
+            CpuExit r = x86_cpu_ops.run(cpu, 1);
+            s->interp_insns += cpu->icount - before;
+            if (r != CPU_EXIT_BUDGET && r != CPU_EXIT_IDLE) {
+                ret = r;
+                break;
+            }
+            if (m->error || rr_events_done(m) != events)
+                break;
+            continue;
+        }
+        if (!s->on_kvm && !on_kvm_free(s, &bp, &err))
+            goto fail;
+        KvmStop st = kvm_run(s->v, &err);
+        if (st == KVM_STOP_ERROR)
+            goto fail;
+        if (s->retire_pending) {
+            cpu->icount++;      /* the access's instruction, completed */
+            s->retire_pending = false;
+        }
+        if (m->error) {
+            ret = CPU_EXIT_ERROR;
+            break;
+        }
+        if (rr_events_done(m) != events)
+            break;              /* an access consumed the event */
+        if (m->shutdown_requested || m->reset_requested) {
+            if (!off_kvm_free(s, &bp, &err))
+                goto fail;
+            if (ev->kind == RR_EV_END && rr_accesses_since_event(m) == ev->mmio) {
+                landed(s, ev);
+            } else if (m->reset_requested) {
+                /* No event marks where: the count the reset happens at is
+                 * unknown, and the rest of the replay would be off. */
+                tn_error(&err, "KVM replay: the guest reset the machine at pc %#" PRIx64
+                         " during a free run, where the log has no position (replay with "
+                         "-accel kvm,landing=step)", cpu->rip);
+                goto fail;
+            }
+            ret = CPU_EXIT_REQUEST;
+            break;
+        }
+        bool step_over = false;
+        switch (st) {
+        case KVM_STOP_DEBUG: {
+            const KvmDebugExit *d = kvm_debug_exit(s->v);
+            if (s->patch_hlt || d->exception != 1 || !(d->dr6 & 1)) {
+                tn_error(&err, "KVM replay: unexpected debug exit (vector %u, DR6 %#" PRIx64
+                         ") running free towards event %" PRIu64 " (%s at icount %" PRIu64 ")",
+                         d->exception, d->dr6, events, rr_event_name(ev->kind), ev->icount);
+                goto fail;
+            }
+            if (!kvm_get_regs(s->v, cpu, &err))
+                goto fail;
+            s->land_hits++;
+            if (at_event(s, ev)) {
+                if (!off_kvm_free(s, &bp, &err))
+                    goto fail;
+                landed(s, ev);
+                goto out;
+            }
+            if (s->land_hits - hits0 > LAND_MAX_HITS) {
+                tn_error(&err, "KVM replay diverged: no landing on event %" PRIu64 " (%s at "
+                         "icount %" PRIu64 ", pc %#" PRIx64 ") after %d breakpoint hits there",
+                         events, rr_event_name(ev->kind), ev->icount, ev->regs[0],
+                         LAND_MAX_HITS);
+                goto fail;
+            }
+            if (!kvm_resume_past_breakpoint(s->v, &err))
+                goto fail;
+            continue;
+        }
+        case KVM_STOP_HLT:
+            if (!kvm_get_regs(s->v, cpu, &err))
+                goto fail;
+            if (bp.byte && cpu->rip == bp.lin + 1) {
+                /* The HLT breakpoint: back to before it. */
+                bp_remove(&bp);
+                cpu->rip = bp.lin;
+                if (!kvm_unhalt_at(s->v, bp.lin, &err))
+                    goto fail;
+                s->land_hits++;
+                if (at_event(s, ev)) {
+                    if (!off_kvm_free(s, &bp, &err))
+                        goto fail;
+                    landed(s, ev);
+                    goto out;
+                }
+                if (bp.fast_step) {
+                    /* Step it on KVM as it stands, then back in place. */
+                    if (!step_past_patch(s, &bp, &err))
+                        goto fail;
+                    continue;
+                }
+                if (!off_kvm_free(s, &bp, &err))
+                    goto fail;
+                step_over = true;
+                break;
+            }
+            if (at_event(s, ev)) {
+                if (!off_kvm_free(s, &bp, &err))
+                    goto fail;
+                landed(s, ev);
+                s->land_halts++;
+                ret = CPU_EXIT_IDLE;
+                goto out;
+            }
+            if (!off_kvm_free(s, &bp, &err))
+                goto fail;
+            if (!irq_deliverable(cpu)) {
+                tn_error(&err, "KVM replay diverged: the guest halted at pc %#" PRIx64
+                         " with no interrupt to wake it, running free towards event %" PRIu64
+                         " (%s at icount %" PRIu64 ", pc %#" PRIx64 ")", cpu->rip, events,
+                         rr_event_name(ev->kind), ev->icount, ev->regs[0]);
+                goto fail;
+            }
+            break;              /* the interpreter wakes it (below) */
+        case KVM_STOP_REQUEST:
+            m->exit_request = 0;        /* a timer armed: the log has its firing */
+            /* fall through */
+        case KVM_STOP_ACCESS:
+        case KVM_STOP_KICK:
+            if (!cpu->intr && !cpu->nmi_pending)
+                continue;
+            if (!off_kvm_free(s, &bp, &err))
+                goto fail;
+            break;
+        default:
+            tn_error(&err, "KVM replay: KVM stopped (%s) at pc %#" PRIx64 " running free "
+                     "towards event %" PRIu64 " (%s at icount %" PRIu64 ")", kvm_stop_name(st),
+                     cpu->rip, events, rr_event_name(ev->kind), ev->icount);
+            goto fail;
+        }
+        /* Off KVM: past the INT3 breakpoint by one instruction, or an
+         * interrupt line up, which the interpreter delivers where the
+         * recording's did, at this instruction boundary. */
+        CpuExit r = CPU_EXIT_BUDGET;
+        /* A device's request to leave the run loop (a timer armed) means
+         * nothing here: the log has the firing.  Shutdown, reset and
+         * errors were handled above. */
+        m->exit_request = 0;
+        if (step_over) {
+            if (s->land_hits - hits0 > LAND_MAX_HITS) {
+                tn_error(&err, "KVM replay diverged: no landing on event %" PRIu64 " (%s at "
+                         "icount %" PRIu64 ", pc %#" PRIx64 ") after %d breakpoint hits there",
+                         events, rr_event_name(ev->kind), ev->icount, ev->regs[0],
+                         LAND_MAX_HITS);
+                goto fail;
+            }
+            r = kvm_leg(s, 1);
+        } else if (irq_deliverable(cpu) || cpu->halted) {
+            uint64_t before = cpu->icount;
+            r = x86_cpu_ops.run(cpu, 1);
+            s->interp_insns += cpu->icount - before;
+        }
+        if (r != CPU_EXIT_BUDGET && r != CPU_EXIT_IDLE) {
+            ret = r;
+            break;
+        }
+        if (m->error || rr_events_done(m) != events)
+            break;
+    }
+out:
+    g_free(ev);
+    if (!off_kvm_free(s, &bp, &err))
+        return fail(s, err);
+    kvm_set_access_hook(s->v, NULL, NULL, false);
+    return ret;
+fail:
+    bp_remove(&bp);
+    g_free(ev);
+    kvm_set_access_hook(s->v, NULL, NULL, false);
+    return fail(s, err);
+}
+
+/* sw_run for a replay with breakpoint landing. */
+static CpuExit land_run(X86Switch *s, uint64_t max)
+{
+    X86CPU *cpu = s->cpu;
+    /* An interrupt to take (a timer just fired) or a halted CPU: the
+     * interpreter, as the recording did, before anything runs on KVM. */
+    if (irq_deliverable(cpu) || cpu->halted)
+        return kvm_leg(s, 1);
+    const RrEvent *e = rr_peek_event(s->m);
+    uint64_t dist = e && e->icount > cpu->icount ? e->icount - cpu->icount : 0;
+    if (!e || dist < LAND_MIN || !free_run_ok(s)) {
+        /* Single-step exactly: up to an event the main loop delivers, or
+         * through the instruction that consumes a synchronous one; where
+         * only the conditions forbid a free run, a little at a time, to
+         * look again soon (a boot leaving real mode). */
+        uint64_t n = e ? (dist ? dist : 1) : max;
+        if (e && dist >= LAND_MIN && n > LAND_RECHECK)
+            n = LAND_RECHECK;
+        return kvm_leg(s, n < max ? n : max);
+    }
+    return free_run(s, e);
+}
+
 static CpuExit sw_run(void *opaque, uint64_t max)
 {
     X86Switch *s = opaque;
+    if (s->land)
+        return land_run(s, max);
     X86CPU *cpu = s->cpu;
     uint64_t end = cpu->icount + max;
     while (cpu->icount < end) {
@@ -304,11 +746,23 @@ static void sw_set_reg(void *o, unsigned idx, uint64_t val)
 static void report(const X86Switch *s)
 {
     uint64_t all = s->kvm_insns + s->interp_insns;
-    fprintf(stderr, "tandem: %s: %" PRIu64 " instructions on KVM (single-stepped, "
-            "%" PRIu64 " stretches), %" PRIu64 " on the interpreter; %.1f%% on KVM\n",
-            s->all_kvm ? "KVM replay" : "KVM switch test",
-            s->kvm_insns, s->kvm_legs, s->interp_insns,
-            all ? 100.0 * (double)s->kvm_insns / (double)all : 0.0);
+    const char *what = s->all_kvm ? "KVM replay" : "KVM switch test";
+    if (s->land)
+        fprintf(stderr, "tandem: %s: %" PRIu64 " instructions on KVM (%" PRIu64 " in free runs, "
+                "%" PRIu64 " single-stepped; %" PRIu64 " stretches), %" PRIu64 " on the "
+                "interpreter; %.1f%% on KVM\n", what, s->kvm_insns, s->free_insns,
+                s->kvm_insns - s->free_insns, s->kvm_legs, s->interp_insns,
+                all ? 100.0 * (double)s->kvm_insns / (double)all : 0.0);
+    else
+        fprintf(stderr, "tandem: %s: %" PRIu64 " instructions on KVM (single-stepped, "
+                "%" PRIu64 " stretches), %" PRIu64 " on the interpreter; %.1f%% on KVM\n",
+                what, s->kvm_insns, s->kvm_legs, s->interp_insns,
+                all ? 100.0 * (double)s->kvm_insns / (double)all : 0.0);
+    if (s->land)
+        fprintf(stderr, "tandem: KVM replay: %" PRIu64 " free runs (%" PRIu64 " instructions) "
+                "landed: %" PRIu64 " breakpoint hits (%" PRIu64 " stepped over on KVM), %" PRIu64
+                " on a device access, %" PRIu64 " on HLT\n", s->free_runs, s->free_insns,
+                s->land_hits, s->land_steps, s->land_accesses, s->land_halts);
     if (s->handbacks) {
         fprintf(stderr, "tandem: %s: %" PRIu64 " instructions handed to the "
                 "interpreter:", s->all_kvm ? "KVM replay" : "KVM switch test", s->handbacks);
@@ -363,6 +817,16 @@ X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err)
         s->all_kvm = true;
         s->kvm_phase = true;
         s->leg_left = UINT64_MAX;
+        s->land = !m->opts->kvm_land_step;
+        if (s->land) {
+            int hw = kvm_hw_breakpoints_work(s->v, err);
+            if (hw < 0)
+                return NULL;
+            s->patch_hlt = !hw;
+            if (s->patch_hlt)
+                fprintf(stderr, "tandem: KVM: hardware breakpoints do not fire on this host "
+                        "(QEMU TCG's nested SVM?); the replay lands on HLT patches in ring-0 code and single-steps elsewhere\n");
+        }
     }
     return s;
 }

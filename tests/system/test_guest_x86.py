@@ -22,8 +22,9 @@ RUN_QEMU = os.path.join(REPO, "tests", "guests", "x86", "run_qemu.sh")
 
 
 def tandem_args(img, accel=None):
-    return [binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic", "-serial", "stdio",
-            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + \
+    return [binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic", "-net", "none",
+            "-serial", "stdio", "-monitor", "none",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + \
         (["-accel", accel] if accel else []) + ["-bios", img]
 
 
