@@ -62,7 +62,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "seabios.rr")
         rec = [binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic", "-monitor", "none",
-               "-icount", f"shift=auto,rr=record,rrfile={log}"]
+               "-net", "none", "-icount", f"shift=auto,rr=record,rrfile={log}"]
         c = pexpect.spawn(rec[0], rec[1:], timeout=60)
         whole = io.BytesIO()
         c.logfile_read = whole
@@ -78,7 +78,7 @@ def main():
         c.close()
         for i in range(replays):
             r = subprocess.run([binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic",
-                                "-monitor", "none", "-icount",
+                                "-monitor", "none", "-net", "none", "-icount",
                                 f"shift=auto,rr=replay,rrfile={log}"],
                                capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
             out = r.stdout.decode(errors="replace")
