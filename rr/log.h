@@ -77,6 +77,10 @@
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536
 #define RR_FNV1A64_SEED 0xcbf29ce484222325ull   /* FNV-1a 64 offset basis */
+/* A KVM replay runs free between two events at least this many
+ * instructions apart and single-steps to closer ones (targets/x86/
+ * kvm_switch.c; tandem-log info shows the split). */
+#define RR_KVM_FREE_RUN_MIN 256
 
 typedef enum RrEventKind {
     RR_EV_SERIAL_INPUT = 0,     /* payload: u8 port, bytes */

@@ -250,10 +250,25 @@ typedef struct Stats {
     uint64_t by_kind[RR_EV__COUNT];
     uint64_t first_icount, last_icount;
     long double vtime_ns;           /* from the first event to the last */
+    /* How a KVM replay would split the run (from icount 0): free runs
+     * between events at least RR_KVM_FREE_RUN_MIN apart, by length in
+     * powers of ten from 1e2, and what it single-steps. */
+    uint64_t free_runs, free_insns, stepped_insns, free_by_len[6];
 } Stats;
 
 static void stats_add(Stats *st, const RrEvent *ev, int *shift)
 {
+    uint64_t gap = ev->icount - (st->events ? st->last_icount : 0);
+    if (gap >= RR_KVM_FREE_RUN_MIN) {
+        unsigned b = 0;
+        for (uint64_t l = gap / 1000; l && b < 5; l /= 10)
+            b++;
+        st->free_runs++;
+        st->free_insns += gap;
+        st->free_by_len[b]++;
+    } else {
+        st->stepped_insns += gap;
+    }
     if (st->events)
         st->vtime_ns += (long double)(ev->icount - st->last_icount) *
                         (long double)(1ull << *shift);
@@ -305,6 +320,18 @@ static void print_stats(const Stats *st, uint64_t size, int32_t shift)
            st->first_icount, st->last_icount, st->last_icount - st->first_icount);
     printf("virtual time:  %.9Lf s between the first and last event%s\n",
            st->vtime_ns / 1e9L, shift < 0 ? " (following the logged shifts)" : "");
+    uint64_t all = st->free_insns + st->stepped_insns;
+    printf("KVM replay:    %" PRIu64 " free runs of %" PRIu64 " instructions (%.1f%%), %" PRIu64
+           " single-stepped between events closer than %d (at most: real mode and the like "
+           "are single-stepped too)\n", st->free_runs, st->free_insns,
+           all ? 100.0 * (double)st->free_insns / (double)all : 0.0, st->stepped_insns,
+           RR_KVM_FREE_RUN_MIN);
+    static const char *const len[6] = { "< 1e3", "< 1e4", "< 1e5", "< 1e6", "< 1e7", ">= 1e7" };
+    if (st->free_runs) {
+        printf("  free runs by length:");
+        for (int i = 0; i < 6; i++)
+            printf(" %s: %" PRIu64 "%s", len[i], st->free_by_len[i], i < 5 ? "," : "\n");
+    }
 }
 
 static int cmd_info(const char *path)

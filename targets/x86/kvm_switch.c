@@ -283,7 +283,7 @@ static CpuExit kvm_leg(X86Switch *s, uint64_t n)
  * the recording's interpreter took them.  Anything else the free run meets
  * that the log does not foresee is reported as a divergence. */
 
-#define LAND_MIN 256        /* events closer than this are single-stepped to */
+#define LAND_MIN RR_KVM_FREE_RUN_MIN   /* closer events are single-stepped to */
 #define LAND_RECHECK 4096   /* steps before the free-run conditions are looked at again */
 /* Breakpoint hits at the event's PC without a match before the free run
  * is declared diverged (a loop that passes it that often without ever
