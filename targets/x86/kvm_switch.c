@@ -473,6 +473,26 @@ static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
            x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, true, &pa);
 }
 
+/* One instruction (or an interrupt's delivery) on the interpreter. */
+static CpuExit interp_one(X86Switch *s)
+{
+    uint64_t before = s->cpu->icount;
+    CpuExit r = x86_cpu_ops.run(s->cpu, 1);
+    s->interp_insns += s->cpu->icount - before;
+    return r;
+}
+
+static bool too_many_hits(X86Switch *s, uint64_t hits0, uint64_t events, const RrEvent *ev,
+                          GError **err)
+{
+    if (s->land_hits - hits0 <= LAND_MAX_HITS)
+        return false;
+    tn_error(err, "KVM replay diverged: no landing on event %" PRIu64 " (%s at icount %" PRIu64
+             ", pc %#" PRIx64 ") after %d breakpoint hits there", events,
+             rr_event_name(ev->kind), ev->icount, ev->regs[0], LAND_MAX_HITS);
+    return true;
+}
+
 static CpuExit free_run(X86Switch *s, const RrEvent *e)
 {
     X86CPU *cpu = s->cpu;
@@ -492,9 +512,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
     s->st_kvm = s->kvm_insns;
     for (;;) {
         if (!s->on_kvm && irq_deliverable(cpu)) {
-            uint64_t before = cpu->icount;
-            CpuExit r = x86_cpu_ops.run(cpu, 1);
-            s->interp_insns += cpu->icount - before;
+            CpuExit r = interp_one(s);
             if (r != CPU_EXIT_BUDGET && r != CPU_EXIT_IDLE) {
                 ret = r;
                 break;
@@ -553,13 +571,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                 landed(s, ev);
                 goto out;
             }
-            if (s->land_hits - hits0 > LAND_MAX_HITS) {
-                tn_error(&err, "KVM replay diverged: no landing on event %" PRIu64 " (%s at "
-                         "icount %" PRIu64 ", pc %#" PRIx64 ") after %d breakpoint hits there",
-                         events, rr_event_name(ev->kind), ev->icount, ev->regs[0],
-                         LAND_MAX_HITS);
+            if (too_many_hits(s, hits0, events, ev, &err))
                 goto fail;
-            }
             if (!kvm_resume_past_breakpoint(s->v, &err))
                 goto fail;
             continue;
@@ -580,6 +593,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                     landed(s, ev);
                     goto out;
                 }
+                if (too_many_hits(s, hits0, events, ev, &err))
+                    goto fail;
                 if (bp.fast_step) {
                     /* Step it on KVM as it stands, then back in place. */
                     if (!step_past_patch(s, &bp, &err))
@@ -634,18 +649,9 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
          * errors were handled above. */
         m->exit_request = 0;
         if (step_over) {
-            if (s->land_hits - hits0 > LAND_MAX_HITS) {
-                tn_error(&err, "KVM replay diverged: no landing on event %" PRIu64 " (%s at "
-                         "icount %" PRIu64 ", pc %#" PRIx64 ") after %d breakpoint hits there",
-                         events, rr_event_name(ev->kind), ev->icount, ev->regs[0],
-                         LAND_MAX_HITS);
-                goto fail;
-            }
             r = kvm_leg(s, 1);
         } else if (irq_deliverable(cpu) || cpu->halted) {
-            uint64_t before = cpu->icount;
-            r = x86_cpu_ops.run(cpu, 1);
-            s->interp_insns += cpu->icount - before;
+            r = interp_one(s);
         }
         if (r != CPU_EXIT_BUDGET && r != CPU_EXIT_IDLE) {
             ret = r;

@@ -906,15 +906,16 @@ Test(rr_log, hand_made_frames)
     expect_frame_error(raw, n, (Frame){ 0, 1000, 0, 10 }, 2, "more events than bytes");
 }
 
-/* Input events came with format 5: older logs that hold one are corrupt;
- * the payload is a 4-byte key or a 14-byte mouse event. */
-Test(rr_log, input_events_by_version)
+/* A log of each version holding one event of this kind and payload: refused
+ * naming the kind before version since, read from it on. */
+static void expect_kind_since(RrEventKind kind, const uint8_t *pay, uint32_t len, uint32_t since)
 {
-    uint8_t raw[256], key[4] = { 0, 30, 0, 1 };
+    uint8_t raw[256];
     uint64_t x[32] = { 0x80000000, 5 };
     Frame ok = { 0, 1, 0, 10 };
-    size_t n = put_event(raw, RR_EV_INPUT, 10, 2, 0, 3, x, key, 4);
-    char *path = tpath("input.log");
+    size_t n = put_event(raw, kind, 10, 2, 0, 3, x, pay, len);
+    const char *name = rr_event_name(kind);
+    g_autofree char *path = tpath("since.log");
     for (uint32_t version = 1; version <= RR_LOG_VERSION; version++) {
         GByteArray *a = make_header(version, 2, 0);
         append_frame(a, raw, n, &ok);
@@ -922,10 +923,11 @@ Test(rr_log, input_events_by_version)
         uint64_t cnt;
         char *msg;
         int rc = read_all(path, &cnt, &msg);
-        if (version < 5) {
-            cr_assert_eq(rc, -1, "version %u", version);
-            g_autofree char *want = g_strdup_printf("an input event in a version %u log, which "
-                                                    "has none", version);
+        if (version < since) {
+            cr_assert_eq(rc, -1, "%s, version %u", name, version);
+            g_autofree char *want = g_strdup_printf("a%s %s event in a version %u log, which "
+                                                    "has none", strchr("aeiou", name[0]) ? "n" : "",
+                                                    name, version);
             cr_assert(strstr(msg, want), "%s", msg);
         } else {
             cr_assert_eq(rc, 0, "%s", msg);
@@ -934,26 +936,43 @@ Test(rr_log, input_events_by_version)
         g_free(msg);
         g_byte_array_unref(a);
     }
-    g_free(path);
+}
+
+/* A current log holding one event of this kind with a bad payload: refused
+ * with why in the message. */
+static void expect_bad_payload(RrEventKind kind, const uint8_t *pay, uint32_t len,
+                               const char *why)
+{
+    uint8_t raw[256];
+    uint64_t x[32] = { 0x80000000, 5 };
+    Frame ok = { 0, 1, 0, 10 };
+    size_t n = put_event(raw, kind, 10, 2, 0, 3, x, pay, len);
+    g_autofree char *bp = tpath("badpay.log");
+    GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
+    append_frame(a, raw, n, &ok);
+    spit(bp, a->data, a->len);
+    uint64_t cnt;
+    char *msg;
+    cr_assert_eq(read_all(bp, &cnt, &msg), -1, "%s", why);
+    cr_assert(strstr(msg, why), "%s: %s", why, msg);
+    g_free(msg);
+    g_byte_array_unref(a);
+}
+
+/* Input events came with format 5: older logs that hold one are corrupt;
+ * the payload is a 4-byte key or a 14-byte mouse event. */
+Test(rr_log, input_events_by_version)
+{
+    static const uint8_t key[4] = { 0, 30, 0, 1 };
+    expect_kind_since(RR_EV_INPUT, key, 4, 5);
     static const struct { uint8_t pay[16]; uint32_t len; const char *why; } bad[] = {
         { { 0, 30, 0, 2 }, 4, "key state 2" },
         { { 2, 30, 0, 1 }, 4, "names device 2" },
         { { 0, 30, 0 }, 3, "3 bytes, not 4 (keyboard)" },
         { { 1, 1, 0, 0, 0 }, 4, "4 bytes, not 14 (mouse)" },
     };
-    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        n = put_event(raw, RR_EV_INPUT, 10, 2, 0, 3, x, bad[i].pay, bad[i].len);
-        g_autofree char *bp = tpath("inputbad.log");
-        GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
-        append_frame(a, raw, n, &ok);
-        spit(bp, a->data, a->len);
-        uint64_t cnt;
-        char *msg;
-        cr_assert_eq(read_all(bp, &cnt, &msg), -1, "case %zu", i);
-        cr_assert(strstr(msg, bad[i].why), "case %zu: %s", i, msg);
-        g_free(msg);
-        g_byte_array_unref(a);
-    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        expect_bad_payload(RR_EV_INPUT, bad[i].pay, bad[i].len, bad[i].why);
 }
 
 /* Checkpoint events came with format 6: older logs that hold one are
@@ -961,92 +980,25 @@ Test(rr_log, input_events_by_version)
  * access). */
 Test(rr_log, checkpoint_events_by_version)
 {
-    uint8_t raw[256], why[1] = { 1 };
-    uint64_t x[32] = { 0x80000000, 5 };
-    Frame ok = { 0, 1, 0, 10 };
-    size_t n = put_event(raw, RR_EV_CHECKPOINT, 10, 2, 0, 3, x, why, 1);
-    char *path = tpath("ckpt.log");
-    for (uint32_t version = 1; version <= RR_LOG_VERSION; version++) {
-        GByteArray *a = make_header(version, 2, 0);
-        append_frame(a, raw, n, &ok);
-        spit(path, a->data, a->len);
-        uint64_t cnt;
-        char *msg;
-        int rc = read_all(path, &cnt, &msg);
-        if (version < 6) {
-            cr_assert_eq(rc, -1, "version %u", version);
-            g_autofree char *want = g_strdup_printf("a checkpoint event in a version %u log, "
-                                                    "which has none", version);
-            cr_assert(strstr(msg, want), "%s", msg);
-        } else {
-            cr_assert_eq(rc, 0, "%s", msg);
-            cr_assert_eq(cnt, 1);
-        }
-        g_free(msg);
-        g_byte_array_unref(a);
-    }
-    g_free(path);
+    static const uint8_t why[1] = { 1 };
+    expect_kind_since(RR_EV_CHECKPOINT, why, 1, 6);
     static const struct { uint8_t pay[2]; uint32_t len; const char *why; } bad[] = {
         { { 2 }, 1, "checkpoint payload is 2, not 0 (timers) or 1" },
         { { 0, 0 }, 2, "checkpoint payload is 2 bytes, not 1" },
         { { 0 }, 0, "checkpoint payload is 0 bytes, not 1" },
     };
-    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        n = put_event(raw, RR_EV_CHECKPOINT, 10, 2, 0, 3, x, bad[i].pay, bad[i].len);
-        g_autofree char *bp = tpath("ckptbad.log");
-        GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
-        append_frame(a, raw, n, &ok);
-        spit(bp, a->data, a->len);
-        uint64_t cnt;
-        char *msg;
-        cr_assert_eq(read_all(bp, &cnt, &msg), -1, "case %zu", i);
-        cr_assert(strstr(msg, bad[i].why), "case %zu: %s", i, msg);
-        g_free(msg);
-        g_byte_array_unref(a);
-    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        expect_bad_payload(RR_EV_CHECKPOINT, bad[i].pay, bad[i].len, bad[i].why);
 }
 
 /* Net events came with format 4: older logs that hold one are corrupt, and
  * the payload must be netdev, flags 0/1, at least one frame byte. */
 Test(rr_log, net_events_by_version)
 {
-    uint8_t raw[256], pay[16] = { 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-    uint64_t x[32] = { 0x80000000, 5 };
-    Frame ok = { 0, 1, 0, 10 };
-    size_t n = put_event(raw, RR_EV_NET, 10, 2, 0, 3, x, pay, 14);
-    char *path = tpath("net.log");
-    for (uint32_t version = 1; version <= RR_LOG_VERSION; version++) {
-        GByteArray *a = make_header(version, 2, 0);
-        append_frame(a, raw, n, &ok);
-        spit(path, a->data, a->len);
-        uint64_t cnt;
-        char *msg;
-        int rc = read_all(path, &cnt, &msg);
-        if (version < 4) {
-            cr_assert_eq(rc, -1, "version %u", version);
-            g_autofree char *want = g_strdup_printf("a net event in a version %u log, which "
-                                                    "has none", version);
-            cr_assert(strstr(msg, want), "%s", msg);
-        } else {
-            cr_assert_eq(rc, 0, "%s", msg);
-            cr_assert_eq(cnt, 1);
-        }
-        g_free(msg);
-        g_byte_array_unref(a);
-    }
-    g_free(path);
+    uint8_t pay[16] = { 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    expect_kind_since(RR_EV_NET, pay, 14, 4);
     pay[1] = 2;
-    n = put_event(raw, RR_EV_NET, 10, 2, 0, 3, x, pay, 14);
-    g_autofree char *bad = tpath("netbad.log");
-    GByteArray *a = make_header(RR_LOG_VERSION, 2, 0);
-    append_frame(a, raw, n, &ok);
-    spit(bad, a->data, a->len);
-    uint64_t cnt;
-    char *msg;
-    cr_assert_eq(read_all(bad, &cnt, &msg), -1);
-    cr_assert(strstr(msg, "flags 0x02"), "%s", msg);
-    g_free(msg);
-    g_byte_array_unref(a);
+    expect_bad_payload(RR_EV_NET, pay, 14, "flags 0x02");
     pay[1] = 0;
     RrEvent *ev = g_new0(RrEvent, 1);
     ev->kind = RR_EV_NET;
