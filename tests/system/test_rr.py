@@ -113,7 +113,7 @@ def main():
             rec_out, rec_icount = record(args, log, uboot_script, 300)
         elif which == "linux-x86":
             kernel, initrd = x86_linux_guest(tmp)
-            args = ["-M", "pc", "-m", "256", "-nographic", "-kernel", kernel,
+            args = ["-M", "pc", "-m", "256", "-nographic", "-net", "none", "-kernel", kernel,
                     "-initrd", initrd, "-append", "console=ttyS0"]
             rec_out, rec_icount = record(args, log, linux_x86_script, 900, arch="x86_64")
         else:
