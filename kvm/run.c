@@ -77,8 +77,8 @@ static void do_mmio(KvmVcpu *v)
     uint64_t val = 0;
     if (n == 0 || n > 8)
         return;
-    if (v->access_hook)
-        v->access_hook(v->access_opaque, run->mmio.is_write);
+    if (v->access_hook && !v->access_hook(v->access_opaque, run->mmio.is_write))
+        return;
     if (run->mmio.is_write) {
         memcpy(&val, run->mmio.data, n);
         x86_bus_write(v->as, run->mmio.phys_addr, n, val);
@@ -97,8 +97,8 @@ static void do_io(KvmVcpu *v)
     unsigned size = run->io.size;
     for (uint32_t i = 0; i < run->io.count; i++, p += size) {
         uint64_t val = 0;
-        if (v->access_hook)
-            v->access_hook(v->access_opaque, false);
+        if (v->access_hook && !v->access_hook(v->access_opaque, false))
+            return;
         if (run->io.direction == KVM_EXIT_IO_OUT) {
             memcpy(&val, p, size);
             x86_io_write(v->cpu, NULL, run->io.port, size, val);
@@ -323,7 +323,7 @@ KvmStop kvm_run(KvmVcpu *v, GError **err)
     return s;
 }
 
-void kvm_set_access_hook(KvmVcpu *v, void (*hook)(void *opaque, bool mmio_write), void *opaque,
+void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write), void *opaque,
                          bool stop)
 {
     v->access_hook = hook;

@@ -125,6 +125,9 @@ struct Machine {
     /* Replay with a debugger: the in-memory snapshots reverse execution
      * uses (checkpoint/timeline.h), else NULL. */
     struct Timeline *timeline;
+    /* -rr-perturb has flipped its bit (the main loop, or a KVM replay's
+     * free run through that position). */
+    bool perturbed;
     /* The board's keyboard and mouse (vmm/input.h), NULL: none. */
     struct InputState *input;
     /* The -netdev backends and their frame queues (net/net.h). */

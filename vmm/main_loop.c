@@ -172,7 +172,6 @@ int machine_run(Machine *m)
     LoopState ls = { host_mono_ns(), machine_ns(m), 0 };
     ls.next_auto = ls.host_start + AUTO_PERIOD_NS;
     int64_t next_poll = ls.host_start;
-    bool perturbed = false;
 
     bool replay = m->rr_mode == RR_MODE_REPLAY;
     struct sigaction sa = { .sa_handler = on_quit_signal };
@@ -236,14 +235,14 @@ int machine_run(Machine *m)
         if (m->opts->perturb_reg >= 0) {
             /* Fault injection (tests): stop at the position and flip a bit. */
             uint64_t at = m->opts->perturb_icount;
-            if (*m->icount == at && !perturbed) {
+            if (*m->icount == at && !m->perturbed) {
                 uint64_t regs[32];
                 m->cpu_ops->regs(m->cpu, regs);
                 m->cpu_ops->set_reg(m->cpu, (unsigned)m->opts->perturb_reg,
                                     regs[m->opts->perturb_reg] ^ 1);
                 fprintf(stderr, "tandem: perturbed %s at icount %llu\n",
                         m->cpu_ops->reg_names[m->opts->perturb_reg], (unsigned long long)at);
-                perturbed = true;
+                m->perturbed = true;
             } else if (*m->icount < at && at - *m->icount < budget) {
                 budget = at - *m->icount;
             }

@@ -984,8 +984,9 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
     } else if (kvm_may_run(o) && o->rr_mode == 2) {
         /* Replay on KVM: free runs landed on the log's events, or every
          * instruction single-stepped and counted (targets/x86/kvm_switch.c). */
-        if (o->perturb_reg >= 0) {
-            tn_error(err, "-rr-perturb is not allowed with -accel kvm yet");
+        if (o->perturb_reg >= 0 && o->kvm_land_step) {
+            tn_error(err, "-rr-perturb with -accel kvm needs free runs to perturb "
+                     "(landing=breakpoint)");
             return false;
         }
     } else if (kvm_may_run(o)) {

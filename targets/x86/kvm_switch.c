@@ -23,12 +23,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkpoint/checkpoint.h"
 #include "kvm/kvm.h"
 #include "rr/log.h"
 #include "rr/rr.h"
 #include "targets/x86/cpu.h"
 #include "targets/x86/kvm_step.h"
 #include "vmm/error.h"
+#include "vmm/chardev.h"
 #include "vmm/machine.h"
 
 #define MAX_REASONS 24
@@ -55,6 +57,19 @@ struct X86Switch {
     uint64_t free_runs, free_insns, land_hits, land_accesses, land_halts, land_steps;
     uint64_t st_icount, st_interp, st_kvm;   /* at the start of the free run */
     bool retire_pending;     /* landed at an access: its instruction retires next */
+
+    /* Falling back (DESIGN.md: a stretch that diverged is replayed again
+     * from the last snapshot, single-stepped): the snapshot, taken at the
+     * start of a free run at most SNAP_NS of host time after the last. */
+    uint8_t *snap;           /* checkpoint_save_state() */
+    size_t snap_len;
+    uint8_t **snap_ram;      /* each RAM region's bytes */
+    uint64_t snap_out[MACHINE_MAX_SERIAL];
+    uint64_t snap_events;
+    int64_t snap_host_ns;
+    char *diverged;          /* set by the access hook: why */
+    uint64_t step_until;     /* single-step until this many events are done */
+    uint64_t fallbacks;
     uint64_t stuck;          /* interpreter steps in a row without progress */
     struct { const char *why; uint64_t n; } reasons[MAX_REASONS];
 };
@@ -320,48 +335,81 @@ static void landed(X86Switch *s, const RrEvent *e)
     s->st_kvm = s->kvm_insns;
 }
 
-/* Do the registers (RF aside: KVM may report it at a breakpoint) and the
- * device accesses since the previous event match e? */
+static bool regs_match(X86Switch *s, const RrEvent *e);
+
+/* Do the registers and the device accesses since the previous event match
+ * e?  (Then RF, which KVM may report at a breakpoint, goes as the log has
+ * it.) */
 static bool at_event(X86Switch *s, const RrEvent *e)
+{
+    if (rr_accesses_since_event(s->m) != e->mmio || !regs_match(s, e))
+        return false;
+    if (!(e->regs[17] & X86_RF))
+        x86_set_eflags(s->cpu, x86_eflags(s->cpu) & ~(uint64_t)X86_RF, ~0ull);
+    return true;
+}
+
+/* The registers (RF aside: KVM may report it at a breakpoint) equal e's? */
+static bool regs_match(X86Switch *s, const RrEvent *e)
 {
     uint64_t now[RR_MAX_REGS];
     unsigned n = x86_cpu_ops.regs(s->cpu, now);
-    if (n != e->nregs || rr_accesses_since_event(s->m) != e->mmio)
+    if (n != e->nregs)
         return false;
     for (unsigned i = 0; i < n; i++) {
         uint64_t mask = i == 17 ? ~(uint64_t)X86_RF : ~0ull;
         if ((now[i] & mask) != (e->regs[i] & mask))
             return false;
     }
-    if (!(e->regs[17] & X86_RF))
-        x86_set_eflags(s->cpu, x86_eflags(s->cpu) & ~(uint64_t)X86_RF, ~0ull);
     return true;
 }
 
-/* kvm_set_access_hook: before a device access of the free run. */
-static void land_access(void *opaque, bool mmio_write)
+/* kvm_set_access_hook: before a device access of the free run.  More
+ * accesses than the next event allows, or other registers at the access
+ * that consumes it, is a divergence: the access is not made (the caller
+ * falls back). */
+static bool land_access(void *opaque, bool mmio_write)
 {
     X86Switch *s = opaque;
     Machine *m = s->m;
+    if (s->diverged)
+        return false;
     const RrEvent *e = rr_peek_event(m);
-    if (!e || !rr_event_in_access(e) || rr_accesses_since_event(m) + 1 != e->mmio)
-        return;
+    if (!e)
+        return true;
+    uint64_t acc = rr_accesses_since_event(m) + 1;
+    if (acc > e->mmio) {
+        s->diverged = g_strdup_printf("at device access %" PRIu64 " since the previous event, "
+                                      "where the log has %" PRIu64 " before the next",
+                                      acc, e->mmio);
+        return false;
+    }
+    if (!rr_event_in_access(e) || acc != e->mmio)
+        return true;
     GError *err = NULL;
     if (!kvm_peek_regs(s->v, s->cpu, &err)) {
         machine_set_error(m, "%s", err->message);
         g_error_free(err);
-        return;
+        return false;
     }
     /* Before an MMIO write KVM has run the rest of the instruction and
      * moved RIP past it; the log has the position the access starts at. */
     X86CPU *cpu = s->cpu;
     if (mmio_write && cpu->rip > e->regs[0] && cpu->rip - e->regs[0] <= 15)
         cpu->rip = e->regs[0];
+    /* (The end's position is after its instruction: rr_finish checks it.) */
+    if (e->kind != RR_EV_END && !regs_match(s, e)) {
+        s->diverged = g_strdup_printf("at the device access of the event: other registers "
+                                      "(pc %#" PRIx64 ", the log has %#" PRIx64 ")",
+                                      cpu->rip, e->regs[0]);
+        return false;
+    }
     landed(s, e);
     s->land_accesses++;
     /* The log puts these before the accessing instruction retires, which
      * it does when KVM completes the exit; the end, after it. */
     s->retire_pending = e->kind != RR_EV_END;
+    return true;
 }
 
 /* The breakpoint of a free run: a debug register, or, where those do not
@@ -473,6 +521,79 @@ static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
            x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, true, &pa);
 }
 
+/* ---- falling back ---- */
+
+#define SNAP_NS 1000000000LL  /* host time between snapshots of free runs */
+
+/* The whole machine (state stream and RAM) where a free run starts, kept
+ * to replay a diverged stretch again from. */
+static bool snap_take(X86Switch *s, GError **err)
+{
+    Machine *m = s->m;
+    size_t len;
+    uint8_t *st = checkpoint_save_state(m, &len, err);
+    if (!st)
+        return false;
+    g_free(s->snap);
+    s->snap = st;
+    s->snap_len = len;
+    if (!s->snap_ram)
+        s->snap_ram = g_new0(uint8_t *, AS_MAX_REGIONS);
+    for (int i = 0; i < m->as.nregions; i++) {
+        const MemRegion *r = &m->as.regions[i];
+        g_free(s->snap_ram[i]);
+        s->snap_ram[i] = r->host ? g_memdup2(r->host, r->size) : NULL;
+    }
+    for (int i = 0; i < m->nserial; i++)
+        s->snap_out[i] = chardev_output_count(m->serial[i]);
+    s->snap_events = rr_events_done(m);
+    s->snap_host_ns = vclock_host_ns();
+    return true;
+}
+
+static void snap_free(X86Switch *s)
+{
+    g_free(s->snap);
+    for (int i = 0; s->snap_ram && i < AS_MAX_REGIONS; i++)
+        g_free(s->snap_ram[i]);
+    g_free(s->snap_ram);
+    g_free(s->diverged);
+}
+
+/* A free run towards event `events` (ev) went elsewhere (why): back to
+ * the snapshot, with a warning, to single-step through that event. */
+static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const char *why)
+{
+    Machine *m = s->m;
+    GError *err = NULL;
+    /* Whatever exit is pending completes first (it may write RAM). */
+    if (s->on_kvm && !kvm_get_regs(s->v, s->cpu, &err))
+        return fail(s, err);
+    s->on_kvm = false;
+    if (!s->snap) {
+        tn_error(&err, "KVM replay diverged %s running free towards event %" PRIu64 " (%s at "
+                 "icount %" PRIu64 ", pc %#" PRIx64 "), with no snapshot to go back to", why,
+                 events, rr_event_name(ev->kind), ev->icount, ev->regs[0]);
+        return fail(s, err);
+    }
+    fprintf(stderr, "tandem: warning: KVM replay diverged %s running free towards event %"
+            PRIu64 " (%s at icount %" PRIu64 ", pc %#" PRIx64 "); replaying again from event %"
+            PRIu64 ", single-stepped through it\n", why, events, rr_event_name(ev->kind),
+            ev->icount, ev->regs[0], s->snap_events);
+    for (int i = 0; i < m->as.nregions; i++) {
+        const MemRegion *r = &m->as.regions[i];
+        if (r->host && s->snap_ram[i])
+            memcpy(r->host, s->snap_ram[i], r->size);
+    }
+    if (!checkpoint_load_state(m, s->snap, s->snap_len, &err))
+        return fail(s, err);
+    for (int i = 0; i < m->nserial; i++)
+        chardev_output_rewind(m->serial[i], s->snap_out[i]);
+    s->step_until = events + 1;
+    s->fallbacks++;
+    return CPU_EXIT_BUDGET;
+}
+
 /* One instruction (or an interrupt's delivery) on the interpreter. */
 static CpuExit interp_one(X86Switch *s)
 {
@@ -482,15 +603,16 @@ static CpuExit interp_one(X86Switch *s)
     return r;
 }
 
-static bool too_many_hits(X86Switch *s, uint64_t hits0, uint64_t events, const RrEvent *ev,
-                          GError **err)
+/* A breakpoint hit that did not match: why the free run has diverged, or
+ * NULL to go on past it.  The instruction of a TSC event is the RDTSC the
+ * recording logged: the guest cannot run it again without an event. */
+static char *no_landing(const X86Switch *s, uint64_t hits0, const RrEvent *ev)
 {
-    if (s->land_hits - hits0 <= LAND_MAX_HITS)
-        return false;
-    tn_error(err, "KVM replay diverged: no landing on event %" PRIu64 " (%s at icount %" PRIu64
-             ", pc %#" PRIx64 ") after %d breakpoint hits there", events,
-             rr_event_name(ev->kind), ev->icount, ev->regs[0], LAND_MAX_HITS);
-    return true;
+    if (ev->kind == RR_EV_TSC)
+        return g_strdup("(at the RDTSC of the event with other registers)");
+    if (s->land_hits - hits0 > LAND_MAX_HITS)
+        return g_strdup_printf("(no match after %d breakpoint hits)", LAND_MAX_HITS);
+    return NULL;
 }
 
 static CpuExit free_run(X86Switch *s, const RrEvent *e)
@@ -505,6 +627,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
     /* The event is copied: consuming it (an access) recycles the slot. */
     RrEvent *ev = g_memdup2(e, offsetof(RrEvent, data) + e->len);
     CpuExit ret = CPU_EXIT_BUDGET;
+    char *why = NULL;
     uint64_t hits0 = s->land_hits;
     s->free_runs++;
     s->st_icount = cpu->icount;
@@ -526,6 +649,15 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
         KvmStop st = kvm_run(s->v, &err);
         if (st == KVM_STOP_ERROR)
             goto fail;
+        if (s->diverged) {
+            why = s->diverged;
+            s->diverged = NULL;
+            goto diverge;
+        }
+        if (st == KVM_STOP_SHUTDOWN) {
+            why = g_strdup("(a triple fault)");
+            goto diverge;
+        }
         if (s->retire_pending) {
             cpu->icount++;      /* the access's instruction, completed */
             s->retire_pending = false;
@@ -571,8 +703,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                 landed(s, ev);
                 goto out;
             }
-            if (too_many_hits(s, hits0, events, ev, &err))
-                goto fail;
+            if ((why = no_landing(s, hits0, ev)))
+                goto diverge;
             if (!kvm_resume_past_breakpoint(s->v, &err))
                 goto fail;
             continue;
@@ -593,8 +725,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                     landed(s, ev);
                     goto out;
                 }
-                if (too_many_hits(s, hits0, events, ev, &err))
-                    goto fail;
+                if ((why = no_landing(s, hits0, ev)))
+                    goto diverge;
                 if (bp.fast_step) {
                     /* Step it on KVM as it stands, then back in place. */
                     if (!step_past_patch(s, &bp, &err))
@@ -614,15 +746,13 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                 ret = CPU_EXIT_IDLE;
                 goto out;
             }
+            if (!irq_deliverable(cpu)) {
+                why = g_strdup_printf("(the guest halted at pc %#" PRIx64 " with no interrupt "
+                                      "to wake it)", cpu->rip);
+                goto diverge;
+            }
             if (!off_kvm_free(s, &bp, &err))
                 goto fail;
-            if (!irq_deliverable(cpu)) {
-                tn_error(&err, "KVM replay diverged: the guest halted at pc %#" PRIx64
-                         " with no interrupt to wake it, running free towards event %" PRIu64
-                         " (%s at icount %" PRIu64 ", pc %#" PRIx64 ")", cpu->rip, events,
-                         rr_event_name(ev->kind), ev->icount, ev->regs[0]);
-                goto fail;
-            }
             break;              /* the interpreter wakes it (below) */
         case KVM_STOP_REQUEST:
             m->exit_request = 0;        /* a timer armed: the log has its firing */
@@ -671,6 +801,13 @@ fail:
     g_free(ev);
     kvm_set_access_hook(s->v, NULL, NULL, false);
     return fail(s, err);
+diverge:
+    bp_remove(&bp);
+    kvm_set_access_hook(s->v, NULL, NULL, false);
+    ret = fall_back(s, events, ev, why);
+    g_free(why);
+    g_free(ev);
+    return ret;
 }
 
 /* sw_run for a replay with breakpoint landing. */
@@ -681,9 +818,11 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
      * interpreter, as the recording did, before anything runs on KVM. */
     if (irq_deliverable(cpu) || cpu->halted)
         return kvm_leg(s, 1);
-    const RrEvent *e = rr_peek_event(s->m);
+    Machine *m = s->m;
+    const RrEvent *e = rr_peek_event(m);
     uint64_t dist = e && e->icount > cpu->icount ? e->icount - cpu->icount : 0;
-    if (!e || dist < LAND_MIN || !free_run_ok(s)) {
+    bool stepping = rr_events_done(m) < s->step_until;     /* after a fall-back */
+    if (!e || dist < LAND_MIN || !free_run_ok(s) || stepping) {
         /* Single-step exactly: up to an event the main loop delivers, or
          * through the instruction that consumes a synchronous one; where
          * only the conditions forbid a free run, a little at a time, to
@@ -692,6 +831,27 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
         if (e && dist >= LAND_MIN && n > LAND_RECHECK)
             n = LAND_RECHECK;
         return kvm_leg(s, n < max ? n : max);
+    }
+    /* -rr-perturb inside this free run: flip the bit where it starts (the
+     * snapshot before it, so the fall-back has the good state). */
+    const Options *o = m->opts;
+    bool perturb = o->perturb_reg >= 0 && !m->perturbed && o->perturb_icount > cpu->icount &&
+                   o->perturb_icount < e->icount;
+    if (!s->snap || perturb || vclock_host_ns() - s->snap_host_ns >= SNAP_NS) {
+        GError *err = NULL;
+        if (!snap_take(s, &err))
+            return fail(s, err);
+        e = rr_peek_event(m);
+    }
+    if (perturb) {
+        uint64_t regs[RR_MAX_REGS];
+        unsigned r = (unsigned)o->perturb_reg;
+        x86_cpu_ops.regs(cpu, regs);
+        x86_cpu_ops.set_reg(cpu, r, regs[r] ^ 1);
+        m->perturbed = true;
+        fprintf(stderr, "tandem: perturbed %s at icount %" PRIu64 " (KVM replay: where the "
+                "free run through icount %" PRIu64 " starts)\n", x86_reg_names[r], cpu->icount,
+                o->perturb_icount);
     }
     return free_run(s, e);
 }
@@ -739,6 +899,17 @@ static uint64_t sw_state_hash(void *o) { return x86_cpu_ops.state_hash(((X86Swit
 
 static void sw_dump_state(void *o, FILE *f) { x86_dump_state(((X86Switch *)o)->cpu, f); }
 
+/* Snapshots: between runs the state is the X86CPU's (every run leaves KVM
+ * before it returns), and a loaded one goes to KVM at the next entry. */
+static void sw_save(void *o, void *w) { x86_cpu_ops.save(((X86Switch *)o)->cpu, w); }
+
+static bool sw_load(void *o, void *r)
+{
+    X86Switch *s = o;
+    s->on_kvm = false;
+    return x86_cpu_ops.load(s->cpu, r);
+}
+
 static unsigned sw_regs(void *o, uint64_t *out)
 {
     return x86_cpu_ops.regs(((X86Switch *)o)->cpu, out);
@@ -769,6 +940,9 @@ static void report(const X86Switch *s)
                 "landed: %" PRIu64 " breakpoint hits (%" PRIu64 " stepped over on KVM), %" PRIu64
                 " on a device access, %" PRIu64 " on HLT\n", s->free_runs, s->free_insns,
                 s->land_hits, s->land_steps, s->land_accesses, s->land_halts);
+    if (s->fallbacks)
+        fprintf(stderr, "tandem: KVM replay: %" PRIu64 " diverged free run%s replayed again "
+                "single-stepped from a snapshot\n", s->fallbacks, s->fallbacks == 1 ? "" : "s");
     if (s->handbacks) {
         fprintf(stderr, "tandem: %s: %" PRIu64 " instructions handed to the "
                 "interpreter:", s->all_kvm ? "KVM replay" : "KVM switch test", s->handbacks);
@@ -783,6 +957,7 @@ static void sw_destroy(void *o)
 {
     X86Switch *s = o;
     report(s);
+    snap_free(s);
     kvm_destroy(s->v);
     x86_cpu_ops.destroy(s->cpu);
     g_free(s);
@@ -800,6 +975,8 @@ static const CpuOps x86_switch_cpu_ops = {
     .set_reg = sw_set_reg,
     .state_hash = sw_state_hash,
     .dump_state = sw_dump_state,
+    .save = sw_save,
+    .load = sw_load,
     .destroy = sw_destroy,
 };
 

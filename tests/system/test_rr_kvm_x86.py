@@ -13,7 +13,12 @@ then replayed inside the nested-KVM harness (tests/kvm/nested.py) with
   the harness hardware breakpoints do not fire (QEMU TCG's nested SVM),
   so the replay patches a HLT over the event's instruction in ring-0
   code.  Such a replay must have run at least MIN_FREE_INSNS instructions
-  in free runs.
+  in free runs;
+- fault: land, with -rr-perturb flipping bit 0 of RBX (the x86_land
+  guest's running value there) inside the free run between the 4th and
+  5th events: the replay must notice at the next landing, say so in one
+  warning, go back to its last snapshot, single-step through, and still
+  end with the recorded output and final state.
 
 The replay checks every event's position and register digest and, at the
 end, the RAM and CPU state hashes against the log and fails loudly on any
@@ -29,7 +34,7 @@ harness's CPU, does differently from the hardware (x86_boot: descriptor
 accessed bits on far jumps; x86_paging: page-table accessed bits; pm32
 guests: QEMU 7.2 aborts on a busy 32-bit TSS that KVM hands it).
 
-usage: test_rr_kvm_x86.py [--timeout S] [--workdir DIR] IMAGE[:step|:land]..."""
+usage: test_rr_kvm_x86.py [--timeout S] [--workdir DIR] IMAGE[:step|:land|:fault]..."""
 import argparse
 import os
 import re
@@ -51,6 +56,9 @@ REPORT = re.compile(r"^tandem: KVM replay: (\d+) instructions on KVM \((?:single
                     r"the interpreter")
 LANDINGS = re.compile(r"^tandem: KVM replay: \d+ free runs \(\d+ instructions\) landed: ")
 BP_NOTE = re.compile(r"^tandem: KVM: hardware breakpoints do not fire on this host")
+FAULT = re.compile(r"^tandem: (perturbed rbx at icount \d+ \(KVM replay|warning: KVM replay "
+                   r"diverged .* replaying again from event \d+|KVM replay: 1 diverged free run "
+                   r"replayed again)")
 
 
 def args(img, icount, accel=None):
@@ -73,8 +81,8 @@ def main():
         for spec in a.images:
             img, _, mode = spec.partition(":")
             mode = mode or "step"
-            if mode not in ("step", "land"):
-                fail(f"{spec}: the mode is step or land, not {mode!r}")
+            if mode not in ("step", "land", "fault"):
+                fail(f"{spec}: the mode is step, land or fault, not {mode!r}")
             name = f"{os.path.basename(img)[:-4]}:{mode}"
             log = os.path.join(tmp, name.replace(":", "-") + ".rr")
             r = subprocess.run(args(img, f"shift=auto,rr=record,rrfile={log}"),
@@ -87,8 +95,14 @@ def main():
             recorded[name] = (r.returncode, out, mode)
             files += [img, log]
             accel = "kvm,landing=step" if mode == "step" else "kvm"
+            extra = []
+            if mode == "fault":
+                ics = [int(x) for x in re.findall(r" icount=(\d+)", dump)]
+                if len(ics) < 6:
+                    fail(f"{name}: too few events in the recording for the fault test")
+                extra = ["-rr-perturb", f"{(ics[3] + ics[4]) // 2},4"]
             line = " ".join(shlex.quote(x) for x in
-                            args(img, f"shift=auto,rr=replay,rrfile={log}", accel))
+                            args(img, f"shift=auto,rr=replay,rrfile={log}", accel) + extra)
             cmds.append(line)
             print(f"{name}: recorded ({len(dump.splitlines())} log lines); replay: {line}")
         res = run_nested(a.nested, cmds, a.timeout, a.workdir, files, no_arg_files=True)
@@ -111,14 +125,18 @@ def main():
             problems.append("no KVM replay report (did the replay run on KVM?)")
         elif int(m.group(1)) < MIN_KVM_INSNS:
             problems.append(f"only {m.group(1)} instructions on KVM")
-        elif mode == "land" and int(m.group(2) or 0) < MIN_FREE_INSNS:
+        elif mode != "step" and int(m.group(2) or 0) < MIN_FREE_INSNS:
             problems.append(f"only {m.group(2) or 0} instructions in free runs on KVM")
         else:
             total += int(m.group(1))
             free += int(m.group(2) or 0)
+        fault = [x for x in msgs if FAULT.match(x)]
+        if mode == "fault" and len(fault) != 3:
+            problems.append("expected the perturbation, one divergence warning and one "
+                            f"fall-back, got: {fault}")
         others = [x for x in msgs if not REPORT.match(x) and "handed to the" not in x and
                   "final state matches the recording" not in x and not LANDINGS.match(x) and
-                  not BP_NOTE.match(x)]
+                  not BP_NOTE.match(x) and not (mode == "fault" and FAULT.match(x))]
         if not any("final state matches the recording" in x for x in msgs):
             problems.append("the replay did not confirm the final state")
         if others:
