@@ -159,6 +159,11 @@ Timeline *timeline_new(Machine *m, uint64_t spacing, GError **err)
         tn_error(err, "reverse execution is not available: %s", why);
         return NULL;
     }
+    if (m->kvm_maps_ram) {
+        tn_error(err, "reverse execution is not available on KVM (KVM writes guest RAM past the "
+                 "page tracking): replay with -accel tcg to go backwards");
+        return NULL;
+    }
     if (!m->ram || m->ram_size % PAGE || (uintptr_t)m->ram % PAGE ||
         m->ram_size / PAGE > UINT32_MAX) {
         tn_error(err, "reverse execution: guest RAM cannot be tracked");

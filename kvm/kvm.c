@@ -531,6 +531,7 @@ KvmVcpu *kvm_create(Machine *m, X86CPU *cpu, GError **err)
     KvmVcpu *v = g_new0(KvmVcpu, 1);
     v->m = m;
     v->cpu = cpu;
+    m->kvm_maps_ram = true;
     v->as = cpu->as;
     v->vm_fd = v->fd = -1;
     if (v->as->map_changed) {

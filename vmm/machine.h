@@ -128,6 +128,10 @@ struct Machine {
     /* -rr-perturb has flipped its bit (the main loop, or a KVM replay's
      * free run through that position). */
     bool perturbed;
+    /* A KVM VM maps guest RAM (kvm_create): KVM writes it behind the back
+     * of page protections, so the reverse-execution timeline cannot track
+     * it. */
+    bool kvm_maps_ram;
     /* The board's keyboard and mouse (vmm/input.h), NULL: none. */
     struct InputState *input;
     /* The -netdev backends and their frame queues (net/net.h). */
