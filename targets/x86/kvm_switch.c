@@ -521,6 +521,20 @@ static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
            x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, true, &pa);
 }
 
+static bool off_kvm_free(X86Switch *s, FreeBp *b, GError **err);
+
+/* Stopped where the event may be: 1 if it is (then off KVM, the log's
+ * counts the CPU's), 0 if not, -1 on error. */
+static int land_if_at(X86Switch *s, FreeBp *bp, const RrEvent *ev, GError **err)
+{
+    if (!at_event(s, ev))
+        return 0;
+    if (!off_kvm_free(s, bp, err))
+        return -1;
+    landed(s, ev);
+    return 1;
+}
+
 /* ---- falling back ---- */
 
 #define SNAP_NS 1000000000LL  /* host time between snapshots of free runs */
@@ -628,6 +642,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
     RrEvent *ev = g_memdup2(e, offsetof(RrEvent, data) + e->len);
     CpuExit ret = CPU_EXIT_BUDGET;
     char *why = NULL;
+    int hit = 0;
     uint64_t hits0 = s->land_hits;
     s->free_runs++;
     s->st_icount = cpu->icount;
@@ -697,12 +712,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             if (!kvm_get_regs(s->v, cpu, &err))
                 goto fail;
             s->land_hits++;
-            if (at_event(s, ev)) {
-                if (!off_kvm_free(s, &bp, &err))
-                    goto fail;
-                landed(s, ev);
-                goto out;
-            }
+            if ((hit = land_if_at(s, &bp, ev, &err)) != 0)
+                goto landed_or_failed;
             if ((why = no_landing(s, hits0, ev)))
                 goto diverge;
             if (!kvm_resume_past_breakpoint(s->v, &err))
@@ -719,12 +730,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                 if (!kvm_unhalt_at(s->v, bp.lin, &err))
                     goto fail;
                 s->land_hits++;
-                if (at_event(s, ev)) {
-                    if (!off_kvm_free(s, &bp, &err))
-                        goto fail;
-                    landed(s, ev);
-                    goto out;
-                }
+                if ((hit = land_if_at(s, &bp, ev, &err)) != 0)
+                    goto landed_or_failed;
                 if ((why = no_landing(s, hits0, ev)))
                     goto diverge;
                 if (bp.fast_step) {
@@ -738,13 +745,10 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                 step_over = true;
                 break;
             }
-            if (at_event(s, ev)) {
-                if (!off_kvm_free(s, &bp, &err))
-                    goto fail;
-                landed(s, ev);
+            if ((hit = land_if_at(s, &bp, ev, &err)) != 0) {
                 s->land_halts++;
                 ret = CPU_EXIT_IDLE;
-                goto out;
+                goto landed_or_failed;
             }
             if (!irq_deliverable(cpu)) {
                 why = g_strdup_printf("(the guest halted at pc %#" PRIx64 " with no interrupt "
@@ -790,7 +794,9 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
         if (m->error || rr_events_done(m) != events)
             break;
     }
-out:
+landed_or_failed:
+    if (hit < 0)
+        goto fail;
     g_free(ev);
     if (!off_kvm_free(s, &bp, &err))
         return fail(s, err);
