@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite:
 #   1. unit, guest, system and record/replay tests on the normal build;
-#   2. the same suite once more on an ASan+UBSan build (fewer replays);
+#   2. the same suite once more on an ASan+UBSan build (fewer replays),
+#      without the 'slow' suite (Linux guests that take minutes there);
 #   3. the fuzzers (log reader, qcow2 driver) for a bounded time, shared
 #      between them (TANDEM_FUZZ_SECONDS, 60).
 # Prints one closing line "tests: N passed, N failed" over all of them.
@@ -25,7 +26,7 @@ if [ "${TANDEM_SKIP_SANITIZERS:-0}" != 1 ]; then
     TANDEM_RR_REPLAYS=2 ASAN_OPTIONS=detect_leaks=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       meson test -C "$san" --print-errorlogs --num-processes "$(nproc)" \
-      --timeout-multiplier 3 || status=1
+      --timeout-multiplier 3 --no-suite slow || status=1
     logs+=("$san/meson-logs/testlog.json")
   else
     echo "run-all: the ASan+UBSan build failed"; status=1
