@@ -140,6 +140,20 @@ def free_port():
     return port
 
 
+def send_through(port, data, timeout=60):
+    """Connect to a hostfwd port on 127.0.0.1, send data, close the sending
+    side and read the guest's answer to its end."""
+    got = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        while True:
+            b = s.recv(4096)
+            if not b:
+                return got
+            got += b
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

@@ -21,13 +21,13 @@ import hashlib
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 
 from tandemtest import (BUILD, REPO, Run, append_modules, binary, fail, free_port,
-                        http_server, kernel_modules, need, tail, text, x86_linux_guest)
+                        http_server, kernel_modules, need, send_through, tail, text,
+                        x86_linux_guest)
 
 GUEST_PORT = 7000
 GREETING = "hello-through-hostfwd"
@@ -100,16 +100,8 @@ def linux(tmp):
     if not r.wait_for("GUEST-LISTENING", 600):
         st, out, err = r.finish(10)
         fail(f"record: the guest never listened on port {GUEST_PORT}:\n{tail(out, err)}")
-    got = b""
     try:
-        with socket.create_connection(("127.0.0.1", fwd), timeout=60) as s:
-            s.sendall(b"host-was-here\n")
-            s.shutdown(socket.SHUT_WR)
-            while True:
-                b = s.recv(4096)
-                if not b:
-                    break
-                got += b
+        got = send_through(fwd, b"host-was-here\n")
     except OSError as e:
         r.finish(10)
         fail(f"hostfwd 127.0.0.1:{fwd} -> guest:{GUEST_PORT}: {e}")

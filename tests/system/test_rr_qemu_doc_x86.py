@@ -29,14 +29,13 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 from tandemtest import (BUILD, REPO, Run, binary, fail, free_port, http_server,
-                        kernel_modules, need, tail, text, x86_linux_guest)
+                        kernel_modules, need, send_through, tail, text, x86_linux_guest)
 
 sys.path.insert(0, os.path.join(REPO, "tests", "guests", "linux"))
 from mkinitramfs import Cpio  # noqa: E402
@@ -177,19 +176,6 @@ def doc_cmdline(emulator, kernel, initrd, disk, log, mode, fwd_port=None):
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
-
-
-def send_through(port, data, timeout=60):
-    """Connect to the hostfwd port, send data, read the guest's answer."""
-    got = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-        while True:
-            b = s.recv(4096)
-            if not b:
-                return got
-            got += b
 
 
 GUEST_BODY = """

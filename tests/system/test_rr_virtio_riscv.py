@@ -22,13 +22,12 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 
 from tandemtest import (BUILD, OPENSBI, REPO, Run, binary, fail, free_port, http_server, need,
-                        riscv_linux_guest, tail, text)
+                        riscv_linux_guest, send_through, tail, text)
 
 GUEST_PORT = 7000
 GREETING = "hello-through-hostfwd"
@@ -143,16 +142,8 @@ def main():
         if not r.wait_for("GUEST-LISTENING", 300):
             st, out, err = r.finish(10)
             fail(f"record: the guest never listened on port {GUEST_PORT}:\n{tail(out, err)}")
-        got = b""
         try:
-            with socket.create_connection(("127.0.0.1", fwd), timeout=60) as sk:
-                sk.sendall(b"host-was-here\n")
-                sk.shutdown(socket.SHUT_WR)
-                while True:
-                    b = sk.recv(4096)
-                    if not b:
-                        break
-                    got += b
+            got = send_through(fwd, b"host-was-here\n")
         except OSError as e:
             r.finish(10)
             fail(f"hostfwd 127.0.0.1:{fwd} -> guest:{GUEST_PORT}: {e}")
