@@ -421,3 +421,21 @@ void virtq_notify(VirtQueue *vq)
         return;
     virtio_set_isr(vq->vdev, VIRTIO_ISR_QUEUE);
 }
+
+void virtq_drain(VirtQueue *vq, bool (*handle)(void *opaque, VirtQueue *vq, const VirtqElem *e),
+                 void *opaque)
+{
+    bool done = false;
+    for (unsigned i = 0; i < vq->num; i++) {
+        VirtqElem *e = virtq_pop(vq);
+        if (!e)
+            break;
+        bool ok = handle(opaque, vq, e);
+        g_free(e);
+        if (!ok)
+            break;
+        done = true;
+    }
+    if (done)
+        virtq_notify(vq);
+}

@@ -148,5 +148,11 @@ size_t virtq_elem_write(VirtQueue *vq, const VirtqElem *e, size_t off, const voi
 void virtq_push(VirtQueue *vq, const VirtqElem *e, uint32_t len);
 /* Raise the queue interrupt unless the driver suppressed it. */
 void virtq_notify(VirtQueue *vq);
+/* A device's answer to the driver's kick: pop chains and hand each to
+ * handle (which pushes it back) until none is left, handle returns false,
+ * or a ring's worth is done (a chain that reads into the avail ring cannot
+ * keep the device busy); then notify if any was handled. */
+void virtq_drain(VirtQueue *vq, bool (*handle)(void *opaque, VirtQueue *vq, const VirtqElem *e),
+                 void *opaque);
 
 #endif

@@ -118,8 +118,9 @@ static uint8_t do_write(VirtioBlk *b, VirtQueue *vq, const VirtqElem *e, uint64_
 
 /* Serves one request; false when it was malformed (the device is then
  * broken and the chain is not returned, as QEMU does). */
-static bool handle(VirtioBlk *b, VirtQueue *vq, const VirtqElem *e)
+static bool handle(void *opaque, VirtQueue *vq, const VirtqElem *e)
 {
+    VirtioBlk *b = opaque;
     uint8_t hdr[HDR_LEN];
     if (e->out_len < HDR_LEN || e->in_len < 1 ||
         virtq_elem_read(vq, e, 0, hdr, HDR_LEN) != HDR_LEN) {
@@ -164,22 +165,7 @@ static bool handle(VirtioBlk *b, VirtQueue *vq, const VirtqElem *e)
 
 static void vblk_notify(void *be, VirtQueue *vq)
 {
-    VirtioBlk *b = be;
-    bool done = false;
-    /* At most a ring's worth: a request that reads into the avail ring
-     * cannot keep the device busy. */
-    for (unsigned i = 0; i < vq->num; i++) {
-        VirtqElem *e = virtq_pop(vq);
-        if (!e)
-            break;
-        bool ok = handle(b, vq, e);
-        g_free(e);
-        if (!ok)
-            break;
-        done = true;
-    }
-    if (done)
-        virtq_notify(vq);
+    virtq_drain(vq, handle, be);
 }
 
 /* Snapshots: requests complete inside the notify, so nothing is in flight

@@ -92,8 +92,9 @@ void virtio_net_receive(void *opaque, const uint8_t *buf, size_t len)
 }
 
 /* Sends one chain's frame; false when the chain was malformed. */
-static bool transmit(VirtioNet *n, VirtQueue *vq, const VirtqElem *e)
+static bool transmit(void *opaque, VirtQueue *vq, const VirtqElem *e)
 {
+    VirtioNet *n = opaque;
     if (e->out_len < VIRTIO_NET_HDR_LEN) {
         virtio_set_broken(vq->vdev);
         return false;
@@ -108,24 +109,9 @@ static bool transmit(VirtioNet *n, VirtQueue *vq, const VirtqElem *e)
 
 static void vnet_notify(void *be, VirtQueue *vq)
 {
-    VirtioNet *n = be;
     /* Receive buffers are taken when frames arrive (net_pump). */
-    if (vq->index != VIRTIO_NET_TXQ)
-        return;
-    bool done = false;
-    /* At most a ring's worth per kick, as virtio-blk. */
-    for (unsigned i = 0; i < vq->num; i++) {
-        VirtqElem *e = virtq_pop(vq);
-        if (!e)
-            break;
-        bool ok = transmit(n, vq, e);
-        g_free(e);
-        if (!ok)
-            break;
-        done = true;
-    }
-    if (done)
-        virtq_notify(vq);
+    if (vq->index == VIRTIO_NET_TXQ)
+        virtq_drain(vq, transmit, be);
 }
 
 /* Snapshots: transmits complete inside the notify and receives inside the
