@@ -768,10 +768,5 @@ PciDevice *ac97_pci(Ac97 *s)
 
 void ac97_firmware_setup(Ac97 *s, uint16_t nam, uint16_t nabm, uint8_t irq_line)
 {
-    pci_config_write(s->pci, PCI_BASE_ADDRESS_0, nam, 4);
-    pci_config_write(s->pci, PCI_BASE_ADDRESS_0 + 4, nabm, 4);
-    pci_config_write(s->pci, PCI_INTERRUPT_LINE, irq_line, 1);
-    pci_config_write(s->pci, PCI_COMMAND,
-                     pci_get_word(s->pci, PCI_COMMAND) | PCI_COMMAND_IO | PCI_COMMAND_MASTER,
-                     2);
+    pci_firmware_setup(s->pci, (const uint64_t[PCI_NUM_BARS]){ nam, nabm }, irq_line);
 }

@@ -204,6 +204,22 @@ void pci_device_reset(PciDevice *d)
         info->bars_changed(d);
 }
 
+void pci_firmware_setup(PciDevice *d, const uint64_t bars[PCI_NUM_BARS], uint8_t irq_line)
+{
+    uint16_t cmd = pci_get_word(d, PCI_COMMAND) | PCI_COMMAND_MASTER;
+    for (int bar = 0; bar < PCI_NUM_BARS; bar++) {
+        if (!bars[bar] || !d->bar_size[bar])
+            continue;
+        unsigned off = bar_offset(bar);
+        pci_config_write(d, off, (uint32_t)bars[bar], 4);
+        if (d->bar_type[bar] & PCI_BAR_MEM64)
+            pci_config_write(d, off + 4, (uint32_t)(bars[bar] >> 32), 4);
+        cmd |= d->bar_type[bar] & PCI_BAR_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+    }
+    pci_config_write(d, PCI_INTERRUPT_LINE, irq_line, 1);
+    pci_config_write(d, PCI_COMMAND, cmd, 2);
+}
+
 PciDevice *pci_find_device(PciBus *bus, int devfn)
 {
     return devfn >= 0 && devfn < 256 ? bus->devs[devfn] : NULL;

@@ -195,6 +195,13 @@ void pci_bar_map_update(PciDevice *d, PciBarMap *b);
 /* Removes the mapping (device destroy). */
 void pci_bar_map_remove(PciBarMap *b);
 
+/* What firmware does to a function before an OS sees it: BAR n at bars[n]
+ * (0: left alone; a 64-bit BAR takes both halves), the interrupt line,
+ * and in the command register I/O and memory decoding (for the kinds of
+ * BARs programmed) and bus mastering.  For boards that start a kernel
+ * without firmware. */
+void pci_firmware_setup(PciDevice *d, const uint64_t bars[PCI_NUM_BARS], uint8_t irq_line);
+
 /* The function's power-on state (header from info, BARs cleared, INTx
  * deasserted, info->reset); the bus does this at machine reset. */
 void pci_device_reset(PciDevice *d);

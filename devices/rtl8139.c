@@ -987,10 +987,5 @@ PciDevice *rtl8139_pci(Rtl8139 *s)
 
 void rtl8139_firmware_setup(Rtl8139 *s, uint16_t iobase, uint32_t mmio, uint8_t irq_line)
 {
-    pci_config_write(s->pci, PCI_BASE_ADDRESS_0, iobase, 4);
-    pci_config_write(s->pci, PCI_BASE_ADDRESS_0 + 4, mmio, 4);
-    pci_config_write(s->pci, PCI_INTERRUPT_LINE, irq_line, 1);
-    pci_config_write(s->pci, PCI_COMMAND,
-                     pci_get_word(s->pci, PCI_COMMAND) | PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-                     PCI_COMMAND_MASTER, 2);
+    pci_firmware_setup(s->pci, (const uint64_t[PCI_NUM_BARS]){ iobase, mmio }, irq_line);
 }

@@ -89,6 +89,15 @@ struct VirtioDevice {
     void *transport;
 };
 
+/* Where a backend plugs in: a transport and its plug call (virtio_mmio_slot,
+ * virtio_pci_slot).  plug returns the VirtioDevice the backend drives its
+ * queues through, or NULL (machine_set_error) when the slot is taken or
+ * does not take this device. */
+typedef struct VirtioSlot {
+    VirtioDevice *(*plug)(void *transport, const VirtioDeviceOps *ops, void *backend);
+    void *transport;
+} VirtioSlot;
+
 void virtio_init(VirtioDevice *vdev, AddressSpace *as,
                  void (*update_irq)(void *transport), void *transport);
 /* Attach a backend; 0 or -EINVAL when ops are unusable. */

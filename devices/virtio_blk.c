@@ -212,7 +212,7 @@ static const VirtioDeviceOps vblk_ops = {
     .load = vblk_load,
 };
 
-VirtioBlk *virtio_blk_create(Machine *m, VirtioMmio *t, BlockDev *blk, const char *serial,
+VirtioBlk *virtio_blk_create(Machine *m, VirtioSlot slot, BlockDev *blk, const char *serial,
                              GError **err)
 {
     uint64_t sectors = blk_size(blk) / SECTOR;
@@ -231,7 +231,7 @@ VirtioBlk *virtio_blk_create(Machine *m, VirtioMmio *t, BlockDev *blk, const cha
     b->sectors = sectors;
     b->read_only = blk_is_read_only(blk);
     g_strlcpy(b->serial, serial ? serial : "", sizeof(b->serial));
-    b->vdev = virtio_mmio_plug(t, &vblk_ops, b);
+    b->vdev = slot.plug(slot.transport, &vblk_ops, b);
     if (!b->vdev) {
         tn_error(err, "virtio-blk: %s", m->error ? m->error : "cannot plug the device");
         g_free(b);

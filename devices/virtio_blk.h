@@ -23,7 +23,7 @@
 #include <glib.h>
 
 #include "block/block.h"
-#include "devices/virtio_mmio.h"
+#include "devices/virtio.h"
 
 typedef struct Machine Machine;
 typedef struct VirtioBlk VirtioBlk;
@@ -50,11 +50,11 @@ typedef struct VirtioBlk VirtioBlk;
 #define VIRTIO_BLK_S_UNSUPP    2
 
 /* Plugs a disk on blk (which stays the caller's and must outlive the
- * machine's devices) into the empty transport t.  serial: GET_ID's answer
+ * machine's devices) into the empty transport slot.  serial: GET_ID's answer
  * (NULL: empty, as QEMU's default), at most VIRTIO_BLK_ID_BYTES.  The
  * backend is freed with the machine.  NULL with err when the image is
  * empty or the slot is taken. */
-VirtioBlk *virtio_blk_create(Machine *m, VirtioMmio *t, BlockDev *blk, const char *serial,
+VirtioBlk *virtio_blk_create(Machine *m, VirtioSlot slot, BlockDev *blk, const char *serial,
                              GError **err);
 
 #endif

@@ -306,3 +306,13 @@ VirtioDevice *virtio_mmio_plug(VirtioMmio *t, const VirtioDeviceOps *ops, void *
     }
     return &t->vdev;
 }
+
+static VirtioDevice *slot_plug(void *transport, const VirtioDeviceOps *ops, void *backend)
+{
+    return virtio_mmio_plug(transport, ops, backend);
+}
+
+VirtioSlot virtio_mmio_slot(VirtioMmio *t)
+{
+    return (VirtioSlot){ .plug = slot_plug, .transport = t };
+}

@@ -52,5 +52,7 @@ VirtioMmio *virtio_mmio_create(Machine *m, uint64_t base, IrqLine irq);
  * slot is taken or ops are unusable.  The backend is reset through
  * ops->reset whenever the transport resets. */
 VirtioDevice *virtio_mmio_plug(VirtioMmio *t, const VirtioDeviceOps *ops, void *backend);
+/* The same as a slot for virtio_blk_create / virtio_net_create. */
+VirtioSlot virtio_mmio_slot(VirtioMmio *t);
 
 #endif

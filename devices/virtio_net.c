@@ -163,19 +163,19 @@ static const VirtioDeviceOps vnet_ops = {
     .load = vnet_load,
 };
 
-VirtioNet *virtio_net_create(Machine *m, VirtioMmio *t, const uint8_t mac[6], NetClient *nc,
-                             GError **err)
+VirtioNet *virtio_net_create(Machine *m, VirtioSlot slot, const char *model,
+                             const uint8_t mac[6], NetClient *nc, GError **err)
 {
     VirtioNet *n = g_new0(VirtioNet, 1);
     memcpy(n->mac, mac, 6);
     n->status = VIRTIO_NET_S_LINK_UP;
-    if (nc && !net_client_attach(nc, "virtio-net-device", mac, virtio_net_can_receive,
+    if (nc && !net_client_attach(nc, model, mac, virtio_net_can_receive,
                                  virtio_net_receive, n, err)) {
         g_free(n);
         return NULL;
     }
     n->nc = nc;
-    n->vdev = virtio_mmio_plug(t, &vnet_ops, n);
+    n->vdev = slot.plug(slot.transport, &vnet_ops, n);
     if (!n->vdev) {
         tn_error(err, "virtio-net: %s", m->error ? m->error : "cannot plug the device");
         if (nc)

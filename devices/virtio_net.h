@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/virtio_mmio.h"
+#include "devices/virtio.h"
 #include "net/net.h"
 
 typedef struct Machine Machine;
@@ -50,12 +50,14 @@ typedef struct VirtioNet VirtioNet;
 #define VIRTIO_NET_F_STATUS    16
 #define VIRTIO_NET_S_LINK_UP   1
 
-/* Plugs a card with address mac into the empty transport t; nc may be
+/* Plugs a card with address mac into the empty transport slot; model is
+ * its -device name (virtio-net-device, virtio-net-pci: the netdev and a
+ * recording's configuration show it).  nc may be
  * NULL (no netdev: transmitted frames vanish, nothing arrives).  The
  * backend is freed with the machine.  NULL with err when the netdev has a
  * device already or the slot is taken. */
-VirtioNet *virtio_net_create(Machine *m, VirtioMmio *t, const uint8_t mac[6], NetClient *nc,
-                             GError **err);
+VirtioNet *virtio_net_create(Machine *m, VirtioSlot slot, const char *model,
+                             const uint8_t mac[6], NetClient *nc, GError **err);
 
 /* The NetClient frontend (public for the unit tests). */
 bool virtio_net_can_receive(void *opaque, size_t len);

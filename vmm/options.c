@@ -313,9 +313,9 @@ void options_usage(const char *prog)
            "  -audio DRIVER,model=ac97[,...]  the same as -audiodev DRIVER,id=audio0,...\n"
            "                       -device AC97,audiodev=audio0\n"
            "  -netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,net=A/M][,host=A][,dns=A]\n"
-           "                       user networking (libslirp); pc: -device rtl8139,netdev=ID\n"
-           "                       [,mac=52:54:00:12:34:56]; virt: -device virtio-net-device,\n"
-           "                       netdev=ID[,mac=...]\n"
+           "                       user networking (libslirp); pc: -device rtl8139|\n"
+           "                       virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56]; virt:\n"
+           "                       -device virtio-net-device,netdev=ID[,mac=...]\n"
            "  -object filter-replay,id=R,netdev=ID  record/replay the frames of netdev ID\n"
            "                       (required for each netdev under -icount rr=)\n"
            "  -nic user[,id=ID][,model=M][,mac=M][,hostfwd=...]  a netdev and its card\n"
@@ -474,13 +474,15 @@ static bool add_device(Options *o, const char *spec, GError **err)
 }
 
 /* QEMU's model= names to Tandem's -device drivers; none given: "nic", which
- * the board claims as its own card (BoardDesc.nic_model). */
+ * the board claims as its own card (BoardDesc.nic_model).  "virtio" is
+ * QEMU's virtio-net-pci: pc's card of that name, which the virt board puts
+ * on virtio-mmio as virtio-net-device. */
 static const char *nic_driver(const char *model)
 {
     if (!model)
         return "nic";
-    if (!strcmp(model, "virtio") || !strcmp(model, "virtio-net-pci"))
-        return "virtio-net-device";
+    if (!strcmp(model, "virtio"))
+        return "virtio-net-pci";
     return model;
 }
 

@@ -704,7 +704,7 @@ static bool virt_attach_blk(RiscvVirt *v, Drive *d, const char *serial, GError *
     if (!drive_claim(d, user, err))
         return false;
     GError *e = NULL;
-    if (!virtio_blk_create(v->m, t, d->blk, serial, &e)) {
+    if (!virtio_blk_create(v->m, virtio_mmio_slot(t), d->blk, serial, &e)) {
         tn_error(err, "drive %s: %s", drive_name(d), e->message);
         g_error_free(e);
         return false;
@@ -790,7 +790,7 @@ static bool virt_net_device(RiscvVirt *v, const char *spec, GError **err)
         }
     }
     GError *e = NULL;
-    if (!virtio_net_create(v->m, t, a, nc, &e)) {
+    if (!virtio_net_create(v->m, virtio_mmio_slot(t), "virtio-net-device", a, nc, &e)) {
         tn_error(err, "-device %s: %s", spec, e->message);
         g_error_free(e);
         return false;
@@ -804,6 +804,12 @@ static bool virt_nics(RiscvVirt *v, GError **err)
 {
     const char *spec;
     while ((spec = machine_take_device(v->m, "virtio-net-device")))
+        if (!virt_net_device(v, spec, err))
+            return false;
+    /* QEMU's virt has it on its PCIe bus (-nic model=virtio makes one);
+     * here it is a virtio-net-device on virtio-mmio, the same card to the
+     * guest, as for -drive if=virtio. */
+    while ((spec = machine_take_device(v->m, "virtio-net-pci")))
         if (!virt_net_device(v, spec, err))
             return false;
     return true;

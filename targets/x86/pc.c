@@ -17,7 +17,8 @@
  * and mouse, COM1..COM4 (16550A at 0x3f8, 0x2f8, 0x3e8, 0x2e8), fw_cfg at
  * 0x510, PCI configuration mechanism #1 with the i440FX host bridge,
  * PIIX3 and the PIIX4 power management function (00:01.3, ACPI: SCI on
- * IRQ 9, S5 soft-off), and -device isa-debug-exit.  The default firmware is Debian's
+ * IRQ 9, S5 soft-off), -device isa-debug-exit, and virtio-blk-pci /
+ * virtio-net-pci (devices/virtio_pci.c, modern transport, INTx).  The default firmware is Debian's
  * SeaBIOS.  -kernel takes multiboot kernels (multiboot.c) and Linux
  * bzImage kernels (linuxboot.c), both loaded directly. */
 #include "targets/x86/pc.h"
@@ -40,6 +41,8 @@
 #include "devices/pci.h"
 #include "devices/piix4_pm.h"
 #include "devices/piix_ide.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_pci.h"
 #include "targets/x86/acpi.h"
 #include "targets/x86/cpu.h"
 #include "rr/rr.h"
@@ -83,7 +86,7 @@ typedef struct Pc {
     LinuxBoot *lb;           /* -kernel with a Linux bzImage */
     Piix4Pm *pm;
     PiixIde *ide;            /* 00:01.1 */
-    PcNics nics;             /* -device rtl8139 (pc_net.c) */
+    PcNics nics;             /* -device rtl8139, virtio-net-pci (pc_net.c) */
     DriveSet *drives;        /* -drive */
     int disk_serial;         /* IDENTIFY serial numbers TD00001, ... */
     X86Kvm *kvm;             /* -accel kvm */
@@ -211,6 +214,7 @@ static void pc_reset(Machine *m)
         piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
         pc_nics_firmware(pc->pci, &pc->nics);
         pc_audio_firmware(pc->pci);
+        pc_virtio_firmware(pc->pci);
         if (!linuxboot_reset(pc->lb, pc->cpu, &err)) {
             machine_set_error(m, "reset: %s", err->message);
             g_error_free(err);
@@ -452,7 +456,53 @@ static bool pc_ide_hd(Pc *pc, const char *spec, GError **err)
     return pc_attach_disk(pc, d, bus, (int)unit, serial, err);
 }
 
-/* -drive if=ide drives (-hda ...) first, at their index, then -device ide-hd. */
+/* A virtio-blk-pci disk at devfn (-1: the first free slot from 3). */
+static bool pc_virtio_blk(Pc *pc, Drive *d, const char *serial, int devfn, GError **err)
+{
+    if (devfn < 0)
+        devfn = pc_pci_free_devfn(pc->pci);
+    if (devfn < 0) {
+        tn_error(err, "drive %s: no free PCI slot for its virtio-blk-pci", drive_name(d));
+        return false;
+    }
+    char user[48];
+    g_snprintf(user, sizeof(user), "virtio-blk-pci at 00:%02x.%x", PCI_SLOT(devfn),
+               PCI_FUNC(devfn));
+    if (!drive_claim(d, user, err))
+        return false;
+    GError *e = NULL;
+    VirtioPci *t = virtio_pci_create(pc->m, pc->pci, devfn, &pc->m->as, VIRTIO_ID_BLOCK, &e);
+    if (!t || !virtio_blk_create(pc->m, virtio_pci_slot(t), d->blk, serial, &e)) {
+        tn_error(err, "drive %s: %s", drive_name(d), e->message);
+        g_error_free(e);
+        return false;
+    }
+    return true;
+}
+
+/* -device virtio-blk-pci,drive=ID[,serial=S][,addr=SLOT[.FN]]. */
+static bool pc_virtio_blk_device(Pc *pc, const char *spec, GError **err)
+{
+    static const char *const keys[] = { "drive", "serial", "addr", "id", NULL };
+    g_autofree char *serial = NULL, *addr = NULL;
+    if (!device_spec_check(spec, keys, err))
+        return false;
+    Drive *d = drives_for_device(pc->drives, spec, "virtio", err);
+    if (!d)
+        return false;
+    int devfn = -1;
+    if (device_spec_prop(spec, "addr", &addr) && !pc_parse_pci_addr(addr, &devfn)) {
+        tn_error(err, "-device %s: addr=%s: expected a PCI slot 1-1f (hex), optionally "
+                 ".function", spec, addr);
+        return false;
+    }
+    device_spec_prop(spec, "serial", &serial);
+    return pc_virtio_blk(pc, d, serial, devfn, err);
+}
+
+/* -drive if=ide drives (-hda ...) first, at their index, then -device
+ * ide-hd; then -device virtio-blk-pci and the if=virtio drives (QEMU's
+ * order: the -device ones first). */
 static bool pc_disks(Pc *pc, GError **err)
 {
     Machine *m = pc->m;
@@ -463,13 +513,6 @@ static bool pc_disks(Pc *pc, GError **err)
     drives_observe(pc->drives, rr_block_observer, m);
     if (!pc->drives)
         return false;
-    for (int i = 0; i < pc->drives->n; i++) {
-        if (pc->drives->d[i].iface == DRIVE_IF_VIRTIO) {
-            tn_error(err, "-drive %s: if=virtio: the pc machine has no virtio-blk yet (use "
-                     "if=ide)", m->opts->drives[i]);
-            return false;
-        }
-    }
     for (int i = 0; i < DRIVE_IDE_INDEXES; i++) {
         Drive *d = drives_ide(pc->drives, i);
         if (d && !pc_attach_disk(pc, d, i / 2, i % 2, NULL, err))
@@ -479,6 +522,14 @@ static bool pc_disks(Pc *pc, GError **err)
     while ((spec = machine_take_device(m, "ide-hd")))
         if (!pc_ide_hd(pc, spec, err))
             return false;
+    while ((spec = machine_take_device(m, "virtio-blk-pci")))
+        if (!pc_virtio_blk_device(pc, spec, err))
+            return false;
+    for (int i = 0; i < pc->drives->n; i++) {
+        Drive *d = &pc->drives->d[i];
+        if (d->iface == DRIVE_IF_VIRTIO && !pc_virtio_blk(pc, d, NULL, -1, err))
+            return false;
+    }
     return true;
 }
 
@@ -616,6 +667,7 @@ static bool pc_init(Machine *m, int variant, GError **err)
             piix_ide_firmware_setup(pc->ide, PC_IDE_BMIBA);
             pc_nics_firmware(pc->pci, &pc->nics);
             pc_audio_firmware(pc->pci);
+            pc_virtio_firmware(pc->pci);
             pc->lb = linuxboot_load(pc->cpu, img, len, o->append, o->initrd, low, ram - low,
                                     err);
         } else {
@@ -646,7 +698,8 @@ static bool pc_kvm_init(Machine *m, GError **err)
     return pc->kvm != NULL;
 }
 
-static const char *const pc_device_list[] = { "isa-debug-exit", "ide-hd", "rtl8139", NULL };
+static const char *const pc_device_list[] = { "isa-debug-exit", "ide-hd", "rtl8139",
+                                              "virtio-blk-pci", "virtio-net-pci", NULL };
 
 const BoardDesc x86_pc_board = {
     .name = "pc",

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "devices/i440fx.h"
+#include "devices/virtio_net.h"
+#include "devices/virtio_pci.h"
 #include "net/net.h"
 #include "vmm/error.h"
 #include "vmm/machine.h"
@@ -12,6 +14,9 @@
 #define PC_NIC_FIRST_SLOT 3
 #define PC_NIC_IOBASE     0xc100      /* after the IDE bus master at 0xc000 */
 #define PC_NIC_MMIO_TOP   0xfec00000u /* below the I/O APIC */
+/* virtio-pci BARs, 16 KiB each, upwards from where SeaBIOS puts QEMU's
+ * prefetchable BARs on pc (below the rtl8139 registers). */
+#define PC_VIRTIO_MMIO_BASE 0xfe000000u
 /* SeaBIOS's PIRQ A-D routing on the i440FX. */
 static const uint8_t pc_pirq_irqs[4] = { 10, 10, 11, 11 };
 
@@ -33,17 +38,27 @@ bool pc_parse_pci_addr(const char *s, int *devfn)
     return true;
 }
 
-static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, GError **err)
+int pc_pci_free_devfn(PciBus *bus)
+{
+    for (int slot = PC_NIC_FIRST_SLOT; slot < 32; slot++)
+        if (!pci_find_device(bus, PCI_DEVFN(slot, 0)))
+            return PCI_DEVFN(slot, 0);
+    return -1;
+}
+
+/* -device rtl8139 or virtio-net-pci (virtio set). */
+static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, bool virtio,
+                   GError **err)
 {
     static const char *const keys[] = { "netdev", "mac", "addr", "id", "romfile", NULL };
     g_autofree char *netdev = NULL, *mac = NULL, *addr = NULL;
     if (!device_spec_check(spec, keys, err))
         return false;
-    if (nics->n == PC_MAX_NICS) {
+    if (nics->cards == PC_MAX_NICS) {
         tn_error(err, "-device %s: at most %d network cards", spec, PC_MAX_NICS);
         return false;
     }
-    uint8_t a[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + nics->n) };
+    uint8_t a[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, (uint8_t)(0x56 + nics->cards) };
     if (device_spec_prop(spec, "mac", &mac) && !net_parse_mac(mac, a)) {
         tn_error(err, "-device %s: mac=%s: expected a unicast address like "
                  "52:54:00:12:34:56", spec, mac);
@@ -63,14 +78,23 @@ static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, GErr
                  ".function", spec, addr);
         return false;
     }
-    for (int slot = PC_NIC_FIRST_SLOT; devfn < 0 && slot < 32; slot++)
-        if (!pci_find_device(bus, PCI_DEVFN(slot, 0)))
-            devfn = PCI_DEVFN(slot, 0);
+    if (devfn < 0)
+        devfn = pc_pci_free_devfn(bus);
     if (devfn < 0) {
         tn_error(err, "-device %s: no free PCI slot", spec);
         return false;
     }
     GError *e = NULL;
+    if (virtio) {
+        VirtioPci *t = virtio_pci_create(m, bus, devfn, &m->as, VIRTIO_ID_NET, &e);
+        if (!t || !virtio_net_create(m, virtio_pci_slot(t), "virtio-net-pci", a, nc, &e)) {
+            tn_error(err, "-device %s: %s", spec, e->message);
+            g_error_free(e);
+            return false;
+        }
+        nics->cards++;
+        return true;
+    }
     Rtl8139 *s = rtl8139_create(m, bus, devfn, &m->io, a, nc, &e);
     if (!s) {
         tn_error(err, "-device %s: %s", spec, e->message);
@@ -79,6 +103,7 @@ static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, GErr
     }
     nics->slot[nics->n] = PCI_SLOT(devfn);
     nics->nic[nics->n++] = s;
+    nics->cards++;
     return true;
 }
 
@@ -86,7 +111,10 @@ bool pc_nics_create(Machine *m, PciBus *bus, PcNics *nics, GError **err)
 {
     const char *spec;
     while ((spec = machine_take_device(m, "rtl8139")))
-        if (!pc_nic(m, bus, nics, spec, err))
+        if (!pc_nic(m, bus, nics, spec, false, err))
+            return false;
+    while ((spec = machine_take_device(m, "virtio-net-pci")))
+        if (!pc_nic(m, bus, nics, spec, true, err))
             return false;
     return true;
 }
@@ -113,5 +141,20 @@ void pc_nics_firmware(PciBus *bus, const PcNics *nics)
         uint8_t irq = pc_pirq_irq(nics->slot[i]);
         rtl8139_firmware_setup(nics->nic[i], (uint16_t)(PC_NIC_IOBASE + 0x100 * i),
                                PC_NIC_MMIO_TOP - 0x1000u * (uint32_t)(i + 1), irq);
+    }
+}
+
+void pc_virtio_firmware(PciBus *bus)
+{
+    uint32_t n = 0;
+    for (int devfn = PCI_DEVFN(1, 0); devfn < 256; devfn++) {
+        PciDevice *d = pci_find_device(bus, devfn);
+        if (!d || d->info->vendor_id != VIRTIO_PCI_VENDOR)
+            continue;
+        if (!n)
+            pc_pirq_firmware(bus);
+        uint64_t bars[PCI_NUM_BARS] = { 0 };
+        bars[VIRTIO_PCI_BAR] = PC_VIRTIO_MMIO_BASE + VIRTIO_PCI_BAR_SIZE * n++;
+        pci_firmware_setup(d, bars, pc_pirq_irq(PCI_SLOT(devfn)));
     }
 }

@@ -1756,7 +1756,7 @@ static void vn_build(Rig *r)
     nc->be_opaque = r;
     static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
     GError *err = NULL;
-    r->dev[0] = virtio_net_create(r->m, t, mac, nc, &err);
+    r->dev[0] = virtio_net_create(r->m, virtio_mmio_slot(t), "virtio-net-device", mac, nc, &err);
     cr_assert_not_null(r->dev[0]);
 }
 

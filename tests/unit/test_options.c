@@ -211,7 +211,9 @@ Test(options, nic_and_legacy_net)
     cr_assert_str_eq(o.netdevs[1], "user,id=__org.qemu.nic1");
     cr_assert_str_eq(o.devices[1], "nic,netdev=__org.qemu.nic1");
     cr_assert(parse(&o, &err, 2, "-nic", "user,model=virtio"));
-    cr_assert_str_eq(o.devices[0], "virtio-net-device,netdev=__org.qemu.nic0");
+    cr_assert_str_eq(o.devices[0], "virtio-net-pci,netdev=__org.qemu.nic0");
+    cr_assert(parse(&o, &err, 2, "-nic", "user,model=virtio-net-pci"));
+    cr_assert_str_eq(o.devices[0], "virtio-net-pci,netdev=__org.qemu.nic0");
 
     /* -net nic and -net user, in either order, joined; the card keeps its place. */
     cr_assert(parse(&o, &err, 8, "-device", "isa-debug-exit", "-net",

@@ -64,7 +64,7 @@ static void open_disk(bool read_only, const char *serial)
     BlockOpenOpts o = { .format = "raw", .read_only = read_only };
     blk = blk_open(path, &o, &err);
     cr_assert_not_null(blk);
-    cr_assert_not_null(virtio_blk_create(m, slot, blk, serial, &err));
+    cr_assert_not_null(virtio_blk_create(m, virtio_mmio_slot(slot), blk, serial, &err));
 }
 
 static void setup_common(void)
@@ -421,11 +421,11 @@ Test(virtio_blk_own_disk, creation_errors)
     BlockOpenOpts o = { .format = "raw" };
     blk = blk_open(path, &o, &err);
     cr_assert_not_null(blk);
-    cr_assert_null(virtio_blk_create(m, slot, blk, "123456789012345678901", &err));
+    cr_assert_null(virtio_blk_create(m, virtio_mmio_slot(slot), blk, "123456789012345678901", &err));
     cr_assert(strstr(err->message, "longer than 20"));
     g_clear_error(&err);
-    cr_assert_not_null(virtio_blk_create(m, slot, blk, "12345678901234567890", &err));
-    cr_assert_null(virtio_blk_create(m, slot, blk, NULL, &err));
+    cr_assert_not_null(virtio_blk_create(m, virtio_mmio_slot(slot), blk, "12345678901234567890", &err));
+    cr_assert_null(virtio_blk_create(m, virtio_mmio_slot(slot), blk, NULL, &err));
     cr_assert(strstr(err->message, "already holds"), "%s", err->message);
     g_clear_error(&err);
 }

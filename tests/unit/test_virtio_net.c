@@ -69,7 +69,7 @@ static void setup(void)
     nc.transmit = capture;
     sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     GError *err = NULL;
-    dev = virtio_net_create(m, slot, MAC, &nc, &err);
+    dev = virtio_net_create(m, virtio_mmio_slot(slot), "virtio-net-device", MAC, &nc, &err);
     cr_assert_not_null(dev, "%s", err ? err->message : "?");
 }
 
@@ -152,16 +152,18 @@ Test(virtio_net, a_netdev_takes_one_device)
 {
     GError *err = NULL;
     VirtioMmio *t2 = virtio_mmio_create(m, BASE + 0x1000, irq_line(rec_irq, NULL, 2));
-    cr_assert_null(virtio_net_create(m, t2, MAC, &nc, &err));
+    cr_assert_null(virtio_net_create(m, virtio_mmio_slot(t2), "virtio-net-device", MAC, &nc, &err));
     cr_assert(strstr(err->message, "already used"), "%s", err->message);
     g_clear_error(&err);
     /* A taken transport: the netdev is left free. */
     NetClient other = { .id = "n2" };
-    cr_assert_null(virtio_net_create(m, slot, MAC, &other, &err));
+    cr_assert_null(virtio_net_create(m, virtio_mmio_slot(slot), "virtio-net-device", MAC, &other,
+                                    &err));
     cr_assert_null(other.model);
     g_clear_error(&err);
     /* No netdev at all. */
-    cr_assert_not_null(virtio_net_create(m, t2, MAC, NULL, &err));
+    cr_assert_not_null(virtio_net_create(m, virtio_mmio_slot(t2), "virtio-net-device", MAC, NULL,
+                                        &err));
 }
 
 /* ---- transmit ---- */
