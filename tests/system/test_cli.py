@@ -109,7 +109,9 @@ with tempfile.TemporaryDirectory() as tmp:
                  "is not inside the image", arch=x86)
     expect_error(["-M", "pc", "-bios", odd], "multiple of 64 KiB", arch=x86)
     expect_error(["-M", "pc", "-bios", "/nonexistent/bios.bin"], "/nonexistent/bios.bin", arch=x86)
-    expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"], "no device 'e1000' (it has: isa-debug-exit, ide-hd, rtl8139)", arch=x86)
+    expect_error(["-M", "pc", "-bios", rom, "-device", "e1000"],
+                 "no device 'e1000' (it has: isa-debug-exit, ide-hd, rtl8139, virtio-blk-pci, "
+                 "virtio-net-pci)", arch=x86)
     expect_error(["-M", "pc", "-bios", rom, "-device", "isa-debug-exit,port=1"], "unknown property 'port'", arch=x86)
     disk = rom + ".disk"
     with open(disk, "wb") as f:
@@ -145,8 +147,21 @@ with tempfile.TemporaryDirectory() as tmp:
     expect_error(virt + ["-drive", f"file={disk},if=virtio,index=1"], "index/bus/unit are for")
     expect_error(virt + [a for i in range(9) for a in ("-drive", f"file={disk},if=virtio,snapshot=on")],
                  "all 8 virtio-mmio transports are taken")
-    expect_error(pc + ["-drive", f"file={disk},if=virtio"], "the pc machine has no virtio-blk",
+    # virtio-blk-pci / virtio-net-pci on pc: drive=, known properties, free slots.
+    vd = ["-drive", f"file={disk},if=none,id=a"]
+    expect_error(pc + vd + ["-device", "virtio-blk-pci,drive=b"], "no -drive has id=b", arch=x86)
+    expect_error(pc + vd + ["-device", "virtio-blk-pci,drive=a,bus=x"], "unknown property 'bus'",
                  arch=x86)
+    expect_error(pc + vd + ["-device", "virtio-blk-pci,drive=a,addr=20"], "addr=20", arch=x86)
+    expect_error(pc + ["-drive", f"file={disk},if=virtio,id=a", "-device",
+                       "virtio-blk-pci,drive=a"], "give it if=none", arch=x86)
+    expect_error(pc + vd + ["-netdev", "user,id=n1", "-device", "virtio-blk-pci,drive=a,addr=4",
+                            "-device", "virtio-net-pci,netdev=n1,addr=4"],
+                 "slot 04.0 is taken", arch=x86)
+    expect_error(pc + ["-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1",
+                       "-device", "virtio-net-pci,netdev=n1"],
+                 "already used by a virtio-net-pci", arch=x86)
+    expect_error(pc + ["-device", "virtio-net-pci,netdev=n2"], "no -netdev has id=n2", arch=x86)
     # virtio-net-device: virt only, one per netdev, a unicast mac=, known properties.
     nd = ["-netdev", "user,id=n1"]
     expect_error(virt + nd + ["-device", "virtio-net-device,netdev=n2"], "no -netdev has id=n2")
