@@ -23,6 +23,9 @@ struct XBlock {
     bool dead;
     bool bp;                /* one instruction at a debugger breakpoint: never
                              * in the jump cache (engine.c) */
+    uint16_t hits;          /* run-loop entries, up to the JIT's threshold */
+    XHandler *fn0;          /* insns[0]'s handler when the JIT replaced it
+                             * (jit.h), else NULL */
     XInsn insns[];          /* n + 1 */
 };
 
@@ -38,6 +41,9 @@ typedef struct X86ChainCache {
     const XBlock *run_block;
     XInsn *run;
     unsigned run_n;
+    /* Set when the running instructions became stops: compiled code
+     * (jit.c) checks it after each handler it calls. */
+    uint8_t stopped;
 } X86ChainCache;
 
 static inline unsigned x86_jc_index(uint64_t lin)

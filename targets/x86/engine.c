@@ -44,6 +44,7 @@
 
 #include "targets/x86/flags.h"
 #include "targets/x86/block.h"
+#include "targets/x86/jit.h"
 #include "vmm/hash.h"
 
 #define HASH_BITS 15
@@ -55,6 +56,8 @@
  * bounds the handler recursion where the compiler does not turn tail
  * calls into jumps (sanitizer builds). */
 #define CHAIN_MAX 1024
+/* Run-loop entries after which a block is compiled (jit.c). */
+#define JIT_HOT 8
 
 typedef struct CodePage {
     uint64_t page;          /* pa >> 12 */
@@ -71,6 +74,7 @@ typedef struct Engine {
     uint8_t *arena;
     size_t used;
     bool fatal;             /* translate() set m->error */
+    void *jit;              /* the code generator (jit.h), NULL when off */
 } Engine;
 
 /* Never matches (no physical page ends in pa ~0): empty jump-cache slots
@@ -191,6 +195,7 @@ static void stop_running(Engine *e)
 {
     for (unsigned i = 0; i < e->cc.run_n; i++)
         e->cc.run[i].fn = stop_here;
+    e->cc.stopped = 1;
 }
 
 static void block_unlink(Engine *e, XBlock *b)
@@ -274,8 +279,10 @@ void x86_code_flush(X86CPU *cpu)
         }
     }
     /* The memory stays intact until the next translation, which only
-     * happens between blocks: a running block may finish. */
+     * happens between blocks: a running block may finish.  So does
+     * compiled code until the next compilation. */
     e->used = 0;
+    x86_jit_reset(e->jit);
 }
 
 /* ---- translation ---- */
@@ -372,6 +379,8 @@ static XBlock *translate(X86CPU *cpu, uint64_t rip, uint64_t lin, uint64_t pa)
     b->cs_limit = lim;
     b->hf = hf & X86_HF_DECODE;
     b->dead = false;
+    b->hits = 0;
+    b->fn0 = NULL;
     /* A debugger breakpoint gets a block of its own instruction: the run
      * loop checks breakpoints only where blocks start (debug_stop). */
     b->bp = cpu->dbg && debug_bp_at(cpu->dbg, lin);
@@ -540,6 +549,40 @@ static inline XBlock *lookup(X86CPU *cpu, Engine *e)
     return lookup_slow(cpu);
 }
 
+/* ---- the code generator ---- */
+
+/* Compile a hot block (jit.h): only 64-bit code without a page-straddling
+ * tail, and not while a debugger is attached (breakpoints and
+ * single-steps need the run loop at every block).  The handlers the
+ * generator calls are the decoder's own, before x86_fuse: decode the
+ * block's bytes once more (they are unchanged, or the block would be
+ * dead). */
+static __attribute__((noinline)) void jit_block(X86CPU *cpu, Engine *e, XBlock *b)
+{
+    if (!(b->hf & X86_HF_CS64) || b->pa2 != ~0ull || b->bp || b->dead || cpu->dbg)
+        return;
+    if (x86_jit_full(e->jit)) {
+        x86_code_flush(cpu);    /* the block is gone with the rest */
+        return;
+    }
+    XInsn plain[X86_MAX_BLOCK];
+    uint64_t pa = b->pa;
+    for (unsigned i = 0; i < b->n; i++) {
+        unsigned avail;
+        const uint8_t *p = host_span(cpu, pa, (unsigned)(0x1000 - (pa & 0xfff)), &avail);
+        if (!p || x86_decode(&plain[i], p, avail < 15 ? avail : 15, b->insns[i].pc, b->hf) !=
+                      b->insns[i].len)
+            return;
+        plain[i].rem = b->insns[i].rem;
+        pa += b->insns[i].len;
+    }
+    XHandler *fn = x86_jit_compile(e->jit, cpu, b, plain);
+    if (fn) {
+        b->fn0 = b->insns[0].fn;
+        b->insns[0].fn = fn;
+    }
+}
+
 /* ---- run loop ---- */
 
 static inline void run_insns(Engine *e, X86CPU *cpu, const XBlock *b, XInsn *insns,
@@ -563,6 +606,8 @@ static __attribute__((noinline)) void run_partial(X86CPU *cpu, Engine *e, const 
 {
     XInsn tmp[X86_MAX_BLOCK + 1];
     memcpy(tmp, b->insns, left * sizeof(XInsn));
+    if (b->fn0)
+        tmp[0].fn = b->fn0;
     tmp[left] = b->insns[left];
     tmp[left].fn = stop_here;
     run_insns(e, cpu, b, tmp, left);
@@ -667,8 +712,11 @@ static CpuExit run_loop(X86CPU *cpu, uint64_t max)
         /* Chained blocks stay within the budget (x86_jump_chain). */
         cpu->chain_end = cpu->icount + (left < CHAIN_MAX ? left : CHAIN_MAX);
         cpu->icount += b->n;
-        if (likely(b->n <= left))
+        if (likely(b->n <= left)) {
+            if (unlikely(b->hits < JIT_HOT) && e->jit && ++b->hits == JIT_HOT)
+                jit_block(cpu, e, b);
             run_insns(e, cpu, b, b->insns, b->n);
+        }
         else
             run_partial(cpu, e, b, (unsigned)left);
     }
@@ -698,6 +746,8 @@ X86CPU *x86_cpu_create(Machine *m, int variant)
     X86CPU *cpu = g_new0(X86CPU, 1);
     Engine *e = g_new0(Engine, 1);
     e->arena = g_malloc(ARENA_SIZE);
+    if (x86_jit_supported() && !getenv("TANDEM_NO_JIT"))
+        e->jit = x86_jit_new();
     for (unsigned i = 0; i < (1u << X86_JC_BITS); i++)
         e->cc.jc[i] = &no_block;
     cpu->bcache = e;
@@ -728,6 +778,7 @@ void x86_cpu_free(X86CPU *cpu)
         g_free(c);
     }
     g_free(e->arena);
+    x86_jit_free(e->jit);
     g_free(e);
     g_free(cpu);
 }

@@ -1,0 +1,43 @@
+/* The x86 code generator: hot predecoded blocks of 64-bit code compiled
+ * to x86-64 host code (jit.c).  Internal to targets/x86/.
+ *
+ * A compiled block is entered exactly as its predecoded form is, through
+ * insns[0].fn (engine.c replaces that handler and keeps the original in
+ * XBlock.fn0), and keeps every part of the handler contract (insn.h):
+ * icount pre-added for the whole block, faults through the handlers'
+ * x86_raise, chaining through x86_jump_chain, stops by a store into the
+ * running block (X86ChainCache.stopped).  Instructions the generator
+ * does not know, and every memory access that misses the software TLB,
+ * run through the instruction's own handler.  docs/x86-jit.md. */
+#ifndef TANDEM_X86_JIT_H
+#define TANDEM_X86_JIT_H
+
+#include "targets/x86/block.h"
+
+/* Whether this host can run generated code at all (x86-64 hosts). */
+bool x86_jit_supported(void);
+
+/* Compile block b.  plain[0..b->n) are its instructions as decoded,
+ * before the peephole pass (x86_fuse) gave some of them fused handlers.
+ * Returns the entry point, or NULL when the block is not worth it or
+ * the code buffer is full (x86_jit_full() then says so). */
+XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain);
+
+/* The code buffer cannot take another block: the engine flushes all
+ * blocks (x86_code_flush), which calls x86_jit_reset. */
+bool x86_jit_full(void *jit);
+
+void *x86_jit_new(void);
+void x86_jit_free(void *jit);
+void x86_jit_reset(void *jit);
+
+/* Counters for tests and benchmarks. */
+typedef struct X86JitStats {
+    uint64_t blocks;         /* blocks compiled */
+    uint64_t insns;          /* their instructions */
+    uint64_t inlined;        /* of which generated inline */
+    uint64_t flushes;
+} X86JitStats;
+const X86JitStats *x86_jit_stats(void *jit);
+
+#endif
