@@ -198,6 +198,53 @@ static bool kvm_props(Options *o, const char *spec, const char *props, const cha
     return true;
 }
 
+/* The tcg accelerator's properties: Tandem's jit=on|off and
+ * jit-threshold=N (the x86 code generator, docs/x86-jit.md), and QEMU's
+ * thread=, tb-size= and one-insn-per-tb=, which have no counterpart
+ * here: Tandem runs one vCPU thread, sizes its block cache itself, and
+ * its blocks are exact at every instruction already. */
+static bool tcg_props(Options *o, const char *spec, const char *props, const char *opt,
+                      GError **err)
+{
+    g_auto(GStrv) kv = g_strsplit(props, ",", -1);
+    for (int i = 0; kv[i]; i++) {
+        const char *eq = strchr(kv[i], '=');
+        g_autofree char *key = eq ? g_strndup(kv[i], (gsize)(eq - kv[i])) : g_strdup(kv[i]);
+        const char *val = eq ? eq + 1 : "";
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(val, &end, 10);
+        bool num = *val && !*end && errno == 0 && val[0] != '-';
+        if (!strcmp(key, "jit")) {
+            if (strcmp(val, "on") && strcmp(val, "off")) {
+                tn_error(err, "%s %s: jit= is on or off, not '%s'", opt, spec, val);
+                return false;
+            }
+            o->jit_off = !strcmp(val, "off");
+        } else if (!strcmp(key, "jit-threshold")) {
+            if (!num || n < 1 || n > 65535) {
+                tn_error(err, "%s %s: jit-threshold= wants a number from 1 to 65535, not '%s'",
+                         opt, spec, val);
+                return false;
+            }
+            o->jit_threshold = (unsigned)n;
+        } else if (!strcmp(key, "thread")) {
+            if (strcmp(val, "single") && strcmp(val, "multi")) {
+                tn_error(err, "%s %s: thread= is single or multi, not '%s'", opt, spec, val);
+                return false;
+            }
+        } else if (!strcmp(key, "tb-size") || !strcmp(key, "one-insn-per-tb") ||
+                   !strcmp(key, "split-wx")) {
+            /* QEMU's; nothing to set here (see above). */
+        } else {
+            tn_error(err, "%s %s: unknown tcg property '%s' (jit=on|off, jit-threshold=N, "
+                     "and QEMU's thread=, tb-size=, one-insn-per-tb=, split-wx=)", opt, spec, key);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* One accelerator name (with QEMU's -accel properties) appended to the
  * list tried in order. */
 static bool add_accel(Options *o, const char *spec, const char *opt, GError **err)
@@ -206,7 +253,9 @@ static bool add_accel(Options *o, const char *spec, const char *opt, GError **er
     g_autofree char *name = comma ? g_strndup(spec, (gsize)(comma - spec)) : g_strdup(spec);
     const char *accel;
     if (!strcmp(name, "tcg")) {
-        accel = "tcg";           /* properties (thread=, tb-size=) mean nothing here */
+        accel = "tcg";
+        if (comma && !tcg_props(o, spec, comma + 1, opt, err))
+            return false;
     } else if (!strcmp(name, "kvm")) {
         accel = "kvm";
         if (comma && !kvm_props(o, spec, comma + 1, opt, err))

@@ -94,6 +94,10 @@ typedef struct Options {
      * instead of running free between events and landing on them with
      * hardware breakpoints (the default, landing=breakpoint). */
     bool kvm_land_step;
+    /* -accel tcg,jit=off: the x86 interpreter without its code generator;
+     * jit-threshold=N: compile a block at its N-th entry (0: the default). */
+    bool jit_off;
+    unsigned jit_threshold;
     bool kvm_landing_set;          /* landing= was given */
     /* -exit-state FILE: at exit, write the position (icount, brcount), the
      * CPU state hash, the RAM hash and the register dump to FILE. */

@@ -218,6 +218,9 @@ struct X86CPU {
     /* Blocks may enter the next block directly while icount stays within
      * this (engine.c sets it for each run-loop pass; 0: no chaining). */
     uint64_t chain_end;
+    /* Compiled blocks that branch to themselves loop while icount stays
+     * within this: the run loop's whole budget (0 with chain_end). */
+    uint64_t loop_end;
     /* Lazy condition codes (flags.h). */
     uint32_t cc_op;
     uint32_t hflags;

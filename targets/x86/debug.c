@@ -405,7 +405,7 @@ bool x86_watch_stop(X86CPU *cpu, const XInsn *in, uint64_t lin, uint64_t size,
     d->hit_kind = w->kind;
     cpu->icount -= in->rem + 1u;
     cpu->rip = in->pc;
-    cpu->chain_end = 0;
+    cpu->chain_end = cpu->loop_end = 0;
     cpu->m->exit_request = 1;
     return true;
 }

@@ -75,6 +75,7 @@ typedef struct Engine {
     size_t used;
     bool fatal;             /* translate() set m->error */
     void *jit;              /* the code generator (jit.h), NULL when off */
+    unsigned jit_hot;       /* compile at this many run-loop entries */
 } Engine;
 
 /* Never matches (no physical page ends in pa ~0): empty jump-cache slots
@@ -240,7 +241,7 @@ void x86_code_written(X86CPU *cpu, uint64_t pa, uint64_t len)
         CodePage *c = cp_find(e, pa >> 12);
         if (c && (c->chunks & chunk_mask(off, n))) {
             cp_invalidate(e, c);
-            cpu->chain_end = 0;
+            cpu->chain_end = cpu->loop_end = 0;
         }
         pa += n;
         len -= n;
@@ -262,7 +263,7 @@ void x86_code_flush(X86CPU *cpu)
     Engine *e = engine(cpu);
     if (e->cc.run_block)
         stop_running(e);
-    cpu->chain_end = 0;
+    cpu->chain_end = cpu->loop_end = 0;
     /* Clear only the slots the arena's blocks can occupy. */
     for (size_t off = 0; off < e->used;) {
         XBlock *b = (XBlock *)(e->arena + off);
@@ -705,15 +706,16 @@ static CpuExit run_loop(X86CPU *cpu, uint64_t max)
             continue;
         }
         if (unlikely(cpu->inhibit_irq || (cpu->eflags & (X86_TF | X86_RF)))) {
-            cpu->chain_end = 0;
+            cpu->chain_end = cpu->loop_end = 0;
             run_step(cpu, e, b);
             continue;
         }
         /* Chained blocks stay within the budget (x86_jump_chain). */
         cpu->chain_end = cpu->icount + (left < CHAIN_MAX ? left : CHAIN_MAX);
+        cpu->loop_end = end;
         cpu->icount += b->n;
         if (likely(b->n <= left)) {
-            if (unlikely(b->hits < JIT_HOT) && e->jit && ++b->hits == JIT_HOT)
+            if (unlikely(b->hits < e->jit_hot) && e->jit && ++b->hits == e->jit_hot)
                 jit_block(cpu, e, b);
             run_insns(e, cpu, b, b->insns, b->n);
         }
@@ -727,7 +729,7 @@ static CpuExit x86_run(void *opaque, uint64_t max)
     X86CPU *cpu = opaque;
     CpuExit ex = run_loop(cpu, max);
     /* Handlers run outside the loop (tests, debuggers) must not chain. */
-    cpu->chain_end = 0;
+    cpu->chain_end = cpu->loop_end = 0;
     return ex;
 }
 
@@ -746,7 +748,9 @@ X86CPU *x86_cpu_create(Machine *m, int variant)
     X86CPU *cpu = g_new0(X86CPU, 1);
     Engine *e = g_new0(Engine, 1);
     e->arena = g_malloc(ARENA_SIZE);
-    if (x86_jit_supported() && !getenv("TANDEM_NO_JIT"))
+    const Options *o = m ? m->opts : NULL;
+    e->jit_hot = o && o->jit_threshold ? o->jit_threshold : JIT_HOT;
+    if (x86_jit_supported() && !(o && o->jit_off))
         e->jit = x86_jit_new();
     for (unsigned i = 0; i < (1u << X86_JC_BITS); i++)
         e->cc.jc[i] = &no_block;

@@ -233,20 +233,6 @@ static void shift_ri(Asm *a, bool w, unsigned n, unsigned r, unsigned c)
 #define OFF(f) ((int32_t)offsetof(X86CPU, f))
 #define REG_OFF(g) (OFF(regs) + 8 * (int32_t)(g))
 
-/* mov h, guest register g (size 4: zero-extended) */
-static void ld_g(Asm *a, unsigned h, unsigned g, unsigned sz)
-{
-    op_m(a, sz == 8, 0x8b, h, RBX, REG_OFF(g));
-}
-
-/* guest register g = h, as wr(): size 4 zero-extends (h is changed) */
-static void st_g(Asm *a, unsigned g, unsigned h, unsigned sz)
-{
-    if (sz == 4)
-        op_r(a, false, 0x89, h, h);
-    op_m(a, true, 0x89, h, RBX, REG_OFF(g));
-}
-
 static void st_cpu64(Asm *a, int32_t off, unsigned h)
 {
     op_m(a, true, 0x89, h, RBX, off);
@@ -389,6 +375,10 @@ found:
         p->kind = K_CALL;
         return;
     }
+    if ((p->kind == K_NOT || p->kind == K_NEG) && p->mem) {
+        p->kind = K_CALL;                   /* register forms only */
+        return;
+    }
     if (p->kind == K_MOV && p->sub == MV_LEA)
         p->mem = false;                     /* no access */
     switch (p->kind) {
@@ -439,6 +429,7 @@ typedef struct Slow {
     size_t jump;             /* rel32 of the jump to the slow path */
     size_t resume;           /* where the instruction's code ends */
     unsigned i;
+    uint16_t dirty;          /* cached registers dirty there */
 } Slow;
 
 typedef struct Ctx {
@@ -457,7 +448,69 @@ typedef struct Ctx {
     /* The last inline flag writer in this block since the last handler
      * call: its lazy op and size, or 0. */
     unsigned known_op, known_sz;
+    /* Guest registers kept in host registers (regalloc): hreg[g] or -1;
+     * dirty: those whose host copy may differ from cpu->regs. */
+    int8_t hreg[16];
+    uint16_t cached, dirty;
+    /* rax and rcx still hold the last flag writer's cc_dst and cc_src
+     * (only for the instruction right after it). */
+    bool fl_regs;
 } Ctx;
+
+/* Host registers that hold guest registers; the caller-saved ones are
+ * saved around x86_cond (cond) and reloaded after handler calls. */
+static const unsigned cache_regs[] = { RBP, R13, R15, R14, R8, R9, R10, R11 };
+#define NCACHE (sizeof(cache_regs) / sizeof(cache_regs[0]))
+
+static bool caller_saved(unsigned h)
+{
+    return h >= R8 && h <= R11;
+}
+
+/* op h, guest register g as the r/m operand */
+static void op_g(Ctx *c, bool w, unsigned op, unsigned h, unsigned g)
+{
+    if (c->hreg[g] >= 0)
+        op_r(&c->a, w, op, h, (unsigned)c->hreg[g]);
+    else
+        op_m(&c->a, w, op, h, RBX, REG_OFF(g));
+}
+
+/* mov h, guest register g (size 4: zero-extended) */
+static void ld_g(Ctx *c, unsigned h, unsigned g, unsigned sz)
+{
+    op_g(c, sz == 8, 0x8b, h, g);
+}
+
+/* guest register g = h, as wr(): size 4 zero-extends (h is changed) */
+static void st_g(Ctx *c, unsigned g, unsigned h, unsigned sz)
+{
+    Asm *a = &c->a;
+    if (sz == 4)
+        op_r(a, false, 0x89, h, h);
+    if (c->hreg[g] >= 0) {
+        op_r(a, true, 0x89, h, (unsigned)c->hreg[g]);
+        c->dirty |= (uint16_t)(1u << g);
+    } else {
+        op_m(a, true, 0x89, h, RBX, REG_OFF(g));
+    }
+}
+
+/* Store the dirty cached registers (before anything outside looks). */
+static void sync_regs(Ctx *c, uint16_t dirty)
+{
+    for (unsigned g = 0; g < 16; g++)
+        if (dirty & (1u << g))
+            op_m(&c->a, true, 0x89, (unsigned)c->hreg[g], RBX, REG_OFF(g));
+}
+
+/* Load every cached register again (after a handler ran). */
+static void reload_regs(Ctx *c)
+{
+    for (unsigned g = 0; g < 16; g++)
+        if (c->cached & (1u << g))
+            op_m(&c->a, true, 0x8b, (unsigned)c->hreg[g], RBX, REG_OFF(g));
+}
 
 /* The epilogue then a jump to rax (the arguments in rdi rsi rdx stay). */
 static void epilogue_jmp_rax(Asm *a)
@@ -475,6 +528,7 @@ static void epilogue_jmp_rax(Asm *a)
 static void tail(Ctx *c, const void *fn, const XInsn *in, uint64_t arg, bool with_arg)
 {
     Asm *a = &c->a;
+    sync_regs(c, c->dirty);
     op_r(a, true, 0x89, RBX, RDI);
     mov_imm(a, RSI, (uint64_t)(uintptr_t)in);
     if (with_arg)
@@ -490,12 +544,15 @@ static void call_handler(Ctx *c, unsigned i)
 {
     Asm *a = &c->a;
     JitPair *pr = &c->pairs[i];
+    sync_regs(c, c->dirty);
+    c->dirty = 0;
     op_r(a, true, 0x89, RBX, RDI);
     mov_imm(a, RSI, (uint64_t)(uintptr_t)&pr->insn);
     call_abs(a, (const void *)c->plain[i].fn);
     mov_imm(a, RCX, (uint64_t)(uintptr_t)&pr->sentinel);
     op_r(a, true, 0x39, RCX, RAX);          /* cmp rax, rcx */
     c->fix_exit[c->nfix++] = jcc_fwd(a, CC_NE);
+    reload_regs(c);
     if (i + 1 < c->b->n) {
         op_m(a, true, 0x8b, RCX, RBX, OFF(bcache));
         op_m(a, false, 0x80, 7, RCX, (int32_t)offsetof(X86ChainCache, stopped));
@@ -512,7 +569,7 @@ static void ea(Ctx *c, const XInsn *in)
     Asm *a = &c->a;
     bool big = (int64_t)(int32_t)in->disp != in->disp;
     if (in->base != X86_NONE)
-        ld_g(a, RDX, in->base, 8);
+        ld_g(c, RDX, in->base, 8);
     else
         mov_imm(a, RDX, big ? (uint64_t)in->disp : 0);
     int32_t d = big ? 0 : (int32_t)in->disp;
@@ -521,7 +578,7 @@ static void ea(Ctx *c, const XInsn *in)
         op_r(a, true, 0x01, RSI, RDX);      /* add rdx, rsi */
     }
     if (in->index != X86_NONE) {
-        ld_g(a, RSI, in->index, 8);
+        ld_g(c, RSI, in->index, 8);
         op_sib(a, true, 0x8d, RDX, RDX, RSI, in->scale, d);
     } else if (d) {
         op_m(a, true, 0x8d, RDX, RDX, d);
@@ -546,11 +603,13 @@ static void tlb(Ctx *c, unsigned i, unsigned sz, bool read, bool write)
     int32_t rd_off = X86_ACC_READ * per_acc, wr_off = X86_ACC_WRITE * per_acc;
     if (read) {
         op_m(a, true, 0x3b, RDI, RSI, rd_off + (int32_t)offsetof(X86TlbEntry, tag));
+        c->slow[c->nslow].dirty = c->dirty;
         c->slow[c->nslow].jump = jcc_fwd(a, CC_NE);
         c->slow[c->nslow++].i = i;
     }
     if (write) {
         op_m(a, true, 0x3b, RDI, RSI, wr_off + (int32_t)offsetof(X86TlbEntry, tag));
+        c->slow[c->nslow].dirty = c->dirty;
         c->slow[c->nslow].jump = jcc_fwd(a, CC_NE);
         c->slow[c->nslow++].i = i;
         op_r(a, true, 0x89, RDX, RDI);
@@ -611,27 +670,50 @@ static unsigned cond(Ctx *c, unsigned cc)
     const bool w = c->known_sz == 8;
     switch (c->known_op) {
     case X86_CC_SUB:
-        op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
-        op_m(a, true, 0x8b, RCX, RBX, OFF(cc_src));
+        if (!c->fl_regs) {
+            op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
+            op_m(a, true, 0x8b, RCX, RBX, OFF(cc_src));
+        }
         op_r(a, w, 0x01, RCX, RAX);         /* add: the first operand */
         op_r(a, w, 0x39, RCX, RAX);         /* cmp it, src */
         return cc;
     case X86_CC_ADD:
-        op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
-        op_m(a, true, 0x8b, RCX, RBX, OFF(cc_src));
+        if (!c->fl_regs) {
+            op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
+            op_m(a, true, 0x8b, RCX, RBX, OFF(cc_src));
+        }
         op_r(a, w, 0x29, RCX, RAX);
         op_r(a, w, 0x01, RCX, RAX);
         return cc;
     case X86_CC_LOGIC:
-        op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
+        if (!c->fl_regs)
+            op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
         op_r(a, w, 0x85, RAX, RAX);
         return cc;
-    default:
+    default: {
+        /* x86_cond: the caller-saved host registers in use (rdx, cached
+         * guest registers) survive it on the stack. */
+        unsigned keep[NCACHE + 2], nk = 0;
+        keep[nk++] = RDX;
+        for (unsigned g = 0; g < 16; g++)
+            if ((c->cached & (1u << g)) && caller_saved((unsigned)c->hreg[g]))
+                keep[nk++] = (unsigned)c->hreg[g];
+        if (nk & 1)
+            keep[nk++] = RDX;                /* an even count keeps rsp aligned */
+        for (unsigned k = 0; k < nk; k++) {
+            rex(a, false, 0, 0, keep[k]);
+            b1(a, 0x50 | (keep[k] & 7));
+        }
         op_r(a, true, 0x89, RBX, RDI);
         mov_imm(a, RSI, cc);
         call_abs(a, (const void *)x86_cond);
+        for (unsigned k = nk; k-- > 0;) {
+            rex(a, false, 0, 0, keep[k]);
+            b1(a, 0x58 | (keep[k] & 7));
+        }
         op_r(a, false, 0x84, RAX, RAX);     /* test al, al */
         return CC_NE;
+    }
     }
 }
 
@@ -640,6 +722,31 @@ static void gen_alu(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     Asm *a = &c->a;
     const unsigned sz = p->sz;
     const bool stores = p->sub != A_CMP && p->sub != A_TEST;
+    static const unsigned host_op[] = { 0x01, 0x09, 0x21, 0x29, 0x31, 0x29, 0x21 };
+    static const unsigned group[] = { 0, 1, 4, 5, 6, 5, 4 };
+    const unsigned dst = p->form == FM_R_RM ? in->reg : p->form == FM_A_I ? X86_RAX : in->rm;
+    if (sz == 8 && stores && !p->mem && c->hreg[dst] >= 0) {
+        /* In place on the host register (size 8: the lazy result is the
+         * register's value). */
+        const unsigned h = (unsigned)c->hreg[dst];
+        const bool imm = p->form == FM_RM_I || p->form == FM_A_I;
+        const unsigned src = p->form == FM_RM_R ? in->reg : in->rm;
+        const bool small = (int64_t)(int32_t)in->imm == (int64_t)in->imm;
+        if (imm && (!small || (p->fneed & F_SRC)))
+            mov_imm(a, RCX, in->imm);
+        else if (!imm && (p->fneed & F_SRC))
+            ld_g(c, RCX, src, 8);
+        if (imm && small && !(p->fneed & F_SRC))
+            alu_ri(a, true, group[p->sub], h, (int32_t)in->imm);
+        else if (imm || (p->fneed & F_SRC))
+            op_r(a, true, host_op[p->sub], RCX, h);
+        else
+            op_g(c, true, host_op[p->sub] + 2, h, src);
+        unsigned op = p->sub == A_ADD ? X86_CC_ADD : p->sub == A_SUB ? X86_CC_SUB : X86_CC_LOGIC;
+        set_flags(c, p, op, h, RCX);
+        c->dirty |= (uint16_t)(1u << dst);
+        return;
+    }
     /* rax = the first operand, rcx = the second */
     if (p->form == FM_R_RM) {
         if (p->mem) {
@@ -647,25 +754,24 @@ static void gen_alu(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
             tlb(c, i, sz, true, false);
             load(a, RCX, sz, false);
         } else {
-            ld_g(a, RCX, in->rm, sz);
+            ld_g(c, RCX, in->rm, sz);
         }
-        ld_g(a, RAX, in->reg, sz);
+        ld_g(c, RAX, in->reg, sz);
     } else {
         if (p->form == FM_RM_R)
-            ld_g(a, RCX, in->reg, sz);
+            ld_g(c, RCX, in->reg, sz);
         else
             mov_imm(a, RCX, in->imm);
         if (p->form == FM_A_I) {
-            ld_g(a, RAX, X86_RAX, sz);
+            ld_g(c, RAX, X86_RAX, sz);
         } else if (p->mem) {
             ea(c, in);
             tlb(c, i, sz, true, stores);
             load(a, RAX, sz, false);
         } else {
-            ld_g(a, RAX, in->rm, sz);
+            ld_g(c, RAX, in->rm, sz);
         }
     }
-    static const unsigned host_op[] = { 0x01, 0x09, 0x21, 0x29, 0x31, 0x29, 0x21 };
     if (stores || p->fneed) {
         op_r(a, true, host_op[p->sub], RCX, RAX);
         unsigned op = (p->sub == A_ADD) ? X86_CC_ADD
@@ -676,12 +782,15 @@ static void gen_alu(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
         c->known_sz = sz;
     }
     if (stores) {
-        unsigned dst = p->form == FM_R_RM ? in->reg : p->form == FM_A_I ? X86_RAX : in->rm;
         if (p->mem && p->form != FM_R_RM)
             store(a, RAX, sz, RDI);
         else
-            st_g(a, dst, RAX, sz);
+            st_g(c, dst, RAX, sz);
     }
+    /* rax = cc_dst, rcx = cc_src, unless a size-4 register write
+     * truncated rax, the flags were not computed, or a slow path (which
+     * comes back with other values) may have run. */
+    c->fl_regs = !p->mem && (stores || p->fneed) && (sz == 8 || !stores);
 }
 
 static void gen_shift(Ctx *c, const XInsn *in, const Plan *p)
@@ -689,14 +798,31 @@ static void gen_shift(Ctx *c, const XInsn *in, const Plan *p)
     Asm *a = &c->a;
     const unsigned sz = p->sz, n = p->count;
     if (n == 0) {
-        ld_g(a, RAX, in->rm, sz);
-        st_g(a, in->rm, RAX, sz);
+        ld_g(c, RAX, in->rm, sz);
+        st_g(c, in->rm, RAX, sz);
+        return;
+    }
+    if (c->hreg[in->rm] >= 0 && !(p->fneed & F_SRC)) {
+        /* In place: the source operand of the flags is not needed. */
+        const unsigned h = (unsigned)c->hreg[in->rm];
+        if (p->sub == SH_SAR && sz == 4)
+            op_r(a, true, 0x63, h, h);          /* movsxd h, h32 */
+        else if (sz == 4)
+            op_r(a, false, 0x89, h, h);         /* zero-extend */
+        if (p->sub == SH_SHR)
+            st_cpu64(a, OFF(cc_src2), h);
+        shift_ri(a, true, p->sub, h, n);
+        unsigned op = p->sub == SH_SHL ? X86_CC_SHL : p->sub == SH_SHR ? X86_CC_SHR : X86_CC_SAR;
+        set_flags(c, p, op, h, h);
+        if (sz == 4)
+            op_r(a, false, 0x89, h, h);
+        c->dirty |= (uint16_t)(1u << in->rm);
         return;
     }
     if (p->sub == SH_SAR && sz == 4)
-        op_m(a, true, 0x63, RAX, RBX, REG_OFF(in->rm));   /* movsxd */
+        op_g(c, true, 0x63, RAX, in->rm);   /* movsxd */
     else
-        ld_g(a, RAX, in->rm, sz);
+        ld_g(c, RAX, in->rm, sz);
     if (p->sub == SH_SHR)
         st_cpu64(a, OFF(cc_src2), RAX);     /* the operand, always (flags_plan) */
     if (n > 1)
@@ -705,14 +831,14 @@ static void gen_shift(Ctx *c, const XInsn *in, const Plan *p)
     shift_ri(a, true, p->sub, RAX, 1);
     unsigned op = p->sub == SH_SHL ? X86_CC_SHL : p->sub == SH_SHR ? X86_CC_SHR : X86_CC_SAR;
     set_flags(c, p, op, RAX, RCX);
-    st_g(a, in->rm, RAX, sz);
+    st_g(c, in->rm, RAX, sz);
 }
 
 static void gen_unary(Ctx *c, const XInsn *in, const Plan *p)
 {
     Asm *a = &c->a;
     const unsigned sz = p->sz;
-    ld_g(a, RAX, in->rm, sz);
+    ld_g(c, RAX, in->rm, sz);
     if (p->kind == K_NOT) {
         op_r(a, true, 0xf7, 2, RAX);
     } else {
@@ -720,7 +846,7 @@ static void gen_unary(Ctx *c, const XInsn *in, const Plan *p)
         op_r(a, true, 0xf7, 3, RAX);
         set_flags(c, p, X86_CC_SUB, RAX, RCX);
     }
-    st_g(a, in->rm, RAX, sz);
+    st_g(c, in->rm, RAX, sz);
 }
 
 static void gen_imul(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
@@ -733,15 +859,15 @@ static void gen_imul(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
         tlb(c, i, sz, true, false);
         load(a, RCX, sz, sz == 4);
     } else if (sz == 4) {
-        op_m(a, true, 0x63, RCX, RBX, REG_OFF(in->rm));
+        op_g(c, true, 0x63, RCX, in->rm);
     } else {
-        ld_g(a, RCX, in->rm, 8);
+        ld_g(c, RCX, in->rm, 8);
     }
     if (p->form == 0) {
         if (sz == 4)
-            op_m(a, true, 0x63, RAX, RBX, REG_OFF(in->reg));
+            op_g(c, true, 0x63, RAX, in->reg);
         else
-            ld_g(a, RAX, in->reg, 8);
+            ld_g(c, RAX, in->reg, 8);
     } else {
         mov_imm(a, RAX, sz == 4 ? (uint64_t)(int64_t)(int32_t)in->imm : in->imm);
     }
@@ -755,7 +881,7 @@ static void gen_imul(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     }
     op_r(a, false, 0x0fb6, RCX, RCX);                   /* movzx ecx, cl */
     set_flags(c, p, X86_CC_MUL, RAX, RCX);
-    st_g(a, in->reg, RAX, sz);
+    st_g(c, in->reg, RAX, sz);
 }
 
 static void gen_mov(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
@@ -764,13 +890,18 @@ static void gen_mov(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     const unsigned sz = p->sz;
     switch (p->sub) {
     case MV_RM_R:
-        ld_g(a, RAX, in->reg, sz);
+        if (!p->mem && c->hreg[in->rm] >= 0) {
+            op_g(c, sz == 8, 0x8b, (unsigned)c->hreg[in->rm], in->reg);
+            c->dirty |= (uint16_t)(1u << in->rm);
+            break;
+        }
+        ld_g(c, RAX, in->reg, sz);
         if (p->mem) {
             ea(c, in);
             tlb(c, i, sz, false, true);
             store(a, RAX, sz, RDI);
         } else {
-            st_g(a, in->rm, RAX, sz);
+            st_g(c, in->rm, RAX, sz);
         }
         break;
     case MV_RM_I:
@@ -780,16 +911,16 @@ static void gen_mov(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
             tlb(c, i, sz, false, true);
             store(a, RAX, sz, RDI);
         } else {
-            st_g(a, in->rm, RAX, sz);
+            st_g(c, in->rm, RAX, sz);
         }
         break;
     case MV_R_I:
         mov_imm(a, RAX, sz == 4 ? (uint32_t)in->imm : in->imm);
-        st_g(a, in->reg, RAX, sz);
+        st_g(c, in->reg, RAX, sz);
         break;
     case MV_LEA:
         ea(c, in);
-        st_g(a, in->reg, RDX, sz);
+        st_g(c, in->reg, RDX, sz);
         break;
     default: {
         /* loads: size and extension of the source */
@@ -803,18 +934,23 @@ static void gen_mov(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
         case MV_SXW: ssz = 2; sx = true; break;
         default: break;
         }
+        if (!p->mem && p->sub == MV_R_RM && c->hreg[in->reg] >= 0) {
+            op_g(c, sz == 8, 0x8b, (unsigned)c->hreg[in->reg], in->rm);
+            c->dirty |= (uint16_t)(1u << in->reg);
+            break;
+        }
         if (p->mem) {
             ea(c, in);
             tlb(c, i, ssz, true, false);
             load(a, RAX, ssz, sx);
         } else if (ssz == 2) {
-            op_m(a, sx, sx ? 0x0fbf : 0x0fb7, RAX, RBX, REG_OFF(in->rm));
+            op_g(c, sx, sx ? 0x0fbf : 0x0fb7, RAX, in->rm);
         } else if (ssz == 4 && sx) {
-            op_m(a, true, 0x63, RAX, RBX, REG_OFF(in->rm));
+            op_g(c, true, 0x63, RAX, in->rm);
         } else {
-            ld_g(a, RAX, in->rm, ssz == 8 ? 8 : 4);
+            ld_g(c, RAX, in->rm, ssz == 8 ? 8 : 4);
         }
-        st_g(a, in->reg, RAX, sz);
+        st_g(c, in->reg, RAX, sz);
         break;
     }
     }
@@ -827,14 +963,14 @@ static void gen_cmov(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     if (p->mem) {
         ea(c, in);
         tlb(c, i, sz, true, false);
-        load(a, R15, sz, false);
+        load(a, RDX, sz, false);
     } else {
-        ld_g(a, R15, in->rm, sz);
+        ld_g(c, RDX, in->rm, sz);
     }
     unsigned hc = cond(c, in->cc);
-    ld_g(a, RAX, in->reg, sz);
-    op_r(a, sz == 8, 0x0f40 | hc, RAX, R15);
-    st_g(a, in->reg, RAX, 8);
+    ld_g(c, RAX, in->reg, sz);
+    op_r(a, sz == 8, 0x0f40 | hc, RAX, RDX);
+    st_g(c, in->reg, RAX, 8);
 }
 
 /* The block's last instruction, a Jcc or JMP: the exits. */
@@ -856,7 +992,7 @@ static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_
         size_t out[4];
         op_m(a, true, 0x8b, RAX, RBX, OFF(icount));
         alu_ri(a, true, 0, RAX, (int32_t)c->b->n);
-        op_m(a, true, 0x3b, RAX, RBX, OFF(chain_end));
+        op_m(a, true, 0x3b, RAX, RBX, OFF(loop_end));
         out[0] = jcc_fwd(a, CC_A);
         op_m(a, false, 0x8b, RCX, RBX, OFF(intr));
         op_r(a, false, 0x85, RCX, RCX);
@@ -868,7 +1004,8 @@ static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_
         op_m(a, false, 0x80, 7, RBX, OFF(nmi_pending));
         b1(a, 0);
         out[2] = jcc_fwd(a, CC_NE);
-        op_m(a, false, 0x83, 7, R14, (int32_t)offsetof(Machine, exit_request));
+        op_m(a, true, 0x8b, RCX, RBX, OFF(m));
+        op_m(a, false, 0x83, 7, RCX, (int32_t)offsetof(Machine, exit_request));
         b1(a, 0);
         out[3] = jcc_fwd(a, CC_NE);
         st_cpu64(a, OFF(icount), RAX);
@@ -877,6 +1014,62 @@ static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_
             patch_to(a, out[k], pos(a));
     }
     tail(c, (const void *)jit_chain, orig, in->imm, true);
+}
+
+/* Which guest registers live in host registers: the most used by the
+ * generated instructions, at least twice. */
+static void regalloc(Ctx *c, const Plan *plan)
+{
+    unsigned count[16] = { 0 };
+    for (unsigned i = 0; i < c->b->n; i++) {
+        const Plan *p = &plan[i];
+        const XInsn *in = &c->plain[i];
+        bool lea = p->kind == K_MOV && p->sub == MV_LEA;
+        bool rm = false, reg = false;
+        switch (p->kind) {
+        case K_ALU:
+            if (p->form == FM_A_I)
+                count[X86_RAX]++;
+            rm = p->form != FM_A_I;
+            reg = p->form == FM_RM_R || p->form == FM_R_RM;
+            break;
+        case K_SHIFT: case K_NOT: case K_NEG:
+            rm = true;
+            break;
+        case K_IMUL: case K_CMOV:
+            rm = reg = true;
+            break;
+        case K_MOV:
+            rm = !lea && p->sub != MV_R_I;
+            reg = p->sub != MV_RM_I;
+            break;
+        default:
+            continue;
+        }
+        if (rm && !p->mem && in->rm < 16)
+            count[in->rm]++;
+        if (reg && in->reg < 16)
+            count[in->reg]++;
+        if (p->mem || lea) {
+            if (in->base != X86_NONE)
+                count[in->base]++;
+            if (in->index != X86_NONE)
+                count[in->index]++;
+        }
+    }
+    memset(c->hreg, -1, sizeof(c->hreg));
+    for (unsigned k = 0; k < NCACHE; k++) {
+        unsigned best = 16, bc = 1;
+        for (unsigned g = 0; g < 16; g++)
+            if (c->hreg[g] < 0 && count[g] > bc) {
+                best = g;
+                bc = count[g];
+            }
+        if (best == 16)
+            break;
+        c->hreg[best] = (int8_t)cache_regs[k];
+        c->cached |= (uint16_t)(1u << best);
+    }
 }
 
 static bool gen(Ctx *c, Plan *plan)
@@ -893,7 +1086,6 @@ static bool gen(Ctx *c, Plan *plan)
     }
     alu_ri(a, true, 5, RSP, 8);
     op_r(a, true, 0x89, RDI, RBX);                      /* mov rbx, rdi */
-    op_m(a, true, 0x8b, R14, RBX, OFF(m));
     /* r12 = &cpu->tlb[CPL == 3][0][0] */
     op_m(a, false, 0x8b, RAX, RBX, OFF(hflags));
     alu_ri(a, false, 4, RAX, 3);
@@ -906,12 +1098,20 @@ static bool gen(Ctx *c, Plan *plan)
     op_m(a, true, 0x8b, RCX, RBX, OFF(bcache));
     op_m(a, false, 0xc6, 0, RCX, (int32_t)offsetof(X86ChainCache, stopped));
     b1(a, 0);
+    regalloc(c, plan);
+    reload_regs(c);
     const size_t top = pos(a);
+    /* A block that loops to itself comes back to top with whatever it
+     * changed still only in host registers. */
+    const Plan *last = &plan[n - 1];
+    if ((last->kind == K_JCC || last->kind == K_JMP) && c->plain[n - 1].imm == b->rip)
+        c->dirty = c->cached;
 
     bool ended = false;
     for (unsigned i = 0; i < n; i++) {
         const XInsn *in = &c->plain[i];
         const Plan *p = &plan[i];
+        c->fl_regs = c->fl_regs && (p->kind == K_JCC || p->kind == K_CMOV);
         switch (p->kind) {
         case K_ALU: gen_alu(c, i, in, p); break;
         case K_SHIFT: gen_shift(c, in, p); break;
@@ -948,12 +1148,14 @@ static bool gen(Ctx *c, Plan *plan)
         patch_to(a, c->slow[k].jump, pos(a));
         unsigned i = c->slow[k].i;
         JitPair *pr = &c->pairs[i];
+        sync_regs(c, c->slow[k].dirty);
         op_r(a, true, 0x89, RBX, RDI);
         mov_imm(a, RSI, (uint64_t)(uintptr_t)&pr->insn);
         call_abs(a, (const void *)c->plain[i].fn);
         mov_imm(a, RCX, (uint64_t)(uintptr_t)&pr->sentinel);
         op_r(a, true, 0x39, RCX, RAX);
         c->fix_exit[c->nfix++] = jcc_fwd(a, CC_NE);
+        reload_regs(c);
         if (i + 1 < n) {
             op_m(a, true, 0x8b, RCX, RBX, OFF(bcache));
             op_m(a, false, 0x80, 7, RCX, (int32_t)offsetof(X86ChainCache, stopped));

@@ -380,7 +380,7 @@ bool x86_load(void *opaque, void *reader)
                               t->pending_vec);
     if (ok) {
         memcpy(cpu, t, sizeof(*cpu));
-        cpu->chain_end = 0;
+        cpu->chain_end = cpu->loop_end = 0;
         x86_update_hflags(cpu);
         x86_tlb_flush(cpu, false);
         x86_code_flush(cpu);

@@ -99,6 +99,16 @@ def main():
             fail(f"{name}: serial output under -accel kvm differs from the interpreter's:\n{d}")
         print(f"PASS {name}: same output and exit code on KVM as on the interpreter")
         return
+    # The code generator (targets/x86/jit.c) must not change anything:
+    # off, and compiling every block at its first entry.
+    for accel in ("tcg,jit=off", "tcg,jit-threshold=1"):
+        jst, jout, jerr = run_tandem(image, accel=accel)
+        if jst != st or norm(jout) != norm(out):
+            diff = "\n".join(difflib.unified_diff(norm(out).splitlines(), norm(jout).splitlines(),
+                                                  "default", accel, lineterm=""))
+            fail(f"{name}: -accel {accel} changes the run (exit {st} vs {jst}):\n{diff}\n"
+                 f"stderr:\n{jerr}")
+    print(f"{name}: same output with -accel tcg,jit=off and jit-threshold=1")
     if mode == "tandem-only":
         print(f"PASS {name} (Tandem-specific checks, no QEMU comparison)")
         return

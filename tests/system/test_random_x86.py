@@ -12,7 +12,7 @@ difference the first differing snippet is reported with its source, its
 disassembly (objdump -d), its initial state and both dumps.
 
 usage: test_random_x86.py [--bits 64|32|16] [--seeds S,S,...] [--count N]
-                          [--keep DIR] [--qemu-vs-qemu]"""
+                          [--keep DIR] [--qemu-vs-qemu] [--accel tcg,jit-threshold=1]"""
 import argparse
 import os
 import subprocess
@@ -231,7 +231,7 @@ def scratch_address(elf):
     return 0
 
 
-def check_seed(seed, bits, count, d, against_qemu):
+def check_seed(seed, bits, count, d, against_qemu, accel=None):
     elf, img, meta = build(seed, bits, count, d)
     qst, qout, qerr = run_qemu(img)
     if qst != 0 or "PASS" not in qout:
@@ -240,8 +240,8 @@ def check_seed(seed, bits, count, d, against_qemu):
         tst, tout, terr = qst, *run_qemu(img)[1:]
         who = "qemu (second run)"
     else:
-        tst, tout, terr = run_tandem(img)
-        who = "tandem"
+        tst, tout, terr = run_tandem(img, accel=accel)
+        who = "tandem" + (f" (-accel {accel})" if accel else "")
     qs, qother = parse(qout)
     ts, tother = parse(tout)
     problems = []
@@ -280,6 +280,7 @@ def main():
     ap.add_argument("--keep", help="keep the generated sources and images here")
     ap.add_argument("--qemu-vs-qemu", action="store_true",
                     help="compare QEMU with itself (checks the generator's determinism)")
+    ap.add_argument("--accel", help="-accel value for Tandem (e.g. tcg,jit-threshold=1)")
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else SEEDS[a.bits]
     problems = []
@@ -287,7 +288,7 @@ def main():
         d = a.keep or tmp
         os.makedirs(d, exist_ok=True)
         for seed in seeds:
-            p = check_seed(seed, a.bits, a.count, d, a.qemu_vs_qemu)
+            p = check_seed(seed, a.bits, a.count, d, a.qemu_vs_qemu, a.accel)
             print(f"seed {seed} ({a.bits}-bit, {a.count} snippets): {'FAIL' if p else 'ok'}")
             problems += p
     if problems:
