@@ -2,7 +2,8 @@
 -icount shift=auto, replay it N times, and require the same serial output,
 the same exit code and a log that ends with a complete END event (the
 replay checks the final RAM and CPU state hashes itself and fails loudly on
-any difference).  Also checks that a perturbed replay (one register bit
+any difference).  The replays alternate the x86 code generator's
+settings (default, jit=off, jit-threshold=1).  Also checks that a perturbed replay (one register bit
 flipped mid-run with -rr-perturb) is caught, so the check cannot pass
 vacuously.  x86_boot reads the time-stamp counter: its log must hold tsc
 events (RDTSC is logged with its position, DESIGN.md).
@@ -14,6 +15,9 @@ import sys
 import tempfile
 
 from tandemtest import BUILD, binary, fail
+
+
+ACCELS = [None, "tcg,jit=off", "tcg,jit-threshold=1"]
 
 
 def run(img, icount, extra=()):
@@ -38,10 +42,15 @@ def main():
             end = [l for l in dump.splitlines() if " end " in l]
             if not end or "status=1" not in end[-1]:
                 fail(f"{name}: the log has no END event with the exit status:\n{dump[-2000:]}")
+            # The replays alternate the code generator's settings: the
+            # recording (made with it on) must replay the same either way.
             for i in range(replays):
-                rst, rout, rerr = run(img, f"shift=auto,rr=replay,rrfile={log}")
+                accel = ACCELS[i % len(ACCELS)]
+                rst, rout, rerr = run(img, f"shift=auto,rr=replay,rrfile={log}",
+                                      ["-accel", accel] if accel else [])
                 if rst != st or rout != out:
-                    fail(f"{name}: replay {i + 1} differs (status {rst} vs {st}):\n{rerr}\n"
+                    fail(f"{name}: replay {i + 1} (-accel {accel or 'default'}) differs "
+                         f"(status {rst} vs {st}):\n{rerr}\n"
                          f"--- recorded ---\n{out}\n--- replayed ---\n{rout}")
             if "x86_boot" in name and " tsc " not in dump:
                 fail(f"{name}: the guest reads the TSC, but the log has no tsc event:\n{dump[-2000:]}")
