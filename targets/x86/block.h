@@ -26,6 +26,7 @@ struct XBlock {
     uint16_t hits;          /* run-loop entries, up to the JIT's threshold */
     XHandler *fn0;          /* insns[0]'s handler when the JIT replaced it
                              * (jit.h), else NULL */
+    void *jit_body;         /* its compiled body for chained entries */
     XInsn insns[];          /* n + 1 */
 };
 

@@ -382,6 +382,7 @@ static XBlock *translate(X86CPU *cpu, uint64_t rip, uint64_t lin, uint64_t pa)
     b->dead = false;
     b->hits = 0;
     b->fn0 = NULL;
+    b->jit_body = NULL;
     /* A debugger breakpoint gets a block of its own instruction: the run
      * loop checks breakpoints only where blocks start (debug_stop). */
     b->bp = cpu->dbg && debug_bp_at(cpu->dbg, lin);
@@ -577,11 +578,44 @@ static __attribute__((noinline)) void jit_block(X86CPU *cpu, Engine *e, XBlock *
         plain[i].rem = b->insns[i].rem;
         pa += b->insns[i].len;
     }
-    XHandler *fn = x86_jit_compile(e->jit, cpu, b, plain);
+    void *body = NULL;
+    XHandler *fn = x86_jit_compile(e->jit, cpu, b, plain, &body);
     if (fn) {
         b->fn0 = b->insns[0].fn;
         b->insns[0].fn = fn;
+        b->jit_body = body;
     }
+}
+
+void *x86_jit_next(X86CPU *cpu, const XInsn *in, uint64_t target, XBlock **slot)
+{
+    Engine *e = engine(cpu);
+    X86ChainCache *cc = &e->cc;
+    const uint32_t hf = cpu->hflags;
+    XBlock *b = cc->jc[x86_jc_index(target)];
+    const X86TlbEntry *t = x86_tlb_entry(cpu, (hf & X86_HF_CPL) == 3, X86_ACC_EXEC, target);
+    const uint64_t icount = cpu->icount - in->rem + b->n;
+    /* x86_jump_chain's conditions (64-bit mode: RIP is the linear address) */
+    if (!(b->rip == target && b->lin == target && t->tag == (target & ~0xfffull) &&
+          b->pa == (t->pa_page | (target & 0xfff)) && b->hf == (hf & X86_HF_DECODE) &&
+          icount <= cpu->chain_end &&
+          !((cpu->intr && (cpu->eflags & X86_IF)) | cpu->nmi_pending | cpu->m->exit_request)))
+        return NULL;
+    if (!b->jit_body) {
+        /* Hot only through chains: compile it here, unless that needs a
+         * flush (which would reuse the code running now). */
+        if (b->hits < e->jit_hot && ++b->hits == e->jit_hot && !x86_jit_full(e->jit))
+            jit_block(cpu, e, b);
+        if (!b->jit_body)
+            return NULL;
+    }
+    cpu->icount = icount;
+    cc->run_block = b;
+    cc->run = b->insns;
+    cc->run_n = b->n;
+    if ((target >> 12) == (in->pc >> 12))
+        *slot = b;
+    return b->jit_body;
 }
 
 /* ---- run loop ---- */

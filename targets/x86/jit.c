@@ -455,6 +455,7 @@ typedef struct Ctx {
     /* rax and rcx still hold the last flag writer's cc_dst and cc_src
      * (only for the instruction right after it). */
     bool fl_regs;
+    size_t body;             /* the entry for chained blocks */
 } Ctx;
 
 /* Host registers that hold guest registers; the caller-saved ones are
@@ -535,6 +536,80 @@ static void tail(Ctx *c, const void *fn, const XInsn *in, uint64_t arg, bool wit
         mov_imm(a, RDX, arg);
     mov_imm(a, RAX, (uint64_t)(uintptr_t)fn);
     epilogue_jmp_rax(a);
+}
+
+/* Leave for the block at target (a near branch's): straight into its
+ * compiled body when x86_jump_chain would chain to it and it is
+ * compiled (x86_jit_next; one indirect jump per exit, predicted per
+ * exit), else through x86_jump_chain as the handlers do. */
+static void chain_exit(Ctx *c, const XInsn *orig, uint64_t target)
+{
+    Asm *a = &c->a;
+    const uint16_t dirty = c->dirty;
+    sync_regs(c, dirty);
+    c->dirty = 0;
+    /* The exit's slot: the block x86_jit_next found last time, when it
+     * is in this block's page (so the page's mapping, checked when this
+     * block was entered, holds for it too; hflags are the same as this
+     * block's).  Still to check here: alive, the budget, interrupts. */
+    size_t slow[6], slot_ref[2];
+    b1(a, 0x48); b1(a, 0x8b); b1(a, 0x05); b4(a, 0);            /* mov rax, [rip+slot] */
+    slot_ref[0] = pos(a) - 4;
+    op_r(a, true, 0x85, RAX, RAX);
+    slow[0] = jcc_fwd(a, CC_E);
+    op_m(a, false, 0x80, 7, RAX, (int32_t)offsetof(XBlock, dead));
+    b1(a, 0);
+    slow[1] = jcc_fwd(a, CC_NE);
+    op_m(a, false, 0x8b, RDX, RAX, (int32_t)offsetof(XBlock, n));  /* edx = n */
+    op_m(a, true, 0x8b, RCX, RBX, OFF(icount));
+    op_r(a, true, 0x01, RDX, RCX);
+    if (orig->rem)
+        alu_ri(a, true, 5, RCX, orig->rem);
+    op_m(a, true, 0x3b, RCX, RBX, OFF(chain_end));
+    slow[2] = jcc_fwd(a, CC_A);
+    op_m(a, false, 0x8b, RDX, RBX, OFF(intr));
+    op_r(a, false, 0x85, RDX, RDX);
+    size_t no_intr = jcc_fwd(a, CC_E);
+    op_m(a, false, 0xf7, 0, RBX, OFF(eflags));
+    b4(a, X86_IF);
+    slow[3] = jcc_fwd(a, CC_NE);
+    patch_to(a, no_intr, pos(a));
+    op_m(a, false, 0x80, 7, RBX, OFF(nmi_pending));
+    b1(a, 0);
+    slow[4] = jcc_fwd(a, CC_NE);
+    op_m(a, true, 0x8b, RDX, RBX, OFF(m));
+    op_m(a, false, 0x83, 7, RDX, (int32_t)offsetof(Machine, exit_request));
+    b1(a, 0);
+    slow[5] = jcc_fwd(a, CC_NE);
+    /* enter: icount, and the running block for stop_running */
+    st_cpu64(a, OFF(icount), RCX);
+    op_m(a, true, 0x8b, RDX, RBX, OFF(bcache));
+    op_m(a, true, 0x89, RAX, RDX, (int32_t)offsetof(X86ChainCache, run_block));
+    op_m(a, true, 0x8d, RSI, RAX, (int32_t)offsetof(XBlock, insns));
+    op_m(a, true, 0x89, RSI, RDX, (int32_t)offsetof(X86ChainCache, run));
+    op_m(a, false, 0x8b, RSI, RAX, (int32_t)offsetof(XBlock, n));
+    op_m(a, false, 0x89, RSI, RDX, (int32_t)offsetof(X86ChainCache, run_n));
+    op_m(a, false, 0xff, 4, RAX, (int32_t)offsetof(XBlock, jit_body));  /* jmp [rax+body] */
+    for (int k = 0; k < 6; k++)
+        patch_to(a, slow[k], pos(a));
+    op_r(a, true, 0x89, RBX, RDI);
+    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
+    mov_imm(a, RDX, target);
+    b1(a, 0x48); b1(a, 0x8d); b1(a, 0x0d); b4(a, 0);            /* lea rcx, [rip+slot] */
+    slot_ref[1] = pos(a) - 4;
+    call_abs(a, (const void *)x86_jit_next);
+    op_r(a, true, 0x85, RAX, RAX);
+    size_t no = jcc_fwd(a, CC_E);
+    op_r(a, false, 0xff, 4, RAX);           /* jmp rax */
+    patch_to(a, no, pos(a));
+    tail(c, (const void *)jit_chain, orig, target, true);
+    while (pos(a) & 7)
+        b1(a, 0xcc);
+    const size_t slot = pos(a);
+    b8(a, 0);
+    for (int k = 0; k < 2; k++)
+        patch_to(a, slot_ref[k], slot);
+    c->dirty = dirty;
 }
 
 /* Run instruction i through its handler on its pair; continue here
@@ -983,7 +1058,7 @@ static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_
         unsigned hc = cond(c, in->cc);
         taken = jcc_fwd(a, hc);
         op_m(a, true, 0xff, 0, RBX, OFF(brcount));          /* inc brcount */
-        tail(c, (const void *)jit_chain, orig, x86_next_rip(in), true);
+        chain_exit(c, orig, x86_next_rip(in));
         patch_to(a, taken, pos(a));
         op_m(a, true, 0xff, 0, RBX, OFF(brcount));
     }
@@ -1013,7 +1088,7 @@ static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_
         for (int k = 0; k < 4; k++)
             patch_to(a, out[k], pos(a));
     }
-    tail(c, (const void *)jit_chain, orig, in->imm, true);
+    chain_exit(c, orig, in->imm);
 }
 
 /* Which guest registers live in host registers: the most used by the
@@ -1095,6 +1170,9 @@ static bool gen(Ctx *c, Plan *plan)
     op_r(a, false, 0x69, RAX, RAX);                     /* imul eax, eax, size */
     b4(a, (uint32_t)sizeof(((X86CPU *)0)->tlb[0]));
     op_sib(a, true, 0x8d, R12, RBX, RAX, 0, OFF(tlb));
+    /* Compiled blocks that chain to this one enter here, in their frame
+     * (x86_jit_next): CPL and so r12 are the same. */
+    c->body = pos(a);
     op_m(a, true, 0x8b, RCX, RBX, OFF(bcache));
     op_m(a, false, 0xc6, 0, RCX, (int32_t)offsetof(X86ChainCache, stopped));
     b1(a, 0);
@@ -1184,7 +1262,8 @@ static bool gen(Ctx *c, Plan *plan)
     return a->p <= a->end;
 }
 
-XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain)
+XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain,
+                          void **body)
 {
     (void)cpu;
     Jit *j = jit;
@@ -1226,6 +1305,7 @@ XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *
     c->pairs = pairs;
     bool ok = gen(c, plan);
     size_t len = pos(&c->a);
+    *body = j->buf + at + c->body;
     g_free(c);
     if (!ok)
         return NULL;
@@ -1244,9 +1324,10 @@ void x86_jit_free(void *jit) { (void)jit; }
 void x86_jit_reset(void *jit) { (void)jit; }
 bool x86_jit_full(void *jit) { (void)jit; return true; }
 const X86JitStats *x86_jit_stats(void *jit) { (void)jit; return NULL; }
-XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain)
+XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain,
+                          void **body)
 {
-    (void)jit, (void)cpu, (void)b, (void)plain;
+    (void)jit, (void)cpu, (void)b, (void)plain, (void)body;
     return NULL;
 }
 

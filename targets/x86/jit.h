@@ -21,7 +21,18 @@ bool x86_jit_supported(void);
  * before the peephole pass (x86_fuse) gave some of them fused handlers.
  * Returns the entry point, or NULL when the block is not worth it or
  * the code buffer is full (x86_jit_full() then says so). */
-XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain);
+XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain,
+                          void **body);
+
+/* For compiled code leaving through near branch `in` (64-bit mode) for
+ * target: when x86_jump_chain would enter target's block and that block
+ * is compiled (or becomes so now, being hot), do what x86_jump_chain
+ * does before entering and return the block's body entry (the code after
+ * its prologue: compiled blocks share one frame).  Else change nothing
+ * and return NULL.  When the target block is in the page of `in`, *slot
+ * gets it (the exit's cache, checked by the code: jit.c chain_exit).
+ * engine.c. */
+void *x86_jit_next(X86CPU *cpu, const XInsn *in, uint64_t target, XBlock **slot);
 
 /* The code buffer cannot take another block: the engine flushes all
  * blocks (x86_code_flush), which calls x86_jit_reset. */
