@@ -11,8 +11,8 @@
  *     overwrites before anything could read them (flags_plan).
  *   - Instructions generated inline are the register and flat-memory
  *     forms of the specialised handlers (exec_fast.c: MOV, LEA, MOVSX/ZX,
- *     ALU, shifts by a constant, IMUL, CMOVcc, NOT/NEG, NOP) and the
- *     block's ending Jcc/JMP.  They compute exactly what those handlers
+ *     ALU, shifts by a constant, IMUL, CMOVcc, NOT/NEG, NOP, PUSH/POP)
+ *     and the block's ending Jcc/JMP.  They compute exactly what those handlers
  *     compute, lazy flag operands included (snapshots hold them).
  *   - A memory access that misses the software TLB or is unaligned, and
  *     every other instruction, calls the instruction's own handler on a
@@ -52,7 +52,6 @@
 typedef struct Jit {
     uint8_t *buf;
     size_t used;
-    X86JitStats st;
 } Jit;
 
 /* A handler's private copy of one instruction and what it continues
@@ -109,10 +108,8 @@ void x86_jit_free(void *jit)
 void x86_jit_reset(void *jit)
 {
     Jit *j = jit;
-    if (j && j->used) {
+    if (j)
         j->used = 0;
-        j->st.flushes++;
-    }
 }
 
 bool x86_jit_full(void *jit)
@@ -121,10 +118,6 @@ bool x86_jit_full(void *jit)
     return j->used + JIT_BLOCK_MAX > JIT_SIZE;
 }
 
-const X86JitStats *x86_jit_stats(void *jit)
-{
-    return jit ? &((Jit *)jit)->st : NULL;
-}
 
 /* ---- assembler ---- */
 
@@ -291,7 +284,7 @@ static void jcc_back(Asm *a, unsigned cc, size_t target)
 enum { F_OP = 1, F_DST = 2, F_SRC = 4, F_ALL = 7 };
 
 enum { K_NONE, K_ALU, K_SHIFT, K_NOT, K_NEG, K_IMUL, K_MOV, K_CMOV, K_NOP, K_JCC, K_JMP,
-       K_CALL };
+       K_CALL, K_PUSH, K_POP };
 enum { A_ADD, A_OR, A_AND, A_SUB, A_XOR, A_CMP, A_TEST };
 /* ALU operand forms: dst = rm, src = reg / imm / (RAX, imm) / dst = reg, src = rm */
 enum { FM_RM_R, FM_RM_I, FM_A_I, FM_R_RM };
@@ -338,6 +331,7 @@ static const Fast fast_table[] = {
     { &xf_movzx_w, K_MOV, MV_ZXW, 0 }, { &xf_movsx_w, K_MOV, MV_SXW, 0 },
     { &xf_cmov, K_CMOV, 0, 0 },
     { &xf_jcc, K_JCC, 0, 0 }, { &xf_jmp_rel, K_JMP, 0, 0 },
+    { &xf_push_r, K_PUSH, 0, 0 }, { &xf_pop_r, K_POP, 0, 0 },
 };
 
 static void plan_insn(const XInsn *in, Plan *p)
@@ -415,7 +409,7 @@ static void flags_plan(Plan *p, unsigned n)
     for (unsigned i = n; i-- > 0;) {
         if (p[i].kind == K_CALL)
             p[i].exits = true;
-        if (p[i].mem)
+        if (p[i].mem || p[i].kind == K_PUSH || p[i].kind == K_POP)
             p[i].exits = true;
         p[i].fneed = (uint8_t)(p[i].fw & live);
         if (p[i].exits || p[i].reads)
@@ -1048,6 +1042,29 @@ static void gen_cmov(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     st_g(c, in->reg, RAX, 8);
 }
 
+/* PUSH r64 / POP r64 (64-bit mode: SS has no base; RSP is all of it).
+ * As push_r_/pop_r_: PUSH RSP stores the old value, POP RSP leaves the
+ * popped one. */
+static void gen_stack(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
+{
+    Asm *a = &c->a;
+    ld_g(c, RDX, X86_RSP, 8);
+    if (p->kind == K_PUSH) {
+        alu_ri(a, true, 5, RDX, 8);             /* sub rdx, 8 */
+        tlb(c, i, 8, false, true);
+        ld_g(c, RAX, in->reg, 8);
+        store(a, RAX, 8, RDI);
+        st_g(c, X86_RSP, RDX, 8);
+    } else {
+        op_r(a, true, 0x89, RDX, RCX);          /* the new RSP, rcx */
+        alu_ri(a, true, 0, RCX, 8);
+        tlb(c, i, 8, true, false);
+        load(a, RAX, 8, false);
+        st_g(c, X86_RSP, RCX, 8);
+        st_g(c, in->reg, RAX, 8);
+    }
+}
+
 /* The block's last instruction, a Jcc or JMP: the exits. */
 static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_t top)
 {
@@ -1113,6 +1130,10 @@ static void regalloc(Ctx *c, const Plan *plan)
             break;
         case K_IMUL: case K_CMOV:
             rm = reg = true;
+            break;
+        case K_PUSH: case K_POP:
+            count[X86_RSP] += 2;
+            reg = true;
             break;
         case K_MOV:
             rm = !lea && p->sub != MV_R_I;
@@ -1197,6 +1218,7 @@ static bool gen(Ctx *c, Plan *plan)
         case K_IMUL: gen_imul(c, i, in, p); break;
         case K_MOV: gen_mov(c, i, in, p); break;
         case K_CMOV: gen_cmov(c, i, in, p); break;
+        case K_PUSH: case K_POP: gen_stack(c, i, in, p); break;
         case K_NOP: break;
         case K_JCC: case K_JMP:
             if (i + 1 == n) {
@@ -1310,9 +1332,6 @@ XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *
     if (!ok)
         return NULL;
     j->used = at + len;
-    j->st.blocks++;
-    j->st.insns += n;
-    j->st.inlined += inl;
     return (XHandler *)(void *)(j->buf + at);
 }
 
@@ -1323,7 +1342,6 @@ void *x86_jit_new(void) { return NULL; }
 void x86_jit_free(void *jit) { (void)jit; }
 void x86_jit_reset(void *jit) { (void)jit; }
 bool x86_jit_full(void *jit) { (void)jit; return true; }
-const X86JitStats *x86_jit_stats(void *jit) { (void)jit; return NULL; }
 XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *plain,
                           void **body)
 {

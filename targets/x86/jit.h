@@ -42,13 +42,5 @@ void *x86_jit_new(void);
 void x86_jit_free(void *jit);
 void x86_jit_reset(void *jit);
 
-/* Counters for tests and benchmarks. */
-typedef struct X86JitStats {
-    uint64_t blocks;         /* blocks compiled */
-    uint64_t insns;          /* their instructions */
-    uint64_t inlined;        /* of which generated inline */
-    uint64_t flushes;
-} X86JitStats;
-const X86JitStats *x86_jit_stats(void *jit);
 
 #endif
