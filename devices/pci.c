@@ -78,7 +78,7 @@ void pci_bus_set_port_cf9(PciBus *bus, uint8_t (*read)(void *opaque),
 
 /* ---- configuration space ---- */
 
-uint32_t pci_config_read(PciDevice *d, unsigned off, unsigned size)
+static uint32_t config_bytes(const PciDevice *d, unsigned off, unsigned size)
 {
     uint32_t v = 0;
     for (unsigned i = 0; i < size; i++)
@@ -86,12 +86,19 @@ uint32_t pci_config_read(PciDevice *d, unsigned off, unsigned size)
     return v;
 }
 
+uint32_t pci_config_read(PciDevice *d, unsigned off, unsigned size)
+{
+    if (d->info->config_read && size >= 1 && size <= 4)
+        d->info->config_read(d, off & 0xff, size);
+    return config_bytes(d, off, size);
+}
+
 void pci_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned size)
 {
     off &= 0xff;
     if (size > 4 || off + size > PCI_CONFIG_SPACE_SIZE)
         return;
-    uint32_t old = pci_config_read(d, off, size);
+    uint32_t old = config_bytes(d, off, size);
     for (unsigned i = 0; i < size; i++) {
         unsigned a = off + i;
         uint8_t b = (uint8_t)(val >> (8 * i));

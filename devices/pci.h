@@ -83,6 +83,10 @@ typedef struct PciDeviceInfo {
      * the command/status defaults and any write-mask changes; called when
      * the function is added and at every machine reset. */
     void (*reset)(PciDevice *d);
+    /* Before a guest read of size bytes at off is taken from config[]: a
+     * register with read side effects (a window onto other registers)
+     * fills in its bytes here. */
+    void (*config_read)(PciDevice *d, unsigned off, unsigned size);
     /* After a guest write of size bytes at off was merged into config[];
      * old holds the bytes before it (little-endian). */
     void (*config_write)(PciDevice *d, unsigned off, unsigned size, uint32_t old);
@@ -156,8 +160,8 @@ static inline void pci_set_long(PciDevice *d, unsigned off, uint32_t v)
     pci_set_word(d, off + 2, (uint16_t)(v >> 16));
 }
 
-/* Guest-view configuration accesses (what the ports do), for tests and
- * board code: size 1, 2 or 4 within one dword. */
+/* Guest-view configuration accesses (what the ports do, hooks included),
+ * for tests and board code: size 1, 2 or 4 within one dword. */
 uint32_t pci_config_read(PciDevice *d, unsigned off, unsigned size);
 void pci_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned size);
 

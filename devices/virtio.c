@@ -245,10 +245,15 @@ static bool read_desc(AddressSpace *as, uint64_t table, unsigned i, Desc *d)
     return true;
 }
 
+static bool dma_allowed(const VirtioDevice *vdev)
+{
+    return !vdev->dma_allowed || vdev->dma_allowed(vdev->transport);
+}
+
 static bool queue_usable(const VirtQueue *vq)
 {
     return vq->vdev->ops && vq->ready && vq->num &&
-           !(vq->vdev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+           !(vq->vdev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) && dma_allowed(vq->vdev);
 }
 
 /* Walk the chain starting at head into a new element; NULL if malformed. */
@@ -361,6 +366,8 @@ size_t virtq_elem_read(VirtQueue *vq, const VirtqElem *e, size_t off, void *buf,
 {
     uint8_t *dst = buf;
     size_t done = 0;
+    if (!dma_allowed(vq->vdev))
+        return 0;
     for (unsigned i = 0; i < e->nout && done < len; i++) {
         const VirtqSeg *s = &e->seg[i];
         if (off >= s->len) {
@@ -380,6 +387,8 @@ size_t virtq_elem_write(VirtQueue *vq, const VirtqElem *e, size_t off, const voi
 {
     const uint8_t *src = buf;
     size_t done = 0;
+    if (!dma_allowed(vq->vdev))
+        return 0;
     for (unsigned i = e->nout; i < e->nout + e->nin && done < len; i++) {
         const VirtqSeg *s = &e->seg[i];
         if (off >= s->len) {
@@ -413,7 +422,7 @@ void virtq_push(VirtQueue *vq, const VirtqElem *e, uint32_t len)
 
 void virtq_notify(VirtQueue *vq)
 {
-    if (!vq->vdev->ops)
+    if (!vq->vdev->ops || !dma_allowed(vq->vdev))
         return;
     uint16_t flags = 0;
     if (vq->ready && vq->num && read16(vq->vdev->as, vq->avail, &flags) &&

@@ -87,6 +87,11 @@ struct VirtioDevice {
     /* Transport hook: drive the interrupt line from isr. */
     void (*update_irq)(void *transport);
     void *transport;
+    /* Transport hook, optional: false while the device may not touch guest
+     * memory (PCI bus mastering off).  The queues then look empty and
+     * nothing is read or written; the transport decides what becomes of a
+     * kick meanwhile. */
+    bool (*dma_allowed)(void *transport);
 };
 
 /* Where a backend plugs in: a transport and its plug call (virtio_mmio_slot,

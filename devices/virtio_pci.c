@@ -4,7 +4,12 @@
  * each field at its own width (and the 64-bit ring addresses as one 8-byte
  * access too); other sizes, offsets between or past the fields, and the
  * gaps between the structures read 0 and ignore writes.  Selectors take any
- * value and are checked where they are used. */
+ * value and are checked where they are used.  The PCI_CFG window in
+ * configuration space reaches the BAR through the same bar_read/bar_write.
+ *
+ * Nothing touches guest memory while the command register's bus master bit
+ * is clear (the core's dma_allowed hook): a kick then only marks its queue
+ * pending, and setting the bit runs the pending kicks in queue order. */
 #include "devices/virtio_pci.h"
 
 #include <string.h>
@@ -23,7 +28,18 @@ struct VirtioPci {
     VirtioDevice vdev;
     uint32_t dfselect, gfselect;
     uint16_t queue_select;
+    uint16_t pending;        /* queues kicked while bus mastering was off */
 };
+
+static bool bus_master(const VirtioPci *t)
+{
+    return t->pci && (pci_get_word(t->pci, PCI_COMMAND) & PCI_COMMAND_MASTER);
+}
+
+static bool pci_dma_allowed(void *opaque)
+{
+    return bus_master(opaque);
+}
 
 static void pci_update_irq(void *opaque)
 {
@@ -47,6 +63,7 @@ static void transport_reset(VirtioPci *t)
     virtio_reset(&t->vdev);
     t->dfselect = t->gfselect = 0;
     t->queue_select = 0;
+    t->pending = 0;
     const VirtioDeviceOps *ops = t->vdev.ops;
     for (int i = 0; ops && i < ops->num_queues; i++)
         t->vdev.vq[i].num = ops->queue_max;
@@ -271,8 +288,12 @@ static void bar_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
         /* The address names the queue; the value (its index, without
          * NOTIFICATION_DATA) adds nothing. */
         uint64_t q = off / VIRTIO_PCI_NOTIFY_MULT;
-        if (q < (uint64_t)ops->num_queues && vdev->vq[q].ready)
+        if (q >= (uint64_t)ops->num_queues || !vdev->vq[q].ready)
+            break;
+        if (bus_master(t))
             ops->queue_notify(vdev->backend, &vdev->vq[q]);
+        else
+            t->pending |= (uint16_t)(1u << q);
         break;
     }
     default:                 /* ISR is read-only */
@@ -288,7 +309,74 @@ static const MemOps virtio_pci_bar_ops = {
     .max_access = 8,
 };
 
+/* The kicks that waited for bus mastering, once it is on. */
+static void run_pending(VirtioPci *t)
+{
+    const VirtioDeviceOps *ops = t->vdev.ops;
+    for (int q = 0; ops && q < ops->num_queues && t->pending && bus_master(t); q++) {
+        if (!(t->pending & (1u << q)))
+            continue;
+        t->pending &= (uint16_t)~(1u << q);
+        if (t->vdev.vq[q].ready)
+            ops->queue_notify(t->vdev.backend, &t->vdev.vq[q]);
+    }
+}
+
 /* ---- PCI configuration space ---- */
+
+static bool ranges_overlap(unsigned a, unsigned alen, unsigned b, unsigned blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/* Where the PCI_CFG window points: false unless cap.bar is our BAR,
+ * cap.length 1, 2 or 4, and cap.offset a multiple of it inside the BAR.
+ * What lies there is bar_read/bar_write's to check. */
+static bool window(const PciDevice *d, uint64_t *off, unsigned *len)
+{
+    uint32_t o = pci_get_long(d, VIRTIO_PCI_CFG_CAP + VIRTIO_PCI_CAP_OFFSET);
+    uint32_t l = pci_get_long(d, VIRTIO_PCI_CFG_CAP + VIRTIO_PCI_CAP_LENGTH);
+    if (pci_get_byte(d, VIRTIO_PCI_CFG_CAP + VIRTIO_PCI_CAP_BAR) != VIRTIO_PCI_BAR ||
+        (l != 1 && l != 2 && l != 4) || o % l || (uint64_t)o + l > VIRTIO_PCI_BAR_SIZE)
+        return false;
+    *off = o;
+    *len = l;
+    return true;
+}
+
+/* A guest read of pci_cfg_data reads the BAR and stores the first
+ * cap.length bytes there; through an unusable window all four read 0. */
+static void virtio_pci_config_read(PciDevice *d, unsigned off, unsigned size)
+{
+    if (!ranges_overlap(off, size, VIRTIO_PCI_CFG_DATA, 4))
+        return;
+    uint64_t boff;
+    unsigned len;
+    if (!window(d, &boff, &len)) {
+        pci_set_long(d, VIRTIO_PCI_CFG_DATA, 0);
+        return;
+    }
+    uint64_t v = bar_read(d->opaque, boff, len);
+    for (unsigned i = 0; i < len; i++)
+        pci_set_byte(d, VIRTIO_PCI_CFG_DATA + i, (uint8_t)(v >> (8 * i)));
+}
+
+/* A guest write of pci_cfg_data (any part of it) writes its first
+ * cap.length bytes to the BAR; setting the bus master bit runs the kicks
+ * that waited for it. */
+static void virtio_pci_config_write(PciDevice *d, unsigned off, unsigned size, uint32_t old)
+{
+    VirtioPci *t = d->opaque;
+    if (ranges_overlap(off, size, VIRTIO_PCI_CFG_DATA, 4)) {
+        uint64_t boff;
+        unsigned len;
+        if (window(d, &boff, &len))
+            bar_write(t, boff, pci_get_long(d, VIRTIO_PCI_CFG_DATA) & (0xffffffffu >> (32 - 8 * len)),
+                      len);
+    }
+    if (ranges_overlap(off, size, PCI_COMMAND, 2))
+        run_pending(t);
+}
 
 static void put_cap(PciDevice *d, unsigned at, unsigned next, uint8_t cfg_type,
                     uint32_t offset, uint32_t length, unsigned cap_len)
@@ -302,8 +390,10 @@ static void put_cap(PciDevice *d, unsigned at, unsigned next, uint8_t cfg_type,
     pci_set_long(d, at + 12, length);
 }
 
-/* The capability list, read-only: common (0x40), notify (0x50, 20 bytes
- * with notify_off_multiplier), ISR (0x64), device (0x74). */
+/* The capability list, read-only but for the PCI_CFG window's bar,
+ * offset, length and data: common (0x40), notify (0x50, 20 bytes with
+ * notify_off_multiplier), ISR (0x64), device (0x74), PCI_CFG (0x84, 20
+ * bytes with pci_cfg_data; the window starts closed, bar 0 length 0). */
 static void virtio_pci_config_reset(PciDevice *d)
 {
     VirtioPci *t = d->opaque;
@@ -319,7 +409,13 @@ static void virtio_pci_config_reset(PciDevice *d)
             nq * VIRTIO_PCI_NOTIFY_MULT, 20);
     pci_set_long(d, 0x50 + 16, VIRTIO_PCI_NOTIFY_MULT);
     put_cap(d, 0x64, 0x74, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 1, 16);
-    put_cap(d, 0x74, 0, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF, cfg, 16);
+    put_cap(d, 0x74, VIRTIO_PCI_CFG_CAP, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
+            cfg, 16);
+    put_cap(d, VIRTIO_PCI_CFG_CAP, 0, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 20);
+    pci_set_byte(d, VIRTIO_PCI_CFG_CAP + VIRTIO_PCI_CAP_BAR, 0);
+    pci_set_long(d, VIRTIO_PCI_CFG_DATA, 0);
+    d->wmask[VIRTIO_PCI_CFG_CAP + VIRTIO_PCI_CAP_BAR] = 0xff;
+    memset(d->wmask + VIRTIO_PCI_CFG_CAP + VIRTIO_PCI_CAP_OFFSET, 0xff, 12);
 }
 
 static void virtio_pci_bars_changed(PciDevice *d)
@@ -343,10 +439,12 @@ static void virtio_pci_destroy(void *dev)
     g_free(t);
 }
 
-#define SNAP_VERSION 1
+/* 2: the pending kicks. */
+#define SNAP_VERSION 2
 
-/* The selectors and the device; the configuration space (BAR, command,
- * INTx state) is the PCI bus's, loaded before, and the mapping is
+/* The selectors, the kicks waiting for bus mastering, and the device; the
+ * configuration space (BAR, command, INTx state, the PCI_CFG window's
+ * registers and data) is the PCI bus's, loaded before, and the mapping is
  * re-derived from it. */
 static int virtio_pci_save(void *dev, void *wp)
 {
@@ -356,6 +454,7 @@ static int virtio_pci_save(void *dev, void *wp)
     snap_put_u32(w, t->dfselect);
     snap_put_u32(w, t->gfselect);
     snap_put_u16(w, t->queue_select);
+    snap_put_u16(w, t->pending);
     virtio_save(&t->vdev, w);
     return 0;
 }
@@ -368,11 +467,15 @@ static int virtio_pci_load(void *dev, void *rp)
         return -1;
     uint32_t dsel = snap_get_u32(r), gsel = snap_get_u32(r);
     uint16_t qsel = snap_get_u16(r);
+    unsigned nq = t->vdev.ops ? (unsigned)t->vdev.ops->num_queues : 0;
+    uint16_t pending = (uint16_t)devsnap_check_mask(r, snap_get_u16(r), (1u << nq) - 1,
+                                                    "virtio-pci pending kicks");
     if (!snap_reader_ok(r) || !virtio_load(&t->vdev, r))
         return -1;
     t->dfselect = dsel;
     t->gfselect = gsel;
     t->queue_select = qsel;
+    t->pending = pending;
     pci_bar_map_update(t->pci, &t->bar);
     return 0;
 }
@@ -417,9 +520,12 @@ VirtioPci *virtio_pci_create(Machine *m, PciBus *bus, int devfn, AddressSpace *a
         .subsystem_id = VIRTIO_PCI_SUBSYSTEM,
         .interrupt_pin = 1,
         .reset = virtio_pci_config_reset,
+        .config_read = virtio_pci_config_read,
+        .config_write = virtio_pci_config_write,
         .bars_changed = virtio_pci_bars_changed,
     };
     virtio_init(&t->vdev, as, pci_update_irq, t);
+    t->vdev.dma_allowed = pci_dma_allowed;
     pci_bar_map_init(&t->bar, VIRTIO_PCI_BAR, as, "virtio-pci", VIRTIO_PCI_BAR_SIZE,
                      &virtio_pci_bar_ops, t);
     PciDevice *d = pci_add_device(bus, devfn, &t->info, t);

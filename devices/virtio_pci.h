@@ -14,10 +14,18 @@
  *   0x3000  notifications: queue n at 0x3000 + 4 * n (notify_off_multiplier 4)
  *
  * Four vendor-specific capabilities (cfg_type 1, 3, 4, 2) in configuration
- * space from 0x40 describe them.  No MSI-X (not advertised; the MSI-X
- * vector fields read NO_VECTOR), no legacy I/O BAR, and no
- * VIRTIO_PCI_CAP_PCI_CFG window (no driver we run needs it: SeaBIOS uses it
- * only for a BAR above 4 GiB, and Linux never). */
+ * space from 0x40 describe them, and a fifth (cfg_type 5, at 0x84) is the
+ * VIRTIO_PCI_CAP_PCI_CFG window: the driver writes cap.bar (4), cap.offset
+ * and cap.length (1, 2 or 4, offset a multiple of it), then reading or
+ * writing pci_cfg_data (0x94) reads or writes the BAR there, whether or
+ * not the BAR is mapped.  Any other window reads 0 and writes nothing.
+ * No MSI-X (not advertised; the MSI-X vector fields read NO_VECTOR) and no
+ * legacy I/O BAR.
+ *
+ * The device touches guest memory only while the command register's bus
+ * master bit is set; a queue kicked while it is clear is processed when it
+ * is set (a device reset forgets the kick).  virtio-net frames arriving
+ * meanwhile wait in the netdev's queue. */
 #ifndef TANDEM_VIRTIO_PCI_H
 #define TANDEM_VIRTIO_PCI_H
 
@@ -54,6 +62,13 @@ typedef struct VirtioPci VirtioPci;
 #define VIRTIO_PCI_CAP_PCI_CFG    5
 #define VIRTIO_PCI_CAP_FIRST      0x40
 #define PCI_CAP_ID_VNDR           0x09
+/* struct virtio_pci_cap fields, from the capability's start. */
+#define VIRTIO_PCI_CAP_BAR        4
+#define VIRTIO_PCI_CAP_OFFSET     8
+#define VIRTIO_PCI_CAP_LENGTH     12
+/* The PCI_CFG capability and its pci_cfg_data. */
+#define VIRTIO_PCI_CFG_CAP        0x84
+#define VIRTIO_PCI_CFG_DATA       (VIRTIO_PCI_CFG_CAP + 16)
 
 /* struct virtio_pci_common_cfg. */
 enum {

@@ -2,7 +2,8 @@
  * it: the function's identity, the vendor capabilities walked from the
  * capability pointer, the BAR they point into (64-bit, placed above 4 GiB
  * too), common-cfg feature negotiation and queue set-up, the notify
- * address, ISR read-to-clear and INTx, and hostile values. */
+ * address, ISR read-to-clear and INTx, the PCI_CFG window onto the BAR,
+ * bus mastering, and hostile values. */
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <glib.h>
@@ -32,6 +33,7 @@ static uint8_t *ram;
 static PciBus *bus;
 static PciDevice *fn;
 static VirtioPci *vp;
+static VirtioDevice *vdev;
 static int intx;
 static VqDriver drv;
 
@@ -39,6 +41,7 @@ static VqDriver drv;
 static struct {
     uint64_t common, notify, isr, device;
     uint32_t common_len, notify_len, isr_len, device_len, mult;
+    unsigned pcicfg;         /* the PCI_CFG capability's position */
     int found;
 } caps;
 
@@ -138,6 +141,15 @@ static void parse_caps(void)
         cr_assert_eq(cfg(pos, 1), PCI_CAP_ID_VNDR);
         unsigned type = cfg(pos + 3, 1), bar = cfg(pos + 4, 1);
         uint32_t off = cfg(pos + 8, 4), len = cfg(pos + 12, 4);
+        if (type == VIRTIO_PCI_CAP_PCI_CFG) {
+            /* Its bar, offset and length are the driver's to write. */
+            cr_assert_geq(cfg(pos + 2, 1), 20);
+            if (!caps.pcicfg)
+                caps.pcicfg = pos;
+            caps.found |= 1 << type;
+            pos = cfg(pos + 1, 1);
+            continue;
+        }
         cr_assert_eq(bar, 4);
         uint64_t a = bar_base() + off;
         switch (type) {
@@ -160,7 +172,7 @@ static void parse_caps(void)
         caps.found |= 1 << type;
         pos = cfg(pos + 1, 1);
     }
-    cr_assert_eq(caps.found, 0x1e);
+    cr_assert_eq(caps.found, 0x3e);
 }
 
 /* What firmware does: BAR 4 at hi:BAR_LO, memory decoding, bus master. */
@@ -190,7 +202,8 @@ static void setup(void)
     GError *err = NULL;
     vp = virtio_pci_create(m, bus, DEVFN, &m->as, TYPE, &err);
     cr_assert_not_null(vp);
-    cr_assert_not_null(virtio_pci_plug(vp, &echo_ops, &echo), "%s", m->error);
+    vdev = virtio_pci_plug(vp, &echo_ops, &echo);
+    cr_assert_not_null(vdev, "%s", m->error);
     fn = virtio_pci_device(vp);
     drv = (VqDriver){ .m = m, .ram = ram, .ram_base = RAM };
 }
@@ -304,11 +317,17 @@ Test(virtio_pci, capabilities)
     cr_assert_eq(caps.device_len, 8);
     cr_assert_eq(caps.mult, 4);
     cr_assert_geq(caps.notify_len, 2 * caps.mult);
-    /* The list is read-only to the guest. */
+    /* The list is read-only to the guest, but for the PCI_CFG window's
+     * bar, offset, length and data. */
     for (unsigned off = VIRTIO_PCI_CAP_FIRST; off < 0x100; off += 4) {
-        uint32_t v = cfg(off, 4);
+        uint32_t v = cfg(off, 4), rw = 0;
+        if (off == caps.pcicfg + 4)
+            rw = 0xff;
+        else if (off >= caps.pcicfg + 8 && off < caps.pcicfg + 20)
+            rw = 0xffffffff;
         cfgw(off, ~v, 4);
-        cr_assert_eq(cfg(off, 4), v, "config 0x%x", off);
+        cr_assert_eq(cfg(off, 4) & ~rw, v & ~rw, "config 0x%x", off);
+        cfgw(off, v, 4);
     }
     cfgw(PCI_CAPABILITY_LIST, 0x80, 1);
     cr_assert_eq(cfg(PCI_CAPABILITY_LIST, 1), VIRTIO_PCI_CAP_FIRST);
@@ -513,4 +532,213 @@ Test(virtio_pci, hostile_values)
     cr_assert(common(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     common_w(VIRTIO_PCI_COMMON_STATUS, 1, 0);
     cr_assert_eq(common(VIRTIO_PCI_COMMON_STATUS, 1), 0);
+}
+
+/* ---- the PCI_CFG window ---- */
+
+static void win_set(unsigned bar, uint32_t off, uint32_t len)
+{
+    cfgw(caps.pcicfg + 4, bar, 1);
+    cfgw(caps.pcicfg + 8, off, 4);
+    cfgw(caps.pcicfg + 12, len, 4);
+}
+
+static uint32_t win_mask(unsigned len)
+{
+    return 0xffffffffu >> (32 - 8 * len);
+}
+
+/* As SeaBIOS's vp_read does through the window: the first len bytes. */
+static uint32_t win_rd(uint32_t off, unsigned len)
+{
+    win_set(4, off, len);
+    return cfg(caps.pcicfg + 16, 4) & win_mask(len);
+}
+
+static void win_wr(uint32_t off, unsigned len, uint32_t v)
+{
+    win_set(4, off, len);
+    cfgw(caps.pcicfg + 16, v, len);
+}
+
+Test(virtio_pci, pci_cfg_window_reads_and_writes)
+{
+    place_bar(0);
+    cr_assert_neq(caps.pcicfg, 0);
+    /* Closed at reset: bar 0, length 0, data 0. */
+    cr_assert_eq(cfg(caps.pcicfg + 4, 1), 0);
+    cr_assert_eq(cfg(caps.pcicfg + 12, 4), 0);
+    cr_assert_eq(cfg(caps.pcicfg + 16, 4), 0);
+    negotiate(V1);
+    VqRing q = queue0(4);
+    /* Reads equal the BAR's, at each field's width. */
+    static const struct { uint32_t off; unsigned len; } f[] = {
+        { VIRTIO_PCI_COMMON_DFSELECT, 4 }, { VIRTIO_PCI_COMMON_DF, 4 },
+        { VIRTIO_PCI_COMMON_NUMQ, 2 }, { VIRTIO_PCI_COMMON_STATUS, 1 },
+        { VIRTIO_PCI_COMMON_Q_SIZE, 2 }, { VIRTIO_PCI_COMMON_Q_ENABLE, 2 },
+        { VIRTIO_PCI_COMMON_Q_DESCLO, 4 }, { VIRTIO_PCI_COMMON_Q_USEDLO, 4 },
+        { VIRTIO_PCI_COMMON_MSIX, 2 }, { VIRTIO_PCI_COMMON_Q_SIZE, 4 },
+        { VIRTIO_PCI_DEVICE_OFF, 4 }, { VIRTIO_PCI_DEVICE_OFF + 3, 1 },
+        { VIRTIO_PCI_DEVICE_OFF + 6, 2 }, { VIRTIO_PCI_DEVICE_OFF + 8, 4 },
+        { 0x800, 4 }, { VIRTIO_PCI_NOTIFY_OFF, 2 },
+    };
+    memcpy(echo.config, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+    for (size_t i = 0; i < G_N_ELEMENTS(f); i++)
+        cr_assert_eq(win_rd(f[i].off, f[i].len), rd(BAR_LO + f[i].off, f[i].len),
+                     "0x%x/%u", f[i].off, f[i].len);
+    cr_assert_eq(win_rd(VIRTIO_PCI_COMMON_NUMQ, 2), 2);
+    cr_assert_eq(win_rd(VIRTIO_PCI_DEVICE_OFF + 4, 4), 0x88776655);
+    /* A byte of the data register: that byte of the BAR's value. */
+    win_set(4, VIRTIO_PCI_DEVICE_OFF, 4);
+    cr_assert_eq(cfg(caps.pcicfg + 17, 1), 0x22);
+    cr_assert_eq(cfg(caps.pcicfg + 18, 2), 0x4433);
+    /* Writes land where a BAR write does. */
+    win_wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+    cr_assert_eq(common(VIRTIO_PCI_COMMON_Q_SELECT, 2), 1);
+    win_wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+    win_wr(VIRTIO_PCI_DEVICE_OFF + 2, 2, 0xbeef);
+    cr_assert_eq(rd(caps.device, 4), 0xbeef2211);
+    win_wr(VIRTIO_PCI_DEVICE_OFF + 4, 4, 0xcafef00d);
+    cr_assert_eq(memcmp(echo.config + 4, "\x0d\xf0\xfe\xca", 4), 0);
+    /* A one-byte store to the data with length 4 writes all four bytes
+     * the data holds (here what a read of the window left there). */
+    win_set(4, VIRTIO_PCI_DEVICE_OFF, 4);
+    cr_assert_eq(cfg(caps.pcicfg + 16, 4), 0xbeef2211);
+    cfgw(caps.pcicfg + 16, 0x5a, 1);
+    cr_assert_eq(rd(caps.device, 4), 0xbeef225a);
+    /* The whole protocol through the window, the BAR unmapped: DRIVER_OK,
+     * a kick, ISR read-to-clear. */
+    cfgw(PCI_COMMAND, PCI_COMMAND_MASTER, 2);
+    uint64_t v;
+    cr_assert_eq(as_read(&m->as, caps.common, 1, &v), MEM_UNMAPPED);
+    win_wr(VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+    cr_assert_eq(win_rd(VIRTIO_PCI_COMMON_STATUS, 1), 0x0f);
+    memcpy(vqd_gp(&drv, BUF), "hello", 5);
+    vqd_put_desc(&drv, DESC, 0, BUF, 5, VIRTQ_DESC_F_NEXT, 1);
+    vqd_put_desc(&drv, DESC, 1, BUF + 0x100, 8, VIRTQ_DESC_F_WRITE, 0);
+    vqd_offer(&drv, &q, 0);
+    win_wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+    cr_assert_eq(vqd_used_idx(&drv, &q), 1);
+    cr_assert_eq(memcmp(vqd_gp(&drv, BUF + 0x100), "HELLO", 5), 0);
+    cr_assert_eq(intx, 1);
+    cr_assert_eq(win_rd(VIRTIO_PCI_ISR_OFF, 1), VIRTIO_ISR_QUEUE);
+    cr_assert_eq(intx, 0);
+    cr_assert_eq(win_rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+    /* A status write of 0 through it resets the device. */
+    win_wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    cr_assert_eq(win_rd(VIRTIO_PCI_COMMON_STATUS, 1), 0);
+    cr_assert_eq(win_rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+}
+
+Test(virtio_pci, pci_cfg_window_hostile)
+{
+    place_bar(0);
+    negotiate(V1);
+    memcpy(echo.config, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+    /* Other BARs, lengths other than 1, 2 and 4, unaligned offsets, the end
+     * of the BAR and past it (with 32-bit wrap-around): reads 0, writes
+     * nothing. */
+    static const struct { unsigned bar; uint32_t off, len; } w[] = {
+        { 0, VIRTIO_PCI_COMMON_NUMQ, 2 }, { 5, VIRTIO_PCI_COMMON_NUMQ, 2 },
+        { 0xff, VIRTIO_PCI_COMMON_NUMQ, 2 }, { 3, VIRTIO_PCI_COMMON_NUMQ, 2 },
+        { 4, VIRTIO_PCI_COMMON_NUMQ, 0 }, { 4, VIRTIO_PCI_COMMON_NUMQ, 3 },
+        { 4, VIRTIO_PCI_COMMON_NUMQ, 8 }, { 4, VIRTIO_PCI_COMMON_NUMQ, 0xffffffff },
+        { 4, VIRTIO_PCI_COMMON_NUMQ, 0x80000002 },
+        { 4, VIRTIO_PCI_DEVICE_OFF + 1, 2 }, { 4, VIRTIO_PCI_DEVICE_OFF + 2, 4 },
+        { 4, VIRTIO_PCI_COMMON_STATUS + 1, 4 },
+        { 4, VIRTIO_PCI_BAR_SIZE, 1 }, { 4, VIRTIO_PCI_BAR_SIZE + VIRTIO_PCI_COMMON_NUMQ, 2 },
+        { 4, 0xfffffffc, 4 }, { 4, 0xffffffff, 1 },
+        { 4, 0x100000000ull - VIRTIO_PCI_BAR_SIZE + VIRTIO_PCI_COMMON_NUMQ, 2 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(w); i++) {
+        win_set(w[i].bar, w[i].off, w[i].len);
+        cfgw(caps.pcicfg + 16, 0xdeadbeef, 4);
+        cr_assert_eq(cfg(caps.pcicfg + 16, 4), 0, "bar %u off 0x%x len %u", w[i].bar,
+                     w[i].off, w[i].len);
+        cfgw(caps.pcicfg + 16, 0, 4);
+    }
+    /* Nothing moved: status, selectors, the backend's config. */
+    cr_assert_eq(common(VIRTIO_PCI_COMMON_STATUS, 1), 0x0b);
+    cr_assert_eq(common(VIRTIO_PCI_COMMON_DFSELECT, 4), 0);
+    cr_assert_eq(common(VIRTIO_PCI_COMMON_Q_SELECT, 2), 0);
+    cr_assert_eq(memcmp(echo.config, "\x11\x22\x33\x44\x55\x66\x77\x88", 8), 0);
+    /* A valid window onto nothing (a gap, past the common structure, the
+     * write-only notify page): what the BAR gives, 0. */
+    cr_assert_eq(win_rd(0x0ffc, 4), 0);
+    cr_assert_eq(win_rd(VIRTIO_PCI_COMMON_LEN, 4), 0);
+    cr_assert_eq(win_rd(VIRTIO_PCI_ISR_OFF + 4, 4), 0);
+    cr_assert_eq(win_rd(VIRTIO_PCI_BAR_SIZE - 4, 4), 0);
+    /* The data register spans no other field: a window write next to it
+     * opens nothing. */
+    cr_assert_eq(caps.pcicfg + 20 <= 0x100, true);
+    /* A machine reset closes the window. */
+    win_set(4, VIRTIO_PCI_COMMON_NUMQ, 2);
+    pci_device_reset(fn);
+    cr_assert_eq(cfg(caps.pcicfg + 4, 1), 0);
+    cr_assert_eq(cfg(caps.pcicfg + 8, 4), 0);
+    cr_assert_eq(cfg(caps.pcicfg + 12, 4), 0);
+    cr_assert_eq(cfg(caps.pcicfg + 16, 4), 0);
+}
+
+/* ---- bus mastering ---- */
+
+Test(virtio_pci, no_dma_without_bus_master)
+{
+    place_bar(0);
+    negotiate(V1);
+    VqRing q = queue0(4);
+    common_w(VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+    cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    memcpy(vqd_gp(&drv, BUF), "hello", 5);
+    vqd_put_desc(&drv, DESC, 0, BUF, 5, VIRTQ_DESC_F_NEXT, 1);
+    vqd_put_desc(&drv, DESC, 1, BUF + 0x100, 8, VIRTQ_DESC_F_WRITE, 0);
+    vqd_offer(&drv, &q, 0);
+    uint64_t kick = notify_addr(0);
+    /* Kicks (and a kick through the PCI_CFG window) change no byte of RAM
+     * and raise nothing; registers still work. */
+    uint8_t *before = g_memdup2(ram, RAM_SIZE);
+    wr(kick, 2, 0);
+    wr(kick, 2, 0);
+    win_wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+    cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE, 2);
+    cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    cr_assert_eq(memcmp(ram, before, RAM_SIZE), 0);
+    cr_assert_eq(echo.processed, 0);
+    cr_assert_eq(intx, 0);
+    cr_assert_eq(rd(caps.isr, 1), 0);
+    cr_assert_eq(common(VIRTIO_PCI_COMMON_STATUS, 1), 0x0f);
+    /* What a backend that takes buffers on its own (virtio-net receive)
+     * sees: no buffer, no broken ring, nothing written. */
+    uint64_t in_len;
+    bool broken = true;
+    cr_assert_not(virtq_peek(&vdev->vq[0], &in_len, &broken));
+    cr_assert_not(broken);
+    cr_assert_null(virtq_pop(&vdev->vq[0]));
+    virtq_notify(&vdev->vq[0]);
+    cr_assert_eq(intx, 0);
+    cr_assert_eq(common(VIRTIO_PCI_COMMON_STATUS, 1), 0x0f);
+    cr_assert_eq(memcmp(ram, before, RAM_SIZE), 0);
+    /* Setting the bit runs the kick that waited, once. */
+    cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    cr_assert_eq(echo.processed, 1);
+    cr_assert_eq(vqd_used_idx(&drv, &q), 1);
+    cr_assert_eq(memcmp(vqd_gp(&drv, BUF + 0x100), "HELLO", 5), 0);
+    cr_assert_eq(intx, 1);
+    cr_assert_eq(rd(caps.isr, 1), VIRTIO_ISR_QUEUE);
+    cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    cr_assert_eq(echo.processed, 1);
+    /* A kick forgotten by a device reset stays forgotten. */
+    cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    vqd_offer(&drv, &q, 0);
+    wr(kick, 2, 0);
+    common_w(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    negotiate(V1);
+    q = queue0(4);
+    common_w(VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+    vqd_offer(&drv, &q, 0);                     /* offered, not kicked */
+    memcpy(before, ram, RAM_SIZE);
+    cfgw(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    cr_assert_eq(echo.processed, 1);
+    cr_assert_eq(memcmp(ram, before, RAM_SIZE), 0);
+    g_free(before);
 }
