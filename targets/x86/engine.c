@@ -613,7 +613,7 @@ void *x86_jit_next(X86CPU *cpu, const XInsn *in, uint64_t target, XBlock **slot)
     cc->run_block = b;
     cc->run = b->insns;
     cc->run_n = b->n;
-    if ((target >> 12) == (in->pc >> 12))
+    if (slot && (target >> 12) == (in->pc >> 12))
         *slot = b;
     return b->jit_body;
 }

@@ -284,7 +284,7 @@ static void jcc_back(Asm *a, unsigned cc, size_t target)
 enum { F_OP = 1, F_DST = 2, F_SRC = 4, F_ALL = 7 };
 
 enum { K_NONE, K_ALU, K_SHIFT, K_NOT, K_NEG, K_IMUL, K_MOV, K_CMOV, K_NOP, K_JCC, K_JMP,
-       K_CALL, K_PUSH, K_POP };
+       K_CALL, K_PUSH, K_POP, K_CALLR };
 enum { A_ADD, A_OR, A_AND, A_SUB, A_XOR, A_CMP, A_TEST };
 /* ALU operand forms: dst = rm, src = reg / imm / (RAX, imm) / dst = reg, src = rm */
 enum { FM_RM_R, FM_RM_I, FM_A_I, FM_R_RM };
@@ -332,6 +332,7 @@ static const Fast fast_table[] = {
     { &xf_cmov, K_CMOV, 0, 0 },
     { &xf_jcc, K_JCC, 0, 0 }, { &xf_jmp_rel, K_JMP, 0, 0 },
     { &xf_push_r, K_PUSH, 0, 0 }, { &xf_pop_r, K_POP, 0, 0 },
+    { &xf_call_rel, K_CALLR, 0, 0 },
 };
 
 static void plan_insn(const XInsn *in, Plan *p)
@@ -396,7 +397,8 @@ found:
     default:
         break;
     }
-    if ((p->kind == K_JCC || p->kind == K_JMP) && !x86_canonical(in->imm))
+    if ((p->kind == K_JCC || p->kind == K_JMP || p->kind == K_CALLR) &&
+        !x86_canonical(in->imm))
         p->kind = K_CALL;
 }
 
@@ -409,7 +411,7 @@ static void flags_plan(Plan *p, unsigned n)
     for (unsigned i = n; i-- > 0;) {
         if (p[i].kind == K_CALL)
             p[i].exits = true;
-        if (p[i].mem || p[i].kind == K_PUSH || p[i].kind == K_POP)
+        if (p[i].mem || p[i].kind == K_PUSH || p[i].kind == K_POP || p[i].kind == K_CALLR)
             p[i].exits = true;
         p[i].fneed = (uint8_t)(p[i].fw & live);
         if (p[i].exits || p[i].reads)
@@ -1065,6 +1067,21 @@ static void gen_stack(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     }
 }
 
+/* CALL rel as a block's last instruction (call_rel_): the return
+ * address through the stack, then the exit.  RET stays with its handler
+ * (its target is data; see docs/x86-jit.md). */
+static void gen_call(Ctx *c, unsigned i, const XInsn *in)
+{
+    Asm *a = &c->a;
+    ld_g(c, RDX, X86_RSP, 8);
+    alu_ri(a, true, 5, RDX, 8);
+    tlb(c, i, 8, false, true);
+    mov_imm(a, RAX, x86_next_rip(in));
+    store(a, RAX, 8, RDI);
+    st_g(c, X86_RSP, RDX, 8);
+    chain_exit(c, &c->b->insns[i], in->imm);
+}
+
 /* The block's last instruction, a Jcc or JMP: the exits. */
 static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_t top)
 {
@@ -1134,6 +1151,9 @@ static void regalloc(Ctx *c, const Plan *plan)
         case K_PUSH: case K_POP:
             count[X86_RSP] += 2;
             reg = true;
+            break;
+        case K_CALLR:
+            count[X86_RSP] += 2;
             break;
         case K_MOV:
             rm = !lea && p->sub != MV_R_I;
@@ -1223,6 +1243,13 @@ static bool gen(Ctx *c, Plan *plan)
         case K_JCC: case K_JMP:
             if (i + 1 == n) {
                 gen_branch(c, i, in, p, top);
+                ended = true;
+                break;
+            }
+            __attribute__((fallthrough));
+        case K_CALLR:
+            if (i + 1 == n && p->kind == K_CALLR) {
+                gen_call(c, i, in);
                 ended = true;
                 break;
             }
