@@ -284,7 +284,7 @@ static void jcc_back(Asm *a, unsigned cc, size_t target)
 enum { F_OP = 1, F_DST = 2, F_SRC = 4, F_ALL = 7 };
 
 enum { K_NONE, K_ALU, K_SHIFT, K_NOT, K_NEG, K_IMUL, K_MOV, K_CMOV, K_NOP, K_JCC, K_JMP,
-       K_CALL, K_PUSH, K_POP, K_CALLR };
+       K_CALL, K_PUSH, K_POP, K_CALLR, K_RET };
 enum { A_ADD, A_OR, A_AND, A_SUB, A_XOR, A_CMP, A_TEST };
 /* ALU operand forms: dst = rm, src = reg / imm / (RAX, imm) / dst = reg, src = rm */
 enum { FM_RM_R, FM_RM_I, FM_A_I, FM_R_RM };
@@ -332,7 +332,7 @@ static const Fast fast_table[] = {
     { &xf_cmov, K_CMOV, 0, 0 },
     { &xf_jcc, K_JCC, 0, 0 }, { &xf_jmp_rel, K_JMP, 0, 0 },
     { &xf_push_r, K_PUSH, 0, 0 }, { &xf_pop_r, K_POP, 0, 0 },
-    { &xf_call_rel, K_CALLR, 0, 0 },
+    { &xf_call_rel, K_CALLR, 0, 0 }, { &xf_ret, K_RET, 0, 0 },
 };
 
 static void plan_insn(const XInsn *in, Plan *p)
@@ -411,7 +411,8 @@ static void flags_plan(Plan *p, unsigned n)
     for (unsigned i = n; i-- > 0;) {
         if (p[i].kind == K_CALL)
             p[i].exits = true;
-        if (p[i].mem || p[i].kind == K_PUSH || p[i].kind == K_POP || p[i].kind == K_CALLR)
+        if (p[i].mem || p[i].kind == K_PUSH || p[i].kind == K_POP || p[i].kind == K_CALLR ||
+            p[i].kind == K_RET)
             p[i].exits = true;
         p[i].fneed = (uint8_t)(p[i].fw & live);
         if (p[i].exits || p[i].reads)
@@ -739,9 +740,13 @@ static unsigned cond(Ctx *c, unsigned cc)
 {
     Asm *a = &c->a;
     const bool w = c->known_sz == 8;
+    /* What follows changes rax and rcx: a second reader (CMOV then
+     * CMOV or Jcc) loads the operands again. */
+    const bool fl_regs = c->fl_regs;
+    c->fl_regs = false;
     switch (c->known_op) {
     case X86_CC_SUB:
-        if (!c->fl_regs) {
+        if (!fl_regs) {
             op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
             op_m(a, true, 0x8b, RCX, RBX, OFF(cc_src));
         }
@@ -749,7 +754,7 @@ static unsigned cond(Ctx *c, unsigned cc)
         op_r(a, w, 0x39, RCX, RAX);         /* cmp it, src */
         return cc;
     case X86_CC_ADD:
-        if (!c->fl_regs) {
+        if (!fl_regs) {
             op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
             op_m(a, true, 0x8b, RCX, RBX, OFF(cc_src));
         }
@@ -757,7 +762,7 @@ static unsigned cond(Ctx *c, unsigned cc)
         op_r(a, w, 0x01, RCX, RAX);
         return cc;
     case X86_CC_LOGIC:
-        if (!c->fl_regs)
+        if (!fl_regs)
             op_m(a, true, 0x8b, RAX, RBX, OFF(cc_dst));
         op_r(a, w, 0x85, RAX, RAX);
         return cc;
@@ -1067,19 +1072,56 @@ static void gen_stack(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     }
 }
 
-/* CALL rel as a block's last instruction (call_rel_): the return
- * address through the stack, then the exit.  RET stays with its handler
- * (its target is data; see docs/x86-jit.md). */
-static void gen_call(Ctx *c, unsigned i, const XInsn *in)
+/* CALL rel / RET as a block's last instruction (call_rel_/ret_): the
+ * return address through the stack, then the exit.  RET's target is
+ * data: no slot, and a non-canonical one goes to the handler (#GP). */
+static void gen_call_ret(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
 {
     Asm *a = &c->a;
+    const XInsn *orig = &c->b->insns[i];
     ld_g(c, RDX, X86_RSP, 8);
-    alu_ri(a, true, 5, RDX, 8);
-    tlb(c, i, 8, false, true);
-    mov_imm(a, RAX, x86_next_rip(in));
-    store(a, RAX, 8, RDI);
-    st_g(c, X86_RSP, RDX, 8);
-    chain_exit(c, &c->b->insns[i], in->imm);
+    if (p->kind == K_CALLR) {
+        alu_ri(a, true, 5, RDX, 8);
+        tlb(c, i, 8, false, true);
+        mov_imm(a, RAX, x86_next_rip(in));
+        store(a, RAX, 8, RDI);
+        st_g(c, X86_RSP, RDX, 8);
+        resume_here(c, i);      /* a slow path never comes back here */
+        chain_exit(c, orig, in->imm);
+        return;
+    }
+    op_r(a, true, 0x89, RDX, RCX);
+    alu_ri(a, true, 0, RCX, 8);                 /* rcx = the new RSP */
+    tlb(c, i, 8, true, false);
+    load(a, RAX, 8, false);
+    /* canonical: bits 63..47 all equal */
+    op_r(a, true, 0x89, RAX, RDX);
+    shift_ri(a, true, 7, RDX, 47);              /* sar rdx, 47 */
+    alu_ri(a, true, 0, RDX, 1);
+    alu_ri(a, true, 7, RDX, 1);                 /* -1 or 0 -> 0 or 1 */
+    c->slow[c->nslow].dirty = c->dirty;
+    c->slow[c->nslow].jump = jcc_fwd(a, CC_A);
+    c->slow[c->nslow++].i = i;
+    st_g(c, X86_RSP, RCX, 8);
+    resume_here(c, i);
+    /* the exit, with the target in rax */
+    sync_regs(c, c->dirty);
+    c->dirty = 0;
+    op_r(a, true, 0x89, RAX, R15);              /* keep it across the call */
+    op_r(a, true, 0x89, RBX, RDI);
+    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
+    op_r(a, true, 0x89, RAX, RDX);
+    mov_imm(a, RCX, 0);                         /* no slot */
+    call_abs(a, (const void *)x86_jit_next);
+    op_r(a, true, 0x85, RAX, RAX);
+    size_t no = jcc_fwd(a, CC_E);
+    op_r(a, false, 0xff, 4, RAX);
+    patch_to(a, no, pos(a));
+    op_r(a, true, 0x89, RBX, RDI);
+    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
+    op_r(a, true, 0x89, R15, RDX);
+    mov_imm(a, RAX, (uint64_t)(uintptr_t)jit_chain);
+    epilogue_jmp_rax(a);
 }
 
 /* The block's last instruction, a Jcc or JMP: the exits. */
@@ -1152,7 +1194,7 @@ static void regalloc(Ctx *c, const Plan *plan)
             count[X86_RSP] += 2;
             reg = true;
             break;
-        case K_CALLR:
+        case K_CALLR: case K_RET:
             count[X86_RSP] += 2;
             break;
         case K_MOV:
@@ -1247,9 +1289,9 @@ static bool gen(Ctx *c, Plan *plan)
                 break;
             }
             __attribute__((fallthrough));
-        case K_CALLR:
-            if (i + 1 == n && p->kind == K_CALLR) {
-                gen_call(c, i, in);
+        case K_CALLR: case K_RET:
+            if (i + 1 == n && (p->kind == K_CALLR || p->kind == K_RET)) {
+                gen_call_ret(c, i, in, p);
                 ended = true;
                 break;
             }

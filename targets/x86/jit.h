@@ -30,6 +30,7 @@ XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *
  * does before entering and return the block's body entry (the code after
  * its prologue: compiled blocks share one frame).  Else change nothing
  * and return NULL.  When the target block is in the page of `in`, *slot
+ * (unless slot is NULL: a target that is data, RET's)
 
  * gets it (the exit's cache, checked by the code: jit.c chain_exit).
  * engine.c. */

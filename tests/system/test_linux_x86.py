@@ -8,11 +8,14 @@ import tempfile
 from tandemtest import expect, fail, spawn, wait_exit, x86_linux_guest
 
 arch = sys.argv[1] if len(sys.argv) > 1 else "x86_64"
+# Optional -accel value (e.g. tcg,jit-threshold=1: every block compiled).
+accel = ["-accel", sys.argv[2]] if len(sys.argv) > 2 else []
 flavour, machine = ("amd64", "x86_64") if arch == "x86_64" else ("686", "i686")
 with tempfile.TemporaryDirectory() as tmp:
     kernel, initrd = x86_linux_guest(tmp, arch)
     c = spawn(["-M", "pc", "-m", "256", "-nographic", "-kernel", kernel, "-initrd", initrd,
-               "-append", "console=ttyS0"], arch=arch, timeout=900, logname="linux-" + arch)
+               "-append", "console=ttyS0"] + accel, arch=arch, timeout=900,
+              logname="linux-" + arch + ("-" + sys.argv[2] if accel else ""))
     expect(c, r"Linux version \d+\.\d+\.\d+-\d+-" + flavour, "kernel banner")
     expect(c, r"ACPI: Using IOAPIC for interrupt routing", "ACPI and the I/O APIC")
     expect(c, r"tandem-linux: init reached", "the initramfs /init")

@@ -8,7 +8,8 @@
  *   3. a hot loop that writes a data word on the page of its own code
  *      (not the code itself);
  *   4. a store that rewrites a later instruction of the same block from
- *      behind a TLB miss (a first touch of the page's write mapping).
+ *      behind a TLB miss (a first touch of the page's write mapping);
+ * and one code-generator case that is not about SMC (test_two_readers).
  * Differential against QEMU, and run by test_guest_x86.py with the code
  * generator off and compiling every block at its first entry. */
 #include "rt.h"
@@ -100,8 +101,35 @@ static void test_data_on_code_page(void)
     CHECK_EQ(*(volatile u64 *)(f + 64), 5000);
 }
 
+/* Not self-modifying: two condition readers after one flag writer in
+ * one block (CMP, CMOVcc, CMOVcc, Jcc), run hot.  The code generator
+ * once reused the writer's operands for the second reader after the first
+ * had changed them. */
+static void test_two_readers(void)
+{
+    u64 a = 0, b = 0, n = 0;
+    for (u64 i = 0; i < 1000; i++) {
+        u64 x = i % 3, one = 1, two = 2;
+        asm volatile("cmp $1, %[x]\n\t"
+                     "cmovne %[one], %[a]\n\t"
+                     "cmove %[two], %[b]\n\t"
+                     "jne 1f\n\t"
+                     "inc %[n]\n"
+                     "1:"
+                     : [a] "+r"(a), [b] "+r"(b), [n] "+r"(n)
+                     : [x] "r"(x), [one] "r"(one), [two] "r"(two)
+                     : "cc");
+        a += i & 1;
+    }
+    printf("readers: a=%lu b=%lu n=%lu\n", (unsigned long)a, (unsigned long)b,
+           (unsigned long)n);
+    CHECK_EQ(n, 333);
+    CHECK_EQ(b, 2);
+}
+
 void test_main(void)
 {
+    test_two_readers();
     test_patch_hot();
     test_self_loop();
     test_data_on_code_page();
