@@ -535,6 +535,28 @@ static void tail(Ctx *c, const void *fn, const XInsn *in, uint64_t arg, bool wit
     epilogue_jmp_rax(a);
 }
 
+/* Jumps (their rel32 places into out[0..2]) taken when the run loop
+ * would stop before the next block: an interrupt it would take (INTR
+ * with IF), an NMI, an exit request.  scratch is changed. */
+static void pending(Ctx *c, unsigned scratch, size_t out[3])
+{
+    Asm *a = &c->a;
+    op_m(a, false, 0x8b, scratch, RBX, OFF(intr));
+    op_r(a, false, 0x85, scratch, scratch);
+    size_t no_intr = jcc_fwd(a, CC_E);
+    op_m(a, false, 0xf7, 0, RBX, OFF(eflags));
+    b4(a, X86_IF);
+    out[0] = jcc_fwd(a, CC_NE);
+    patch_to(a, no_intr, pos(a));
+    op_m(a, false, 0x80, 7, RBX, OFF(nmi_pending));
+    b1(a, 0);
+    out[1] = jcc_fwd(a, CC_NE);
+    op_m(a, true, 0x8b, scratch, RBX, OFF(m));
+    op_m(a, false, 0x83, 7, scratch, (int32_t)offsetof(Machine, exit_request));
+    b1(a, 0);
+    out[2] = jcc_fwd(a, CC_NE);
+}
+
 /* Leave for the block at target (a near branch's): straight into its
  * compiled body when x86_jump_chain would chain to it and it is
  * compiled (x86_jit_next; one indirect jump per exit, predicted per
@@ -564,20 +586,7 @@ static void chain_exit(Ctx *c, const XInsn *orig, uint64_t target)
         alu_ri(a, true, 5, RCX, orig->rem);
     op_m(a, true, 0x3b, RCX, RBX, OFF(chain_end));
     slow[2] = jcc_fwd(a, CC_A);
-    op_m(a, false, 0x8b, RDX, RBX, OFF(intr));
-    op_r(a, false, 0x85, RDX, RDX);
-    size_t no_intr = jcc_fwd(a, CC_E);
-    op_m(a, false, 0xf7, 0, RBX, OFF(eflags));
-    b4(a, X86_IF);
-    slow[3] = jcc_fwd(a, CC_NE);
-    patch_to(a, no_intr, pos(a));
-    op_m(a, false, 0x80, 7, RBX, OFF(nmi_pending));
-    b1(a, 0);
-    slow[4] = jcc_fwd(a, CC_NE);
-    op_m(a, true, 0x8b, RDX, RBX, OFF(m));
-    op_m(a, false, 0x83, 7, RDX, (int32_t)offsetof(Machine, exit_request));
-    b1(a, 0);
-    slow[5] = jcc_fwd(a, CC_NE);
+    pending(c, RDX, slow + 3);
     /* enter: icount, and the running block for stop_running */
     st_cpu64(a, OFF(icount), RCX);
     op_m(a, true, 0x8b, RDX, RBX, OFF(bcache));
@@ -612,12 +621,11 @@ static void chain_exit(Ctx *c, const XInsn *orig, uint64_t target)
 /* Run instruction i through its handler on its pair; continue here
  * when it comes back, else return what it returned.  Then check for a
  * stop. */
-static void call_handler(Ctx *c, unsigned i)
+static void run_pair(Ctx *c, unsigned i, uint16_t dirty)
 {
     Asm *a = &c->a;
     JitPair *pr = &c->pairs[i];
-    sync_regs(c, c->dirty);
-    c->dirty = 0;
+    sync_regs(c, dirty);
     op_r(a, true, 0x89, RBX, RDI);
     mov_imm(a, RSI, (uint64_t)(uintptr_t)&pr->insn);
     call_abs(a, (const void *)c->plain[i].fn);
@@ -632,6 +640,12 @@ static void call_handler(Ctx *c, unsigned i)
         c->stop_i[c->nstop] = i + 1;
         c->fix_stop[c->nstop++] = jcc_fwd(a, CC_NE);
     }
+}
+
+static void call_handler(Ctx *c, unsigned i)
+{
+    run_pair(c, i, c->dirty);
+    c->dirty = 0;
     c->known_op = 0;
 }
 
@@ -1145,20 +1159,7 @@ static void gen_branch(Ctx *c, unsigned i, const XInsn *in, const Plan *p, size_
         alu_ri(a, true, 0, RAX, (int32_t)c->b->n);
         op_m(a, true, 0x3b, RAX, RBX, OFF(loop_end));
         out[0] = jcc_fwd(a, CC_A);
-        op_m(a, false, 0x8b, RCX, RBX, OFF(intr));
-        op_r(a, false, 0x85, RCX, RCX);
-        size_t no_intr = jcc_fwd(a, CC_E);
-        op_m(a, false, 0xf7, 0, RBX, OFF(eflags));
-        b4(a, X86_IF);
-        out[1] = jcc_fwd(a, CC_NE);
-        patch_to(a, no_intr, pos(a));
-        op_m(a, false, 0x80, 7, RBX, OFF(nmi_pending));
-        b1(a, 0);
-        out[2] = jcc_fwd(a, CC_NE);
-        op_m(a, true, 0x8b, RCX, RBX, OFF(m));
-        op_m(a, false, 0x83, 7, RCX, (int32_t)offsetof(Machine, exit_request));
-        b1(a, 0);
-        out[3] = jcc_fwd(a, CC_NE);
+        pending(c, RCX, out + 1);
         st_cpu64(a, OFF(icount), RAX);
         jmp_back(a, top);
         for (int k = 0; k < 4; k++)
@@ -1315,23 +1316,7 @@ static bool gen(Ctx *c, Plan *plan)
     /* slow paths: the handler on the instruction's pair */
     for (unsigned k = 0; k < c->nslow; k++) {
         patch_to(a, c->slow[k].jump, pos(a));
-        unsigned i = c->slow[k].i;
-        JitPair *pr = &c->pairs[i];
-        sync_regs(c, c->slow[k].dirty);
-        op_r(a, true, 0x89, RBX, RDI);
-        mov_imm(a, RSI, (uint64_t)(uintptr_t)&pr->insn);
-        call_abs(a, (const void *)c->plain[i].fn);
-        mov_imm(a, RCX, (uint64_t)(uintptr_t)&pr->sentinel);
-        op_r(a, true, 0x39, RCX, RAX);
-        c->fix_exit[c->nfix++] = jcc_fwd(a, CC_NE);
-        reload_regs(c);
-        if (i + 1 < n) {
-            op_m(a, true, 0x8b, RCX, RBX, OFF(bcache));
-            op_m(a, false, 0x80, 7, RCX, (int32_t)offsetof(X86ChainCache, stopped));
-            b1(a, 0);
-            c->stop_i[c->nstop] = i + 1;
-            c->fix_stop[c->nstop++] = jcc_fwd(a, CC_NE);
-        }
+        run_pair(c, c->slow[k].i, c->slow[k].dirty);
         jmp_back(a, c->slow[k].resume);
     }
     /* stops before instruction k */
