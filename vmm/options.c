@@ -141,6 +141,20 @@ out:
     return ok;
 }
 
+/* One -accel property "key[=value]": the key (allocated), the value ("" when
+ * none), and whether the value is a number in `base` (then in *n). */
+static bool accel_prop(const char *kv, int base, char **key, const char **val,
+                       unsigned long long *n)
+{
+    const char *eq = strchr(kv, '=');
+    *key = eq ? g_strndup(kv, (gsize)(eq - kv)) : g_strdup(kv);
+    *val = eq ? eq + 1 : "";
+    char *end;
+    errno = 0;
+    *n = strtoull(*val, &end, base);
+    return **val && !*end && errno == 0 && (*val)[0] != '-';
+}
+
 /* The kvm accelerator's properties: switch-test=SEED and switch-max=N
  * (Options.kvm_switch). */
 static bool kvm_props(Options *o, const char *spec, const char *props, const char *opt,
@@ -149,13 +163,10 @@ static bool kvm_props(Options *o, const char *spec, const char *props, const cha
     g_auto(GStrv) kv = g_strsplit(props, ",", -1);
     bool max_given = false;
     for (int i = 0; kv[i]; i++) {
-        const char *eq = strchr(kv[i], '=');
-        g_autofree char *key = eq ? g_strndup(kv[i], (gsize)(eq - kv[i])) : g_strdup(kv[i]);
-        const char *val = eq ? eq + 1 : "";
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(val, &end, 0);
-        bool num = *val && !*end && errno == 0 && val[0] != '-';
+        g_autofree char *key = NULL;
+        const char *val;
+        unsigned long long n;
+        bool num = accel_prop(kv[i], 0, &key, &val, &n);
         if (!strcmp(key, "switch-test")) {
             if (!num) {
                 tn_error(err, "%s %s: switch-test= wants a number (the seed), not '%s'", opt,
@@ -208,13 +219,10 @@ static bool tcg_props(Options *o, const char *spec, const char *props, const cha
 {
     g_auto(GStrv) kv = g_strsplit(props, ",", -1);
     for (int i = 0; kv[i]; i++) {
-        const char *eq = strchr(kv[i], '=');
-        g_autofree char *key = eq ? g_strndup(kv[i], (gsize)(eq - kv[i])) : g_strdup(kv[i]);
-        const char *val = eq ? eq + 1 : "";
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(val, &end, 10);
-        bool num = *val && !*end && errno == 0 && val[0] != '-';
+        g_autofree char *key = NULL;
+        const char *val;
+        unsigned long long n;
+        bool num = accel_prop(kv[i], 10, &key, &val, &n);
         if (!strcmp(key, "jit")) {
             if (strcmp(val, "on") && strcmp(val, "off")) {
                 tn_error(err, "%s %s: jit= is on or off, not '%s'", opt, spec, val);

@@ -101,6 +101,27 @@ Test(options, accelerators)
     cr_assert_str_eq(o.machine, "pc");
 }
 
+/* -accel tcg's properties: Tandem's code generator switches, QEMU's
+ * no-ops, and errors naming what is wrong. */
+Test(options, tcg_properties)
+{
+    Options o;
+    GError *err = NULL;
+    cr_assert(parse(&o, &err, 2, "-accel", "tcg,jit=off,thread=single,tb-size=64"));
+    cr_assert(o.jit_off);
+    cr_assert_eq(o.jit_threshold, 0);
+    cr_assert(parse(&o, &err, 2, "-accel", "tcg,jit=on,jit-threshold=1"));
+    cr_assert(!o.jit_off);
+    cr_assert_eq(o.jit_threshold, 1);
+    expect_error("jit= is on or off, not 'yes'", 2, "-accel", "tcg,jit=yes");
+    expect_error("jit-threshold= wants a number from 1 to 65535, not '0'", 2, "-accel",
+                 "tcg,jit-threshold=0");
+    expect_error("jit-threshold= wants a number from 1 to 65535, not '70000'", 2, "-accel",
+                 "tcg,jit-threshold=70000");
+    expect_error("thread= is single or multi, not 'many'", 2, "-accel", "tcg,thread=many");
+    expect_error("unknown tcg property 'bogus'", 2, "-accel", "tcg,bogus=1");
+}
+
 Test(options, sizes)
 {
     uint64_t v;
