@@ -220,3 +220,39 @@ def text(out):
 
 def tail(out, err):
     return text(out)[-5000:] + "\n--- stderr ---\n" + err[-3000:]
+
+
+# Lines for a busybox initramfs /init (inside an f-string: they hold no
+# braces): a udhcpc script that configures the lease and prints it, lo
+# and eth0 up (DHCP_UP), then the DHCP exchange itself (DHCP_RUN).
+DHCP_UP = """cat > /dhcp.sh <<'EOS'
+#!/bin/sh
+case "$1" in
+bound|renew)
+    busybox ifconfig $interface $ip netmask $subnet up
+    busybox route add default gw $router
+    echo "dhcp: $ip router $router dns $dns" > /dev/console
+    ;;
+esac
+EOS
+busybox chmod +x /dhcp.sh
+busybox ifconfig lo 127.0.0.1 up
+busybox ifconfig eth0 up
+"""
+DHCP_RUN = "busybox udhcpc -i eth0 -n -q -f -s /dhcp.sh >/dev/null 2>&1 || echo udhcpc failed\n"
+
+
+def print_boot_disk(path, msg):
+    """A 1 MiB raw disk whose boot sector prints msg (bytes, NUL-ended) on
+    COM1 and leaves through isa-debug-exit (port 0x501, value 0x2a)."""
+    # cli; ds = 0; si = 0x7c00 + 0x40; print the string on 0x3f8; out 0x2a to 0x501.
+    code = bytes([0xFA, 0x31, 0xC0, 0x8E, 0xD8, 0xBE, 0x40, 0x7C, 0xBA, 0xF8, 0x03,
+                  0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xBA, 0x01, 0x05, 0xB0,
+                  0x2A, 0xEE, 0xF4, 0xEB, 0xFD])
+    img = bytearray(1 << 20)
+    img[:len(code)] = code
+    img[0x40:0x40 + len(msg)] = msg
+    img[510:512] = b"\x55\xaa"
+    with open(path, "wb") as f:
+        f.write(img)
+    return path

@@ -25,9 +25,9 @@ import subprocess
 import sys
 import tempfile
 
-from tandemtest import (BUILD, REPO, Run, append_modules, binary, fail, free_port,
-                        http_server, kernel_modules, need, send_through, tail, text,
-                        x86_linux_guest)
+from tandemtest import (BUILD, DHCP_RUN, DHCP_UP, REPO, Run, append_modules, binary, fail,
+                        free_port, http_server, kernel_modules, need, print_boot_disk,
+                        send_through, tail, text, x86_linux_guest)
 
 GUEST_PORT = 7000
 GREETING = "hello-through-hostfwd"
@@ -41,21 +41,7 @@ def initramfs(tmp, kernel, http_port):
         for name, _ in mods:
             f.write(f"busybox insmod /lib/modules/{name}.ko || echo insmod {name} failed\n")
         f.write(f"""
-cat > /dhcp.sh <<'EOS'
-#!/bin/sh
-case "$1" in
-bound|renew)
-    busybox ifconfig $interface $ip netmask $subnet up
-    busybox route add default gw $router
-    echo "dhcp: $ip router $router dns $dns" > /dev/console
-    ;;
-esac
-EOS
-chmod +x /dhcp.sh 2>/dev/null || busybox chmod +x /dhcp.sh
-busybox ifconfig lo 127.0.0.1 up
-busybox ifconfig eth0 up
-busybox udhcpc -i eth0 -n -q -f -s /dhcp.sh >/dev/null 2>&1 || echo udhcpc failed
-busybox ifconfig eth0 | grep "inet addr"
+{DHCP_UP}{DHCP_RUN}busybox ifconfig eth0 | grep "inet addr"
 busybox wget -q -O /tmp/data http://10.0.2.2:{http_port}/data.bin || echo wget failed
 echo "fetched $(busybox md5sum /tmp/data)"
 echo {GREETING} > /tmp/msg
@@ -172,17 +158,7 @@ def net_none(tmp):
     disk boot that prints and leaves through isa-debug-exit."""
     need("/usr/share/seabios/bios.bin")
     msg = b"tandem-net: no network\r\n\0"
-    # cli; ds = 0; si = 0x7c00 + 0x40; print the string on 0x3f8; out 0x2a to 0x501.
-    code = bytes([0xFA, 0x31, 0xC0, 0x8E, 0xD8, 0xBE, 0x40, 0x7C, 0xBA, 0xF8, 0x03,
-                  0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xBA, 0x01, 0x05, 0xB0,
-                  0x2A, 0xEE, 0xF4, 0xEB, 0xFD])
-    img = bytearray(1 << 20)
-    img[:len(code)] = code
-    img[0x40:0x40 + len(msg)] = msg
-    img[510:512] = b"\x55\xaa"
-    disk = os.path.join(tmp, "boot.raw")
-    with open(disk, "wb") as f:
-        f.write(img)
+    disk = print_boot_disk(os.path.join(tmp, "boot.raw"), msg)
     log = os.path.join(tmp, "none.rr")
     base = [binary("x86_64"), "-M", "pc", "-m", "128M", "-nographic", "-monitor", "none",
             "-device", "isa-debug-exit", "-drive", f"file={disk},format=raw,snapshot=on",

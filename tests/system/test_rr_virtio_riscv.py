@@ -26,8 +26,8 @@ import subprocess
 import sys
 import tempfile
 
-from tandemtest import (BUILD, OPENSBI, REPO, Run, binary, fail, free_port, http_server, need,
-                        riscv_linux_guest, send_through, tail, text)
+from tandemtest import (BUILD, DHCP_RUN, DHCP_UP, OPENSBI, REPO, Run, binary, fail, free_port,
+                        http_server, need, riscv_linux_guest, send_through, tail, text)
 
 GUEST_PORT = 7000
 GREETING = "hello-through-hostfwd"
@@ -49,22 +49,8 @@ mount -t devtmpfs devtmpfs /dev
 busybox mkdir -p /mnt
 busybox mount -t ext2 /dev/vda /mnt || echo mount failed
 echo "disk says: $(busybox cat /mnt/hello.txt)"
-cat > /dhcp.sh <<'EOS'
-#!/bin/sh
-case "$1" in
-bound|renew)
-    busybox ifconfig $interface $ip netmask $subnet up
-    busybox route add default gw $router
-    echo "dhcp: $ip router $router dns $dns" > /dev/console
-    ;;
-esac
-EOS
-busybox chmod +x /dhcp.sh
-busybox ifconfig lo 127.0.0.1 up
-busybox ifconfig eth0 up
-echo "mac: $(busybox cat /sys/class/net/eth0/address) carrier $(busybox cat /sys/class/net/eth0/carrier)"
-busybox udhcpc -i eth0 -n -q -f -s /dhcp.sh >/dev/null 2>&1 || echo udhcpc failed
-busybox wget -q -O /mnt/data.bin http://10.0.2.2:{http_port}/data.bin || echo wget failed
+{DHCP_UP}echo "mac: $(busybox cat /sys/class/net/eth0/address) carrier $(busybox cat /sys/class/net/eth0/carrier)"
+{DHCP_RUN}busybox wget -q -O /mnt/data.bin http://10.0.2.2:{http_port}/data.bin || echo wget failed
 busybox seq 1 20000 > /mnt/seq.txt
 busybox sync
 busybox umount /mnt

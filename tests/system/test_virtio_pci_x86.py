@@ -30,8 +30,9 @@ import sys
 import tempfile
 import urllib.request
 
-from tandemtest import (BUILD, REPO, Run, append_modules, binary, fail, free_port,
-                        kernel_modules, need, send_through, tail, text, x86_linux_guest)
+from tandemtest import (BUILD, DHCP_RUN, DHCP_UP, REPO, Run, append_modules, binary, fail,
+                        free_port, kernel_modules, need, print_boot_disk, send_through,
+                        tail, text, x86_linux_guest)
 
 GUEST_PORT = 7000       # the guest's nc: a line from the host
 HTTP_PORT = 7001        # the guest's httpd: 64 KiB of its disk to the host
@@ -61,21 +62,7 @@ echo "disk-md5 $(busybox dd if=/dev/vda bs={BLOCK} count={DISK // BLOCK} 2>/dev/
 busybox dd if=/pattern.bin of=/dev/vda bs={BLOCK} seek={PATTERN_AT // BLOCK} oflag=direct 2>/dev/null || echo write failed
 echo 3 > /proc/sys/vm/drop_caches
 echo "after-md5 $(busybox dd if=/dev/vda bs={BLOCK} count={DISK // BLOCK} iflag=direct 2>/dev/null | busybox md5sum)"
-cat > /dhcp.sh <<'EOS'
-#!/bin/sh
-case "$1" in
-bound|renew)
-    busybox ifconfig $interface $ip netmask $subnet up
-    busybox route add default gw $router
-    echo "dhcp: $ip router $router dns $dns" > /dev/console
-    ;;
-esac
-EOS
-busybox chmod +x /dhcp.sh
-busybox ifconfig lo 127.0.0.1 up
-busybox ifconfig eth0 up
-busybox udhcpc -i eth0 -n -q -f -s /dhcp.sh >/dev/null 2>&1 || echo udhcpc failed
-busybox mkdir -p /www
+{DHCP_UP}{DHCP_RUN}busybox mkdir -p /www
 busybox dd if=/dev/vda of=/www/msg bs={BLOCK} count={SENT // BLOCK} 2>/dev/null
 busybox httpd -f -p {HTTP_PORT} -h /www &
 busybox nc -l -p {GUEST_PORT} < /dev/null > /tmp/got &
@@ -158,17 +145,7 @@ def check_guest(what, out, got, data, blob):
 def seabios(tmp):
     need("/usr/share/seabios/bios.bin")
     msg = b"tandem: booted from virtio-blk-pci\r\n\0"
-    # cli; ds = 0; si = 0x7c00 + 0x40; print the string on 0x3f8; out 0x2a to 0x501.
-    code = bytes([0xFA, 0x31, 0xC0, 0x8E, 0xD8, 0xBE, 0x40, 0x7C, 0xBA, 0xF8, 0x03,
-                  0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xBA, 0x01, 0x05, 0xB0,
-                  0x2A, 0xEE, 0xF4, 0xEB, 0xFD])
-    img = bytearray(1 << 20)
-    img[:len(code)] = code
-    img[0x40:0x40 + len(msg)] = msg
-    img[510:512] = b"\x55\xaa"
-    disk = os.path.join(tmp, "boot.raw")
-    with open(disk, "wb") as f:
-        f.write(img)
+    disk = print_boot_disk(os.path.join(tmp, "boot.raw"), msg)
     log = os.path.join(tmp, "seabios.rr")
     for arch in ("i386", "x86_64"):
         base = [binary(arch), "-M", "pc", "-m", "128M", "-nographic", "-monitor", "none",
