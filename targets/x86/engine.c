@@ -784,8 +784,12 @@ X86CPU *x86_cpu_create(Machine *m, int variant)
     e->arena = g_malloc(ARENA_SIZE);
     const Options *o = m ? m->opts : NULL;
     e->jit_hot = o && o->jit_threshold ? o->jit_threshold : JIT_HOT;
-    if (x86_jit_supported() && !(o && o->jit_off))
+    if (x86_jit_supported() && !(o && o->jit_off)) {
         e->jit = x86_jit_new();
+        if (!e->jit)
+            fprintf(stderr, "tandem: x86 code generator off: no executable memory "
+                    "(mmap PROT_EXEC refused); running on the interpreter\n");
+    }
     for (unsigned i = 0; i < (1u << X86_JC_BITS); i++)
         e->cc.jc[i] = &no_block;
     cpu->bcache = e;
