@@ -553,7 +553,8 @@ static inline XBlock *lookup(X86CPU *cpu, Engine *e)
 
 /* ---- the code generator ---- */
 
-/* Compile a hot block (jit.h): only 64-bit code without a page-straddling
+/* Compile a hot block (jit.h): only 64-bit code, or 32-bit code with flat
+ * ES/SS/DS (X86_HF_FLAT32), without a page-straddling
  * tail, and not while a debugger is attached (breakpoints and
  * single-steps need the run loop at every block).  The handlers the
  * generator calls are the decoder's own, before x86_fuse: decode the
@@ -561,7 +562,8 @@ static inline XBlock *lookup(X86CPU *cpu, Engine *e)
  * dead). */
 static __attribute__((noinline)) void jit_block(X86CPU *cpu, Engine *e, XBlock *b)
 {
-    if (!(b->hf & X86_HF_CS64) || b->pa2 != ~0ull || b->bp || b->dead || cpu->dbg)
+    if (!(b->hf & (X86_HF_CS64 | X86_HF_FLAT32)) || b->pa2 != ~0ull || b->bp || b->dead ||
+        cpu->dbg)
         return;
     if (x86_jit_full(e->jit)) {
         x86_code_flush(cpu);    /* the block is gone with the rest */

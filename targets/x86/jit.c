@@ -335,7 +335,7 @@ static const Fast fast_table[] = {
     { &xf_call_rel, K_CALLR, 0, 0 }, { &xf_ret, K_RET, 0, 0 },
 };
 
-static void plan_insn(const XInsn *in, Plan *p)
+static void plan_insn(const XInsn *in, Plan *p, bool m64)
 {
     memset(p, 0, sizeof(*p));
     p->kind = K_CALL;
@@ -366,7 +366,11 @@ static void plan_insn(const XInsn *in, Plan *p)
     return;
 found:
     /* Memory operands through FS/GS have a base: not generated. */
-    if (p->mem && (in->seg == X86_FS || in->seg == X86_GS || in->asize != 8)) {
+    /* Memory operands: 64-bit addressing in 64-bit mode, 32-bit addressing
+     * through the flat ES/SS/DS of X86_HF_FLAT32 otherwise (the forms the
+     * decoder gives the specialised handlers); FS/GS have a base. */
+    if (p->mem && (in->seg == X86_FS || in->seg == X86_GS || in->seg == X86_CS ||
+                   in->asize != (m64 ? 8 : 4))) {
         p->kind = K_CALL;
         return;
     }
@@ -434,13 +438,16 @@ typedef struct Ctx {
     const XBlock *b;
     const XInsn *plain;
     JitPair *pairs;
-    Slow slow[2 * X86_MAX_BLOCK];
+    /* At most two slow paths per instruction (a read-modify-write's two
+     * TLB checks, RET's load and target check), each one handler call
+     * (an exit and a stop check), plus the mid-block handler calls. */
+    Slow slow[4 * X86_MAX_BLOCK];
     unsigned nslow;
     size_t exit_rax;         /* epilogue returning rax */
     size_t fix_exit[4 * X86_MAX_BLOCK];
     unsigned nfix;
-    size_t fix_stop[X86_MAX_BLOCK];
-    unsigned stop_i[X86_MAX_BLOCK];
+    size_t fix_stop[4 * X86_MAX_BLOCK];
+    unsigned stop_i[4 * X86_MAX_BLOCK];
     unsigned nstop;
     /* The last inline flag writer in this block since the last handler
      * call: its lazy op and size, or 0. */
@@ -631,6 +638,7 @@ static void run_pair(Ctx *c, unsigned i, uint16_t dirty)
     call_abs(a, (const void *)c->plain[i].fn);
     mov_imm(a, RCX, (uint64_t)(uintptr_t)&pr->sentinel);
     op_r(a, true, 0x39, RCX, RAX);          /* cmp rax, rcx */
+    g_assert(c->nfix < G_N_ELEMENTS(c->fix_exit));
     c->fix_exit[c->nfix++] = jcc_fwd(a, CC_NE);
     reload_regs(c);
     if (i + 1 < c->b->n) {
@@ -638,6 +646,7 @@ static void run_pair(Ctx *c, unsigned i, uint16_t dirty)
         op_m(a, false, 0x80, 7, RCX, (int32_t)offsetof(X86ChainCache, stopped));
         b1(a, 0);                           /* cmp byte [rcx + stopped], 0 */
         c->stop_i[c->nstop] = i + 1;
+        g_assert(c->nstop < G_N_ELEMENTS(c->fix_stop));
         c->fix_stop[c->nstop++] = jcc_fwd(a, CC_NE);
     }
 }
@@ -649,7 +658,8 @@ static void call_handler(Ctx *c, unsigned i)
     c->known_op = 0;
 }
 
-/* rdx = the memory operand's linear address (64-bit addressing). */
+/* rdx = the memory operand's linear address: 64-bit addressing, or
+ * 32-bit addressing through a flat segment (X86_HF_FLAT32). */
 static void ea(Ctx *c, const XInsn *in)
 {
     Asm *a = &c->a;
@@ -669,6 +679,8 @@ static void ea(Ctx *c, const XInsn *in)
     } else if (d) {
         op_m(a, true, 0x8d, RDX, RDX, d);
     }
+    if (in->asize == 4)
+        op_r(a, false, 0x89, RDX, RDX);     /* 32-bit addressing wraps */
 }
 
 /* The TLB check for an access of size sz at linear rdx: on a hit rdx
@@ -689,12 +701,14 @@ static void tlb(Ctx *c, unsigned i, unsigned sz, bool read, bool write)
     int32_t rd_off = X86_ACC_READ * per_acc, wr_off = X86_ACC_WRITE * per_acc;
     if (read) {
         op_m(a, true, 0x3b, RDI, RSI, rd_off + (int32_t)offsetof(X86TlbEntry, tag));
+        g_assert(c->nslow < G_N_ELEMENTS(c->slow));
         c->slow[c->nslow].dirty = c->dirty;
         c->slow[c->nslow].jump = jcc_fwd(a, CC_NE);
         c->slow[c->nslow++].i = i;
     }
     if (write) {
         op_m(a, true, 0x3b, RDI, RSI, wr_off + (int32_t)offsetof(X86TlbEntry, tag));
+        g_assert(c->nslow < G_N_ELEMENTS(c->slow));
         c->slow[c->nslow].dirty = c->dirty;
         c->slow[c->nslow].jump = jcc_fwd(a, CC_NE);
         c->slow[c->nslow++].i = i;
@@ -1113,6 +1127,7 @@ static void gen_call_ret(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     shift_ri(a, true, 7, RDX, 47);              /* sar rdx, 47 */
     alu_ri(a, true, 0, RDX, 1);
     alu_ri(a, true, 7, RDX, 1);                 /* -1 or 0 -> 0 or 1 */
+    g_assert(c->nslow < G_N_ELEMENTS(c->slow));
     c->slow[c->nslow].dirty = c->dirty;
     c->slow[c->nslow].jump = jcc_fwd(a, CC_A);
     c->slow[c->nslow++].i = i;
@@ -1349,7 +1364,7 @@ XHandler *x86_jit_compile(void *jit, X86CPU *cpu, const XBlock *b, const XInsn *
     Plan plan[X86_MAX_BLOCK];
     unsigned inl = 0;
     for (unsigned i = 0; i < n; i++) {
-        plan_insn(&plain[i], &plan[i]);
+        plan_insn(&plain[i], &plan[i], (b->hf & X86_HF_CS64) != 0);
         if (plan[i].kind != K_CALL)
             inl++;
     }
