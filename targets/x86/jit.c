@@ -271,13 +271,6 @@ static void jmp_back(Asm *a, size_t target)
     b4(a, (uint32_t)(int32_t)((int64_t)target - (int64_t)(pos(a) + 4)));
 }
 
-static void jcc_back(Asm *a, unsigned cc, size_t target)
-{
-    b1(a, 0x0f);
-    b1(a, 0x80 | cc);
-    b4(a, (uint32_t)(int32_t)((int64_t)target - (int64_t)(pos(a) + 4)));
-}
-
 /* ---- the block compiler ---- */
 
 /* Lazy-flag fields an instruction writes (flags_plan). */
@@ -529,15 +522,13 @@ static void epilogue_jmp_rax(Asm *a)
     op_r(a, false, 0xff, 4, RAX);
 }
 
-/* Leave through fn(cpu, in, arg) as a tail call. */
-static void tail(Ctx *c, const void *fn, const XInsn *in, uint64_t arg, bool with_arg)
+/* Leave through fn(cpu, in) as a tail call. */
+static void tail(Ctx *c, const void *fn, const XInsn *in)
 {
     Asm *a = &c->a;
     sync_regs(c, c->dirty);
     op_r(a, true, 0x89, RBX, RDI);
     mov_imm(a, RSI, (uint64_t)(uintptr_t)in);
-    if (with_arg)
-        mov_imm(a, RDX, arg);
     mov_imm(a, RAX, (uint64_t)(uintptr_t)fn);
     epilogue_jmp_rax(a);
 }
@@ -562,6 +553,36 @@ static void pending(Ctx *c, unsigned scratch, size_t out[3])
     op_m(a, false, 0x83, 7, scratch, (int32_t)offsetof(Machine, exit_request));
     b1(a, 0);
     out[2] = jcc_fwd(a, CC_NE);
+}
+
+/* The end of every exit through a near branch, with the target in treg
+ * (callee-saved: it survives the call): x86_jit_next, then straight into
+ * the block it returns (one indirect jump per exit, predicted per exit),
+ * else out through x86_jump_chain as the handlers leave.  With slot_ref,
+ * the place of the exit's slot address (patched by the caller) is stored
+ * there; without, the target is data (RET's) and has no slot. */
+static void next_exit(Ctx *c, const XInsn *orig, unsigned treg, size_t *slot_ref)
+{
+    Asm *a = &c->a;
+    op_r(a, true, 0x89, RBX, RDI);
+    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
+    op_r(a, true, 0x89, treg, RDX);
+    if (slot_ref) {
+        b1(a, 0x48); b1(a, 0x8d); b1(a, 0x0d); b4(a, 0);        /* lea rcx, [rip+slot] */
+        *slot_ref = pos(a) - 4;
+    } else {
+        mov_imm(a, RCX, 0);
+    }
+    call_abs(a, (const void *)x86_jit_next);
+    op_r(a, true, 0x85, RAX, RAX);
+    size_t no = jcc_fwd(a, CC_E);
+    op_r(a, false, 0xff, 4, RAX);               /* jmp rax */
+    patch_to(a, no, pos(a));
+    op_r(a, true, 0x89, RBX, RDI);
+    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
+    op_r(a, true, 0x89, treg, RDX);
+    mov_imm(a, RAX, (uint64_t)(uintptr_t)jit_chain);
+    epilogue_jmp_rax(a);
 }
 
 /* Leave for the block at target (a near branch's): straight into its
@@ -605,17 +626,8 @@ static void chain_exit(Ctx *c, const XInsn *orig, uint64_t target)
     op_m(a, false, 0xff, 4, RAX, (int32_t)offsetof(XBlock, jit_body));  /* jmp [rax+body] */
     for (int k = 0; k < 6; k++)
         patch_to(a, slow[k], pos(a));
-    op_r(a, true, 0x89, RBX, RDI);
-    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
-    mov_imm(a, RDX, target);
-    b1(a, 0x48); b1(a, 0x8d); b1(a, 0x0d); b4(a, 0);            /* lea rcx, [rip+slot] */
-    slot_ref[1] = pos(a) - 4;
-    call_abs(a, (const void *)x86_jit_next);
-    op_r(a, true, 0x85, RAX, RAX);
-    size_t no = jcc_fwd(a, CC_E);
-    op_r(a, false, 0xff, 4, RAX);           /* jmp rax */
-    patch_to(a, no, pos(a));
-    tail(c, (const void *)jit_chain, orig, target, true);
+    mov_imm(a, R15, target);
+    next_exit(c, orig, R15, &slot_ref[1]);
     while (pos(a) & 7)
         b1(a, 0xcc);
     const size_t slot = pos(a);
@@ -683,6 +695,16 @@ static void ea(Ctx *c, const XInsn *in)
         op_r(a, false, 0x89, RDX, RDX);     /* 32-bit addressing wraps */
 }
 
+/* A jump (condition cc) to a slow path for instruction i: its handler
+ * runs it from the start, with the registers dirty here written back. */
+static void add_slow(Ctx *c, unsigned i, unsigned cc)
+{
+    g_assert(c->nslow < G_N_ELEMENTS(c->slow));
+    c->slow[c->nslow].dirty = c->dirty;
+    c->slow[c->nslow].jump = jcc_fwd(&c->a, cc);
+    c->slow[c->nslow++].i = i;
+}
+
 /* The TLB check for an access of size sz at linear rdx: on a hit rdx
  * becomes the host address of the read (and rdi of the write when
  * write is set), else a jump to instruction i's slow path. */
@@ -701,17 +723,11 @@ static void tlb(Ctx *c, unsigned i, unsigned sz, bool read, bool write)
     int32_t rd_off = X86_ACC_READ * per_acc, wr_off = X86_ACC_WRITE * per_acc;
     if (read) {
         op_m(a, true, 0x3b, RDI, RSI, rd_off + (int32_t)offsetof(X86TlbEntry, tag));
-        g_assert(c->nslow < G_N_ELEMENTS(c->slow));
-        c->slow[c->nslow].dirty = c->dirty;
-        c->slow[c->nslow].jump = jcc_fwd(a, CC_NE);
-        c->slow[c->nslow++].i = i;
+        add_slow(c, i, CC_NE);
     }
     if (write) {
         op_m(a, true, 0x3b, RDI, RSI, wr_off + (int32_t)offsetof(X86TlbEntry, tag));
-        g_assert(c->nslow < G_N_ELEMENTS(c->slow));
-        c->slow[c->nslow].dirty = c->dirty;
-        c->slow[c->nslow].jump = jcc_fwd(a, CC_NE);
-        c->slow[c->nslow++].i = i;
+        add_slow(c, i, CC_NE);
         op_r(a, true, 0x89, RDX, RDI);
         op_m(a, true, 0x03, RDI, RSI, wr_off + (int32_t)offsetof(X86TlbEntry, addend));
     }
@@ -1114,7 +1130,6 @@ static void gen_call_ret(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
         mov_imm(a, RAX, x86_next_rip(in));
         store(a, RAX, 8, RDI);
         st_g(c, X86_RSP, RDX, 8);
-        resume_here(c, i);      /* a slow path never comes back here */
         chain_exit(c, orig, in->imm);
         return;
     }
@@ -1127,30 +1142,13 @@ static void gen_call_ret(Ctx *c, unsigned i, const XInsn *in, const Plan *p)
     shift_ri(a, true, 7, RDX, 47);              /* sar rdx, 47 */
     alu_ri(a, true, 0, RDX, 1);
     alu_ri(a, true, 7, RDX, 1);                 /* -1 or 0 -> 0 or 1 */
-    g_assert(c->nslow < G_N_ELEMENTS(c->slow));
-    c->slow[c->nslow].dirty = c->dirty;
-    c->slow[c->nslow].jump = jcc_fwd(a, CC_A);
-    c->slow[c->nslow++].i = i;
+    add_slow(c, i, CC_A);
     st_g(c, X86_RSP, RCX, 8);
-    resume_here(c, i);
     /* the exit, with the target in rax */
     sync_regs(c, c->dirty);
     c->dirty = 0;
-    op_r(a, true, 0x89, RAX, R15);              /* keep it across the call */
-    op_r(a, true, 0x89, RBX, RDI);
-    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
-    op_r(a, true, 0x89, RAX, RDX);
-    mov_imm(a, RCX, 0);                         /* no slot */
-    call_abs(a, (const void *)x86_jit_next);
-    op_r(a, true, 0x85, RAX, RAX);
-    size_t no = jcc_fwd(a, CC_E);
-    op_r(a, false, 0xff, 4, RAX);
-    patch_to(a, no, pos(a));
-    op_r(a, true, 0x89, RBX, RDI);
-    mov_imm(a, RSI, (uint64_t)(uintptr_t)orig);
-    op_r(a, true, 0x89, R15, RDX);
-    mov_imm(a, RAX, (uint64_t)(uintptr_t)jit_chain);
-    epilogue_jmp_rax(a);
+    op_r(a, true, 0x89, RAX, R15);
+    next_exit(c, orig, R15, NULL);
 }
 
 /* The block's last instruction, a Jcc or JMP: the exits. */
@@ -1316,7 +1314,7 @@ static bool gen(Ctx *c, Plan *plan)
         default:
             if (i + 1 == n) {
                 /* Its handler goes on to the end sentinel itself. */
-                tail(c, (const void *)b->insns[i].fn, &b->insns[i], 0, false);
+                tail(c, (const void *)b->insns[i].fn, &b->insns[i]);
                 ended = true;
             } else {
                 call_handler(c, i);
@@ -1326,7 +1324,7 @@ static bool gen(Ctx *c, Plan *plan)
         resume_here(c, i);
     }
     if (!ended)
-        tail(c, (const void *)x86_block_end, &b->insns[n], 0, false);
+        tail(c, (const void *)x86_block_end, &b->insns[n]);
 
     /* slow paths: the handler on the instruction's pair */
     for (unsigned k = 0; k < c->nslow; k++) {
@@ -1337,7 +1335,7 @@ static bool gen(Ctx *c, Plan *plan)
     /* stops before instruction k */
     for (unsigned k = 0; k < c->nstop; k++) {
         patch_to(a, c->fix_stop[k], pos(a));
-        tail(c, (const void *)jit_stop, &b->insns[c->stop_i[k]], 0, false);
+        tail(c, (const void *)jit_stop, &b->insns[c->stop_i[k]]);
     }
     /* return rax */
     c->exit_rax = pos(a);
@@ -1349,7 +1347,6 @@ static bool gen(Ctx *c, Plan *plan)
         b1(a, 0x58 | (saved[k] & 7));
     }
     b1(a, 0xc3);
-    (void)jcc_back;
     return a->p <= a->end;
 }
 
