@@ -52,40 +52,53 @@ static inline unsigned x86_jc_index(uint64_t lin)
     return (unsigned)(lin ^ (lin >> X86_JC_BITS)) & ((1u << X86_JC_BITS) - 1);
 }
 
-/* Leave the block after `in` retired, at RIP = target, entering target's
- * block directly when the run loop would find it in the jump cache (the
- * same key checks as its lookup) and the run loop would run it now: it
- * fits under cpu->chain_end (the budget), and no interrupt it would
- * take (IF is never lazy) or exit request is waiting.  Otherwise return to the run loop like x86_jump.
- * Everything else the run loop looks at before entering a block (the
- * interrupt shadow, TF, RF, HLT, the decode mode) changes only through
- * instructions that end their block without chaining.  m64: the caller
- * runs in 64-bit mode (a constant in the specialised handlers): RIP is
- * the linear address and there is no CS limit. */
-static inline __attribute__((always_inline)) const XInsn *
-x86_jump_chain(X86CPU *cpu, const XInsn *in, uint64_t target, bool m64)
+/* The block the run loop would run now at RIP = target, if it is in the
+ * jump cache (the same key checks as its lookup) and fits under
+ * cpu->chain_end with icount, the count once `in`'s block is left, plus
+ * its own length; and no interrupt it would take (IF is never lazy) or
+ * exit request is waiting.  Else NULL.  Everything else the run loop
+ * looks at before entering a block (the interrupt shadow, TF, RF, HLT,
+ * the decode mode) changes only through instructions that end their
+ * block without chaining.  m64: the caller runs in 64-bit mode (a
+ * constant in the specialised handlers): RIP is the linear address and
+ * there is no CS limit.  Changes nothing. */
+static inline __attribute__((always_inline)) const XBlock *
+x86_chain_block(const X86CPU *cpu, uint64_t target, uint64_t icount, bool m64)
 {
-    X86ChainCache *cc = cpu->bcache;
+    const X86ChainCache *cc = cpu->bcache;
     const uint32_t hf = cpu->hflags;
     const uint64_t lin = m64 ? target : (uint32_t)(cpu->seg[X86_CS].base + target);
     const XBlock *b = cc->jc[x86_jc_index(lin)];
-    const X86TlbEntry *t = x86_tlb_entry(cpu, (hf & X86_HF_CPL) == 3, X86_ACC_EXEC, lin);
-    uint64_t icount = cpu->icount - in->rem;
-    cpu->icount = icount;
-    icount += b->n;
+    const X86TlbEntry *t =
+        x86_tlb_entry((X86CPU *)cpu, (hf & X86_HF_CPL) == 3, X86_ACC_EXEC, lin);
     if (likely(b->rip == target && b->lin == lin && t->tag == (lin & ~0xfffull) &&
                b->pa == (t->pa_page | (lin & 0xfff)) &&
                b->hf == (hf & X86_HF_DECODE) &&
                (m64 || b->cs_limit == cpu->seg[X86_CS].limit) &&
-               icount <= cpu->chain_end &&
+               icount + b->n <= cpu->chain_end &&
                !((cpu->intr && (cpu->eflags & X86_IF)) | cpu->nmi_pending |
-                 cpu->m->exit_request))) {
-        cpu->icount = icount;
+                 cpu->m->exit_request)))
+        return b;
+    return NULL;
+}
+
+/* Leave the block after `in` retired, at RIP = target, entering target's
+ * block directly when x86_chain_block finds it.  Otherwise return to the
+ * run loop like x86_jump. */
+static inline __attribute__((always_inline)) const XInsn *
+x86_jump_chain(X86CPU *cpu, const XInsn *in, uint64_t target, bool m64)
+{
+    X86ChainCache *cc = cpu->bcache;
+    const uint64_t icount = cpu->icount - in->rem;
+    const XBlock *b = x86_chain_block(cpu, target, icount, m64);
+    if (likely(b != NULL)) {
+        cpu->icount = icount + b->n;
         cc->run_block = b;
         cc->run = (XInsn *)b->insns;
         cc->run_n = b->n;
         return b->insns[0].fn(cpu, b->insns);
     }
+    cpu->icount = icount;
     cpu->rip = target;
     return NULL;
 }

@@ -553,6 +553,12 @@ static inline XBlock *lookup(X86CPU *cpu, Engine *e)
 
 /* ---- the code generator ---- */
 
+/* One more entry of block b; true at the one that makes it hot. */
+static inline bool jit_count(Engine *e, XBlock *b)
+{
+    return b->hits < e->jit_hot && ++b->hits == e->jit_hot;
+}
+
 /* Compile a hot block (jit.h): only 64-bit code, or 32-bit code with flat
  * ES/SS/DS (X86_HF_FLAT32), without a page-straddling
  * tail, and not while a debugger is attached (breakpoints and
@@ -593,25 +599,17 @@ void *x86_jit_next(X86CPU *cpu, const XInsn *in, uint64_t target, XBlock **slot)
 {
     Engine *e = engine(cpu);
     X86ChainCache *cc = &e->cc;
-    const uint32_t hf = cpu->hflags;
-    XBlock *b = cc->jc[x86_jc_index(target)];
-    const X86TlbEntry *t = x86_tlb_entry(cpu, (hf & X86_HF_CPL) == 3, X86_ACC_EXEC, target);
-    const uint64_t icount = cpu->icount - in->rem + b->n;
-    /* x86_jump_chain's conditions (64-bit mode: RIP is the linear address) */
-    if (!(b->rip == target && b->lin == target && t->tag == (target & ~0xfffull) &&
-          b->pa == (t->pa_page | (target & 0xfff)) && b->hf == (hf & X86_HF_DECODE) &&
-          icount <= cpu->chain_end &&
-          !((cpu->intr && (cpu->eflags & X86_IF)) | cpu->nmi_pending | cpu->m->exit_request)))
+    const uint64_t icount = cpu->icount - in->rem;
+    XBlock *b = (XBlock *)x86_chain_block(cpu, target, icount, true);
+    if (!b)
         return NULL;
-    if (!b->jit_body) {
-        /* Hot only through chains: compile it here, unless that needs a
-         * flush (which would reuse the code running now). */
-        if (b->hits < e->jit_hot && ++b->hits == e->jit_hot && !x86_jit_full(e->jit))
-            jit_block(cpu, e, b);
-        if (!b->jit_body)
-            return NULL;
-    }
-    cpu->icount = icount;
+    /* Hot only through chains: compile it here, unless that needs a flush
+     * (which would reuse the code running now). */
+    if (!b->jit_body && jit_count(e, b) && !x86_jit_full(e->jit))
+        jit_block(cpu, e, b);
+    if (!b->jit_body)
+        return NULL;
+    cpu->icount = icount + b->n;
     cc->run_block = b;
     cc->run = b->insns;
     cc->run_n = b->n;
@@ -751,7 +749,7 @@ static CpuExit run_loop(X86CPU *cpu, uint64_t max)
         cpu->loop_end = end;
         cpu->icount += b->n;
         if (likely(b->n <= left)) {
-            if (unlikely(b->hits < e->jit_hot) && e->jit && ++b->hits == e->jit_hot)
+            if (unlikely(b->hits < e->jit_hot) && e->jit && jit_count(e, b))
                 jit_block(cpu, e, b);
             run_insns(e, cpu, b, b->insns, b->n);
         }
