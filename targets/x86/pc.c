@@ -490,12 +490,9 @@ static bool pc_virtio_blk_device(Pc *pc, const char *spec, GError **err)
     Drive *d = drives_for_device(pc->drives, spec, "virtio", err);
     if (!d)
         return false;
-    int devfn = -1;
-    if (device_spec_prop(spec, "addr", &addr) && !pc_parse_pci_addr(addr, &devfn)) {
-        tn_error(err, "-device %s: addr=%s: expected a PCI slot 1-1f (hex), optionally "
-                 ".function", spec, addr);
+    int devfn;
+    if (!pc_device_devfn(spec, &addr, &devfn, err))
         return false;
-    }
     device_spec_prop(spec, "serial", &serial);
     return pc_virtio_blk(pc, d, serial, devfn, err);
 }

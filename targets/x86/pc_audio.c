@@ -26,14 +26,9 @@ static bool pc_ac97(Machine *m, PciBus *bus, const char *spec, unsigned card, GE
         }
         adev = audio_spec_id(m->opts->audiodevs[0]);
     }
-    int devfn = -1;
-    if (addr || device_spec_prop(spec, "addr", &addr)) {
-        if (!pc_parse_pci_addr(addr, &devfn)) {
-            tn_error(err, "-device %s: addr=%s: expected a PCI slot 1-1f (hex), optionally "
-                     ".function", spec, addr);
-            return false;
-        }
-    }
+    int devfn;
+    if (!pc_device_devfn(spec, &addr, &devfn, err))
+        return false;
     for (int slot = PC_AUDIO_FIRST_SLOT; devfn < 0 && slot < 32; slot++)
         if (!pci_find_device(bus, PCI_DEVFN(slot, 0)))
             devfn = PCI_DEVFN(slot, 0);

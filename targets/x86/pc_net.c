@@ -38,6 +38,18 @@ bool pc_parse_pci_addr(const char *s, int *devfn)
     return true;
 }
 
+bool pc_device_devfn(const char *spec, char **addr, int *devfn, GError **err)
+{
+    *devfn = -1;
+    if (!*addr && !device_spec_prop(spec, "addr", addr))
+        return true;
+    if (pc_parse_pci_addr(*addr, devfn))
+        return true;
+    tn_error(err, "-device %s: addr=%s: expected a PCI slot 1-1f (hex), optionally .function",
+             spec, *addr);
+    return false;
+}
+
 int pc_pci_free_devfn(PciBus *bus)
 {
     for (int slot = PC_NIC_FIRST_SLOT; slot < 32; slot++)
@@ -72,12 +84,9 @@ static bool pc_nic(Machine *m, PciBus *bus, PcNics *nics, const char *spec, bool
             return false;
         }
     }
-    int devfn = -1;
-    if (device_spec_prop(spec, "addr", &addr) && !pc_parse_pci_addr(addr, &devfn)) {
-        tn_error(err, "-device %s: addr=%s: expected a PCI slot 1-1f (hex), optionally "
-                 ".function", spec, addr);
+    int devfn;
+    if (!pc_device_devfn(spec, &addr, &devfn, err))
         return false;
-    }
     if (devfn < 0)
         devfn = pc_pci_free_devfn(bus);
     if (devfn < 0) {

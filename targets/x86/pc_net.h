@@ -29,6 +29,10 @@ bool pc_nics_create(Machine *m, PciBus *bus, PcNics *nics, GError **err);
 /* addr=SLOT[.FN] of a -device (hex, as QEMU's PCI addresses): false when
  * it is not one. */
 bool pc_parse_pci_addr(const char *s, int *devfn);
+/* A PCI device's slot: *addr, or else the addr= of -device spec (then
+ * stored in *addr, g_free'd by the caller), parsed; -1 when neither is
+ * given.  false with an error naming the value when it is no address. */
+bool pc_device_devfn(const char *spec, char **addr, int *devfn, GError **err);
 /* The first free slot from 3 (function 0), or -1. */
 int pc_pci_free_devfn(PciBus *bus);
 /* SeaBIOS's interrupt routing, for boards that start a kernel directly:
