@@ -84,11 +84,27 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         g_snprintf(why, whylen, "%s event carries %" PRIu32 " payload bytes, expected none",
                    event_names[kind], len);
         return false;
-    case RR_EV_END:
+    case RR_EV_END: {
         if (len == 20)
             return true;
-        g_snprintf(why, whylen, "end payload is %" PRIu32 " bytes, not 20", len);
+        uint32_t shift = len >= 28 ? le32_get(d + 20) : 0, n = len >= 28 ? le32_get(d + 24) : 0;
+        if (len < 28) {
+            g_snprintf(why, whylen, "end payload is %" PRIu32 " bytes, not 20 or 28 + a RAM map",
+                       len);
+        } else if (shift < 12 || shift > 40) {
+            g_snprintf(why, whylen, "end RAM map chunk shift %" PRIu32 " is out of range "
+                       "(12..40)", shift);
+        } else if (n < 1 || n > RR_END_MAX_CHUNKS) {
+            g_snprintf(why, whylen, "end RAM map has %" PRIu32 " chunks (1..%d)", n,
+                       RR_END_MAX_CHUNKS);
+        } else if (len != 28 + 8 * n) {
+            g_snprintf(why, whylen, "end payload is %" PRIu32 " bytes, where a RAM map of %"
+                       PRIu32 " chunks makes it %" PRIu32, len, n, 28 + 8 * n);
+        } else {
+            return true;
+        }
         return false;
+    }
     case RR_EV_TSC:
         if (len == 8)
             return true;
@@ -453,4 +469,37 @@ size_t rr_writer_pending(const RrWriter *w)
 uint64_t rr_writer_bytes(const RrWriter *w)
 {
     return w->bytes;
+}
+
+char *rr_memory_diff(const uint64_t *want, const uint64_t *have, const uint64_t *base, size_t n,
+                     unsigned shift)
+{
+    uint64_t chunk = 1ull << shift;
+    GString *g = g_string_new("guest-physical ");
+    size_t ndiff = 0, nranges = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (want[i] == have[i])
+            continue;
+        ndiff++;
+        /* One range per run of adjacent differing chunks. */
+        size_t j = i;
+        while (j + 1 < n && want[j + 1] != have[j + 1] && base[j + 1] == base[j] + chunk)
+            j++;
+        ndiff += j - i;
+        if (nranges++ < 6)
+            g_string_append_printf(g, "%s%#" PRIx64 "-%#" PRIx64, nranges > 1 ? ", " : "",
+                                   base[i], base[j] + chunk - 1);
+        i = j;
+    }
+    if (!ndiff) {
+        g_string_free(g, TRUE);
+        return NULL;
+    }
+    if (nranges > 6)
+        g_string_append_printf(g, " and %zu more ranges", nranges - 6);
+    if (chunk >= (1ull << 20))
+        g_string_append_printf(g, "; %zu of %zu %" PRIu64 " MiB chunks", ndiff, n, chunk >> 20);
+    else
+        g_string_append_printf(g, "; %zu of %zu %" PRIu64 " KiB chunks", ndiff, n, chunk >> 10);
+    return g_string_free(g, FALSE);
 }

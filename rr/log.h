@@ -46,7 +46,11 @@
  * - Payloads must have the shape given next to each kind (writer and reader
  *   both check): serial_input >= 1 byte; host_clock exactly 8; shift 1 byte
  *   with a value 0..63; warp exactly one varint; reset and quit none; end
- *   exactly 20 (i32 status, u64 RAM hash, u64 CPU state hash); block 12 to
+ *   20 (i32 status, u64 RAM hash, u64 CPU state hash), or from version 7
+ *   28 + 8n: those, then the RAM map (u32 chunk shift 12..40, u32 n
+ *   1..RR_END_MAX_CHUNKS, n u64 hashes of the guest memory in chunks of
+ *   2^shift bytes, machine_memory_chunks()), so that a replay that ends
+ *   with other memory says where; block 12 to
  *   30; net at least 3 (netdev, flags 0 or 1, at least one frame byte);
  *   input 4 (device 0, keyboard: u16 keycode, u8 down 0 or 1) or 14
  *   (device 1, mouse: i32 dx, i32 dy, i32 dz, u8 buttons); audio at
@@ -69,10 +73,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 6
+#define RR_LOG_VERSION 7
 /* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
  * RR_EV_BLOCK, version 3 RR_EV_NET, version 4 RR_EV_INPUT and
- * RR_EV_AUDIO, version 5 RR_EV_CHECKPOINT; nothing else differs). */
+ * RR_EV_AUDIO, version 5 RR_EV_CHECKPOINT, version 6 the end's RAM map;
+ * nothing else differs). */
+#define RR_END_MAX_CHUNKS 4096
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536
@@ -134,6 +140,12 @@ typedef struct RrHeader {
 } RrHeader;
 
 const char *rr_event_name(RrEventKind k);
+/* Where two RAM maps (an end event's, and the replay's own at its end:
+ * n chunk hashes of 2^shift bytes starting at base[i]) differ, as text
+ * ("guest-physical 0x100000-0x10ffff, 0x7f0000-0x7fffff; 2 of 2048 64 KiB
+ * chunks"), or NULL where they agree.  g_free() it. */
+char *rr_memory_diff(const uint64_t *want, const uint64_t *have, const uint64_t *base, size_t n,
+                     unsigned shift);
 uint64_t rr_fnv1a64(const void *buf, size_t len, uint64_t seed);
 uint32_t rr_crc32c(uint32_t crc, const void *buf, size_t len);
 

@@ -36,6 +36,7 @@ struct Rr {
     RrEvent *next;
     bool have_next;
     bool log_done;           /* no more events (END consumed or tail) */
+    bool truncated;          /* stop_truncated() ended the replay */
     uint64_t nevents;        /* events logged or replayed */
     uint64_t last_mmio;      /* device accesses at the previous event */
 
@@ -250,6 +251,7 @@ static void stop_truncated(Rr *rr)
         return;
     fprintf(stderr, "tandem: replay: %s; replayed %" PRIu64 " events up to icount %" PRIu64
             ", stopping\n", rr_reader_tail_message(rr->r), rr->nevents, *m->icount);
+    rr->truncated = true;
     machine_request_shutdown(m, RR_EXIT_TRUNCATED);
 }
 
@@ -709,6 +711,24 @@ uint64_t rr_next_async_icount(Machine *m)
     return rr->next->icount;
 }
 
+bool rr_sync_passed_ok(Machine *m)
+{
+    Rr *rr = m->rr;
+    if (!rr || rr->mode != RR_MODE_REPLAY || m->error)
+        return true;
+    read_ahead(rr);
+    if (!rr->have_next || !sync_event(rr->next->kind) || *m->icount <= rr->next->icount)
+        return true;
+    const RrEvent *e = rr->next;
+    uint64_t regs[RR_MAX_REGS];
+    m->cpu_ops->regs(m->cpu, regs);
+    machine_set_error(m, "replay diverged at event %" PRIu64 " (%s at icount %" PRIu64 ", pc %#"
+                      PRIx64 "): the guest ran past it without the device access the log has "
+                      "there (now at icount %" PRIu64 ", pc %#" PRIx64 ")", rr->nevents,
+                      rr_event_name(e->kind), e->icount, e->regs[0], *m->icount, regs[0]);
+    return false;
+}
+
 const RrEvent *rr_peek_event(Machine *m)
 {
     Rr *rr = m->rr;
@@ -1090,6 +1110,27 @@ bool rr_start(Machine *m, GError **err)
     }
     return true;
 }
+/* Where the memory at the end differs from the recording's (the end
+ * event's RAM map, log version 7), or NULL where the log has no map or
+ * the machine's memory is laid out otherwise. */
+static char *end_memory_diff(Machine *m, const RrEvent *want)
+{
+    if (want->len < 28)
+        return NULL;
+    uint32_t shift, n;
+    memcpy(&shift, want->data + 20, 4);
+    memcpy(&n, want->data + 24, 4);
+    uint64_t *want_h = g_new(uint64_t, n), *have = g_new(uint64_t, n), *base = g_new(uint64_t, n);
+    memcpy(want_h, want->data + 28, 8 * (size_t)n);
+    char *d = NULL;
+    if (machine_memory_chunks(m, shift, have, base, n) == n)
+        d = rr_memory_diff(want_h, have, base, n, shift);
+    g_free(want_h);
+    g_free(have);
+    g_free(base);
+    return d;
+}
+
 
 int rr_finish(Machine *m, int status)
 {
@@ -1105,7 +1146,20 @@ int rr_finish(Machine *m, int status)
         memcpy(ev->data, &st, 4);
         memcpy(ev->data + 4, &mh, 8);
         memcpy(ev->data + 12, &sh, 8);
+        /* The RAM map: where a replay that ends with other memory differs. */
+        uint32_t shift = machine_memory_chunk_shift(m, RR_END_MAX_CHUNKS);
+        uint64_t *hash = g_new(uint64_t, RR_END_MAX_CHUNKS);
+        uint64_t *base = g_new(uint64_t, RR_END_MAX_CHUNKS);
+        uint32_t nc = (uint32_t)machine_memory_chunks(m, shift, hash, base, RR_END_MAX_CHUNKS);
         ev->len = 20;
+        if (nc >= 1 && nc <= RR_END_MAX_CHUNKS) {
+            memcpy(ev->data + 20, &shift, 4);
+            memcpy(ev->data + 24, &nc, 4);
+            memcpy(ev->data + 28, hash, 8 * (size_t)nc);
+            ev->len = 28 + 8 * nc;
+        }
+        g_free(hash);
+        g_free(base);
         log_event(rr, ev);
         uint64_t n = rr_writer_events(rr->w);
         if (!rr_writer_close(rr->w, &err)) {
@@ -1120,7 +1174,9 @@ int rr_finish(Machine *m, int status)
         return status;
     }
     /* Replay: a run that ended by itself must end where the recording did. */
-    if (m->error || status == RR_EXIT_TRUNCATED)
+    /* (Not the status: a guest may exit with RR_EXIT_TRUNCATED's value
+     * itself, and must be checked like any other.) */
+    if (m->error || rr->truncated)
         return status;
     read_ahead(rr);
     if (m->error)
@@ -1145,11 +1201,14 @@ int rr_finish(Machine *m, int status)
     memcpy(&mh, want->data + 4, 8);
     memcpy(&sh, want->data + 12, 8);
     uint64_t mh2 = machine_memory_hash(m), sh2 = m->cpu_ops->state_hash(m->cpu);
-    if (want->len != 20 || mh != mh2 || sh != sh2 || st != status) {
-        fprintf(stderr, "tandem: replay diverged at the end (icount %" PRIu64 "):%s%s%s\n",
-                *m->icount, mh != mh2 ? " memory contents differ;" : "",
+    if (mh != mh2 || sh != sh2 || st != status) {
+        char *where = mh != mh2 ? end_memory_diff(m, want) : NULL;
+        fprintf(stderr, "tandem: replay diverged at the end (icount %" PRIu64 "):%s%s%s%s%s%s\n",
+                *m->icount, mh != mh2 ? " memory contents differ" : "",
+                where ? " (" : "", where ? where : "", where ? ");" : mh != mh2 ? ";" : "",
                 sh != sh2 ? " CPU state differs;" : "",
                 st != status ? " exit status differs;" : "");
+        g_free(where);
         return 1;
     }
     fprintf(stderr, "tandem: replay finished: %" PRIu64 " events, %" PRIu64

@@ -84,6 +84,11 @@ bool rr_event_in_access(const struct RrEvent *ev);
 /* Replay: icount of the next event that the main loop must deliver, or
  * UINT64_MAX.  Record/off: UINT64_MAX. */
 uint64_t rr_next_async_icount(Machine *m);
+/* Replay, after the CPU ran: false (with the machine's error set) when it
+ * went past the log's next event, one the guest's own access consumes (a
+ * clock read, a block request, a timer checkpoint, the end), without
+ * consuming it: a divergence that would otherwise run on forever. */
+bool rr_sync_passed_ok(Machine *m);
 /* Replay: deliver every event due at the current position.  Returns false
  * (and sets m->error or stops the machine) when the replay cannot go on. */
 bool rr_deliver_due(Machine *m);

@@ -188,6 +188,10 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
                 sep, q, eq, (int32_t)le32_get(ev->data),
                 sep, q, eq, q, le64_get(ev->data + 4), q,
                 sep, q, eq, q, le64_get(ev->data + 12), q);
+        if (ev->len >= 28)
+            fprintf(f, "%s%sram_map_chunks%s%" PRIu32 "%s%sram_map_chunk_bytes%s%" PRIu64,
+                    sep, q, eq, le32_get(ev->data + 24), sep, q, eq,
+                    (uint64_t)1 << le32_get(ev->data + 20));
         break;
     default:
         break;

@@ -366,6 +366,41 @@ uint64_t machine_memory_hash(Machine *m)
     return h;
 }
 
+size_t machine_memory_chunks(Machine *m, unsigned shift, uint64_t *hash, uint64_t *base,
+                             size_t max)
+{
+    uint64_t chunk = 1ull << shift;
+    size_t n = 0;
+    for (int i = 0; i < m->as.nregions; i++) {
+        const MemRegion *r = &m->as.regions[i];
+        if (!r->host)
+            continue;
+        for (uint64_t off = 0; off < r->size; off += chunk, n++) {
+            if (n >= max)
+                continue;
+            uint64_t len = r->size - off < chunk ? r->size - off : chunk;
+            hash[n] = tn_hash_bytes(r->host + off, len, 0x6368756e6bull ^ (r->base + off));
+            base[n] = r->base + off;
+        }
+    }
+    return n;
+}
+
+unsigned machine_memory_chunk_shift(Machine *m, size_t max)
+{
+    unsigned shift = 16;
+    for (;; shift++) {
+        size_t n = 0;
+        for (int i = 0; i < m->as.nregions; i++) {
+            const MemRegion *r = &m->as.regions[i];
+            if (r->host)
+                n += (r->size + (1ull << shift) - 1) >> shift;
+        }
+        if (n <= max || shift >= 40)
+            return shift;
+    }
+}
+
 bool machine_write_exit_state(Machine *m, const char *path)
 {
     FILE *f = fopen(path, "w");

@@ -194,6 +194,14 @@ static inline int64_t machine_ns(const Machine *m) { return vclock_ns(&m->clock)
 /* Hash of every RAM and ROM region's bytes (record/replay checks,
  * -exit-state). */
 uint64_t machine_memory_hash(Machine *m);
+/* The guest memory machine_memory_hash() covers, in chunks of 2^shift
+ * bytes (each region's last one shorter): their hashes and guest-physical
+ * bases, at most max (returns how many there are, even beyond max).
+ * machine_memory_chunk_shift() is the smallest shift from 16 that keeps
+ * them at most max. */
+size_t machine_memory_chunks(Machine *m, unsigned shift, uint64_t *hash, uint64_t *base,
+                             size_t max);
+unsigned machine_memory_chunk_shift(Machine *m, size_t max);
 /* -exit-state: the position, the CPU state and RAM hashes and the
  * register dump, to compare the ends of two runs. */
 bool machine_write_exit_state(Machine *m, const char *path);

@@ -258,6 +258,12 @@ int machine_run(Machine *m)
          * event after the end). */
         if (m->shutdown_requested || m->error)
             continue;
+        /* A guest gone elsewhere may never make the access the log's next
+         * event waits for: stop it at the end of the slice that passes it
+         * (the slices stay the recording's: ending one there would move
+         * where a pending interrupt is taken). */
+        if (replay && !rr_sync_passed_ok(m))
+            continue;
         gdbstub_cpu_stopped(m->gdb, ex);
         int fired = rr_fire_timers(m);
 
