@@ -1,6 +1,7 @@
 /* KVM VM and vCPU set-up: /dev/kvm, capabilities, the interpreter's CPUID,
  * the MSR filter, dropping privileges.  (Documentation/virt/kvm/api.rst.) */
 #include <errno.h>
+#include <cpuid.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include "kvm/kvm_int.h"
+#include "vmm/machine.h"
+#include "vmm/options.h"
 
 static const struct {
     int cap;
@@ -226,6 +229,24 @@ static bool set_cpuid(int vcpu_fd, X86CPU *cpu, GError **err)
     return ok;
 }
 
+/* Is this process running on QEMU's TCG (the nested harness)?  QEMU
+ * names itself in the hypervisor leaf (CPUID 0x40000000) when TCG runs
+ * it; kvm_int.h (KvmVcpu.tcg_host) says what that changes. */
+static bool host_is_qemu_tcg(void)
+{
+    unsigned a, b, c, d;
+    __cpuid(1, a, b, c, d);
+    if (!(c & (1u << 31)))
+        return false;               /* no hypervisor */
+    __cpuid(0x40000000, a, b, c, d);
+    char sig[13];
+    memcpy(sig, &b, 4);
+    memcpy(sig + 4, &c, 4);
+    memcpy(sig + 8, &d, 4);
+    sig[12] = 0;
+    return !strcmp(sig, "TCGTCGTCGTCG");
+}
+
 /* ---- does KVM see the guest's XSETBV? ---- */
 
 /* VT-x and SVM hardware always make XSETBV exit to KVM, which keeps the
@@ -241,9 +262,9 @@ static bool set_cpuid(int vcpu_fd, X86CPU *cpu, GError **err)
  * (OSXSAVE on) until its first exit, with guest debugging dbg (NULL:
  * none).  Returns 0 with the exit reason and the XCR0 KVM holds then, -1
  * on error.  The probes below use it. */
-static int scratch_run(int kvm_fd, X86CPU *model, const char *what, const uint8_t *code,
-                       size_t len, const struct kvm_guest_debug *dbg, uint32_t *exit_reason,
-                       uint64_t *xcr0, GError **err)
+int kvm_scratch_run(int kvm_fd, X86CPU *model, const char *what, const uint8_t *code,
+                    size_t len, const struct kvm_guest_debug *dbg, uint32_t *exit_reason,
+                    uint64_t *xcr0, GError **err)
 {
     int vm = -1, vcpu = -1, ret = -1;
     struct kvm_run *run = MAP_FAILED;
@@ -348,7 +369,7 @@ static int xsetbv_seen(int kvm_fd, X86CPU *model, GError **err)
     };
     uint32_t exit_reason;
     uint64_t xcr0;
-    if (scratch_run(kvm_fd, model, "XSETBV", code, sizeof(code), NULL, &exit_reason, &xcr0,
+    if (kvm_scratch_run(kvm_fd, model, "XSETBV", code, sizeof(code), NULL, &exit_reason, &xcr0,
                     err) < 0)
         return -1;
     if (exit_reason != KVM_EXIT_HLT) {
@@ -373,7 +394,7 @@ int kvm_hw_breakpoints_work(KvmVcpu *v, GError **err)
     d.arch.debugreg[7] = 2;             /* G0, execute, 1 byte */
     uint32_t exit_reason;
     uint64_t xcr0;
-    if (scratch_run(v->kvm_fd, v->cpu, "hardware breakpoint", code, sizeof(code), &d,
+    if (kvm_scratch_run(v->kvm_fd, v->cpu, "hardware breakpoint", code, sizeof(code), &d,
                     &exit_reason, &xcr0, err) < 0)
         return -1;
     if (exit_reason == KVM_EXIT_DEBUG)
@@ -468,6 +489,28 @@ static bool drop_caps(GError **err)
     return true;
 }
 
+/* The PMU counter, for a replay that may land with it (Options.kvm_pmu):
+ * opened while the process may still count the guest's kernel (CAP_PERFMON
+ * or root, where perf_event_paranoid asks for it).  Where it cannot be
+ * had, landing=pmu is an error and landing=auto goes on without it. */
+static bool open_counter(KvmVcpu *v, GError **err)
+{
+    const Options *o = v->m->opts;
+    if (!o || o->rr_mode != 2 || o->kvm_land_step || o->kvm_switch || o->kvm_pmu == KVM_PMU_OFF)
+        return true;
+    GError *why = NULL;
+    v->counter = kvm_counter_open(v, &why);
+    if (v->counter)
+        return true;
+    if (o->kvm_pmu == KVM_PMU_ON) {
+        g_propagate_prefixed_error(err, why, "-accel kvm,landing=pmu: ");
+        return false;
+    }
+    v->counter_why = g_strdup(why->message);
+    g_error_free(why);
+    return true;
+}
+
 static void kick_handler(int sig)
 {
     /* Interrupting KVM_RUN is all it is for; kvm_kick() already set
@@ -548,6 +591,7 @@ KvmVcpu *kvm_create(Machine *m, X86CPU *cpu, GError **err)
         kvm_destroy(v);
         return NULL;
     }
+    v->tcg_host = host_is_qemu_tcg();
     v->has_xsave = ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
     v->has_xcrs = ioctl(v->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
     if (v->has_xcrs) {
@@ -572,7 +616,7 @@ KvmVcpu *kvm_create(Machine *m, X86CPU *cpu, GError **err)
         v->vm_fd = ioctl(v->kvm_fd, KVM_CREATE_VM, 0);
     } while (v->vm_fd < 0 && errno == EINTR);
     if (!kvm_ioctl_ok(v->vm_fd, "KVM_CREATE_VM", err) || !create_vcpu(v, err) ||
-        !drop_caps(err))
+        !open_counter(v, err) || !drop_caps(err))
         goto fail;
     /* SA_RESTART for the other system calls it may interrupt: KVM_RUN
      * returns EINTR all the same. */
@@ -595,6 +639,8 @@ void kvm_destroy(KvmVcpu *v)
         v->as->map_changed = NULL;
         v->as->map_changed_opaque = NULL;
     }
+    kvm_counter_close(v->counter);
+    g_free(v->counter_why);
     if (v->run)
         munmap(v->run, v->run_size);
     if (v->fd >= 0)

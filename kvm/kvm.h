@@ -25,6 +25,8 @@
 typedef struct Machine Machine;
 typedef struct X86CPU X86CPU;
 typedef struct KvmVcpu KvmVcpu;
+typedef struct KvmCounter KvmCounter;
+typedef struct PmuEvent PmuEvent;
 
 /* Why kvm_run() returned. */
 typedef enum KvmStop {
@@ -158,5 +160,22 @@ void kvm_kick(KvmVcpu *v);
  * returns that value (kvm_put_state() puts it, kvm_get_state() reads it:
  * the guest's own XSETBV lasts only until the next exit there). */
 uint64_t kvm_xcr0_pinned(const KvmVcpu *v);
+
+/* The PMU position counter of hybrid replay (counter.c): the guest's
+ * retired conditional branches (kvm/pmu.h), counted only in guest mode on
+ * the vCPU thread.  kvm_create() opens it for a replay that may land with
+ * it (-accel kvm,landing=auto|pmu; opening needs the privileges it drops
+ * after) and checks it on a scratch VM; NULL where there is none, and
+ * kvm_counter_why() says why. */
+KvmCounter *kvm_counter(KvmVcpu *v);
+const char *kvm_counter_why(const KvmVcpu *v);
+/* The guest's conditional branches counted since the counter opened. */
+uint64_t kvm_counter_read(KvmCounter *c);
+/* Interrupt kvm_run() (KVM_STOP_KICK, kvm_counter_fired() true) once n
+ * more branches have retired, or up to the event's skid later; 0
+ * disarms. */
+bool kvm_counter_arm(KvmCounter *c, uint64_t n, GError **err);
+bool kvm_counter_fired(const KvmCounter *c);
+const PmuEvent *kvm_counter_event(const KvmCounter *c);
 
 #endif

@@ -20,6 +20,8 @@
 #define KVM_PRIVATE_END       0xff000000ull
 
 #define KVM_KICK_SIGNAL SIGUSR1
+/* The PMU counter's overflow (counter.c). */
+#define KVM_PMU_SIGNAL (SIGRTMIN + 1)
 
 /* One memory slot = one RAM/ROM region of the address space. */
 typedef struct KvmSlot {
@@ -50,6 +52,18 @@ struct KvmVcpu {
     /* Non-zero where the host does not intercept XSETBV (kvm.c,
      * xsetbv_seen): the XCR0 KVM always holds. */
     uint64_t xcr0_pinned;
+    /* The host is QEMU's TCG (CPUID 0x40000000 says "TCGTCGTCGTCG": the
+     * nested harness).  Its SVM hands the guest's TR to its own interrupt
+     * code, which aborts on a busy 32-bit TSS type ("invalid tss type",
+     * QEMU 7.2's get_ss_esp_from_tss), where hardware only ever holds a
+     * busy one in TR: KVM is given the available type there, and the busy
+     * type comes back (state.c, sregs_put/sregs_get). */
+    bool tcg_host;
+    /* The PMU position counter (counter.c), opened by kvm_create() for a
+     * replay that may land with it (before the capabilities go), or why
+     * not. */
+    KvmCounter *counter;
+    char *counter_why;
 
     KvmSlot slots[AS_MAX_REGIONS];
     KvmRomCopy roms[AS_MAX_REGIONS];
@@ -105,5 +119,13 @@ bool kvm_complete_pending(KvmVcpu *v, GError **err);
 bool kvm_get_tsc(KvmVcpu *v, uint64_t *tsc, GError **err);
 bool kvm_set_tsc(KvmVcpu *v, uint64_t tsc, GError **err);
 bool kvm_set_msr(KvmVcpu *v, uint32_t index, uint64_t value, GError **err);
+
+/* A scratch VM (kvm.c): one page of code at 0 run in flat 32-bit
+ * protected mode until its first exit; the probes use it. */
+int kvm_scratch_run(int kvm_fd, X86CPU *model, const char *what, const uint8_t *code,
+                    size_t len, const struct kvm_guest_debug *dbg, uint32_t *exit_reason,
+                    uint64_t *xcr0, GError **err);
+KvmCounter *kvm_counter_open(KvmVcpu *v, GError **err);
+void kvm_counter_close(KvmCounter *c);
 
 #endif

@@ -8,14 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct PmuEvent {
+struct PmuEvent {
     const char *name;
     uint64_t config;        /* perf_event_attr.config for PERF_TYPE_RAW */
     /* How many events may retire after the counter's overflow before the
      * interrupt stops the guest: the replay stops the counter this many
      * branches short of its target and lands with breakpoints. */
     unsigned skid;
-} PmuEvent;
+};
+typedef struct PmuEvent PmuEvent;
 
 /* The event for a CPU identified by CPUID (vendor string of leaf 0, the
  * display family and model of leaf 1); false for a CPU we do not know

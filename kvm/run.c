@@ -178,8 +178,11 @@ bool kvm_complete_pending(KvmVcpu *v, GError **err)
     __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
     int r = ioctl(v->fd, KVM_RUN, 0);
     int e = errno;
-    /* A kick meanwhile is kept for the next kvm_run(). */
-    __atomic_store_n(&run->immediate_exit, __atomic_load_n(&v->kick_pending, __ATOMIC_SEQ_CST),
+    /* A kick meanwhile, or the PMU counter's overflow, is kept for the
+     * next kvm_run(). */
+    __atomic_store_n(&run->immediate_exit,
+                     __atomic_load_n(&v->kick_pending, __ATOMIC_SEQ_CST) ||
+                         (v->counter && kvm_counter_fired(v->counter)),
                      __ATOMIC_SEQ_CST);
     if (r < 0 && e != EINTR) {
         tn_error(err, "KVM: KVM_RUN (completing %s): %s", exit_name(run->exit_reason),

@@ -10,7 +10,8 @@
  * (AMD keeps only "not present").  The TSC keeps running while the state
  * is in KVM (at X86_TSC_KHZ where KVM scales it, else at the host's rate).
  * XCR0 is the pinned value on a host that loses the guest's XSETBV
- * (kvm.c, xsetbv_seen). */
+ * (kvm.c, xsetbv_seen).  On QEMU TCG's nested SVM TR is given with the
+ * available TSS type (kvm_int.h, KvmVcpu.tcg_host). */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -298,13 +299,16 @@ static uint64_t cpu_cr8(const X86CPU *cpu)
     return cpu->apic ? (uint64_t)(cpu->apic_get_tpr(cpu->apic) >> 4) : cpu->cr8;
 }
 
-static void sregs_put(struct kvm_sregs *s, const X86CPU *cpu)
+static void sregs_put(struct kvm_sregs *s, const X86CPU *cpu, bool tcg_host)
 {
     memset(s, 0, sizeof(*s));
     for (int i = 0; i < X86_NSEG; i++)
         memcpy(sregs_seg(s, i), &cpu->seg[i], sizeof(X86Seg));
     memcpy(&s->ldt, &cpu->ldt, sizeof(X86Seg));
     memcpy(&s->tr, &cpu->tr, sizeof(X86Seg));
+    /* (KvmVcpu.tcg_host: QEMU TCG wants the available type in TR.) */
+    if (tcg_host && (s->tr.type == 3 || s->tr.type == 11))
+        s->tr.type &= ~2;
     memcpy(&s->gdt, &cpu->gdt, sizeof(X86Dtable));
     memcpy(&s->idt, &cpu->idt, sizeof(X86Dtable));
     s->cr0 = cpu->cr0;
@@ -330,12 +334,15 @@ static void seg_get(X86Seg *d, const struct kvm_segment *s)
  * a local APIC the APIC's TPR is the truth: the guest may have written it
  * through MMIO since, which KVM's CR8 does not see; only a CR8 that KVM
  * changed (a MOV to CR8 run there) goes to the APIC. */
-static void sregs_get(X86CPU *cpu, const struct kvm_sregs *s, uint64_t known_cr8)
+static void sregs_get(X86CPU *cpu, const struct kvm_sregs *s, uint64_t known_cr8,
+                      bool tcg_host)
 {
     for (int i = 0; i < X86_NSEG; i++)
         seg_get(&cpu->seg[i], sregs_seg((struct kvm_sregs *)s, i));
     seg_get(&cpu->ldt, &s->ldt);
     seg_get(&cpu->tr, &s->tr);
+    if (tcg_host && (cpu->tr.type == 1 || cpu->tr.type == 9))
+        cpu->tr.type |= 2;      /* TR only ever holds a busy TSS */
     cpu->gdt.base = s->gdt.base;
     cpu->gdt.limit = s->gdt.limit;
     cpu->idt.base = s->idt.base;
@@ -529,7 +536,7 @@ bool kvm_put_state(KvmVcpu *v, const X86CPU *cpu, GError **err)
     if (!kvm_complete_pending(v, err) || (v->map_dirty && !kvm_slots_sync(v, err)))
         return false;
     kvm_roms_refresh(v);
-    sregs_put(&s, cpu);
+    sregs_put(&s, cpu, v->tcg_host);
     if (!kvm_ioctl_ok(ioctl(v->fd, KVM_SET_SREGS, &s), "KVM_SET_SREGS", err))
         return false;
     memset(&r, 0, sizeof(r));
@@ -597,7 +604,7 @@ bool kvm_get_state(KvmVcpu *v, X86CPU *cpu, GError **err)
         !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_SREGS, &s), "KVM_GET_SREGS", err) ||
         !kvm_ioctl_ok(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e), "KVM_GET_VCPU_EVENTS", err))
         return false;
-    sregs_get(cpu, &s, v->cr8);
+    sregs_get(cpu, &s, v->cr8, v->tcg_host);
     pdptes_restore(v);
     regs_get(cpu, &r);
     if (!get_fpu(v, cpu, err) || !get_msrs(v, cpu, err) || !get_debugregs(v, cpu, err))

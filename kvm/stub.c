@@ -64,3 +64,10 @@ const KvmDebugExit *kvm_debug_exit(const KvmVcpu *v) { return NULL; }
 void kvm_kick(KvmVcpu *v) {}
 
 uint64_t kvm_xcr0_pinned(const KvmVcpu *v) { return 0; }
+
+KvmCounter *kvm_counter(KvmVcpu *v) { return NULL; }
+const char *kvm_counter_why(const KvmVcpu *v) { return TANDEM_KVM_STUB_REASON; }
+uint64_t kvm_counter_read(KvmCounter *c) { return 0; }
+bool kvm_counter_arm(KvmCounter *c, uint64_t n, GError **err) { return no_kvm(err); }
+bool kvm_counter_fired(const KvmCounter *c) { return false; }
+const PmuEvent *kvm_counter_event(const KvmCounter *c) { return NULL; }

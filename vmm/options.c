@@ -187,16 +187,19 @@ static bool kvm_props(Options *o, const char *spec, const char *props, const cha
                 o->kvm_switch_max = n;
             max_given = true;
         } else if (!strcmp(key, "landing")) {
-            if (strcmp(val, "breakpoint") && strcmp(val, "step")) {
-                tn_error(err, "%s %s: landing= is breakpoint or step, not '%s'", opt, spec,
-                         val);
+            if (strcmp(val, "auto") && strcmp(val, "pmu") && strcmp(val, "breakpoint") &&
+                strcmp(val, "step")) {
+                tn_error(err, "%s %s: landing= is auto, pmu, breakpoint or step, not '%s'", opt,
+                         spec, val);
                 return false;
             }
             o->kvm_land_step = !strcmp(val, "step");
+            o->kvm_pmu = !strcmp(val, "pmu") ? KVM_PMU_ON
+                       : !strcmp(val, "auto") ? KVM_PMU_AUTO : KVM_PMU_OFF;
             o->kvm_landing_set = true;
         } else {
             tn_error(err, "%s %s: unknown kvm property '%s' (switch-test=SEED, "
-                     "switch-max=N, switch-kvm-max=N, landing=breakpoint|step)", opt, spec,
+                     "switch-max=N, switch-kvm-max=N, landing=auto|pmu|breakpoint|step)", opt, spec,
                      key);
             return false;
         }
@@ -399,8 +402,11 @@ void options_usage(const char *prog)
            "                       the virtual clock, no -icount/record/replay); tcg: the\n"
            "                       interpreter (default).  Several -accel: tried in order,\n"
            "                       e.g. -accel kvm -accel tcg falls back to the interpreter\n"
-           "  -accel kvm,landing=breakpoint|step  replay: run free between events and land\n"
-           "                   on them with hardware breakpoints (default), or single-step\n"
+           "  -accel kvm,landing=auto|pmu|breakpoint|step  replay: run free between events,\n"
+           "                   stopped near each by the host PMU's branch counter (pmu)\n"
+           "                   and landed on with breakpoints (breakpoint: without the\n"
+           "                   counter; auto, the default: the counter where it works);\n"
+           "                   step: single-step every instruction\n"
            "  -accel kvm,switch-test=SEED[,switch-max=N][,switch-kvm-max=K]  test of the\n"
            "                       state transfer: the guest alternates between the\n"
            "                       interpreter and KVM (single-stepped) every 1..N\n"
@@ -1045,7 +1051,7 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
          * instruction single-stepped and counted (targets/x86/kvm_switch.c). */
         if (o->perturb_reg >= 0 && o->kvm_land_step) {
             tn_error(err, "-rr-perturb with -accel kvm needs free runs to perturb "
-                     "(landing=breakpoint)");
+                     "(landing=auto, pmu or breakpoint)");
             return false;
         }
     } else if (kvm_may_run(o)) {

@@ -91,9 +91,13 @@ typedef struct Options {
     uint64_t kvm_switch_max;
     uint64_t kvm_switch_kvm_max;   /* switch-kvm-max=: KVM's legs (0: switch-max) */
     /* -accel kvm,landing=step: a KVM replay single-steps every instruction
-     * instead of running free between events and landing on them with
-     * hardware breakpoints (the default, landing=breakpoint). */
+     * instead of running free between events and landing on them.
+     * landing=pmu: free runs stop near each event on the host PMU's
+     * branch counter, then land with breakpoints (an error where there is
+     * no usable counter); landing=breakpoint: breakpoints alone; auto
+     * (the default): the counter where it works, else breakpoints. */
     bool kvm_land_step;
+    enum { KVM_PMU_AUTO, KVM_PMU_ON, KVM_PMU_OFF } kvm_pmu;
     /* -accel tcg,jit=off: the x86 interpreter without its code generator;
      * jit-threshold=N: compile a block at its N-th entry (0: the default). */
     bool jit_off;

@@ -25,6 +25,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "kvm/kvm.h"
+#include "kvm/pmu.h"
 #include "rr/log.h"
 #include "rr/rr.h"
 #include "targets/x86/cpu.h"
@@ -54,6 +55,14 @@ struct X86Switch {
      * free runs on KVM between events (land_*). */
     bool land;
     bool patch_hlt;               /* hardware breakpoints do not fire: HLT patches */
+    /* The PMU counter (landing=auto|pmu where the host has one): the
+     * guest's branch count is cpu->brcount + (counter - ctr_at) while a
+     * free run is on KVM (ctr_at read when it goes there, cpu->brcount
+     * brought up to date when it leaves). */
+    KvmCounter *ctr;
+    unsigned skid;
+    uint64_t ctr_at;
+    uint64_t ctr_overflows, ctr_checks;
     uint64_t free_runs, free_insns, land_hits, land_accesses, land_halts, land_steps;
     uint64_t st_icount, st_interp, st_kvm;   /* at the start of the free run */
     bool retire_pending;     /* landed at an access: its instruction retires next */
@@ -330,6 +339,8 @@ static void landed(X86Switch *s, const RrEvent *e)
     s->kvm_insns += free;
     cpu->icount = e->icount;
     cpu->brcount = e->brcount;
+    if (s->ctr && s->on_kvm)
+        s->ctr_at = kvm_counter_read(s->ctr);   /* counted on from here */
     s->st_icount = e->icount;
     s->st_interp = s->interp_insns;
     s->st_kvm = s->kvm_insns;
@@ -337,13 +348,25 @@ static void landed(X86Switch *s, const RrEvent *e)
 
 static bool regs_match(X86Switch *s, const RrEvent *e);
 
-/* Do the registers and the device accesses since the previous event match
- * e?  (Then RF, which KVM may report at a breakpoint, goes as the log has
- * it.) */
+/* The guest's conditional branches so far: cpu->brcount, and while a free
+ * run is on KVM what the PMU counter has seen there since (s->ctr). */
+static uint64_t br_now(X86Switch *s)
+{
+    uint64_t n = s->cpu->brcount;
+    if (s->ctr && s->on_kvm)
+        n += kvm_counter_read(s->ctr) - s->ctr_at;
+    return n;
+}
+
+/* Do the registers, the device accesses since the previous event and,
+ * with the PMU counter, the branch count match e?  (Then RF, which KVM
+ * may report at a breakpoint, goes as the log has it.) */
 static bool at_event(X86Switch *s, const RrEvent *e)
 {
-    if (rr_accesses_since_event(s->m) != e->mmio || !regs_match(s, e))
+    if (rr_accesses_since_event(s->m) != e->mmio || (s->ctr && br_now(s) != e->brcount) ||
+        !regs_match(s, e))
         return false;
+    s->ctr_checks += s->ctr != NULL;
     if (!(e->regs[17] & X86_RF))
         x86_set_eflags(s->cpu, x86_eflags(s->cpu) & ~(uint64_t)X86_RF, ~0ull);
     return true;
@@ -404,6 +427,16 @@ static bool land_access(void *opaque, bool mmio_write)
                                       cpu->rip, e->regs[0]);
         return false;
     }
+    if (s->ctr && e->kind != RR_EV_END) {
+        uint64_t br = br_now(s);
+        if (br != e->brcount) {
+            s->diverged = g_strdup_printf("at the device access of the event: %" PRIu64
+                                          " conditional branches, where the log has %" PRIu64,
+                                          br, e->brcount);
+            return false;
+        }
+        s->ctr_checks++;
+    }
     landed(s, e);
     s->land_accesses++;
     /* The log puts these before the accessing instruction retires, which
@@ -425,6 +458,10 @@ typedef struct FreeBp {
     uint8_t saved;
     uint64_t pa;
     bool none;              /* no breakpoint needed */
+    /* Not in place yet: the PMU counter stops the run first, its skid
+     * short of the event's branch count (bp_counted). */
+    bool deferred;
+    uint64_t brcount;       /* the event's */
     bool fast_step;         /* its instruction can be stepped on KVM as it is */
     X86StepPlan plan;       /* ... and ends at one of these */
 } FreeBp;
@@ -439,18 +476,51 @@ static void bp_remove(FreeBp *b)
 
 static bool patch(X86Switch *s, FreeBp *b, GError **err);
 
+/* With the PMU counter: the overflow that stops the free run, armed from
+ * the branch count now.  An event found by a breakpoint: skid + 1 branches
+ * short of it (an interrupt up to skid late still comes before the
+ * event's last branch), the breakpoint deferred until then; one found by
+ * its device access: one branch past it, where the run has diverged. */
+static bool ctr_arm(X86Switch *s, FreeBp *b, GError **err)
+{
+    uint64_t now = s->cpu->brcount, margin = (uint64_t)s->skid + 1;
+    if (b->none)
+        return kvm_counter_arm(s->ctr, b->brcount >= now ? b->brcount - now + 1 : 1, err);
+    b->deferred = b->brcount > now + margin;
+    return kvm_counter_arm(s->ctr, b->deferred ? b->brcount - now - margin : 0, err);
+}
+
 static bool on_kvm_free(X86Switch *s, FreeBp *b, GError **err)
 {
     if (!s->on_kvm) {
         if (!kvm_put_state(s->v, s->cpu, err))
             return false;
+        if (s->ctr) {
+            if (!ctr_arm(s, b, err))
+                return false;
+            s->ctr_at = kvm_counter_read(s->ctr);
+        }
         s->on_kvm = true;
         s->kvm_legs++;
     }
     kvm_set_access_hook(s->v, land_access, s, true);
     /* (Single-stepping, from the last leg, off.) */
-    if (b->none || s->patch_hlt)
-        return kvm_set_guest_debug(s->v, false, NULL, 0, err) && (b->none || patch(s, b, err));
+    if (b->none || b->deferred || s->patch_hlt)
+        return kvm_set_guest_debug(s->v, false, NULL, 0, err) &&
+               (b->none || b->deferred || patch(s, b, err));
+    return kvm_set_guest_debug(s->v, false, &b->lin, 1, err);
+}
+
+/* The counter's overflow stopped the free run (KVM_STOP_KICK): the
+ * deferred breakpoint goes in place now, on KVM. */
+static bool bp_counted(X86Switch *s, FreeBp *b, GError **err)
+{
+    b->deferred = false;
+    s->ctr_overflows++;
+    if (!kvm_counter_arm(s->ctr, 0, err))
+        return false;
+    if (s->patch_hlt)
+        return patch(s, b, err);
     return kvm_set_guest_debug(s->v, false, &b->lin, 1, err);
 }
 
@@ -494,9 +564,41 @@ static bool step_past_patch(X86Switch *s, FreeBp *b, GError **err)
 static bool off_kvm_free(X86Switch *s, FreeBp *b, GError **err)
 {
     bp_remove(b);
+    if (s->ctr && s->on_kvm)
+        s->cpu->brcount = br_now(s);
     if (s->on_kvm && !s->patch_hlt && !b->none && !kvm_set_guest_debug(s->v, false, NULL, 0, err))
         return false;
     return leave_kvm(s, err);
+}
+
+/* Without paging there are no supervisor-only pages: a HLT breakpoint is
+ * still safe where no code can run outside ring 0, that is at CPL 0 with
+ * no DPL-3 code segment in the GDT or LDT (firmware: SeaBIOS's 32-bit
+ * code) and not in virtual-8086 mode.  A guest that makes one during the
+ * free run and runs the patched byte in ring 3 takes a #GP the recording
+ * did not: the next landing, or the end, finds the difference. */
+static bool ring3_impossible(X86CPU *cpu)
+{
+    if ((cpu->seg[X86_CS].selector & 3) || (cpu->eflags & X86_VM))
+        return false;
+    const struct { uint64_t base; uint32_t limit; } tabs[2] = {
+        { cpu->gdt.base, cpu->gdt.limit },
+        { cpu->ldt.base, (cpu->ldt.selector & ~7) ? cpu->ldt.limit : 0 },
+    };
+    for (int t = 0; t < 2; t++) {
+        if (t == 1 && !(cpu->ldt.selector & ~7))
+            continue;
+        for (uint64_t off = 0; off + 7 <= tabs[t].limit; off += 8) {
+            uint64_t d;
+            if (as_read(cpu->as, (tabs[t].base + off) & 0xffffffffull, 8, &d) != MEM_OK)
+                return false;
+            bool present = d & (1ull << 47), code_or_data = d & (1ull << 44);
+            bool code = d & (1ull << 43);
+            if (present && code_or_data && code && ((d >> 45) & 3) == 3)
+                return false;
+        }
+    }
+    return true;
 }
 
 /* Where the free run cannot start (a HLT breakpoint on a PC that does not
@@ -505,6 +607,7 @@ static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
 {
     memset(b, 0, sizeof(*b));
     b->lin = e->regs[0];
+    b->brcount = e->brcount;
     b->none = rr_event_in_access(e);    /* found by counting accesses */
     if (!s->patch_hlt || b->none)
         return true;
@@ -516,8 +619,11 @@ static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
         b->fast_step = !x86_kvm_step_plan(cpu, &b->plan);
         cpu->rip = saved;
     }
-    return (cpu->cr0 & X86_CR0_PG) &&
-           !x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, false, &b->pa) &&
+    if (!(cpu->cr0 & X86_CR0_PG)) {
+        b->pa = b->lin & 0xffffffffull;
+        return ring3_impossible(cpu);
+    }
+    return !x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, false, &b->pa) &&
            x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, true, &pa);
 }
 
@@ -620,8 +726,11 @@ static CpuExit interp_one(X86Switch *s)
 /* A breakpoint hit that did not match: why the free run has diverged, or
  * NULL to go on past it.  The instruction of a TSC event is the RDTSC the
  * recording logged: the guest cannot run it again without an event. */
-static char *no_landing(const X86Switch *s, uint64_t hits0, const RrEvent *ev)
+static char *no_landing(X86Switch *s, uint64_t hits0, const RrEvent *ev)
 {
+    if (s->ctr && br_now(s) > ev->brcount)
+        return g_strdup_printf("(%" PRIu64 " conditional branches at the event's pc, past the "
+                               "log's %" PRIu64 ")", br_now(s), ev->brcount);
     if (ev->kind == RR_EV_TSC)
         return g_strdup("(at the RDTSC of the event with other registers)");
     if (s->land_hits - hits0 > LAND_MAX_HITS)
@@ -635,8 +744,11 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
     Machine *m = s->m;
     GError *err = NULL;
     FreeBp bp;
-    if (!free_bp_init(s, e, &bp))
-        return kvm_leg(s, LAND_RECHECK);
+    if (!free_bp_init(s, e, &bp)) {
+        /* Single-stepped a while, never past the event. */
+        uint64_t dist = e->icount - cpu->icount;
+        return kvm_leg(s, dist < LAND_RECHECK ? dist : LAND_RECHECK);
+    }
     uint64_t events = rr_events_done(m);
     /* The event is copied: consuming it (an access) recycles the slot. */
     RrEvent *ev = g_memdup2(e, offsetof(RrEvent, data) + e->len);
@@ -763,6 +875,16 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             /* fall through */
         case KVM_STOP_ACCESS:
         case KVM_STOP_KICK:
+            if (s->ctr && kvm_counter_fired(s->ctr)) {
+                if (bp.none) {
+                    why = g_strdup_printf("(%" PRIu64 " conditional branches and not yet the "
+                                          "device access of the event, where the log has %"
+                                          PRIu64 ")", br_now(s), ev->brcount);
+                    goto diverge;
+                }
+                if (bp.deferred && !bp_counted(s, &bp, &err))
+                    goto fail;
+            }
             if (!cpu->intr && !cpu->nmi_pending)
                 continue;
             if (!off_kvm_free(s, &bp, &err))
@@ -797,6 +919,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
 landed_or_failed:
     if (hit < 0)
         goto fail;
+    if (s->ctr && !kvm_counter_arm(s->ctr, 0, &err))
+        goto fail;
     g_free(ev);
     if (!off_kvm_free(s, &bp, &err))
         return fail(s, err);
@@ -804,11 +928,17 @@ landed_or_failed:
     return ret;
 fail:
     bp_remove(&bp);
+    if (s->ctr)
+        kvm_counter_arm(s->ctr, 0, NULL);
     g_free(ev);
     kvm_set_access_hook(s->v, NULL, NULL, false);
     return fail(s, err);
 diverge:
     bp_remove(&bp);
+    if (s->ctr && !kvm_counter_arm(s->ctr, 0, &err)) {
+        g_free(why);
+        goto fail;
+    }
     kvm_set_access_hook(s->v, NULL, NULL, false);
     ret = fall_back(s, events, ev, why);
     g_free(why);
@@ -946,6 +1076,10 @@ static void report(const X86Switch *s)
                 "landed: %" PRIu64 " breakpoint hits (%" PRIu64 " stepped over on KVM), %" PRIu64
                 " on a device access, %" PRIu64 " on HLT\n", s->free_runs, s->free_insns,
                 s->land_hits, s->land_steps, s->land_accesses, s->land_halts);
+    if (s->ctr)
+        fprintf(stderr, "tandem: KVM replay: PMU counter %s: %" PRIu64 " overflows, %" PRIu64
+                " landings matched its branch count\n", kvm_counter_event(s->ctr)->name,
+                s->ctr_overflows, s->ctr_checks);
     if (s->fallbacks)
         fprintf(stderr, "tandem: KVM replay: %" PRIu64 " diverged free run%s replayed again "
                 "single-stepped from a snapshot\n", s->fallbacks, s->fallbacks == 1 ? "" : "s");
@@ -1015,6 +1149,12 @@ X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err)
             if (s->patch_hlt)
                 fprintf(stderr, "tandem: KVM: hardware breakpoints do not fire on this host "
                         "(QEMU TCG's nested SVM?); the replay lands on HLT patches in ring-0 code and single-steps elsewhere\n");
+            s->ctr = kvm_counter(s->v);
+            if (s->ctr)
+                s->skid = kvm_counter_event(s->ctr)->skid;
+            else if (m->opts->kvm_pmu == KVM_PMU_AUTO)
+                fprintf(stderr, "tandem: KVM replay: no PMU counter (%s); free runs land "
+                        "with breakpoints alone\n", kvm_counter_why(s->v));
         }
     }
     return s;

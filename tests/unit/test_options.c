@@ -260,3 +260,28 @@ Test(options, nic_and_legacy_net)
     expect_error("-net tap: 'tap' is not supported", 2, "-net", "tap");
     expect_error("the card has no network", 2, "-net", "nic,model=rtl8139");
 }
+
+/* -accel kvm,landing=: how a KVM replay finds the log's events. */
+Test(options, kvm_landing)
+{
+    Options o;
+    GError *err = NULL;
+    const char *rp = "shift=auto,rr=replay,rrfile=x.rr";
+    cr_assert(parse(&o, &err, 4, "-accel", "kvm", "-icount", rp));
+    cr_assert_eq(o.kvm_pmu, KVM_PMU_AUTO);
+    cr_assert(!o.kvm_land_step);
+    cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=pmu", "-icount", rp));
+    cr_assert_eq(o.kvm_pmu, KVM_PMU_ON);
+    cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=breakpoint", "-icount", rp));
+    cr_assert_eq(o.kvm_pmu, KVM_PMU_OFF);
+    cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=auto", "-icount", rp));
+    cr_assert_eq(o.kvm_pmu, KVM_PMU_AUTO);
+    cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=step", "-icount", rp));
+    cr_assert(o.kvm_land_step);
+    expect_error("landing= is auto, pmu, breakpoint or step, not 'counter'", 4, "-accel",
+                 "kvm,landing=counter", "-icount", rp);
+    expect_error("-accel kvm,landing= applies to a replay on KVM", 2, "-accel",
+                 "kvm,landing=pmu");
+    expect_error("needs free runs to perturb (landing=auto, pmu or breakpoint)", 6, "-accel",
+                 "kvm,landing=step", "-icount", rp, "-rr-perturb", "100,3");
+}
