@@ -10,7 +10,8 @@
 # host instead of in the nested harness (tests/kvm/direct.py): the KVM unit
 # test, every x86 test guest under -accel kvm against the interpreter, the
 # interpreter<->KVM switch test, interpreted recordings replayed on KVM, and
-# the cpu-bound guest's time on KVM against the interpreter's.  --quick
+# the cpu-bound guest's time on KVM against the interpreter's, and where
+# the PMU counter works bench/kvm-pmu-replay (hybrid replay's speed).  --quick
 # leaves out the switch test.
 #
 # Exit status: 0 every check that could run passed; 1 a check failed;
@@ -65,6 +66,15 @@ rr_imgs=""
 for g in x86_boot-lm64 x86_cpuid-lm64 x86_paging-pm32 x86_priv-pm32; do
     rr_imgs="$rr_imgs $B/tests/guests/x86/$g.bin"
 done
+# Free runs on hardware: every guest without x87 code (the harness keeps
+# those that fault or far-jump out, tests/system/test_rr_kvm_x86.py), with
+# breakpoints and, where the probe found the counter, with the PMU.
+for g in x86_alu-pm32 x86_alu-lm64 x86_boot-lm64 x86_cpuid-lm64 x86_paging-pm32 \
+         x86_paging-lm64 x86_priv-pm32 x86_smc-lm64 x86_sse-pm32 x86_sse-lm64 x86_land-lm64; do
+    rr_imgs="$rr_imgs $B/tests/guests/x86/$g.bin:land"
+    [ "$probe" -ne 2 ] && rr_imgs="$rr_imgs $B/tests/guests/x86/$g.bin:pmu"
+done
+rr_imgs="$rr_imgs $B/tests/guests/x86/x86_land-lm64.bin:fault"
 strict=""
 grep -m1 '^vendor_id' /proc/cpuinfo | grep -q GenuineIntel && strict="--strict"
 
@@ -85,7 +95,12 @@ fi
 step "interpreted recordings replayed on KVM"
 # shellcheck disable=SC2086
 $py "$repo/tests/system/test_rr_kvm_x86.py" --nested "$here/direct.py" \
-    --timeout 200 $rr_imgs; result rr-kvm-x86 $?
+    --timeout 600 $rr_imgs; result rr-kvm-x86 $?
+
+if [ "$probe" -ne 2 ]; then
+    step "hybrid replay with the PMU counter against interpreted replay and native KVM"
+    $py "$repo/bench/kvm-pmu-replay" --build "$B" --runs 3; result kvm-pmu-replay $?
+fi
 
 step "cpu-bound guest: KVM against the interpreter"
 for accel in kvm tcg; do

@@ -423,6 +423,15 @@ static void rt_setup_cpu(void)
 
 __attribute__((noreturn, used)) void rt_start(void)
 {
+    /* PIT counter 0 to mode 0 with no count: stopped.  The guests take no
+     * timer interrupts (those that use the PIT program it themselves), and
+     * the 18.2 Hz square wave it runs from reset would put a timer event
+     * into every long loop of a recording, which a KVM replay without a
+     * PMU lands on by breakpoint hits, one per iteration
+     * (tests/system/test_rr_kvm_x86.py). */
+    outb(0x43, 0x30);
+    outb(0x21, 0xff);   /* both 8259s masked: guests may run with IF = 1 */
+    outb(0xa1, 0xff);   /* (x86_land, with its APIC timer) */
     serial_init();
     rt_setup_cpu();
     rt_printf("TEST %s: start (%s)\n", rt_test_name, RT_MODE);
