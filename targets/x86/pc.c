@@ -24,6 +24,8 @@
 #include "targets/x86/pc.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "block/drive.h"
@@ -94,7 +96,38 @@ typedef struct Pc {
     IrqLine pic_in[16], ioapic_in[16];
     uint8_t pam[I440FX_NPAM];
     bool pam_valid;
+    bool smi_warned;         /* the guest asked for an SMI (apm_write) */
 } Pc;
+
+/* The APM ports 0xb2/0xb3 (PIIX4): a write to the control port asks the
+ * chipset for a software SMI.  Tandem has no SMM, so nothing answers;
+ * firmware that waits for its SMI handler (SeaBIOS's bios-256k.bin sets
+ * 0xb3 and spins until the handler clears it) would hang without a word,
+ * so the first such write says why.  Both ports read as unassigned. */
+static uint64_t apm_read(void *opaque, uint64_t off, unsigned size)
+{
+    return ~0ull;
+}
+
+static void apm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    Pc *pc = opaque;
+    if (off == 0 && !pc->smi_warned) {
+        pc->smi_warned = true;
+        fprintf(stderr, "tandem: warning: the guest asked for a software SMI (APM control "
+                "port 0xb2, value %#" PRIx64 "), and Tandem has no SMM: nothing handles it "
+                "(firmware built with SMM support, such as SeaBIOS's bios-256k.bin, then "
+                "waits forever; the default %s has none)\n", val & 0xff, PC_DEFAULT_BIOS);
+    }
+}
+
+static const MemOps apm_ops = {
+    .name = "apm",
+    .read = apm_read,
+    .write = apm_write,
+    .min_access = 1,
+    .max_access = 1,
+};
 
 static void pc_isa_irq(void *opaque, int n, int level)
 {
@@ -574,6 +607,10 @@ static bool pc_devices(Pc *pc, uint64_t ram, GError **err)
         pc->ioapic_in[i] = ioapic_input(pc->ioapic, i == 0 ? 2 : i);
     }
     NEED(i8254_create(m, &m->io, pc_isa(pc, 0)), "i8254");
+    if (as_add_mmio(&m->io, "apm", 0xb2, 2, &apm_ops, pc) < 0) {
+        tn_error(err, "pc: cannot map the APM ports");
+        return false;
+    }
     pc->rtc = mc146818_create(m, &m->io, 0x70, pc_isa(pc, 8));
     NEED(pc->rtc, "RTC");
     pc_cmos(pc, ram);
