@@ -50,3 +50,16 @@ void pmu_cpuid_family_model(uint32_t eax, unsigned *family, unsigned *model)
     *family = fam;
     *model = mod;
 }
+
+uint64_t pmu_overflow_after(uint64_t now, uint64_t target, unsigned skid, bool at_access,
+                            bool *deferred)
+{
+    uint64_t margin = (uint64_t)skid + 1;
+    *deferred = false;
+    if (at_access)
+        return target >= now ? target - now + 1 : 1;
+    if (target <= now || target - now <= margin)
+        return 0;
+    *deferred = true;
+    return target - now - margin;
+}

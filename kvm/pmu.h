@@ -23,6 +23,18 @@ typedef struct PmuEvent PmuEvent;
  * the event of (the replay then says so and lands without a PMU). */
 bool pmu_branch_event(const char *vendor, unsigned family, unsigned model, PmuEvent *ev);
 
+/* A free run's counter overflow (targets/x86/kvm_switch.c): after how many
+ * more guest branches, from branch count `now`, the counter stops the run
+ * heading for an event at branch count `target`.  An event found by a
+ * breakpoint: skid + 1 short of it, so that an interrupt up to skid late
+ * still comes before the event's last branch, and *deferred is true (the
+ * breakpoint waits for the overflow); when it is closer than that, 0
+ * (disarmed) and *deferred false (the breakpoint at once).  An event the
+ * guest's device access consumes: one branch past it, where the run has
+ * diverged (*deferred false). */
+uint64_t pmu_overflow_after(uint64_t now, uint64_t target, unsigned skid, bool at_access,
+                            bool *deferred);
+
 /* The display family and model of CPUID.1:EAX. */
 void pmu_cpuid_family_model(uint32_t eax, unsigned *family, unsigned *model);
 

@@ -477,17 +477,12 @@ static void bp_remove(FreeBp *b)
 static bool patch(X86Switch *s, FreeBp *b, GError **err);
 
 /* With the PMU counter: the overflow that stops the free run, armed from
- * the branch count now.  An event found by a breakpoint: skid + 1 branches
- * short of it (an interrupt up to skid late still comes before the
- * event's last branch), the breakpoint deferred until then; one found by
- * its device access: one branch past it, where the run has diverged. */
+ * the branch count now (pmu_overflow_after: short of a breakpoint event,
+ * the breakpoint deferred until then; past an access event). */
 static bool ctr_arm(X86Switch *s, FreeBp *b, GError **err)
 {
-    uint64_t now = s->cpu->brcount, margin = (uint64_t)s->skid + 1;
-    if (b->none)
-        return kvm_counter_arm(s->ctr, b->brcount >= now ? b->brcount - now + 1 : 1, err);
-    b->deferred = b->brcount > now + margin;
-    return kvm_counter_arm(s->ctr, b->deferred ? b->brcount - now - margin : 0, err);
+    uint64_t n = pmu_overflow_after(s->cpu->brcount, b->brcount, s->skid, b->none, &b->deferred);
+    return kvm_counter_arm(s->ctr, n, err);
 }
 
 static bool on_kvm_free(X86Switch *s, FreeBp *b, GError **err)

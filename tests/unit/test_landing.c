@@ -252,3 +252,27 @@ Test(pmu, event_table)
     cr_assert_eq(f, 6);
     cr_assert_eq(m, 0xcf);
 }
+
+/* Where a free run's counter overflow is armed (pmu_overflow_after). */
+Test(pmu, overflow_margin)
+{
+    bool deferred;
+    /* A breakpoint event far ahead: skid + 1 short of it, deferred. */
+    cr_assert_eq(pmu_overflow_after(1000, 100000, 100, false, &deferred), 100000 - 1000 - 101);
+    cr_assert(deferred);
+    /* ... landing, late by the whole skid, still before its last branch. */
+    cr_assert_lt(1000 + (100000 - 1000 - 101) + 100, 100000);
+    /* Closer than the margin, or already there: breakpoint at once. */
+    cr_assert_eq(pmu_overflow_after(1000, 1101, 100, false, &deferred), 0);
+    cr_assert(!deferred);
+    cr_assert_eq(pmu_overflow_after(1000, 1102, 100, false, &deferred), 1);
+    cr_assert(deferred);
+    cr_assert_eq(pmu_overflow_after(1000, 1000, 100, false, &deferred), 0);
+    cr_assert(!deferred);
+    cr_assert_eq(pmu_overflow_after(1000, 900, 100, false, &deferred), 0);
+    /* An access event: one branch past it (a divergence), never deferred. */
+    cr_assert_eq(pmu_overflow_after(1000, 5000, 100, true, &deferred), 4001);
+    cr_assert(!deferred);
+    cr_assert_eq(pmu_overflow_after(1000, 1000, 1000, true, &deferred), 1);
+    cr_assert_eq(pmu_overflow_after(1000, 10, 1000, true, &deferred), 1);
+}
