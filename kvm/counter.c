@@ -12,7 +12,6 @@
  * scratch VM runs a loop of exactly LOOP conditional branches, which the
  * counter must read exactly (no host branches, none lost), with an
  * overflow armed half-way that must have fired. */
-#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -48,18 +47,6 @@ static void overflow_handler(int sig)
     c->fired = 1;
     if (c->v && c->v->run)
         __atomic_store_n(&c->v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-}
-
-static void host_cpu(char vendor[13], unsigned *family, unsigned *model)
-{
-    unsigned a, b, c, d;
-    __cpuid(0, a, b, c, d);
-    memcpy(vendor, &b, 4);
-    memcpy(vendor + 4, &d, 4);
-    memcpy(vendor + 8, &c, 4);
-    vendor[12] = 0;
-    __cpuid(1, a, b, c, d);
-    pmu_cpuid_family_model(a, family, model);
 }
 
 uint64_t kvm_counter_read(KvmCounter *c)
@@ -156,7 +143,7 @@ KvmCounter *kvm_counter_open(KvmVcpu *v, GError **err)
 {
     char vendor[13];
     unsigned family, model;
-    host_cpu(vendor, &family, &model);
+    pmu_host_cpu(vendor, &family, &model);
     PmuEvent ev;
     if (!pmu_branch_event(vendor, family, model, &ev)) {
         tn_error(err, "KVM replay: no retired-conditional-branch event is known for this "

@@ -114,6 +114,11 @@ const char *kvm_stop_name(KvmStop s);
  * on error.  An injected interrupt is delivered by the next kvm_run();
  * until then it is in KVM only (kvm_get_state() does not see it). */
 int kvm_inject_interrupt(KvmVcpu *v, uint8_t vector, GError **err);
+/* Make kvm_run() stop with KVM_STOP_IRQ_WINDOW as soon as the guest can
+ * take an external interrupt (IF set, no interrupt shadow), or not: an
+ * interrupt pending in our interrupt controllers that the guest masks
+ * with IF is delivered by the interpreter where it unmasks it. */
+void kvm_request_irq_window(KvmVcpu *v, bool on);
 /* Would kvm_inject_interrupt() inject now? */
 bool kvm_interrupt_ready(const KvmVcpu *v);
 bool kvm_inject_nmi(KvmVcpu *v, GError **err);

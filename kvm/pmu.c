@@ -10,6 +10,9 @@
 #include "kvm/pmu.h"
 
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 /* Intel family 6 models with the Ice Lake-style (0x11) umask. */
 static const unsigned intel_cond_models[] = {
@@ -63,3 +66,17 @@ uint64_t pmu_overflow_after(uint64_t now, uint64_t target, unsigned skid, bool a
     *deferred = true;
     return target - now - margin;
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+void pmu_host_cpu(char vendor[13], unsigned *family, unsigned *model)
+{
+    unsigned a, b, c, d;
+    __cpuid(0, a, b, c, d);
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    vendor[12] = 0;
+    __cpuid(1, a, b, c, d);
+    pmu_cpuid_family_model(a, family, model);
+}
+#endif

@@ -35,6 +35,10 @@ bool pmu_branch_event(const char *vendor, unsigned family, unsigned model, PmuEv
 uint64_t pmu_overflow_after(uint64_t now, uint64_t target, unsigned skid, bool at_access,
                             bool *deferred);
 
+/* This host's CPU: CPUID's vendor string and display family and model
+ * (x86 hosts only). */
+void pmu_host_cpu(char vendor[13], unsigned *family, unsigned *model);
+
 /* The display family and model of CPUID.1:EAX. */
 void pmu_cpuid_family_model(uint32_t eax, unsigned *family, unsigned *model);
 

@@ -13,7 +13,6 @@
  * Exit status: 0 every rule confirmed, 1 a rule disagrees with this CPU,
  * 2 no usable PMU event here (nothing could be checked).
  */
-#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,18 +30,6 @@
 
 #define N 1000          /* iterations per sequence */
 #define REPS 25         /* measurements per sequence; the minimum is kept */
-
-static void cpu_ident(char vendor[13], unsigned *family, unsigned *model)
-{
-    unsigned a, b, c, d;
-    __cpuid(0, a, b, c, d);
-    memcpy(vendor, &b, 4);
-    memcpy(vendor + 4, &d, 4);
-    memcpy(vendor + 8, &c, 4);
-    vendor[12] = 0;
-    __cpuid(1, a, b, c, d);
-    pmu_cpuid_family_model(a, family, model);
-}
 
 static int perf_open(uint32_t type, uint64_t config)
 {
@@ -236,7 +223,7 @@ int main(void)
     char vendor[13];
     unsigned family, model;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    cpu_ident(vendor, &family, &model);
+    pmu_host_cpu(vendor, &family, &model);
     printf("cpu: %s family 0x%x model 0x%x\n", vendor, family, model);
     report_kvm();
 

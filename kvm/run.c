@@ -336,6 +336,11 @@ void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write)
 
 /* ---- events ---- */
 
+void kvm_request_irq_window(KvmVcpu *v, bool on)
+{
+    v->run->request_interrupt_window = on;
+}
+
 bool kvm_interrupt_ready(const KvmVcpu *v)
 {
     return v->ready;

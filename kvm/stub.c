@@ -71,3 +71,4 @@ uint64_t kvm_counter_read(KvmCounter *c) { return 0; }
 bool kvm_counter_arm(KvmCounter *c, uint64_t n, GError **err) { return no_kvm(err); }
 bool kvm_counter_fired(const KvmCounter *c) { return false; }
 const PmuEvent *kvm_counter_event(const KvmCounter *c) { return NULL; }
+void kvm_request_irq_window(KvmVcpu *v, bool on) {}

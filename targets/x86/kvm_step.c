@@ -389,6 +389,11 @@ const char *x86_kvm_step_plan(X86CPU *cpu, X86StepPlan *p)
     const char *why = fetch(cpu, in);
     if (why)
         return why;
+    /* PAUSE exits to KVM (pause filtering), which skips it; QEMU TCG's
+     * nested SVM (the harness) then runs one more instruction before the
+     * single-step trap.  A hint only: the interpreter runs it. */
+    if ((in->op & 0xff) == 0x90 && (in->op >> 8) == 0 && (in->pfx & X86_P_REP))
+        return "PAUSE (a VM exit)";
     Class c = classify(in, cpu->hflags & X86_HF_CS64);
     if (c.no)
         return c.no;

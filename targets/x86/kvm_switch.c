@@ -566,36 +566,6 @@ static bool off_kvm_free(X86Switch *s, FreeBp *b, GError **err)
     return leave_kvm(s, err);
 }
 
-/* Without paging there are no supervisor-only pages: a HLT breakpoint is
- * still safe where no code can run outside ring 0, that is at CPL 0 with
- * no DPL-3 code segment in the GDT or LDT (firmware: SeaBIOS's 32-bit
- * code) and not in virtual-8086 mode.  A guest that makes one during the
- * free run and runs the patched byte in ring 3 takes a #GP the recording
- * did not: the next landing, or the end, finds the difference. */
-static bool ring3_impossible(X86CPU *cpu)
-{
-    if ((cpu->seg[X86_CS].selector & 3) || (cpu->eflags & X86_VM))
-        return false;
-    const struct { uint64_t base; uint32_t limit; } tabs[2] = {
-        { cpu->gdt.base, cpu->gdt.limit },
-        { cpu->ldt.base, (cpu->ldt.selector & ~7) ? cpu->ldt.limit : 0 },
-    };
-    for (int t = 0; t < 2; t++) {
-        if (t == 1 && !(cpu->ldt.selector & ~7))
-            continue;
-        for (uint64_t off = 0; off + 7 <= tabs[t].limit; off += 8) {
-            uint64_t d;
-            if (as_read(cpu->as, (tabs[t].base + off) & 0xffffffffull, 8, &d) != MEM_OK)
-                return false;
-            bool present = d & (1ull << 47), code_or_data = d & (1ull << 44);
-            bool code = d & (1ull << 43);
-            if (present && code_or_data && code && ((d >> 45) & 3) == 3)
-                return false;
-        }
-    }
-    return true;
-}
-
 /* Where the free run cannot start (a HLT breakpoint on a PC that does not
  * translate, or on a page user code may run): false. */
 static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
@@ -614,11 +584,11 @@ static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
         b->fast_step = !x86_kvm_step_plan(cpu, &b->plan);
         cpu->rip = saved;
     }
-    if (!(cpu->cr0 & X86_CR0_PG)) {
-        b->pa = b->lin & 0xffffffffull;
-        return ring3_impossible(cpu);
-    }
-    return !x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, false, &b->pa) &&
+    /* (Not without paging, even where only ring 0 runs: firmware copies
+     * its own code about, SeaBIOS to high memory, and a copy made while
+     * the HLT is in place runs it later.) */
+    return (cpu->cr0 & X86_CR0_PG) &&
+           !x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, false, &b->pa) &&
            x86_translate_probe(cpu, b->lin, X86_ACC_EXEC, true, &pa);
 }
 
@@ -768,7 +738,12 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
         }
         if (!s->on_kvm && !on_kvm_free(s, &bp, &err))
             goto fail;
+        /* An interrupt line up that IF masks: the run stops where the
+         * guest unmasks it (STI, POPF, IRET), for the interpreter to
+         * deliver it there, as the recording's did. */
+        kvm_request_irq_window(s->v, cpu->intr && !irq_deliverable(cpu));
         KvmStop st = kvm_run(s->v, &err);
+        kvm_request_irq_window(s->v, false);
         if (st == KVM_STOP_ERROR)
             goto fail;
         if (s->diverged) {
@@ -870,6 +845,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             /* fall through */
         case KVM_STOP_ACCESS:
         case KVM_STOP_KICK:
+        case KVM_STOP_IRQ_WINDOW:
             if (s->ctr && kvm_counter_fired(s->ctr)) {
                 if (bp.none) {
                     why = g_strdup_printf("(%" PRIu64 " conditional branches and not yet the "

@@ -27,11 +27,21 @@ from tandemtest import REPO, binary, fail, need, print_boot_disk  # noqa: E402
 from test_kvm_guests_x86 import run_nested  # noqa: E402
 
 NESTED = os.path.join(REPO, "tests", "kvm", "nested.py")
-BIOS = "/usr/share/seabios/bios-256k.bin"
+BIOS = "/usr/share/seabios/bios.bin"   # pc's default (no SMM)
 MSG = b"hello from the boot sector, replayed on KVM\0"
 MIN_FREE_INSNS = 100000
+# Free runs that diverge fall back (a warning each, then replayed again
+# single-stepped from a snapshot): the replay still ends exact.  In the
+# harness one of SeaBIOS's does (see the issue notes); more than this is a
+# regression.
+MAX_FALLBACKS = 2
 REPORT = re.compile(r"^tandem: KVM replay: (\d+) instructions on KVM \((\d+) in free runs, "
                     r"(\d+) single-stepped; (\d+) stretches\), (\d+) on the interpreter")
+MSG_RE = re.compile(r"tandem: [^\n]*\n?")
+ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
+FALLBACK = re.compile(r"^tandem: (warning: KVM replay diverged .* replaying again from event \d+, "
+                      r"single-stepped through it|KVM replay: (\d+) diverged free runs? replayed "
+                      r"again single-stepped from a snapshot)$")
 EXPECTED = re.compile(r"^tandem: (KVM: hardware breakpoints do not fire|KVM: this host does "
                       r"not intercept the guest's XSETBV|KVM replay: no PMU counter|KVM replay: "
                       r"\d+ free runs|KVM replay: \d+ instructions handed|replay finished: .* "
@@ -39,9 +49,12 @@ EXPECTED = re.compile(r"^tandem: (KVM: hardware breakpoints do not fire|KVM: thi
 
 
 def clean(data):
+    """The guest's serial output: Tandem's messages (which may start in the
+    middle of a line the guest is writing, stderr and stdout sharing the
+    console) taken out."""
     text = data.decode(errors="replace") if isinstance(data, bytes) else data
-    return "\n".join(x for x in text.replace("\r", "").split("\n")
-                     if not x.startswith("tandem: ")).strip()
+    text = ANSI.sub("", text.replace("\r", ""))     # SeaBIOS's terminal set-up
+    return MSG_RE.sub("", text).strip()
 
 
 def main():
@@ -71,7 +84,7 @@ def main():
     if 1 not in res:
         fail("the replay did not finish in the harness")
     st, lines = res[1]
-    msgs = [x for x in lines if x.startswith("tandem: ")]
+    msgs = [x.rstrip("\n") for x in MSG_RE.findall("\n".join(lines).replace("\r", ""))]
     problems = []
     if st != 85:
         problems.append(f"exit status {st}, recorded 85")
@@ -85,14 +98,19 @@ def main():
         problems.append(f"only {m.group(2)} instructions in free runs")
     if not any("final state matches the recording" in x for x in msgs):
         problems.append("the replay did not confirm the final state")
-    others = [x for x in msgs if not EXPECTED.match(x)]
+    falls = [x for x in msgs if FALLBACK.match(x)]
+    nfall = sum(int(FALLBACK.match(x).group(2)) for x in falls if FALLBACK.match(x).group(2))
+    if nfall > MAX_FALLBACKS or (nfall == 0) != (len(falls) == 0):
+        problems.append(f"{nfall} free runs fell back (at most {MAX_FALLBACKS}):\n" +
+                        "\n".join(falls))
+    others = [x for x in msgs if not EXPECTED.match(x) and not FALLBACK.match(x)]
     if others:
         problems.append("emulator messages:\n" + "\n".join(others))
     if problems:
         fail("SeaBIOS replay on KVM:\n  " + "\n  ".join(problems))
     total = int(m.group(1)) + int(m.group(5))
     print(f"PASS: SeaBIOS boot replayed on KVM: {m.group(0)[len('tandem: KVM replay: '):]}; "
-          f"{100.0 * int(m.group(2)) / total:.1f}% in free runs")
+          f"{100.0 * int(m.group(2)) / total:.1f}% in free runs; {nfall} free runs fell back")
 
 
 if __name__ == "__main__":
