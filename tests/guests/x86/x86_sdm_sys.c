@@ -253,6 +253,22 @@ __asm__(
     ".code64\n"
     "2: ret\n");
 
+/* Where an AMD CPU takes SYSCALL in compatibility mode (CSTAR), which the
+ * SDM makes #UD: the guest says so and ends, rather than running off into
+ * whatever CSTAR held (KVM on an AMD host runs the guest's SYSCALL there). */
+__attribute__((noreturn, used)) void sdm_compat_syscall_ran(void)
+{
+    printf("TEST %s: FAIL: SYSCALL in compatibility mode went to CSTAR (AMD's behaviour; "
+           "the SDM has #UD)\n", rt_test_name);
+    rt_exit(rt_failures + 1);
+}
+__asm__(".code64\n"
+        ".globl sdm_cstar\n"
+        "sdm_cstar:\n"
+        "  and $-16, %rsp\n"
+        "  call sdm_compat_syscall_ran\n");
+extern const char sdm_cstar[];
+
 static unsigned ud_n;
 static ureg ud_ip[4], ud_cs[4];
 static void ud_skip(rt_frame *f)
@@ -272,6 +288,7 @@ static void test_syscall(void)
     efer = rdmsr(MSR_EFER);
     wrmsr(MSR_STAR, ((u64)(SEL_UCODE32 | 3) << 48) | ((u64)SEL_KCODE << 32));
     wrmsr(MSR_LSTAR, 0);
+    wrmsr(MSR_CSTAR, (u64)(uintptr_t)sdm_cstar);
     /* EFER.SCE = 0: SYSRET #UD (at CPL 0, before any other check) */
     wrmsr(MSR_EFER, efer & ~(u64)EFER_SCE);
     int v = TRY(__asm__ volatile("mov $0x1000, %%ecx\n\tmov $2, %%r11d\n\t"
