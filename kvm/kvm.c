@@ -1,7 +1,7 @@
 /* KVM VM and vCPU set-up: /dev/kvm, capabilities, the interpreter's CPUID,
  * the MSR filter, dropping privileges.  (Documentation/virt/kvm/api.rst.) */
-#include <errno.h>
 #include <cpuid.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
