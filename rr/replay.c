@@ -938,6 +938,10 @@ bool rr_load_state(Machine *m, void *reader)
         rr->last_mmio = last_mmio;
         return true;
     }
+    /* The device-access count goes back with the machine: the next
+     * clock-reading access, though it repeats a count seen before, must
+     * meet its checkpoint again. */
+    rr->ckpt_access = UINT64_MAX;
     GError *err = NULL;
     if (!rr_reader_seek(rr->r, nevents, &err)) {
         snap_reader_fail(r, "replay log %s: %s", rr->path, err->message);
