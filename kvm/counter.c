@@ -60,8 +60,8 @@ uint64_t kvm_counter_read(KvmCounter *c)
 bool kvm_counter_arm(KvmCounter *c, uint64_t n, GError **err)
 {
     /* Off, the count so far kept, a new period from zero, on again: the
-     * overflow comes n events from now. */
-    c->fired = 0;
+     * overflow comes n events from now (and any earlier one is
+     * forgotten once it cannot come any more). */
     if (ioctl(c->fd, PERF_EVENT_IOC_DISABLE, 0) < 0)
         goto fail;
     c->base = kvm_counter_read(c);

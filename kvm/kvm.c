@@ -489,20 +489,21 @@ static bool drop_caps(GError **err)
     return true;
 }
 
-/* The PMU counter, for a replay that may land with it (Options.kvm_pmu):
+/* The PMU counter, for a replay that may land with it (Options.kvm_landing):
  * opened while the process may still count the guest's kernel (CAP_PERFMON
  * or root, where perf_event_paranoid asks for it).  Where it cannot be
  * had, landing=pmu is an error and landing=auto goes on without it. */
 static bool open_counter(KvmVcpu *v, GError **err)
 {
     const Options *o = v->m->opts;
-    if (!o || o->rr_mode != 2 || o->kvm_land_step || o->kvm_switch || o->kvm_pmu == KVM_PMU_OFF)
+    if (!o || o->rr_mode != 2 || o->kvm_switch ||
+        (o->kvm_landing != KVM_LAND_AUTO && o->kvm_landing != KVM_LAND_PMU))
         return true;
     GError *why = NULL;
     v->counter = kvm_counter_open(v, &why);
     if (v->counter)
         return true;
-    if (o->kvm_pmu == KVM_PMU_ON) {
+    if (o->kvm_landing == KVM_LAND_PMU) {
         g_propagate_prefixed_error(err, why, "-accel kvm,landing=pmu: ");
         return false;
     }

@@ -1153,8 +1153,7 @@ int rr_finish(Machine *m, int status)
         /* The RAM map: where a replay that ends with other memory differs. */
         uint32_t shift = machine_memory_chunk_shift(m, RR_END_MAX_CHUNKS);
         uint64_t *hash = g_new(uint64_t, RR_END_MAX_CHUNKS);
-        uint64_t *base = g_new(uint64_t, RR_END_MAX_CHUNKS);
-        uint32_t nc = (uint32_t)machine_memory_chunks(m, shift, hash, base, RR_END_MAX_CHUNKS);
+        uint32_t nc = (uint32_t)machine_memory_chunks(m, shift, hash, NULL, RR_END_MAX_CHUNKS);
         ev->len = 20;
         if (nc >= 1 && nc <= RR_END_MAX_CHUNKS) {
             memcpy(ev->data + 20, &shift, 4);
@@ -1163,7 +1162,6 @@ int rr_finish(Machine *m, int status)
             ev->len = 28 + 8 * nc;
         }
         g_free(hash);
-        g_free(base);
         log_event(rr, ev);
         uint64_t n = rr_writer_events(rr->w);
         if (!rr_writer_close(rr->w, &err)) {

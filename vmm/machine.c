@@ -380,7 +380,8 @@ size_t machine_memory_chunks(Machine *m, unsigned shift, uint64_t *hash, uint64_
                 continue;
             uint64_t len = r->size - off < chunk ? r->size - off : chunk;
             hash[n] = tn_hash_bytes(r->host + off, len, 0x6368756e6bull ^ (r->base + off));
-            base[n] = r->base + off;
+            if (base)
+                base[n] = r->base + off;
         }
     }
     return n;
@@ -389,16 +390,10 @@ size_t machine_memory_chunks(Machine *m, unsigned shift, uint64_t *hash, uint64_
 unsigned machine_memory_chunk_shift(Machine *m, size_t max)
 {
     unsigned shift = 16;
-    for (;; shift++) {
-        size_t n = 0;
-        for (int i = 0; i < m->as.nregions; i++) {
-            const MemRegion *r = &m->as.regions[i];
-            if (r->host)
-                n += (r->size + (1ull << shift) - 1) >> shift;
-        }
-        if (n <= max || shift >= 40)
-            return shift;
-    }
+    /* (With room for none, machine_memory_chunks() only counts.) */
+    while (shift < 40 && machine_memory_chunks(m, shift, NULL, NULL, 0) > max)
+        shift++;
+    return shift;
 }
 
 bool machine_write_exit_state(Machine *m, const char *path)

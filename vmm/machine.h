@@ -196,7 +196,8 @@ static inline int64_t machine_ns(const Machine *m) { return vclock_ns(&m->clock)
 uint64_t machine_memory_hash(Machine *m);
 /* The guest memory machine_memory_hash() covers, in chunks of 2^shift
  * bytes (each region's last one shorter): their hashes and guest-physical
- * bases, at most max (returns how many there are, even beyond max).
+ * bases (base may be NULL), at most max (returns how many there are, even
+ * beyond max).
  * machine_memory_chunk_shift() is the smallest shift from 16 that keeps
  * them at most max. */
 size_t machine_memory_chunks(Machine *m, unsigned shift, uint64_t *hash, uint64_t *base,

@@ -187,15 +187,19 @@ static bool kvm_props(Options *o, const char *spec, const char *props, const cha
                 o->kvm_switch_max = n;
             max_given = true;
         } else if (!strcmp(key, "landing")) {
-            if (strcmp(val, "auto") && strcmp(val, "pmu") && strcmp(val, "breakpoint") &&
-                strcmp(val, "step")) {
+            static const char *const landings[] = {
+                [KVM_LAND_AUTO] = "auto", [KVM_LAND_PMU] = "pmu",
+                [KVM_LAND_BREAKPOINT] = "breakpoint", [KVM_LAND_STEP] = "step",
+            };
+            unsigned l = 0;
+            while (l < G_N_ELEMENTS(landings) && strcmp(val, landings[l]))
+                l++;
+            if (l == G_N_ELEMENTS(landings)) {
                 tn_error(err, "%s %s: landing= is auto, pmu, breakpoint or step, not '%s'", opt,
                          spec, val);
                 return false;
             }
-            o->kvm_land_step = !strcmp(val, "step");
-            o->kvm_pmu = !strcmp(val, "pmu") ? KVM_PMU_ON
-                       : !strcmp(val, "auto") ? KVM_PMU_AUTO : KVM_PMU_OFF;
+            o->kvm_landing = l;
             o->kvm_landing_set = true;
         } else {
             tn_error(err, "%s %s: unknown kvm property '%s' (switch-test=SEED, "
@@ -1049,7 +1053,7 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
     } else if (kvm_may_run(o) && o->rr_mode == 2) {
         /* Replay on KVM: free runs landed on the log's events, or every
          * instruction single-stepped and counted (targets/x86/kvm_switch.c). */
-        if (o->perturb_reg >= 0 && o->kvm_land_step) {
+        if (o->perturb_reg >= 0 && o->kvm_landing == KVM_LAND_STEP) {
             tn_error(err, "-rr-perturb with -accel kvm needs free runs to perturb "
                      "(landing=auto, pmu or breakpoint)");
             return false;

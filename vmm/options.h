@@ -90,14 +90,13 @@ typedef struct Options {
     uint64_t kvm_switch_seed;
     uint64_t kvm_switch_max;
     uint64_t kvm_switch_kvm_max;   /* switch-kvm-max=: KVM's legs (0: switch-max) */
-    /* -accel kvm,landing=step: a KVM replay single-steps every instruction
-     * instead of running free between events and landing on them.
-     * landing=pmu: free runs stop near each event on the host PMU's
-     * branch counter, then land with breakpoints (an error where there is
-     * no usable counter); landing=breakpoint: breakpoints alone; auto
-     * (the default): the counter where it works, else breakpoints. */
-    bool kvm_land_step;
-    enum { KVM_PMU_AUTO, KVM_PMU_ON, KVM_PMU_OFF } kvm_pmu;
+    /* -accel kvm,landing=: how a KVM replay finds the log's events.
+     * auto (the default): free runs with the PMU counter where it works,
+     * else breakpoints; pmu: free runs stopped near each event by the host
+     * PMU's branch counter, then landed with breakpoints (an error where
+     * there is no usable counter); breakpoint: breakpoints alone; step:
+     * every instruction single-stepped, no free runs. */
+    enum { KVM_LAND_AUTO, KVM_LAND_PMU, KVM_LAND_BREAKPOINT, KVM_LAND_STEP } kvm_landing;
     /* -accel tcg,jit=off: the x86 interpreter without its code generator;
      * jit-threshold=N: compile a block at its N-th entry (0: the default). */
     bool jit_off;

@@ -1111,7 +1111,7 @@ X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err)
         s->all_kvm = true;
         s->kvm_phase = true;
         s->leg_left = UINT64_MAX;
-        s->land = !m->opts->kvm_land_step;
+        s->land = m->opts->kvm_landing != KVM_LAND_STEP;
         if (s->land) {
             int hw = kvm_hw_breakpoints_work(s->v, err);
             if (hw < 0)
@@ -1123,7 +1123,7 @@ X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err)
             s->ctr = kvm_counter(s->v);
             if (s->ctr)
                 s->skid = kvm_counter_event(s->ctr)->skid;
-            else if (m->opts->kvm_pmu == KVM_PMU_AUTO)
+            else if (m->opts->kvm_landing == KVM_LAND_AUTO)
                 fprintf(stderr, "tandem: KVM replay: no PMU counter (%s); free runs land "
                         "with breakpoints alone\n", kvm_counter_why(s->v));
         }

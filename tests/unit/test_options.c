@@ -268,16 +268,15 @@ Test(options, kvm_landing)
     GError *err = NULL;
     const char *rp = "shift=auto,rr=replay,rrfile=x.rr";
     cr_assert(parse(&o, &err, 4, "-accel", "kvm", "-icount", rp));
-    cr_assert_eq(o.kvm_pmu, KVM_PMU_AUTO);
-    cr_assert(!o.kvm_land_step);
+    cr_assert_eq(o.kvm_landing, KVM_LAND_AUTO);
     cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=pmu", "-icount", rp));
-    cr_assert_eq(o.kvm_pmu, KVM_PMU_ON);
+    cr_assert_eq(o.kvm_landing, KVM_LAND_PMU);
     cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=breakpoint", "-icount", rp));
-    cr_assert_eq(o.kvm_pmu, KVM_PMU_OFF);
+    cr_assert_eq(o.kvm_landing, KVM_LAND_BREAKPOINT);
     cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=auto", "-icount", rp));
-    cr_assert_eq(o.kvm_pmu, KVM_PMU_AUTO);
+    cr_assert_eq(o.kvm_landing, KVM_LAND_AUTO);
     cr_assert(parse(&o, &err, 4, "-accel", "kvm,landing=step", "-icount", rp));
-    cr_assert(o.kvm_land_step);
+    cr_assert_eq(o.kvm_landing, KVM_LAND_STEP);
     expect_error("landing= is auto, pmu, breakpoint or step, not 'counter'", 4, "-accel",
                  "kvm,landing=counter", "-icount", rp);
     expect_error("-accel kvm,landing= applies to a replay on KVM", 2, "-accel",
