@@ -14,7 +14,10 @@
  *    floor.  The hardware is not correctly rounded (AMD Zen 4 errs by up to
  *    0.035 ulp in FSIN/FCOS, 0.16 in FPTAN, FYL2XP1, F2XM1), so up to a
  *    few percent of its results differ from ours by one ulp (FPTAN in the
- *    directed modes: 11 %); see docs/x86-cpu.md. */
+ *    directed modes: 11 %); see docs/x86-cpu.md.  Calibrated on AMD, where
+ *    it stays this strict; on other hosts two Intel differences in tiny
+ *    arguments (FSIN/FSINCOS UE at 2^-16382, FPTAN rounding toward zero
+ *    for |x| < 2^-32) are excused, counted and logged. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -788,18 +791,77 @@ static bool same(F80 x, F80 y)
     return x.sexp == y.sexp && x.mant == y.mant;
 }
 
+/* The comparison below was calibrated on AMD (Zen 3/4), the development
+ * host, whose x87 Tandem follows; there it is exact and excuses nothing.
+ * On other hosts (read: Intel) the two vendor differences below are
+ * excused, counted and logged; see docs/x86-cpu.md, "Accuracy against the
+ * hardware". */
+static bool host_is_amd(void)
+{
+    unsigned a, b, c, d;
+    char v[13];
+    if (!__get_cpuid(0, &a, &b, &c, &d))
+        return false;
+    memcpy(v, &b, 4);
+    memcpy(v + 4, &d, 4);
+    memcpy(v + 8, &c, 4);
+    v[12] = 0;
+    return strcmp(v, "AuthenticAMD") == 0;
+}
+
+/* Intel FSIN/FSINCOS at |x| = 2^-16382 (seen on an Intel Xeon, family 6
+ * model 207, the Tandem test machine, 2026-11-26): below about 2^-68 Intel
+ * returns the argument unchanged (with PE, and DE for the pseudo-denormal
+ * 0000:8000000000000000) in every rounding mode, where sin x lies just
+ * below |x|.  That is within one ulp; but for the smallest normal and its
+ * pseudo-denormal encoding, rounded toward zero, the correctly rounded sine
+ * is the largest denormal, tiny and inexact: Tandem (and AMD) raise UE,
+ * Intel returns 2^-16382 without it.  Excused: exactly that operand, mode,
+ * pair of results and UE alone. */
+static bool intel_tiny_sine(int op, unsigned rc, F80 a, F80 s0, F80 h0, unsigned sf,
+                            unsigned hf)
+{
+    uint16_t sign = a.sexp & 0x8000;
+    bool toward_zero = rc == RZ || rc == (sign ? RU : RD);
+    return (op == T_SIN || op == T_SINCOS) && toward_zero && f80_exp(a) <= 1 &&
+           a.mant == 1ull << 63 && h0.sexp == (sign | 1) && h0.mant == 1ull << 63 &&
+           s0.sexp == sign && s0.mant == ~0ull >> 1 && !(hf & UE) &&
+           (sf & ~C1) == ((hf & ~C1) | UE);
+}
+
+/* Intel FPTAN of tiny arguments (same machine and date): for |x| < 2^-32
+ * tan x exceeds |x| by |x|^3/3, under a third of an ulp, and Intel's value
+ * lies on the other side: |x| unchanged below about 2^-68, and up to about
+ * 2^-33 a value just below |x|.  So in the directed modes Intel rounds one ulp
+ * nearer zero than the correctly rounded result (RD: x - ulp for x > 0, RU:
+ * x; AMD mostly agrees with Tandem there), for some 17 % of the random
+ * operands, which took the bit-exact rate of FPTAN in RD/RU/RZ below the
+ * floor (77-80 %).
+ * Excused: FPTAN, a directed mode, |x| < 2^-32, the same flags (C1 aside)
+ * and 1.0 pushed, Intel's tangent exactly one ulp nearer zero; such
+ * operands count neither way in the rate. */
+static bool intel_tiny_tan(int op, unsigned rc, F80 a, F80 s0, F80 s1, F80 h0, F80 h1,
+                           unsigned sf, unsigned hf)
+{
+    return op == T_TAN && rc != RN && f80_exp(a) < F80_BIAS - 32 && same(s1, h1) &&
+           (sf & ~C1) == (hf & ~C1) && (s0.sexp & 0x8000) == (h0.sexp & 0x8000) &&
+           ulps(s0, h0) == 1;
+}
+
 Test(x86_fpu_trans, matches_host_x87, .timeout = 600)
 {
     if (host_is_tcg())
         cr_skip_test("the host x87 is QEMU TCG's approximation");
     enum { N = 12000 };
+    bool amd = host_is_amd();
+    unsigned intel_sine = 0, intel_tan[4] = { 0 };
     cr_log_info("bit-exact results (value and flags, C1 aside) per instruction and "
                 "rounding mode, %d random operands each:", N);
     for (int op = 0; op < T_NOPS; op++) {
         char line[160];
         int len = snprintf(line, sizeof(line), "%-8s", op_name[op]);
         for (unsigned rc = 0; rc < 4; rc++) {
-            unsigned exact = 0, c1 = 0;
+            unsigned exact = 0, c1 = 0, excused = 0;
             for (int i = 0; i < N; i++) {
                 F80 a, b, s0, s1, h0, h1;
                 operands(op, &a, &b);
@@ -809,6 +871,16 @@ Test(x86_fpu_trans, matches_host_x87, .timeout = 600)
                 /* the host flags an exact FYL2X result (x a power of two)
                  * inexact: PE, and UE when it is tiny */
                 unsigned excuse = !(sf & PE) && (hf & PE) ? PE | UE | C1 : 0;
+                /* Intel only (never on AMD): the differences above */
+                if (!amd && !eq && intel_tiny_sine(op, rc, a, s0, h0, sf, hf)) {
+                    excuse |= UE;
+                    intel_sine++;
+                }
+                if (!amd && !eq && intel_tiny_tan(op, rc, a, s0, s1, h0, h1, sf, hf)) {
+                    excused++;
+                    intel_tan[rc]++;
+                    continue;
+                }
                 cr_assert((hf & ~(C1 | excuse)) == (sf & ~(C1 | excuse)),
                           "%s rc %u a %04x:%016llx b %04x:%016llx: flags host %03x soft %03x",
                           op_name[op], rc, a.sexp, (unsigned long long)a.mant, b.sexp,
@@ -827,13 +899,19 @@ Test(x86_fpu_trans, matches_host_x87, .timeout = 600)
                 exact += eq && !excuse;
                 c1 += eq && ((hf ^ sf) & C1) == 0;
             }
-            double pct = 100.0 * exact / N;
+            /* of the operands not excused (all of them on AMD) */
+            double pct = 100.0 * exact / (N - excused);
             len += snprintf(line + len, sizeof(line) - (size_t)len, "  rc%u %6.2f%% (with C1 %6.2f%%)",
-                            rc, pct, 100.0 * c1 / N);
+                            rc, pct, 100.0 * c1 / (N - excused));
             cr_expect(pct >= 80.0, "%s rc %u: only %.2f%% bit-exact", op_name[op], rc, pct);
         }
         cr_log_info("%s", line);
     }
+    if (!amd)
+        cr_log_info("host not AMD: excused %u FSIN/FSINCOS results at |x| = 2^-16382 "
+                    "without UE, and %u/%u/%u FPTAN results for |x| < 2^-32 one ulp "
+                    "nearer zero in RD/RU/RZ (not in the rates above)",
+                    intel_sine, intel_tan[RD], intel_tan[RU], intel_tan[RZ]);
 }
 #endif
 

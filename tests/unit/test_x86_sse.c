@@ -647,6 +647,7 @@ Test(x86_sse, moves)
  * checked against the hardware; for floating point (which runs on the host
  * by design) this checks operand order, merging and the MXCSR plumbing. */
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <sys/mman.h>
 
 typedef struct HostState {
@@ -721,6 +722,79 @@ static void rnd_xmm(X86Xmm *x)
             x->w[i] = (uint16_t)(rnd() % 5 == 0 ? 0x8000 : rnd() % 3 == 0 ? 0 : x->w[i]);
         break;
     }
+}
+
+/* Tandem's SSE arithmetic was checked here against AMD (Zen 3/4), the
+ * development host, which it follows where vendors differ: on AMD the
+ * comparison is exact and excuses nothing. */
+static bool host_is_amd(void)
+{
+    unsigned a, b, c, d;
+    char v[13];
+    if (!__get_cpuid(0, &a, &b, &c, &d))
+        return false;
+    memcpy(v, &b, 4);
+    memcpy(v + 4, &d, 4);
+    memcpy(v + 8, &c, 4);
+    v[12] = 0;
+    return strcmp(v, "AuthenticAMD") == 0;
+}
+
+/* Intel DPPS/DPPD NaN propagation (seen on an Intel Xeon, family 6 model
+ * 207, the Tandem test machine, 2026-11-26).  Tandem sums the products as
+ * (p0 + p1) + (p2 + p3) (DPPD: p0 + p1) and stores that one sum to every
+ * element of imm[3:0], which the AMD development host matches (this check
+ * passes there unexcused); Intel adds in a different order for
+ * each element: DPPS element i gets (p[i^1] + p[i]) + (p[i^3] + p[i^2]),
+ * DPPD element i p[i] + p[i^1].  Addition commutes, so numbers and flags
+ * agree, but an addition of two NaNs returns its first operand: with more
+ * than one NaN among the products (a NaN operand, inf * 0, inf - inf) the
+ * elements may carry different NaNs.  Excused: DPPS/DPPD (66 0F 3A 40/41)
+ * where every element that differs is a NaN in both results, and each of
+ * the two NaNs is one the instruction can produce (a selected operand's NaN,
+ * quieted, or the default NaN).  xmm1, MXCSR and the rest stay checked. */
+static uint64_t dp_elem(const X86Xmm *x, bool ps, unsigned i)
+{
+    return ps ? x->d[i] : x->q[i];
+}
+
+static bool dp_nan(uint64_t v, bool ps)
+{
+    return ps ? (v & 0x7fffffffu) > 0x7f800000u
+              : (v & ~(1ull << 63)) > 0x7ff0000000000000ull;
+}
+
+static bool intel_dp_nan_order(uint8_t op, uint8_t imm, const X86Xmm *d, const X86Xmm *s,
+                               const X86Xmm *emu, const X86Xmm *host)
+{
+    bool ps = op == 0x40;
+    unsigned n = ps ? 4 : 2;
+    uint64_t quiet = ps ? 1ull << 22 : 1ull << 51, cand[9];
+    unsigned nc = 0;
+    cand[nc++] = ps ? 0xffc00000u : 0xfff8000000000000ull;     /* default NaN */
+    for (unsigned i = 0; i < n; i++) {
+        if (!(imm & 0x10u << i))
+            continue;
+        if (dp_nan(dp_elem(d, ps, i), ps))
+            cand[nc++] = dp_elem(d, ps, i) | quiet;
+        if (dp_nan(dp_elem(s, ps, i), ps))
+            cand[nc++] = dp_elem(s, ps, i) | quiet;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t e = dp_elem(emu, ps, i), h = dp_elem(host, ps, i);
+        bool ce = false, ch = false;
+        if (e == h)
+            continue;
+        if (!dp_nan(e, ps) || !dp_nan(h, ps))
+            return false;
+        for (unsigned j = 0; j < nc; j++) {
+            ce |= cand[j] == e;
+            ch |= cand[j] == h;
+        }
+        if (!ce || !ch)
+            return false;
+    }
+    return true;
 }
 
 Test(x86_sse, host_differential)
@@ -811,6 +885,8 @@ Test(x86_sse, host_differential)
 
     if (!__builtin_cpu_supports("sse4.2"))
         cr_skip_test("host lacks SSE4.2");
+    bool amd = host_is_amd();
+    unsigned intel_dp[2] = { 0 };
     uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (page == MAP_FAILED)
@@ -872,7 +948,14 @@ Test(x86_sse, host_differential)
             snprintf(what, sizeof(what), "%02x %d:%02x /%02x imm %02x", p, map, op, modrm,
                      imm ? insn[len - 1] : 0);
             cr_assert_eq(v, -1, "%s faulted", what);
-            cr_assert(memcmp(xmm(0), &h.x[0], 16) == 0 && memcmp(xmm(1), &h.x[1], 16) == 0,
+            bool same = memcmp(xmm(0), &h.x[0], 16) == 0 && memcmp(xmm(1), &h.x[1], 16) == 0;
+            if (!same && !amd && p == 0x66 && map == 3 && (op == 0x40 || op == 0x41) &&
+                memcmp(xmm(1), &h.x[1], 16) == 0 &&
+                intel_dp_nan_order(op, insn[len - 1], &g.x[0], &g.x[1], xmm(0), &h.x[0])) {
+                intel_dp[op & 1]++;
+                same = true;
+            }
+            cr_assert(same,
                       "%s: xmm0 %016llx:%016llx host %016llx:%016llx", what,
                       (unsigned long long)xmm(0)->q[1], (unsigned long long)xmm(0)->q[0],
                       (unsigned long long)h.x[0].q[1], (unsigned long long)h.x[0].q[0]);
@@ -890,5 +973,9 @@ Test(x86_sse, host_differential)
         }
     }
     munmap(page, 4096);
+    if (!amd)
+        cr_log_info("host not AMD: excused %u DPPS and %u DPPD results whose elements "
+                    "carry other NaNs than ours (Intel's order of the additions)",
+                    intel_dp[0], intel_dp[1]);
 }
 #endif
