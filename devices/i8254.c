@@ -696,6 +696,7 @@ I8254 *i8254_create(Machine *m, AddressSpace *io, IrqLine irq0)
     pit->m = m;
     pit->irq0 = irq0;
     timer_init(&pit->timer, pit_timer, pit);
+    pit->timer.lazy = true;      /* state and interrupt line only */
 
     int err = as_add_mmio(io, "i8254", I8254_PORT, 4, &i8254_mem_ops, pit);
     if (err) {

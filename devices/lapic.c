@@ -762,6 +762,7 @@ Lapic *lapic_create(Machine *m, IrqLine intr, void (*nmi)(void *opaque),
     l->nmi = nmi;
     l->nmi_opaque = nmi_opaque;
     timer_init(&l->timer, timer_fired, l);
+    l->timer.lazy = true;      /* state and interrupt line only */
     int err = as_add_mmio(&m->as, "lapic", LAPIC_BASE, LAPIC_MMIO_SIZE,
                           &lapic_mem_ops, l);
     if (err) {

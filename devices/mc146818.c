@@ -680,6 +680,7 @@ Mc146818 *mc146818_create(Machine *m, AddressSpace *io, uint16_t port, IrqLine i
     r->reg_a = 0x26;            /* 32.768 kHz time base, 1024 Hz periodic rate */
     r->reg_b = B_24H;
     timer_init(&r->timer, rtc_timer_cb, r);
+    r->timer.lazy = true;      /* state and interrupt line only */
     int err = (uint32_t)port + MC146818_PIO_SIZE > 0x10000 ? -ERANGE
             : as_add_mmio(io, "mc146818", port, MC146818_PIO_SIZE, &mc146818_mem_ops, r);
     if (err) {

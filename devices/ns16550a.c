@@ -466,6 +466,7 @@ Ns16550a *ns16550a_create_in(Machine *m, AddressSpace *as, uint64_t base,
     s->fe.receive = uart_receive;
     s->fe.opaque = s;
     timer_init(&s->timeout_timer, timeout_fired, s);
+    s->timeout_timer.lazy = true;      /* state and interrupt line only */
     ns16550a_reset(s);
 
     int err = as_add_mmio(as, "ns16550a", base, size, &ns16550a_mem_ops, s);

@@ -390,6 +390,7 @@ Piix4Pm *piix4_pm_create(Machine *m, PciBus *bus, int devfn, AddressSpace *io,
     s->sci = sci;
     s->map_base = -1;
     timer_init(&s->timer, pm_timer_cb, s);
+    s->timer.lazy = true;      /* state and interrupt line only */
     s->pci = pci_add_device(bus, devfn, &piix4_pm_info, s);
     if (!s->pci) {
         machine_set_error(m, "piix4-pm: PCI function %02x.%x is taken or out of range",

@@ -129,14 +129,15 @@ bool kvm_inject_nmi(KvmVcpu *v, GError **err);
 bool kvm_set_guest_debug(KvmVcpu *v, bool singlestep, const uint64_t *hw_bp, int n,
                          GError **err);
 const KvmDebugExit *kvm_debug_exit(const KvmVcpu *v);
-/* Hybrid replay: call hook(opaque, mmio_write) before each device access
- * of an I/O or MMIO exit (mmio_write: KVM has already executed the rest of
- * the instruction, RIP is past it); false from it skips the access (and
- * the rest of the exit: the caller is about to throw the state away).  With
- * stop set kvm_run() returns KVM_STOP_ACCESS once the exit is served.  NULL
- * hook: none. */
-void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write), void *opaque,
-                         bool stop);
+/* Hybrid replay: call hook(opaque, mmio_write, n) before each I/O or MMIO
+ * access of an exit that reaches a device, n the device accesses it counts
+ * as (x86_bus_accesses: 1 but for split ones; mmio_write: KVM has already
+ * executed the rest of the instruction, RIP is past it); false from it
+ * skips the access (and the rest of the exit: the caller is about to throw
+ * the state away).  With stop set kvm_run() returns KVM_STOP_ACCESS once
+ * the exit is served.  NULL hook: none. */
+void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write, unsigned n),
+                         void *opaque, bool stop);
 /* The general registers as KVM holds them now, into cpu (RIP, RFLAGS and
  * the 16 GPRs), without completing a pending I/O or MMIO exit (so callable
  * from the access hook). */

@@ -94,7 +94,7 @@ struct KvmVcpu {
     /* kvm_set_access_hook(): called before each device access an I/O or
      * MMIO exit makes, and whether kvm_run() then returns
      * KVM_STOP_ACCESS. */
-    bool (*access_hook)(void *opaque, bool mmio_write);
+    bool (*access_hook)(void *opaque, bool mmio_write, unsigned n);
     void *access_opaque;
     bool stop_after_access;
 

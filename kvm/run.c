@@ -77,8 +77,11 @@ static void do_mmio(KvmVcpu *v)
     uint64_t val = 0;
     if (n == 0 || n > 8)
         return;
-    if (v->access_hook && !v->access_hook(v->access_opaque, run->mmio.is_write))
-        return;
+    if (v->access_hook) {
+        unsigned c = x86_bus_accesses(v->as, run->mmio.phys_addr, n, run->mmio.is_write);
+        if (c && !v->access_hook(v->access_opaque, run->mmio.is_write, c))
+            return;
+    }
     if (run->mmio.is_write) {
         memcpy(&val, run->mmio.data, n);
         x86_bus_write(v->as, run->mmio.phys_addr, n, val);
@@ -97,8 +100,12 @@ static void do_io(KvmVcpu *v)
     unsigned size = run->io.size;
     for (uint32_t i = 0; i < run->io.count; i++, p += size) {
         uint64_t val = 0;
-        if (v->access_hook && !v->access_hook(v->access_opaque, false))
-            return;
+        if (v->access_hook) {
+            unsigned c = x86_bus_accesses(v->cpu->io, run->io.port, size,
+                                          run->io.direction == KVM_EXIT_IO_OUT);
+            if (c && !v->access_hook(v->access_opaque, false, c))
+                return;
+        }
         if (run->io.direction == KVM_EXIT_IO_OUT) {
             memcpy(&val, p, size);
             x86_io_write(v->cpu, NULL, run->io.port, size, val);
@@ -326,8 +333,8 @@ KvmStop kvm_run(KvmVcpu *v, GError **err)
     return s;
 }
 
-void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write), void *opaque,
-                         bool stop)
+void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write, unsigned n),
+                         void *opaque, bool stop)
 {
     v->access_hook = hook;
     v->access_opaque = opaque;

@@ -31,8 +31,8 @@ bool kvm_resume_past_breakpoint(KvmVcpu *v, GError **err) { return no_kvm(err); 
 int kvm_hw_breakpoints_work(KvmVcpu *v, GError **err) { no_kvm(err); return -1; }
 bool kvm_unhalt_at(KvmVcpu *v, uint64_t rip, GError **err) { return no_kvm(err); }
 uint8_t *kvm_guest_ram_ptr(KvmVcpu *v, uint64_t gpa) { return NULL; }
-void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write), void *opaque,
-                         bool stop)
+void kvm_set_access_hook(KvmVcpu *v, bool (*hook)(void *opaque, bool mmio_write, unsigned n),
+                         void *opaque, bool stop)
 {
 }
 void kvm_pdptes_fixup(KvmVcpu *v) {}

@@ -65,10 +65,12 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         g_snprintf(why, whylen, "host_clock payload is %" PRIu32 " bytes, not 8", len);
         return false;
     case RR_EV_SHIFT:
-        if (len == 1 && d[0] <= 63)
+        if ((len == 1 || (len == 2 && d[1] == 1)) && d[0] <= 63)
             return true;
-        if (len != 1)
-            g_snprintf(why, whylen, "shift payload is %" PRIu32 " bytes, not 1", len);
+        if (len == 2 && d[1] != 1)
+            g_snprintf(why, whylen, "shift payload's second byte is %u, not 1 (lazy)", d[1]);
+        else if (len != 1 && len != 2)
+            g_snprintf(why, whylen, "shift payload is %" PRIu32 " bytes, not 1 or 2", len);
         else
             g_snprintf(why, whylen, "shift %u is out of range (0..63)", d[0]);
         return false;
@@ -126,11 +128,11 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
                        d[1]);
         return false;
     case RR_EV_CHECKPOINT:
-        if (len == 1 && d[0] <= 1)
+        if (len == 1 && d[0] <= 2)
             return true;
         if (len == 1)
-            g_snprintf(why, whylen, "checkpoint payload is %u, not 0 (timers) or 1 (clock read)",
-                       d[0]);
+            g_snprintf(why, whylen, "checkpoint payload is %u, not 0 (timers), 1 (clock read) "
+                       "or 2 (lazy timers)", d[0]);
         else
             g_snprintf(why, whylen, "checkpoint payload is %" PRIu32 " bytes, not 1", len);
         return false;
@@ -502,4 +504,10 @@ char *rr_memory_diff(const uint64_t *want, const uint64_t *have, const uint64_t 
     else
         g_string_append_printf(g, "; %zu of %zu %" PRIu64 " KiB chunks", ndiff, n, chunk >> 10);
     return g_string_free(g, FALSE);
+}
+
+bool rr_event_lazy(const RrEvent *ev)
+{
+    return (ev->kind == RR_EV_CHECKPOINT && ev->len == 1 && ev->data[0] == 2) ||
+           (ev->kind == RR_EV_SHIFT && ev->len == 2 && ev->data[1] == 1);
 }

@@ -73,11 +73,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 7
+#define RR_LOG_VERSION 8
 /* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
  * RR_EV_BLOCK, version 3 RR_EV_NET, version 4 RR_EV_INPUT and
- * RR_EV_AUDIO, version 5 RR_EV_CHECKPOINT, version 6 the end's RAM map;
- * nothing else differs). */
+ * RR_EV_AUDIO, version 5 RR_EV_CHECKPOINT, version 6 the end's RAM map,
+ * version 7 lazy timer checkpoints; nothing else differs). */
 #define RR_END_MAX_CHUNKS 4096
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
@@ -112,7 +112,10 @@ typedef enum RrEventKind {
                                    its input backend (audio/audio.h) */
     RR_EV_CHECKPOINT = 12,      /* payload: u8 why (0: timers fire here;
                                    1: a device access reads the virtual
-                                   clock here, synchronous).  No value:
+                                   clock here, synchronous; 2: lazy
+                                   timers fire here, and nothing sees it
+                                   before the next device access: see
+                                   rr/replay.c).  No value:
                                    only the position, for KVM replay to
                                    land on (DESIGN.md "Hybrid replay") */
     RR_EV__COUNT
@@ -128,6 +131,12 @@ typedef struct RrEvent {
     uint32_t len;
     uint8_t data[RR_MAX_PAYLOAD];
 } RrEvent;
+
+/* A lazy event (format 8): timers that fired (RR_EV_CHECKPOINT why 2) or a
+ * shift change (RR_EV_SHIFT with a second byte 1) that nothing saw before
+ * the next device access, where a KVM replay, not knowing the instruction
+ * count, applies it (rr/replay.c, "lazy timers"). */
+bool rr_event_lazy(const RrEvent *ev);
 
 typedef struct RrHeader {
     uint32_t version;

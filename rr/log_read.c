@@ -111,6 +111,13 @@ static bool decode_event(const uint8_t **pp, const uint8_t *end, uint32_t nregs,
     }
     if (!rrlog_payload_ok(kind, p, (uint32_t)len, why, whylen))
         return false;
+    /* Lazy timer checkpoints and shift changes came with format 8. */
+    if (version < 8 && ((kind == RR_EV_CHECKPOINT && p[0] == 2) ||
+                        (kind == RR_EV_SHIFT && len == 2))) {
+        g_snprintf(why, whylen, "a lazy %s event in a version %" PRIu32 " log, which has none",
+                   rr_event_name((RrEventKind)kind), version);
+        return false;
+    }
     st->icount += di;
     st->brcount += db;
     if (nregs)

@@ -19,6 +19,15 @@
 #include "vmm/input.h"
 #include "vmm/machine.h"
 
+/* A checkpoint's position, without RrEvent's payload room. */
+typedef struct RrHeld {
+    RrEventKind kind;        /* RR_EV_CHECKPOINT (timers) or RR_EV_SHIFT */
+    uint8_t shift;
+    uint64_t icount, brcount, mmio;
+    uint32_t nregs;
+    uint64_t regs[RR_MAX_REGS];
+} RrHeld;
+
 typedef struct RrSerialShim {
     Rr *rr;
     int port;
@@ -37,6 +46,7 @@ struct Rr {
     bool have_next;
     bool log_done;           /* no more events (END consumed or tail) */
     bool truncated;          /* stop_truncated() ended the replay */
+    bool user_stopped;       /* rr_user_quit() ended the replay */
     uint64_t nevents;        /* events logged or replayed */
     uint64_t last_mmio;      /* device accesses at the previous event */
 
@@ -45,6 +55,12 @@ struct Rr {
      * replay; false replaying an older log, which has none. */
     bool checkpoints;
     uint64_t ckpt_access;    /* device accesses at the last clock-read checkpoint */
+    /* Record: timer checkpoints not written yet (log version 8, "lazy
+     * timers" below), at most until the next event, device access or
+     * interrupt; counted in nevents and last_mmio already. */
+    struct RrHeld *lazy;
+    unsigned nlazy, lazy_cap;
+    RrEvent *lazy_ev;        /* where they are built to be written */
     RrSerialShim shims[MACHINE_MAX_SERIAL];
     int64_t last_flush_us;
 };
@@ -153,14 +169,25 @@ static void fill_position(Rr *rr, RrEvent *ev, RrEventKind kind)
     ev->len = 0;
 }
 
-static void log_event(Rr *rr, RrEvent *ev)
+static bool write_event(Rr *rr, const RrEvent *ev)
 {
     GError *err = NULL;
     if (!rr_writer_add(rr->w, ev, &err)) {
         machine_set_error(rr->m, "record: cannot write %s: %s", rr->path, err->message);
         g_error_free(err);
-        return;
+        return false;
     }
+    return true;
+}
+
+static void flush_lazy(Rr *rr, bool lazy);
+
+static void log_event(Rr *rr, RrEvent *ev)
+{
+    if (rr->nlazy)
+        flush_lazy(rr, false);
+    if (!write_event(rr, ev))
+        return;
     rr->nevents++;
     rr->last_mmio = machine_device_accesses(rr->m);
 }
@@ -290,13 +317,102 @@ static bool sync_event(RrEventKind k)
 
 /* ---- checkpoints ---- */
 
+/* ---- lazy timers (log version 8) ----
+ *
+ * A timer checkpoint pins the instruction the timers fired at, which a KVM
+ * free run can only find with a breakpoint, one hit per pass of a loop.
+ * Where every timer due is a lazy one (vmm/clock.h: device state and
+ * interrupt lines only), the guest cannot tell when they fired until it
+ * accesses a device or takes an interrupt.  So record holds such
+ * checkpoints back (their positions taken):
+ * - at the next device access, before it, they are written as lazy (why
+ *   2): a KVM replay fires them there, at the logged virtual time, without
+ *   knowing the instruction count (targets/x86/kvm_switch.c);
+ * - at an interrupt the CPU takes, any other event, a snapshot or the
+ *   end, they are written as ordinary timer checkpoints (why 0).
+ * The interpreter replays both kinds at their positions, as before.
+ * Changes of shift=auto's shift are held back the same way (a lazy one
+ * has a second payload byte, 1): they change only how virtual time
+ * follows the instruction count, which the guest sees only through timers
+ * and clock reads, themselves events.  A
+ * recording killed while some are held back ends before them. */
+
+static void flush_lazy(Rr *rr, bool lazy)
+{
+    unsigned n = rr->nlazy;
+    rr->nlazy = 0;
+    RrEvent *ev = rr->lazy_ev;
+    for (unsigned i = 0; i < n && !rr->m->error; i++) {
+        const RrHeld *h = &rr->lazy[i];
+        ev->kind = h->kind;
+        ev->icount = h->icount;
+        ev->brcount = h->brcount;
+        ev->mmio = h->mmio;
+        ev->nregs = h->nregs;
+        memcpy(ev->regs, h->regs, sizeof(h->regs));
+        if (h->kind == RR_EV_SHIFT) {
+            ev->data[0] = h->shift;
+            ev->data[1] = 1;
+            ev->len = lazy ? 2 : 1;
+        } else {
+            ev->data[0] = lazy ? 2 : 0;
+            ev->len = 1;
+        }
+        write_event(rr, ev);
+    }
+}
+
+/* AddressSpace.access_hook (record): before a device access. */
+static void access_start(void *opaque)
+{
+    Rr *rr = opaque;
+    if (rr->nlazy)
+        flush_lazy(rr, true);
+}
+
+void rr_interrupt_taken(Machine *m)
+{
+    Rr *rr = m ? m->rr : NULL;
+    if (rr && rr->nlazy)
+        flush_lazy(rr, false);
+}
+
+/* Record: hold back a timer checkpoint (or a shift change) at the
+ * current position. */
+static void hold_lazy(Rr *rr, RrEventKind kind, uint8_t shift)
+{
+    if (rr->nlazy == rr->lazy_cap) {
+        rr->lazy_cap = rr->lazy_cap ? 2 * rr->lazy_cap : 16;
+        rr->lazy = g_renew(RrHeld, rr->lazy, rr->lazy_cap);
+    }
+    if (!rr->lazy_ev)
+        rr->lazy_ev = g_new0(RrEvent, 1);
+    RrEvent *ev = rr->scratch;
+    fill_position(rr, ev, kind);
+    RrHeld *h = &rr->lazy[rr->nlazy++];
+    h->kind = kind;
+    h->shift = shift;
+    h->icount = ev->icount;
+    h->brcount = ev->brcount;
+    h->mmio = ev->mmio;
+    h->nregs = ev->nregs;
+    memcpy(h->regs, ev->regs, sizeof(h->regs));
+    rr->nevents++;
+    rr->last_mmio = machine_device_accesses(rr->m);
+}
+
 /* Record: log a checkpoint (why: 0 timers fire, 1 a clock read inside a
- * device access).  Replay: the log's next event must be that checkpoint,
- * at this position. */
+ * device access; lazy timers are held back).  Replay: the log's next
+ * event must be that checkpoint (a lazy one for timers too), at this
+ * position. */
 static bool checkpoint(Rr *rr, uint8_t why)
 {
     Machine *m = rr->m;
     if (rr->mode == RR_MODE_RECORD) {
+        if (why == 0 && vclock_due_lazy(&m->clock, machine_ns(m))) {
+            hold_lazy(rr, RR_EV_CHECKPOINT, 0);
+            return true;
+        }
         RrEvent *ev = rr->scratch;
         fill_position(rr, ev, RR_EV_CHECKPOINT);
         ev->data[0] = why;
@@ -307,7 +423,7 @@ static bool checkpoint(Rr *rr, uint8_t why)
     RrEvent *ev = peek(rr);
     if (!ev)
         return false;
-    if (ev->kind != RR_EV_CHECKPOINT || ev->data[0] != why) {
+    if (ev->kind != RR_EV_CHECKPOINT || (ev->data[0] == 2 ? 0 : ev->data[0]) != why) {
         machine_set_error(m, "replay diverged at event %" PRIu64 ": %s at icount %" PRIu64
                           " (pc 0x%" PRIx64 "), but the log's next event is %s at icount %"
                           PRIu64, rr->nevents,
@@ -346,6 +462,33 @@ int rr_fire_timers(Machine *m)
     if (rr && rr->checkpoints && !m->error &&
         vclock_next_deadline(&m->clock) <= machine_ns(m) && !checkpoint(rr, 0))
         return 0;
+    return vclock_run_timers(&m->clock);
+}
+
+static bool apply(Rr *rr, const RrEvent *ev);
+
+int rr_fire_lazy(Machine *m)
+{
+    Rr *rr = m->rr;
+    RrEvent *ev = peek(rr);
+    if (!ev)
+        return -1;
+    uint64_t acc = machine_device_accesses(m) - rr->last_mmio;
+    if (!rr_event_lazy(ev) || acc != ev->mmio) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 ": lazy timers fired after %"
+                          PRIu64 " device accesses, but the log's next event is %s after %"
+                          PRIu64, rr->nevents, acc, rr_event_name(ev->kind), ev->mmio);
+        return -1;
+    }
+    consumed(rr);
+    if (ev->kind == RR_EV_SHIFT)
+        return apply(rr, ev) ? 0 : -1;
+    if (vclock_next_deadline(&m->clock) > machine_ns(m)) {
+        machine_set_error(m, "replay diverged at event %" PRIu64 " (lazy timer checkpoint at "
+                          "icount %" PRIu64 "): no timer is due there", rr->nevents - 1,
+                          ev->icount);
+        return -1;
+    }
     return vclock_run_timers(&m->clock);
 }
 
@@ -655,7 +798,9 @@ void rr_set_shift(Machine *m, int shift)
     Rr *rr = m->rr;
     if (rr && rr->mode == RR_MODE_REPLAY)
         return;             /* the log decides */
-    if (rr && rr->mode == RR_MODE_RECORD) {
+    if (rr && rr->mode == RR_MODE_RECORD && rr->checkpoints) {
+        hold_lazy(rr, RR_EV_SHIFT, (uint8_t)shift);
+    } else if (rr && rr->mode == RR_MODE_RECORD) {
         RrEvent *ev = rr->scratch;
         fill_position(rr, ev, RR_EV_SHIFT);
         ev->data[0] = (uint8_t)shift;
@@ -673,8 +818,10 @@ void rr_user_quit(Machine *m)
         fill_position(rr, ev, RR_EV_QUIT);
         log_event(rr, ev);
     }
-    if (rr && rr->mode == RR_MODE_REPLAY)
+    if (rr && rr->mode == RR_MODE_REPLAY) {
         fprintf(stderr, "tandem: replay stopped by the user at icount %" PRIu64 "\n", *m->icount);
+        rr->user_stopped = true;
+    }
     machine_request_shutdown(m, 0);
 }
 
@@ -780,7 +927,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         return true;
     }
     case RR_EV_SHIFT:
-        if (ev->len != 1 || ev->data[0] > 10) {
+        if (ev->len < 1 || ev->len > 2 || ev->data[0] > 10) {
             machine_set_error(m, "replay: event %" PRIu64 ": bad shift payload", rr->nevents - 1);
             return false;
         }
@@ -906,6 +1053,9 @@ void rr_save_state(Machine *m, void *writer)
 {
     SnapWriter *w = writer;
     Rr *rr = m->rr;
+    /* The log up to here is what a snapshot stands after. */
+    if (rr && rr->nlazy)
+        flush_lazy(rr, false);
     snap_put_u8(w, RR_SNAP_VERSION);
     snap_put_u8(w, rr ? (uint8_t)rr->mode : RR_MODE_OFF);
     /* Events delivered (replay) or logged (record) so far: a replay
@@ -1100,6 +1250,10 @@ bool rr_start(Machine *m, GError **err)
         rr->ckpt_access = UINT64_MAX;
         m->clock.on_access_read = access_read;
         m->clock.on_access_opaque = rr;
+        if (rr->mode == RR_MODE_RECORD) {
+            m->as.access_hook = m->io.access_hook = access_start;
+            m->as.access_hook_opaque = m->io.access_hook_opaque = rr;
+        }
     }
     /* Serial input goes through the shims. */
     for (int i = 0; i < m->nserial; i++) {
@@ -1178,7 +1332,7 @@ int rr_finish(Machine *m, int status)
     /* Replay: a run that ended by itself must end where the recording did. */
     /* (Not the status: a guest may exit with RR_EXIT_TRUNCATED's value
      * itself, and must be checked like any other.) */
-    if (m->error || rr->truncated)
+    if (m->error || rr->truncated || rr->user_stopped)
         return status;
     read_ahead(rr);
     if (m->error)
@@ -1233,6 +1387,8 @@ void rr_free(Machine *m)
         rr_reader_close(rr->r);
     g_free(rr->scratch);
     g_free(rr->next);
+    g_free(rr->lazy);
+    g_free(rr->lazy_ev);
     g_free(rr->path);
     g_free(rr);
     m->rr = NULL;

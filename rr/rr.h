@@ -70,6 +70,15 @@ void rr_user_reset(Machine *m);
  * a checkpoint event first (their position, for KVM replay to land on)
  * and replay checks it; then the timers fire.  Returns how many fired. */
 int rr_fire_timers(Machine *m);
+/* Record: the CPU takes an interrupt (or NMI) now: timer checkpoints held
+ * back as lazy are written as ordinary ones (rr/replay.c, "lazy timers"). */
+void rr_interrupt_taken(Machine *m);
+/* Replay under KVM: the log's next event is a lazy timer checkpoint
+ * (rr_event_lazy) and the guest is about to make the device access after
+ * it, the CPU's icount put at the event's (the virtual time the timers
+ * fired at): consume it and fire the timers due.  Returns how many fired,
+ * or -1 with the machine's error set. */
+int rr_fire_lazy(Machine *m);
 /* Replay: the log's next event (read ahead, not consumed), or NULL at the
  * end of the log; valid until the next event is consumed. */
 const struct RrEvent *rr_peek_event(Machine *m);

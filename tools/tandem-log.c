@@ -176,6 +176,12 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
         fprintf(f, "%s%scard%s%u%s%ssource%s%s%s%s%s%sbytes%s%" PRIu32, sep, q, eq, ev->data[0],
                 sep, q, eq, q, ev->data[1] ? "mic" : "pcm_in", q, sep, q, eq, ev->len - 2);
         break;
+    case RR_EV_CHECKPOINT: {
+        static const char *const whys[] = { "timers", "clock_read", "timers_lazy" };
+        fprintf(f, "%s%swhy%s%s%s%s", sep, q, eq, q, ev->data[0] < 3 ? whys[ev->data[0]] : "?",
+                q);
+        break;
+    }
     case RR_EV_SHIFT:
         fprintf(f, "%s%sshift%s%u", sep, q, eq, ev->data[0]);
         break;
@@ -256,14 +262,18 @@ typedef struct Stats {
     long double vtime_ns;           /* from the first event to the last */
     /* How a KVM replay would split the run (from icount 0): free runs
      * between events at least RR_KVM_FREE_RUN_MIN apart, by length in
-     * powers of ten from 1e2, and what it single-steps. */
-    uint64_t free_runs, free_insns, stepped_insns, free_by_len[6];
+     * powers of ten from 1e2, and what it interprets.  Lazy events
+     * (timers, shift changes) fire inside free runs without ending them. */
+    uint64_t free_runs, free_insns, stepped_insns, free_by_len[6], lazy;
+    uint64_t split_icount;
 } Stats;
 
 static void stats_add(Stats *st, const RrEvent *ev, int *shift)
 {
-    uint64_t gap = ev->icount - (st->events ? st->last_icount : 0);
-    if (gap >= RR_KVM_FREE_RUN_MIN) {
+    uint64_t gap = ev->icount - st->split_icount;
+    if (rr_event_lazy(ev)) {
+        st->lazy++;
+    } else if (gap >= RR_KVM_FREE_RUN_MIN) {
         unsigned b = 0;
         for (uint64_t l = gap / 1000; l && b < 5; l /= 10)
             b++;
@@ -273,6 +283,8 @@ static void stats_add(Stats *st, const RrEvent *ev, int *shift)
     } else {
         st->stepped_insns += gap;
     }
+    if (!rr_event_lazy(ev))
+        st->split_icount = ev->icount;
     if (st->events)
         st->vtime_ns += (long double)(ev->icount - st->last_icount) *
                         (long double)(1ull << *shift);
@@ -326,10 +338,11 @@ static void print_stats(const Stats *st, uint64_t size, int32_t shift)
            st->vtime_ns / 1e9L, shift < 0 ? " (following the logged shifts)" : "");
     uint64_t all = st->free_insns + st->stepped_insns;
     printf("KVM replay:    %" PRIu64 " free runs of %" PRIu64 " instructions (%.1f%%), %" PRIu64
-           " single-stepped between events closer than %d (at most: real mode and the like "
-           "are single-stepped too)\n", st->free_runs, st->free_insns,
+           " interpreted between events closer than %d (at most: real mode and the like "
+           "are interpreted too); %" PRIu64 " lazy events fire inside free runs\n",
+           st->free_runs, st->free_insns,
            all ? 100.0 * (double)st->free_insns / (double)all : 0.0, st->stepped_insns,
-           RR_KVM_FREE_RUN_MIN);
+           RR_KVM_FREE_RUN_MIN, st->lazy);
     static const char *const len[6] = { "< 1e3", "< 1e4", "< 1e5", "< 1e6", "< 1e7", ">= 1e7" };
     if (st->free_runs) {
         printf("  free runs by length:");

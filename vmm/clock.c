@@ -82,6 +82,7 @@ void timer_init(Timer *t, TimerCb *cb, void *opaque)
     t->opaque = opaque;
     t->next = NULL;
     t->armed = false;
+    t->lazy = false;
 }
 
 void timer_del(VClock *c, Timer *t)
@@ -112,6 +113,14 @@ void timer_mod(VClock *c, Timer *t, int64_t deadline_ns)
     t->armed = true;
     if (c->exit_request && !c->realtime)
         *c->exit_request = 1;
+}
+
+bool vclock_due_lazy(const VClock *c, int64_t ns)
+{
+    for (const Timer *t = c->timers; t && t->deadline <= ns; t = t->next)
+        if (!t->lazy)
+            return false;
+    return true;
 }
 
 int64_t vclock_next_deadline(const VClock *c)

@@ -31,6 +31,11 @@ struct Timer {
     void *opaque;
     Timer *next;             /* armed list, sorted by deadline */
     bool armed;
+    /* Its callback changes only the device's own state and interrupt
+     * lines: nothing the guest can see but through a device access or an
+     * interrupt it takes.  Record/replay may then log its firing as a lazy
+     * checkpoint (rr/, DESIGN.md "Hybrid replay").  Set after timer_init. */
+    bool lazy;
     /* Snapshots: the timer's rank in the armed list when it was saved, so
      * a load restores the firing order of equal deadlines
      * (vclock_sort_loaded). */
@@ -93,6 +98,8 @@ int64_t vclock_host_ns(void);
 void timer_init(Timer *t, TimerCb *cb, void *opaque);
 void timer_mod(VClock *c, Timer *t, int64_t deadline_ns);
 void timer_del(VClock *c, Timer *t);
+/* Are all timers due at ns (deadline <= ns) lazy ones?  (True if none is.) */
+bool vclock_due_lazy(const VClock *c, int64_t ns);
 /* Earliest armed deadline, INT64_MAX if none. */
 int64_t vclock_next_deadline(const VClock *c);
 /* Instructions to execute until virtual time reaches ns (>= 1 if ns is in

@@ -156,6 +156,9 @@ void machine_destroy(Machine *m);
 void machine_reset(Machine *m);
 /* The main loop; returns the process exit status. */
 int machine_run(Machine *m);
+/* The signal (SIGINT, SIGTERM, SIGHUP) that asked the run to end, or 0.  It
+ * also raises the machine's exit_request, so a CPU run loop returns. */
+int machine_quit_signal(void);
 
 /* Board-side helpers. */
 int machine_alloc_ram(Machine *m, uint64_t base, uint64_t size, GError **err);

@@ -23,10 +23,20 @@
 /* Set by SIGINT/SIGTERM/SIGHUP: the run ends as if the user quit, so a
  * recording gets its end marker. */
 static volatile sig_atomic_t quit_signal;
+/* The running machine's exit_request: the CPU leaves its run loop (and a
+ * KVM run, which the signal interrupts) to let this loop see the signal. */
+static volatile int *quit_exit_request;
 
 static void on_quit_signal(int sig)
 {
     quit_signal = sig;
+    if (quit_exit_request)
+        *quit_exit_request = 1;
+}
+
+int machine_quit_signal(void)
+{
+    return quit_signal;
 }
 
 /* Instructions per slice between looks at host input.
@@ -174,6 +184,7 @@ int machine_run(Machine *m)
     int64_t next_poll = ls.host_start;
 
     bool replay = m->rr_mode == RR_MODE_REPLAY;
+    quit_exit_request = &m->exit_request;
     struct sigaction sa = { .sa_handler = on_quit_signal };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);

@@ -89,6 +89,23 @@ static MemResult mmio_check(const MemRegion *r, uint64_t off, unsigned size)
     return MEM_OK;
 }
 
+MemResult as_probe(AddressSpace *as, uint64_t pa, unsigned size, bool write, bool *device)
+{
+    *device = false;
+    MemRegion *r = as_find(as, pa);
+    if (!r)
+        return MEM_UNMAPPED;
+    uint64_t off = pa - r->base;
+    if (r->host) {
+        if (off + size > r->size)
+            return MEM_UNMAPPED;
+        return write && r->readonly ? MEM_READONLY : MEM_OK;
+    }
+    MemResult res = mmio_check(r, off, size);
+    *device = res == MEM_OK;
+    return res;
+}
+
 MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val)
 {
     MemRegion *r = as_find(as, pa);
@@ -104,6 +121,8 @@ MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val)
     MemResult res = mmio_check(r, off, size);
     if (res != MEM_OK)
         return res;
+    if (as->access_hook)
+        as->access_hook(as->access_hook_opaque);
     as->mmio_accesses++;
     if (as->in_access)
         ++*as->in_access;
@@ -132,6 +151,8 @@ MemResult as_write(AddressSpace *as, uint64_t pa, unsigned size, uint64_t val)
     MemResult res = mmio_check(r, off, size);
     if (res != MEM_OK)
         return res;
+    if (as->access_hook)
+        as->access_hook(as->access_hook_opaque);
     as->mmio_accesses++;
     if (as->in_access)
         ++*as->in_access;

@@ -49,6 +49,10 @@ typedef struct AddressSpace {
     void *map_changed_opaque;
     /* Device accesses since reset: part of the record/replay position. */
     uint64_t mmio_accesses;
+    /* Called before each device access is counted and made (NULL: none;
+     * record/replay's, rr/). */
+    void (*access_hook)(void *opaque);
+    void *access_hook_opaque;
     /* Raised around each device callback (NULL: none): the machine points
      * it at its clock's in_access, so that a device reading the virtual
      * clock during a guest access is seen (vmm/clock.h). */
@@ -70,6 +74,10 @@ MemRegion *as_find(AddressSpace *as, uint64_t pa);
 /* CPU-side accesses of 1/2/4/8 bytes (little-endian guests). */
 MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val);
 MemResult as_write(AddressSpace *as, uint64_t pa, unsigned size, uint64_t val);
+/* What as_read (as_write, if write) would return for this access, without
+ * making it; *device set when it would reach a device (and count as a
+ * device access). */
+MemResult as_probe(AddressSpace *as, uint64_t pa, unsigned size, bool write, bool *device);
 
 /* Bulk copies into / out of RAM (loaders, DMA). Fail with MEM_UNMAPPED if
  * any byte is outside RAM/ROM. Writes go to ROM too (loaders). */

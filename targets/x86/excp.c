@@ -17,6 +17,7 @@
  * apart (the engine delivers between instructions only). */
 #include <string.h>
 
+#include "rr/rr.h"
 #include "targets/x86/flags.h"
 #include "targets/x86/mem.h"
 #include "targets/x86/seg.h"
@@ -420,6 +421,7 @@ bool x86_check_interrupts(X86CPU *cpu)
 {
     /* NMIs are not held off by the STI/MOV SS shadow (as QEMU). */
     if (cpu->nmi_pending && !cpu->nmi_blocked) {
+        rr_interrupt_taken(cpu->m);
         cpu->nmi_pending = false;
         cpu->nmi_blocked = true;
         cpu->halted = false;
@@ -427,6 +429,8 @@ bool x86_check_interrupts(X86CPU *cpu)
         return true;
     }
     if (cpu->intr && (cpu->eflags & X86_IF) && !cpu->inhibit_irq && cpu->intr_ack) {
+        /* Timers held back as lazy fired before this (rr/replay.c). */
+        rr_interrupt_taken(cpu->m);
         int vec = cpu->intr_ack(cpu->intr_opaque);
         if (vec < 0)
             return false;

@@ -21,6 +21,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checkpoint/checkpoint.h"
@@ -64,20 +65,32 @@ struct X86Switch {
     uint64_t ctr_at;
     uint64_t ctr_overflows, ctr_checks;
     uint64_t free_runs, free_insns, land_hits, land_accesses, land_halts, land_steps;
+    uint64_t interp_lands, interp_hits;     /* interp_land */
+    /* Measured as the replay goes (cheaper_interpreted): the host time of a
+     * short free run, and the interpreter's per instruction (ps). */
+    int64_t free_fixed_ns;
+    uint64_t interp_ps, cost_events, cost_at;
     uint64_t st_icount, st_interp, st_kvm;   /* at the start of the free run */
     bool retire_pending;     /* landed at an access: its instruction retires next */
+    uint64_t lazy_fired;     /* lazy timer checkpoints the access hook consumed */
+    uint64_t lazy_total;
+    /* TANDEM_KVM_PROGRESS=SECONDS: the report every so often (diagnostics
+     * of long replays, docs/record-replay.md). */
+    int64_t progress_ns, next_progress;
 
     /* Falling back (DESIGN.md: a stretch that diverged is replayed again
-     * from the last snapshot, single-stepped): the snapshot, taken at the
+     * from the last snapshot, on the interpreter): the snapshot, taken at the
      * start of a free run at most SNAP_NS of host time after the last. */
     uint8_t *snap;           /* checkpoint_save_state() */
     size_t snap_len;
     uint8_t **snap_ram;      /* each RAM region's bytes */
+    uint64_t *snap_size;     /* ... and their sizes (the buffers are reused) */
+    int64_t snap_cost_ns;    /* what the last snapshot took */
     uint64_t snap_out[MACHINE_MAX_SERIAL];
     uint64_t snap_events;
     int64_t snap_host_ns;
     char *diverged;          /* set by the access hook: why */
-    uint64_t step_until;     /* single-step until this many events are done */
+    uint64_t step_until;     /* interpret until this many events are done */
     uint64_t fallbacks;
     uint64_t stuck;          /* interpreter steps in a row without progress */
     struct { const char *why; uint64_t n; } reasons[MAX_REASONS];
@@ -286,6 +299,26 @@ static CpuExit kvm_leg(X86Switch *s, uint64_t n)
 }
 
 
+/* Up to n instructions on the interpreter (replay with free runs: short
+ * stretches between events, and what cannot run free, cost far less
+ * there than single-stepped on KVM, each step a VM exit). */
+static CpuExit interp_leg(X86Switch *s, uint64_t n)
+{
+    GError *err = NULL;
+    if (!leave_kvm(s, &err))
+        return fail(s, err);
+    uint64_t before = s->cpu->icount;
+    int64_t t0 = vclock_host_ns();
+    CpuExit r = x86_cpu_ops.run(s->cpu, n);
+    uint64_t did = s->cpu->icount - before;
+    s->interp_insns += did;
+    if (did >= 1000) {
+        uint64_t ps = (uint64_t)(vclock_host_ns() - t0) * 1000 / did;
+        s->interp_ps = s->interp_ps ? (7 * s->interp_ps + ps) / 8 : ps;
+    }
+    return r;
+}
+
 /* ---- replay: free runs landed on the log's events ----
  *
  * Between two events far enough apart, the guest runs free on KVM: no
@@ -307,12 +340,15 @@ static CpuExit kvm_leg(X86Switch *s, uint64_t n)
  * the recording's interpreter took them.  Anything else the free run meets
  * that the log does not foresee is reported as a divergence. */
 
-#define LAND_MIN RR_KVM_FREE_RUN_MIN   /* closer events are single-stepped to */
+#define LAND_MIN RR_KVM_FREE_RUN_MIN   /* closer events are interpreted to */
 #define LAND_RECHECK 4096   /* steps before the free-run conditions are looked at again */
 /* Breakpoint hits at the event's PC without a match before the free run
  * is declared diverged (a loop that passes it that often without ever
  * reaching the logged registers has gone elsewhere). */
 #define LAND_MAX_HITS 1000000
+/* Breakpoint hits on KVM before a free run goes on on the interpreter
+ * (interp_land). */
+#define INTERP_LAND_HITS 32
 
 static CpuExit kvm_leg(X86Switch *s, uint64_t n);
 
@@ -363,7 +399,7 @@ static uint64_t br_now(X86Switch *s)
  * may report at a breakpoint, goes as the log has it.) */
 static bool at_event(X86Switch *s, const RrEvent *e)
 {
-    if (rr_accesses_since_event(s->m) != e->mmio || (s->ctr && br_now(s) != e->brcount) ||
+    if (rr_event_lazy(e) || rr_accesses_since_event(s->m) != e->mmio || (s->ctr && br_now(s) != e->brcount) ||
         !regs_match(s, e))
         return false;
     s->ctr_checks += s->ctr != NULL;
@@ -387,24 +423,35 @@ static bool regs_match(X86Switch *s, const RrEvent *e)
     return true;
 }
 
-/* kvm_set_access_hook: before a device access of the free run.  More
- * accesses than the next event allows, or other registers at the access
- * that consumes it, is a divergence: the access is not made (the caller
- * falls back). */
-static bool land_access(void *opaque, bool mmio_write)
+/* kvm_set_access_hook: before a device access of the free run, counting
+ * n (a split one more).  More accesses than the next event allows, or
+ * other registers at the access that consumes it, is a divergence: the
+ * access is not made (the caller falls back). */
+static bool land_access(void *opaque, bool mmio_write, unsigned n)
 {
     X86Switch *s = opaque;
     Machine *m = s->m;
     if (s->diverged)
         return false;
     const RrEvent *e = rr_peek_event(m);
+    /* Lazy timers the recording fired before this access, nothing seeing
+     * when: they fire now, at the virtual time they did there (the CPU's
+     * icount stands in for it until the next landing sets it). */
+    while (e && rr_event_lazy(e) && rr_accesses_since_event(m) == e->mmio) {
+        s->cpu->icount = e->icount;
+        if (rr_fire_lazy(m) < 0)
+            return false;
+        s->lazy_fired++;
+        s->lazy_total++;
+        e = rr_peek_event(m);
+    }
     if (!e)
         return true;
-    uint64_t acc = rr_accesses_since_event(m) + 1;
-    if (acc > e->mmio) {
+    uint64_t acc = rr_accesses_since_event(m) + 1, last = acc + n - 1;
+    if (last > e->mmio || (n > 1 && rr_event_in_access(e) && e->mmio > acc)) {
         s->diverged = g_strdup_printf("at device access %" PRIu64 " since the previous event, "
-                                      "where the log has %" PRIu64 " before the next",
-                                      acc, e->mmio);
+                                      "where the log has %" PRIu64 " before the next%s",
+                                      last, e->mmio, n > 1 ? " (a split access)" : "");
         return false;
     }
     if (!rr_event_in_access(e) || acc != e->mmio)
@@ -462,6 +509,7 @@ typedef struct FreeBp {
      * short of the event's branch count (bp_counted). */
     bool deferred;
     uint64_t brcount;       /* the event's */
+    bool lazy;              /* a lazy timer checkpoint: the next access fires it */
     bool fast_step;         /* its instruction can be stepped on KVM as it is */
     X86StepPlan plan;       /* ... and ends at one of these */
 } FreeBp;
@@ -481,7 +529,9 @@ static bool patch(X86Switch *s, FreeBp *b, GError **err);
  * the breakpoint deferred until then; past an access event). */
 static bool ctr_arm(X86Switch *s, FreeBp *b, GError **err)
 {
-    uint64_t n = pmu_overflow_after(s->cpu->brcount, b->brcount, s->skid, b->none, &b->deferred);
+    /* (Lazy timers fire at the next access, some branches past theirs.) */
+    uint64_t n = b->lazy ? 0 : pmu_overflow_after(s->cpu->brcount, b->brcount, s->skid, b->none,
+                                                  &b->deferred);
     return kvm_counter_arm(s->ctr, n, err);
 }
 
@@ -573,7 +623,8 @@ static bool free_bp_init(X86Switch *s, const RrEvent *e, FreeBp *b)
     memset(b, 0, sizeof(*b));
     b->lin = e->regs[0];
     b->brcount = e->brcount;
-    b->none = rr_event_in_access(e);    /* found by counting accesses */
+    b->lazy = rr_event_lazy(e);
+    b->none = rr_event_in_access(e) || b->lazy;   /* found by counting accesses */
     if (!s->patch_hlt || b->none)
         return true;
     X86CPU *cpu = s->cpu;
@@ -609,6 +660,8 @@ static int land_if_at(X86Switch *s, FreeBp *bp, const RrEvent *ev, GError **err)
 /* ---- falling back ---- */
 
 #define SNAP_NS 1000000000LL  /* host time between snapshots of free runs */
+#define LAND_COST_MAX 10000   /* cheaper_interpreted: only events closer than this */
+#define SNAP_COST_RATIO 20    /* ... at least this many times what one takes */
 
 /* The whole machine (state stream and RAM) where a free run starts, kept
  * to replay a diverged stretch again from. */
@@ -622,17 +675,27 @@ static bool snap_take(X86Switch *s, GError **err)
     g_free(s->snap);
     s->snap = st;
     s->snap_len = len;
-    if (!s->snap_ram)
+    int64_t t0 = vclock_host_ns();
+    if (!s->snap_ram) {
         s->snap_ram = g_new0(uint8_t *, AS_MAX_REGIONS);
-    for (int i = 0; i < m->as.nregions; i++) {
-        const MemRegion *r = &m->as.regions[i];
-        g_free(s->snap_ram[i]);
-        s->snap_ram[i] = r->host ? g_memdup2(r->host, r->size) : NULL;
+        s->snap_size = g_new0(uint64_t, AS_MAX_REGIONS);
+    }
+    for (int i = 0; i < AS_MAX_REGIONS; i++) {
+        const MemRegion *r = i < m->as.nregions ? &m->as.regions[i] : NULL;
+        uint64_t size = r && r->host ? r->size : 0;
+        if (s->snap_size[i] != size) {
+            g_free(s->snap_ram[i]);
+            s->snap_ram[i] = size ? g_malloc(size) : NULL;
+            s->snap_size[i] = size;
+        }
+        if (size)
+            memcpy(s->snap_ram[i], r->host, size);
     }
     for (int i = 0; i < m->nserial; i++)
         s->snap_out[i] = chardev_output_count(m->serial[i]);
     s->snap_events = rr_events_done(m);
     s->snap_host_ns = vclock_host_ns();
+    s->snap_cost_ns = s->snap_host_ns - t0;
     return true;
 }
 
@@ -642,11 +705,12 @@ static void snap_free(X86Switch *s)
     for (int i = 0; s->snap_ram && i < AS_MAX_REGIONS; i++)
         g_free(s->snap_ram[i]);
     g_free(s->snap_ram);
+    g_free(s->snap_size);
     g_free(s->diverged);
 }
 
 /* A free run towards event `events` (ev) went elsewhere (why): back to
- * the snapshot, with a warning, to single-step through that event. */
+ * the snapshot, with a warning, to interpret through that event. */
 static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const char *why)
 {
     Machine *m = s->m;
@@ -663,11 +727,11 @@ static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const
     }
     fprintf(stderr, "tandem: warning: KVM replay diverged %s running free towards event %"
             PRIu64 " (%s at icount %" PRIu64 ", pc %#" PRIx64 "); replaying again from event %"
-            PRIu64 ", single-stepped through it\n", why, events, rr_event_name(ev->kind),
+            PRIu64 ", on the interpreter through it\n", why, events, rr_event_name(ev->kind),
             ev->icount, ev->regs[0], s->snap_events);
     for (int i = 0; i < m->as.nregions; i++) {
         const MemRegion *r = &m->as.regions[i];
-        if (r->host && s->snap_ram[i])
+        if (r->host && s->snap_ram[i] && s->snap_size[i] == r->size)
             memcpy(r->host, s->snap_ram[i], r->size);
     }
     if (!checkpoint_load_state(m, s->snap, s->snap_len, &err))
@@ -703,6 +767,77 @@ static char *no_landing(X86Switch *s, uint64_t hits0, const RrEvent *ev)
     return NULL;
 }
 
+/* A free run whose breakpoint keeps being passed without a match (a timer
+ * event inside a hot loop, found without a PMU) costs a VM exit per loop
+ * iteration; the interpreter runs such a loop far faster.  From the
+ * breakpoint hit where the free run stands, the interpreter runs on with
+ * the same breakpoint (a CpuDebug of its own, vmm/debug.h) and the same
+ * check at each arrival there.  Returns 1 landed (the log's counts the
+ * CPU's), 0 diverged (*why set), 2 a quit signal came, -1 an error. */
+static int interp_land(X86Switch *s, FreeBp *bp, const RrEvent *ev, uint64_t hits0, char **why,
+                       GError **err)
+{
+    X86CPU *cpu = s->cpu;
+    Machine *m = s->m;
+    if (!off_kvm_free(s, bp, err))
+        return -1;
+    CpuDebug d;
+    memset(&d, 0, sizeof(d));
+    d.bp[0] = bp->lin;
+    d.nbp = 1;
+    d.resume_icount = cpu->icount;      /* (the instruction here runs first) */
+    d.resume_pc = cpu->rip;
+    x86_debug_ops.set_debug(cpu, &d);
+    s->interp_lands++;
+    int r = 0;
+    for (;;) {
+        if (machine_quit_signal()) {
+            r = 2;
+            break;
+        }
+        uint64_t before = cpu->icount;
+        CpuExit x = x86_cpu_ops.run(cpu, 1u << 20);
+        s->interp_insns += cpu->icount - before;
+        if (m->error) {
+            r = -1;
+            tn_error(err, "%s", m->error);
+            break;
+        }
+        if (rr_accesses_since_event(m) > ev->mmio) {
+            *why = g_strdup_printf("(%" PRIu64 " device accesses on the interpreter, where the "
+                                   "log has %" PRIu64 " before the event)",
+                                   rr_accesses_since_event(m), ev->mmio);
+            break;
+        }
+        if (x == CPU_EXIT_DEBUG && d.hit == DEBUG_HIT_BREAK) {
+            d.hit = DEBUG_HIT_NONE;
+            s->land_hits++;
+            s->interp_hits++;
+            if (at_event(s, ev)) {
+                r = 1;
+                break;
+            }
+            if ((*why = no_landing(s, hits0, ev)))
+                break;
+            d.resume_icount = cpu->icount;
+            d.resume_pc = cpu->rip;
+            continue;
+        }
+        if (x == CPU_EXIT_BUDGET || x == CPU_EXIT_REQUEST) {
+            m->exit_request = 0;        /* (a timer armed: the log has its firing) */
+            continue;
+        }
+        *why = g_strdup_printf("(the guest %s at pc %#" PRIx64 " on the interpreter, before "
+                               "the event)", x == CPU_EXIT_IDLE ? "halted" : "stopped",
+                               cpu->rip);
+        break;
+    }
+    x86_debug_ops.set_debug(cpu, NULL);
+    if (r == 1)
+        landed(s, ev);
+    return r;
+}
+
 static CpuExit free_run(X86Switch *s, const RrEvent *e)
 {
     X86CPU *cpu = s->cpu;
@@ -710,9 +845,9 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
     GError *err = NULL;
     FreeBp bp;
     if (!free_bp_init(s, e, &bp)) {
-        /* Single-stepped a while, never past the event. */
+        /* Interpreted a while, never past the event. */
         uint64_t dist = e->icount - cpu->icount;
-        return kvm_leg(s, dist < LAND_RECHECK ? dist : LAND_RECHECK);
+        return interp_leg(s, dist < LAND_RECHECK ? dist : LAND_RECHECK);
     }
     uint64_t events = rr_events_done(m);
     /* The event is copied: consuming it (an access) recycles the slot. */
@@ -726,6 +861,11 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
     s->st_interp = s->interp_insns;
     s->st_kvm = s->kvm_insns;
     for (;;) {
+        if (machine_quit_signal()) {
+            /* Ended from outside (SIGINT): where the run is stays unknown. */
+            ret = CPU_EXIT_REQUEST;
+            break;
+        }
         if (!s->on_kvm && irq_deliverable(cpu)) {
             CpuExit r = interp_one(s);
             if (r != CPU_EXIT_BUDGET && r != CPU_EXIT_IDLE) {
@@ -763,6 +903,23 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             ret = CPU_EXIT_ERROR;
             break;
         }
+        if (s->lazy_fired) {
+            /* Only lazy timers so far: on towards the event after them. */
+            events += s->lazy_fired;
+            s->lazy_fired = 0;
+            const RrEvent *n = rr_peek_event(m);
+            if (rr_events_done(m) == events && n) {
+                g_free(ev);
+                ev = g_memdup2(n, offsetof(RrEvent, data) + n->len);
+                if (!off_kvm_free(s, &bp, &err))
+                    goto fail;
+                if (!free_bp_init(s, ev, &bp)) {
+                    why = g_strdup("(no breakpoint can be put at the event after lazy timers)");
+                    goto diverge;
+                }
+                hits0 = s->land_hits;
+            }
+        }
         if (rr_events_done(m) != events)
             break;              /* an access consumed the event */
         if (m->shutdown_requested || m->reset_requested) {
@@ -798,6 +955,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                 goto landed_or_failed;
             if ((why = no_landing(s, hits0, ev)))
                 goto diverge;
+            if (s->land_hits - hits0 >= INTERP_LAND_HITS)
+                goto interp;
             if (!kvm_resume_past_breakpoint(s->v, &err))
                 goto fail;
             continue;
@@ -816,6 +975,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                     goto landed_or_failed;
                 if ((why = no_landing(s, hits0, ev)))
                     goto diverge;
+                if (s->land_hits - hits0 >= INTERP_LAND_HITS)
+                    goto interp;
                 if (bp.fast_step) {
                     /* Step it on KVM as it stands, then back in place. */
                     if (!step_past_patch(s, &bp, &err))
@@ -915,36 +1076,73 @@ diverge:
     g_free(why);
     g_free(ev);
     return ret;
+interp:
+    hit = interp_land(s, &bp, ev, hits0, &why, &err);
+    if (hit == 0)
+        goto diverge;
+    if (hit == 2) {
+        hit = 0;
+        ret = CPU_EXIT_REQUEST;
+    }
+    goto landed_or_failed;
 }
 
 /* sw_run for a replay with breakpoint landing. */
+static void report(const X86Switch *s);
+
+/* Would the interpreter reach an event dist instructions away sooner than
+ * a free run, whose moving the state to KVM and back and landing cost a
+ * fixed time (a long one on a nested host)?  Only for events closer than
+ * LAND_COST_MAX, and only once both costs have been measured. */
+static bool cheaper_interpreted(const X86Switch *s, uint64_t dist)
+{
+    return dist < LAND_COST_MAX && s->interp_ps && s->free_fixed_ns &&
+           dist * s->interp_ps / 1000 < (uint64_t)s->free_fixed_ns;
+}
+
 static CpuExit land_run(X86Switch *s, uint64_t max)
 {
     X86CPU *cpu = s->cpu;
+    if (s->progress_ns && vclock_host_ns() >= s->next_progress) {
+        s->next_progress = vclock_host_ns() + s->progress_ns;
+        fprintf(stderr, "tandem: KVM replay progress: %" PRIu64 " events, icount %" PRIu64
+                ", %" PRIu64 " lazy events fired\n", rr_events_done(s->m), cpu->icount,
+                s->lazy_total);
+        report(s);
+    }
     /* An interrupt to take (a timer just fired) or a halted CPU: the
      * interpreter, as the recording did, before anything runs on KVM. */
     if (irq_deliverable(cpu) || cpu->halted)
-        return kvm_leg(s, 1);
+        return interp_leg(s, 1);
     Machine *m = s->m;
     const RrEvent *e = rr_peek_event(m);
     uint64_t dist = e && e->icount > cpu->icount ? e->icount - cpu->icount : 0;
     bool stepping = rr_events_done(m) < s->step_until;     /* after a fall-back */
-    if (!e || dist < LAND_MIN || !free_run_ok(s) || stepping) {
-        /* Single-step exactly: up to an event the main loop delivers, or
-         * through the instruction that consumes a synchronous one; where
-         * only the conditions forbid a free run, a little at a time, to
-         * look again soon (a boot leaving real mode). */
+    bool cheaper = e && dist >= LAND_MIN && cheaper_interpreted(s, dist);
+    if (cheaper && rr_events_done(m) != s->cost_at) {
+        s->cost_events++;
+        s->cost_at = rr_events_done(m);
+    }
+    if (!e || dist < LAND_MIN || !free_run_ok(s) || stepping || cheaper) {
+        /* The interpreter, exactly: up to an event the main loop
+         * delivers, or through the instruction that consumes a
+         * synchronous one; where only the conditions forbid a free run, a
+         * little at a time, to look again soon (a boot leaving real
+         * mode). */
         uint64_t n = e ? (dist ? dist : 1) : max;
         if (e && dist >= LAND_MIN && n > LAND_RECHECK)
             n = LAND_RECHECK;
-        return kvm_leg(s, n < max ? n : max);
+        return interp_leg(s, n < max ? n : max);
     }
     /* -rr-perturb inside this free run: flip the bit where it starts (the
      * snapshot before it, so the fall-back has the good state). */
     const Options *o = m->opts;
     bool perturb = o->perturb_reg >= 0 && !m->perturbed && o->perturb_icount > cpu->icount &&
                    o->perturb_icount < e->icount;
-    if (!s->snap || perturb || vclock_host_ns() - s->snap_host_ns >= SNAP_NS) {
+    /* (Copying the RAM takes a while on a slow host: then less often.) */
+    int64_t every = SNAP_NS > SNAP_COST_RATIO * s->snap_cost_ns ? SNAP_NS
+                                                                : SNAP_COST_RATIO * s->snap_cost_ns;
+    if (!s->snap || perturb || vclock_host_ns() - s->snap_host_ns >= every) {
         GError *err = NULL;
         if (!snap_take(s, &err))
             return fail(s, err);
@@ -960,7 +1158,14 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
                 "free run through icount %" PRIu64 " starts)\n", x86_reg_names[r], cpu->icount,
                 o->perturb_icount);
     }
-    return free_run(s, e);
+    uint64_t lands = s->interp_lands, falls = s->fallbacks;
+    int64_t t0 = vclock_host_ns();
+    CpuExit r = free_run(s, e);
+    if (dist < LAND_COST_MAX && s->interp_lands == lands && s->fallbacks == falls) {
+        int64_t ns = vclock_host_ns() - t0;
+        s->free_fixed_ns = s->free_fixed_ns ? (7 * s->free_fixed_ns + ns) / 8 : ns;
+    }
+    return r;
 }
 
 static CpuExit sw_run(void *opaque, uint64_t max)
@@ -1044,16 +1249,20 @@ static void report(const X86Switch *s)
                 all ? 100.0 * (double)s->kvm_insns / (double)all : 0.0);
     if (s->land)
         fprintf(stderr, "tandem: KVM replay: %" PRIu64 " free runs (%" PRIu64 " instructions) "
-                "landed: %" PRIu64 " breakpoint hits (%" PRIu64 " stepped over on KVM), %" PRIu64
-                " on a device access, %" PRIu64 " on HLT\n", s->free_runs, s->free_insns,
-                s->land_hits, s->land_steps, s->land_accesses, s->land_halts);
+                "landed: %" PRIu64 " breakpoint hits (%" PRIu64 " stepped over on KVM, %" PRIu64
+                " on the interpreter after %d on KVM in %" PRIu64 " free runs), %" PRIu64
+                " on a device access, %" PRIu64 " on HLT; %" PRIu64 " lazy events fired in "
+                "them; %" PRIu64 " events closer than %d interpreted to, that being faster "
+                "here\n", s->free_runs, s->free_insns, s->land_hits, s->land_steps,
+                s->interp_hits, INTERP_LAND_HITS, s->interp_lands, s->land_accesses,
+                s->land_halts, s->lazy_total, s->cost_events, LAND_COST_MAX);
     if (s->ctr)
         fprintf(stderr, "tandem: KVM replay: PMU counter %s: %" PRIu64 " overflows, %" PRIu64
                 " landings matched its branch count\n", kvm_counter_event(s->ctr)->name,
                 s->ctr_overflows, s->ctr_checks);
     if (s->fallbacks)
         fprintf(stderr, "tandem: KVM replay: %" PRIu64 " diverged free run%s replayed again "
-                "single-stepped from a snapshot\n", s->fallbacks, s->fallbacks == 1 ? "" : "s");
+                "on the interpreter from a snapshot\n", s->fallbacks, s->fallbacks == 1 ? "" : "s");
     if (s->handbacks) {
         fprintf(stderr, "tandem: %s: %" PRIu64 " instructions handed to the "
                 "interpreter:", s->all_kvm ? "KVM replay" : "KVM switch test", s->handbacks);
@@ -1119,7 +1328,8 @@ X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err)
             s->patch_hlt = !hw;
             if (s->patch_hlt)
                 fprintf(stderr, "tandem: KVM: hardware breakpoints do not fire on this host "
-                        "(QEMU TCG's nested SVM?); the replay lands on HLT patches in ring-0 code and single-steps elsewhere\n");
+                        "(QEMU TCG's nested SVM?); the replay lands on HLT patches in ring-0 code and "
+                        "interprets elsewhere\n");
             s->ctr = kvm_counter(s->v);
             if (s->ctr)
                 s->skid = kvm_counter_event(s->ctr)->skid;
@@ -1153,5 +1363,8 @@ static X86Switch *x86_switch_new(Machine *m, X86CPU *cpu, uint64_t seed, uint64_
     }
     m->cpu = s;
     m->cpu_ops = &x86_switch_cpu_ops;
+    const char *p = getenv("TANDEM_KVM_PROGRESS");
+    if (p && atoi(p) > 0)
+        s->progress_ns = (int64_t)atoi(p) * 1000000000;
     return s;
 }

@@ -263,6 +263,18 @@ void x86_bus_write(AddressSpace *as, uint64_t a, unsigned n, uint64_t v)
     x86_bus_write(as, a + lo, n - lo, v >> (8 * lo));
 }
 
+unsigned x86_bus_accesses(AddressSpace *as, uint64_t a, unsigned n, bool write)
+{
+    if (!(n & (n - 1))) {
+        bool dev;
+        MemResult r = as_probe(as, a, n, write, &dev);
+        if (r == MEM_OK || (write && r == MEM_READONLY) || n == 1)
+            return dev;
+    }
+    unsigned lo = (unsigned)pow2_below(n);
+    return x86_bus_accesses(as, a, lo, write) + x86_bus_accesses(as, a + lo, n - lo, write);
+}
+
 /* Devices see the position of the accessing instruction. */
 static uint64_t device_enter(X86CPU *cpu, const XInsn *in)
 {

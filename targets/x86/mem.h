@@ -162,5 +162,8 @@ x86_st_flat(X86CPU *cpu, const XInsn *in, int seg, uint64_t lin, unsigned size,
  * interpreter's and KVM's MMIO and port I/O (kvm/run.c) go through these. */
 uint64_t x86_bus_read(AddressSpace *as, uint64_t a, unsigned n);
 void x86_bus_write(AddressSpace *as, uint64_t a, unsigned n, uint64_t v);
+/* How many device accesses x86_bus_read (x86_bus_write, if write) of n
+ * bytes at a makes (0 where nothing answers but RAM or no one). */
+unsigned x86_bus_accesses(AddressSpace *as, uint64_t a, unsigned n, bool write);
 
 #endif

@@ -32,15 +32,15 @@ BIOS = "/usr/share/seabios/bios.bin"   # pc's default (no SMM)
 MSG = b"hello from the boot sector, replayed on KVM\0"
 MIN_FREE_INSNS = 100000
 # Free runs that diverge fall back (a warning each, then replayed again
-# single-stepped from a snapshot): the replay still ends exact.  In the
+# on the interpreter from a snapshot): the replay still ends exact.  In the
 # harness one of SeaBIOS's does (see the issue notes); more than this is a
 # regression.
 MAX_FALLBACKS = 2
 MSG_RE = re.compile(r"tandem: [^\n]*\n?")
 ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 FALLBACK = re.compile(r"^tandem: (warning: KVM replay diverged .* replaying again from event \d+, "
-                      r"single-stepped through it|KVM replay: (\d+) diverged free runs? replayed "
-                      r"again single-stepped from a snapshot)$")
+                      r"on the interpreter through it|KVM replay: (\d+) diverged free runs? "
+                      r"replayed again on the interpreter from a snapshot)$")
 EXPECTED = re.compile(r"^tandem: (KVM: hardware breakpoints do not fire|KVM: this host does "
                       r"not intercept the guest's XSETBV|KVM replay: no PMU counter|KVM replay: "
                       r"\d+ free runs|KVM replay: \d+ instructions handed|replay finished: .* "

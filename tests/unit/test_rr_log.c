@@ -914,7 +914,8 @@ Test(rr_log, hand_made_frames)
 
 /* A log of each version holding one event of this kind and payload: refused
  * naming the kind before version since, read from it on. */
-static void expect_kind_since(RrEventKind kind, const uint8_t *pay, uint32_t len, uint32_t since)
+static void expect_since(RrEventKind kind, const uint8_t *pay, uint32_t len, uint32_t since,
+                         bool lazy)
 {
     uint8_t raw[256];
     uint64_t x[32] = { 0x80000000, 5 };
@@ -922,7 +923,9 @@ static void expect_kind_since(RrEventKind kind, const uint8_t *pay, uint32_t len
     size_t n = put_event(raw, kind, 10, 2, 0, 3, x, pay, len);
     const char *name = rr_event_name(kind);
     g_autofree char *path = tpath("since.log");
-    for (uint32_t version = 1; version <= RR_LOG_VERSION; version++) {
+    /* (A lazy checkpoint in a log older than checkpoints is refused as a
+     * checkpoint.) */
+    for (uint32_t version = lazy ? 6 : 1; version <= RR_LOG_VERSION; version++) {
         GByteArray *a = make_header(version, 2, 0);
         append_frame(a, raw, n, &ok);
         spit(path, a->data, a->len);
@@ -932,8 +935,9 @@ static void expect_kind_since(RrEventKind kind, const uint8_t *pay, uint32_t len
         if (version < since) {
             cr_assert_eq(rc, -1, "%s, version %u", name, version);
             g_autofree char *want = g_strdup_printf("a%s %s event in a version %u log, which "
-                                                    "has none", strchr("aeiou", name[0]) ? "n" : "",
-                                                    name, version);
+                                                    "has none",
+                                                    lazy ? " lazy" : strchr("aeiou", name[0])
+                                                    ? "n" : "", name, version);
             cr_assert(strstr(msg, want), "%s", msg);
         } else {
             cr_assert_eq(rc, 0, "%s", msg);
@@ -942,6 +946,17 @@ static void expect_kind_since(RrEventKind kind, const uint8_t *pay, uint32_t len
         g_free(msg);
         g_byte_array_unref(a);
     }
+}
+
+static void expect_kind_since(RrEventKind kind, const uint8_t *pay, uint32_t len, uint32_t since)
+{
+    expect_since(kind, pay, len, since, false);
+}
+
+/* The lazy forms of timer checkpoints and shift changes (format 8). */
+static void expect_lazy_since(RrEventKind kind, const uint8_t *pay, uint32_t len, uint32_t since)
+{
+    expect_since(kind, pay, len, since, true);
 }
 
 /* A current log holding one event of this kind with a bad payload: refused
@@ -988,8 +1003,14 @@ Test(rr_log, checkpoint_events_by_version)
 {
     static const uint8_t why[1] = { 1 };
     expect_kind_since(RR_EV_CHECKPOINT, why, 1, 6);
+    static const uint8_t lazy[1] = { 2 };
+    expect_lazy_since(RR_EV_CHECKPOINT, lazy, 1, 8);
+    static const uint8_t shift[2] = { 3, 1 };
+    expect_lazy_since(RR_EV_SHIFT, shift, 2, 8);
+    expect_bad_payload(RR_EV_SHIFT, (const uint8_t[2]){ 3, 2 }, 2,
+                       "shift payload's second byte is 2, not 1 (lazy)");
     static const struct { uint8_t pay[2]; uint32_t len; const char *why; } bad[] = {
-        { { 2 }, 1, "checkpoint payload is 2, not 0 (timers) or 1" },
+        { { 3 }, 1, "checkpoint payload is 3, not 0 (timers), 1 (clock read) or 2 (lazy timers)" },
         { { 0, 0 }, 2, "checkpoint payload is 2 bytes, not 1" },
         { { 0 }, 0, "checkpoint payload is 0 bytes, not 1" },
     };

@@ -10,7 +10,8 @@
  *   several times: only the pass with the logged registers is the
  *   landing), and HLT waits (an idle event at the HLT), each interrupt
  *   delivered right there;
- * - the initial-count and EOI writes (MMIO writes on KVM).
+ * - the initial-count and EOI writes (MMIO writes on KVM);
+ * - timer ticks with interrupts off (lazy checkpoints).
  * The code runs in ring 0 on a supervisor-only page, so a replay on a host
  * whose hardware breakpoints do not fire may patch it with HLT.
  *
@@ -128,10 +129,23 @@ void test_main(void)
             __asm__ volatile("hlt");
     }
     __asm__ volatile("cli");
+    /* Ticks with interrupts off, in a loop: each fires into a masked
+     * interrupt and nothing sees when until the current-count read, so the
+     * recording logs them as lazy checkpoints and a KVM replay runs the
+     * loop free and fires them at that read (rr/replay.c, "lazy timers"). */
+    u32 off = ticks;
+    x = work(x, 300000);
+    u32 cur = *(volatile u32 *)(uintptr_t)(APIC + 0x390);
+    u32 off_after = ticks;
+    __asm__ volatile("sti; nop; cli");
     apic_w(APIC_LVT_TIMER, 1u << 16);   /* masked */
     apic_w(APIC_TIMER_INIT, 0);
     printf("apic timer: %u ticks busy, %u in all, work %016lx, where %016lx\n", busy,
            ticks, x, tick_sum);
+    printf("apic timer with IF clear: %u ticks taken, then %u at STI, count %u\n",
+           off_after - off, ticks - off_after, cur);
     CHECK(busy >= 10);
     CHECK(ticks >= 20);
+    CHECK_EQ(off_after, off);
+    CHECK_EQ(ticks - off_after, 1);
 }
