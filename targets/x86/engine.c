@@ -561,15 +561,18 @@ static inline bool jit_count(Engine *e, XBlock *b)
 
 /* Compile a hot block (jit.h): only 64-bit code, or 32-bit code with flat
  * ES/SS/DS (X86_HF_FLAT32), without a page-straddling
- * tail, and not while a debugger is attached (breakpoints and
- * single-steps need the run loop at every block).  The handlers the
+ * tail, and not while a debugger steps or watches memory (those need the
+ * run loop at every block and every access through the TLB).  Breakpoints
+ * alone do not stop it: a breakpoint's block is never compiled and never
+ * in the jump cache, so compiled code reaches it only through the run
+ * loop (a KVM replay's interpreted landing runs this way).  The handlers the
  * generator calls are the decoder's own, before x86_fuse: decode the
  * block's bytes once more (they are unchanged, or the block would be
  * dead). */
 static __attribute__((noinline)) void jit_block(X86CPU *cpu, Engine *e, XBlock *b)
 {
     if (!(b->hf & (X86_HF_CS64 | X86_HF_FLAT32)) || b->pa2 != ~0ull || b->bp || b->dead ||
-        cpu->dbg)
+        (cpu->dbg && (cpu->dbg->nwp || cpu->dbg_step)))
         return;
     if (x86_jit_full(e->jit)) {
         x86_code_flush(cpu);    /* the block is gone with the rest */

@@ -66,10 +66,6 @@ struct X86Switch {
     uint64_t ctr_overflows, ctr_checks;
     uint64_t free_runs, free_insns, land_hits, land_accesses, land_halts, land_steps;
     uint64_t interp_lands, interp_hits;     /* interp_land */
-    /* Measured as the replay goes (cheaper_interpreted): the host time of a
-     * short free run, and the interpreter's per instruction (ps). */
-    int64_t free_fixed_ns;
-    uint64_t interp_ps, cost_events, cost_at;
     uint64_t st_icount, st_interp, st_kvm;   /* at the start of the free run */
     bool retire_pending;     /* landed at an access: its instruction retires next */
     uint64_t lazy_fired;     /* lazy timer checkpoints the access hook consumed */
@@ -308,14 +304,8 @@ static CpuExit interp_leg(X86Switch *s, uint64_t n)
     if (!leave_kvm(s, &err))
         return fail(s, err);
     uint64_t before = s->cpu->icount;
-    int64_t t0 = vclock_host_ns();
     CpuExit r = x86_cpu_ops.run(s->cpu, n);
-    uint64_t did = s->cpu->icount - before;
-    s->interp_insns += did;
-    if (did >= 1000) {
-        uint64_t ps = (uint64_t)(vclock_host_ns() - t0) * 1000 / did;
-        s->interp_ps = s->interp_ps ? (7 * s->interp_ps + ps) / 8 : ps;
-    }
+    s->interp_insns += s->cpu->icount - before;
     return r;
 }
 
@@ -660,7 +650,6 @@ static int land_if_at(X86Switch *s, FreeBp *bp, const RrEvent *ev, GError **err)
 /* ---- falling back ---- */
 
 #define SNAP_NS 1000000000LL  /* host time between snapshots of free runs */
-#define LAND_COST_MAX 10000   /* cheaper_interpreted: only events closer than this */
 #define SNAP_COST_RATIO 20    /* ... at least this many times what one takes */
 
 /* The whole machine (state stream and RAM) where a free run starts, kept
@@ -1090,16 +1079,6 @@ interp:
 /* sw_run for a replay with breakpoint landing. */
 static void report(const X86Switch *s);
 
-/* Would the interpreter reach an event dist instructions away sooner than
- * a free run, whose moving the state to KVM and back and landing cost a
- * fixed time (a long one on a nested host)?  Only for events closer than
- * LAND_COST_MAX, and only once both costs have been measured. */
-static bool cheaper_interpreted(const X86Switch *s, uint64_t dist)
-{
-    return dist < LAND_COST_MAX && s->interp_ps && s->free_fixed_ns &&
-           dist * s->interp_ps / 1000 < (uint64_t)s->free_fixed_ns;
-}
-
 static CpuExit land_run(X86Switch *s, uint64_t max)
 {
     X86CPU *cpu = s->cpu;
@@ -1118,12 +1097,7 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
     const RrEvent *e = rr_peek_event(m);
     uint64_t dist = e && e->icount > cpu->icount ? e->icount - cpu->icount : 0;
     bool stepping = rr_events_done(m) < s->step_until;     /* after a fall-back */
-    bool cheaper = e && dist >= LAND_MIN && cheaper_interpreted(s, dist);
-    if (cheaper && rr_events_done(m) != s->cost_at) {
-        s->cost_events++;
-        s->cost_at = rr_events_done(m);
-    }
-    if (!e || dist < LAND_MIN || !free_run_ok(s) || stepping || cheaper) {
+    if (!e || dist < LAND_MIN || !free_run_ok(s) || stepping) {
         /* The interpreter, exactly: up to an event the main loop
          * delivers, or through the instruction that consumes a
          * synchronous one; where only the conditions forbid a free run, a
@@ -1158,14 +1132,7 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
                 "free run through icount %" PRIu64 " starts)\n", x86_reg_names[r], cpu->icount,
                 o->perturb_icount);
     }
-    uint64_t lands = s->interp_lands, falls = s->fallbacks;
-    int64_t t0 = vclock_host_ns();
-    CpuExit r = free_run(s, e);
-    if (dist < LAND_COST_MAX && s->interp_lands == lands && s->fallbacks == falls) {
-        int64_t ns = vclock_host_ns() - t0;
-        s->free_fixed_ns = s->free_fixed_ns ? (7 * s->free_fixed_ns + ns) / 8 : ns;
-    }
-    return r;
+    return free_run(s, e);
 }
 
 static CpuExit sw_run(void *opaque, uint64_t max)
@@ -1252,10 +1219,9 @@ static void report(const X86Switch *s)
                 "landed: %" PRIu64 " breakpoint hits (%" PRIu64 " stepped over on KVM, %" PRIu64
                 " on the interpreter after %d on KVM in %" PRIu64 " free runs), %" PRIu64
                 " on a device access, %" PRIu64 " on HLT; %" PRIu64 " lazy events fired in "
-                "them; %" PRIu64 " events closer than %d interpreted to, that being faster "
-                "here\n", s->free_runs, s->free_insns, s->land_hits, s->land_steps,
+                "them\n", s->free_runs, s->free_insns, s->land_hits, s->land_steps,
                 s->interp_hits, INTERP_LAND_HITS, s->interp_lands, s->land_accesses,
-                s->land_halts, s->lazy_total, s->cost_events, LAND_COST_MAX);
+                s->land_halts, s->lazy_total);
     if (s->ctr)
         fprintf(stderr, "tandem: KVM replay: PMU counter %s: %" PRIu64 " overflows, %" PRIu64
                 " landings matched its branch count\n", kvm_counter_event(s->ctr)->name,

@@ -79,7 +79,7 @@ APPLETS = ["sh", "ash", "mount", "umount", "mkdir", "insmod", "lsmod", "cat",
            "echo", "ls", "dmesg", "poweroff", "sync", "sleep", "true",
            "false", "test", "[", "env", "tail", "head", "grep", "uname",
            "rm", "cp", "mv", "ln", "chmod", "id", "ps", "kill", "wc", "date",
-           "printf", "readlink", "dirname", "basename", "find", "stat"]
+           "printf", "readlink", "dirname", "basename", "find", "stat", "md5sum"]
 QEMU_PKG = "qemu-system-x86"
 KERNEL_PKG = "linux-image-amd64"
 BUSYBOX_PKG = "busybox-static"

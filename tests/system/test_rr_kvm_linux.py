@@ -11,14 +11,16 @@ What makes this replay possible in the harness at all (docs/record-replay.md,
   interrupts off are logged as lazy checkpoints and fire at the next device
   access, so billions of instructions run in a few free runs;
 - events closer than 256 instructions (most of the kernel's millions of TSC
-  reads) and those a free run would reach slower than the interpreter are
-  interpreted to;
+  reads) are interpreted to;
 - a breakpoint passed more than 32 times without a match (a timer tick inside
   a hot loop) is landed on by the interpreter.
 The replay must write the recorded serial bytes (compared by hash), end with
 the recording's final state (checked by the replay itself), run most
 instructions in free runs, fire lazy events in them, and print nothing
 unexpected.
+
+Not in the meson suite yet: the replay still diverges near its end (the
+issue notes of hybrid replay say where); run it by hand.
 
 usage: test_rr_kvm_linux.py [--timeout S] [--workdir DIR] [--nested PATH]"""
 import argparse
@@ -40,7 +42,7 @@ NESTED = os.path.join(REPO, "tests", "kvm", "nested.py")
 SEABIOS = "/usr/share/seabios"
 MIN_FREE_SHARE = 0.5        # of all instructions, in free runs on KVM
 MAX_FALLBACKS = 2
-LAZY = re.compile(r"; (\d+) lazy events fired in them;")
+LAZY = re.compile(r"; (\d+) lazy events fired in them")
 HASH = re.compile(r"^([0-9a-f]{32})  /")
 
 
