@@ -341,6 +341,17 @@ static void sregs_get(X86CPU *cpu, const struct kvm_sregs *s, uint64_t known_cr8
         seg_get(&cpu->seg[i], sregs_seg((struct kvm_sregs *)s, i));
     seg_get(&cpu->ldt, &s->ldt);
     seg_get(&cpu->tr, &s->tr);
+    /* A null SS in 64-bit mode: the host may keep whatever descriptor SS
+     * held before (QEMU TCG does); the interpreter's is unusable with the
+     * selector's RPL as DPL, however it got there (an interrupt or a
+     * return to ring 0, MOV SS). */
+    if ((s->efer & (1u << 10)) && s->cs.l && !(cpu->seg[X86_SS].selector & ~3u)) {
+        uint16_t sel = cpu->seg[X86_SS].selector;
+        memset(&cpu->seg[X86_SS], 0, sizeof(cpu->seg[X86_SS]));
+        cpu->seg[X86_SS].selector = sel;
+        cpu->seg[X86_SS].unusable = 1;
+        cpu->seg[X86_SS].dpl = sel & 3;
+    }
     if (tcg_host && (cpu->tr.type == 1 || cpu->tr.type == 9))
         cpu->tr.type |= 2;      /* TR only ever holds a busy TSS */
     cpu->gdt.base = s->gdt.base;
@@ -353,10 +364,12 @@ static void sregs_get(X86CPU *cpu, const struct kvm_sregs *s, uint64_t known_cr8
     cpu->cr4 = s->cr4;
     if (!cpu->apic) {
         cpu->cr8 = s->cr8;
-    } else {
-        if (s->cr8 != known_cr8)
-            cpu->apic_set_tpr(cpu->apic, (uint8_t)(s->cr8 << 4));
-        cpu->cr8 = (uint64_t)(cpu->apic_get_tpr(cpu->apic) >> 4);
+    } else if (s->cr8 != known_cr8) {
+        /* A MOV to CR8 ran on KVM: as the interpreter's, it sets both.
+         * Otherwise cpu->cr8 is what the interpreter's last MOV to CR8 left
+         * (the TPR the guest wrote through MMIO since is the APIC's). */
+        cpu->apic_set_tpr(cpu->apic, (uint8_t)(s->cr8 << 4));
+        cpu->cr8 = s->cr8;
     }
     cpu->efer = s->efer;
     if (cpu->has_apic)

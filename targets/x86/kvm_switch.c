@@ -49,6 +49,7 @@ struct X86Switch {
     bool all_kvm;            /* replay: KVM steps whatever it can, always */
     uint64_t leg_left;       /* instructions left in the leg */
     bool on_kvm;             /* the state is in KVM (inside kvm_leg only) */
+    bool free_leg;           /* ... put there for a free run (on_kvm_free) */
 
     uint64_t kvm_insns, interp_insns, kvm_legs, interp_legs, handbacks;
 
@@ -154,9 +155,14 @@ static bool leave_kvm(X86Switch *s, GError **err)
     cpu->fpu.fcs = ptrs.fcs;
     cpu->fpu.fds = ptrs.fds;
     cpu->fpu.fop = ptrs.fop;
-    /* XSETBV never runs on KVM here; a host that pins XCR0 (kvm.h,
-     * kvm_xcr0_pinned) reports its pinned value instead of the guest's. */
-    cpu->fpu.xcr0 = ptrs.xcr0;
+    /* Single-stepped, XSETBV never runs on KVM, and a host that pins XCR0
+     * (kvm.h, kvm_xcr0_pinned) reports its pinned value instead of the
+     * guest's.  A free run runs the guest's XSETBV (Linux's at boot) where
+     * it stands: KVM's XCR0 is the one the guest ran with (on a pinning
+     * host, the pinned one). */
+    if (!s->free_leg)
+        cpu->fpu.xcr0 = ptrs.xcr0;
+    s->free_leg = false;
     return true;
 }
 
@@ -182,6 +188,7 @@ static CpuExit kvm_step(X86Switch *s, const X86StepPlan *p)
         if (!kvm_put_state(s->v, cpu, &err) || !kvm_set_guest_debug(s->v, true, NULL, 0, &err))
             return fail(s, err);
         s->on_kvm = true;
+        s->free_leg = false;
         s->kvm_legs++;
     }
     uint64_t pc = cpu->rip;
@@ -530,6 +537,7 @@ static bool on_kvm_free(X86Switch *s, FreeBp *b, GError **err)
     if (!s->on_kvm) {
         if (!kvm_put_state(s->v, s->cpu, err))
             return false;
+        s->free_leg = true;
         if (s->ctr) {
             if (!ctr_arm(s, b, err))
                 return false;
