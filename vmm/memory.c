@@ -89,38 +89,43 @@ static MemResult mmio_check(const MemRegion *r, uint64_t off, unsigned size)
     return MEM_OK;
 }
 
+/* The region of an access of size bytes at pa and its offset there, or
+ * NULL (*res: why) where nothing or RAM too short answers, or a device
+ * refuses its size or alignment. */
+static MemRegion *locate(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *off,
+                         MemResult *res)
+{
+    MemRegion *r = as_find(as, pa);
+    *res = MEM_UNMAPPED;
+    if (!r)
+        return NULL;
+    *off = pa - r->base;
+    if (r->host && *off + size > r->size)
+        return NULL;
+    *res = r->host ? MEM_OK : mmio_check(r, *off, size);
+    return *res == MEM_OK ? r : NULL;
+}
+
 MemResult as_probe(AddressSpace *as, uint64_t pa, unsigned size, bool write, bool *device)
 {
-    *device = false;
-    MemRegion *r = as_find(as, pa);
-    if (!r)
-        return MEM_UNMAPPED;
-    uint64_t off = pa - r->base;
-    if (r->host) {
-        if (off + size > r->size)
-            return MEM_UNMAPPED;
-        return write && r->readonly ? MEM_READONLY : MEM_OK;
-    }
-    MemResult res = mmio_check(r, off, size);
-    *device = res == MEM_OK;
-    return res;
+    uint64_t off;
+    MemResult res;
+    MemRegion *r = locate(as, pa, size, &off, &res);
+    *device = r && !r->host;
+    return r && r->host && write && r->readonly ? MEM_READONLY : res;
 }
 
 MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val)
 {
-    MemRegion *r = as_find(as, pa);
+    uint64_t off;
+    MemResult res;
+    MemRegion *r = locate(as, pa, size, &off, &res);
     if (!r)
-        return MEM_UNMAPPED;
-    uint64_t off = pa - r->base;
+        return res;
     if (r->host) {
-        if (off + size > r->size)
-            return MEM_UNMAPPED;
         *val = mem_load_le(r->host + off, size);
         return MEM_OK;
     }
-    MemResult res = mmio_check(r, off, size);
-    if (res != MEM_OK)
-        return res;
     if (as->access_hook)
         as->access_hook(as->access_hook_opaque);
     as->mmio_accesses++;
@@ -134,13 +139,12 @@ MemResult as_read(AddressSpace *as, uint64_t pa, unsigned size, uint64_t *val)
 
 MemResult as_write(AddressSpace *as, uint64_t pa, unsigned size, uint64_t val)
 {
-    MemRegion *r = as_find(as, pa);
+    uint64_t off;
+    MemResult res;
+    MemRegion *r = locate(as, pa, size, &off, &res);
     if (!r)
-        return MEM_UNMAPPED;
-    uint64_t off = pa - r->base;
+        return res;
     if (r->host) {
-        if (off + size > r->size)
-            return MEM_UNMAPPED;
         if (r->readonly)
             return MEM_READONLY;
         mem_store_le(r->host + off, size, val);
@@ -148,9 +152,6 @@ MemResult as_write(AddressSpace *as, uint64_t pa, unsigned size, uint64_t val)
             as->code_write(as->code_write_opaque, pa, size);
         return MEM_OK;
     }
-    MemResult res = mmio_check(r, off, size);
-    if (res != MEM_OK)
-        return res;
     if (as->access_hook)
         as->access_hook(as->access_hook_opaque);
     as->mmio_accesses++;

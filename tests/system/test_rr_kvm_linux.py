@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tandemtest import REPO, binary, fail, x86_linux_guest  # noqa: E402
 from test_kvm_guests_x86 import run_nested  # noqa: E402
 from test_rr import linux_x86_script, record, serial_of  # noqa: E402
-from test_rr_kvm_seabios import EXPECTED, FALLBACK  # noqa: E402
+from test_rr_kvm_seabios import check_ending  # noqa: E402
 from test_rr_kvm_x86 import LANDINGS, REPORT  # noqa: E402
 
 NESTED = os.path.join(REPO, "tests", "kvm", "nested.py")
@@ -91,16 +91,7 @@ def main():
     lazy = LAZY.search(land)
     if not lazy or int(lazy.group(1)) == 0:
         problems.append(f"no lazy events fired in free runs: {land}")
-    if not any("final state matches the recording" in x for x in msgs):
-        problems.append("the replay did not confirm the final state")
-    falls = [x for x in msgs if FALLBACK.match(x)]
-    nfall = sum(int(FALLBACK.match(x).group(2)) for x in falls if FALLBACK.match(x).group(2))
-    if nfall > MAX_FALLBACKS:
-        problems.append(f"{nfall} free runs fell back (at most {MAX_FALLBACKS}):\n" +
-                        "\n".join(falls))
-    others = [x for x in msgs if not EXPECTED.match(x) and not FALLBACK.match(x)]
-    if others:
-        problems.append("emulator messages:\n" + "\n".join(others))
+    nfall = check_ending(msgs, MAX_FALLBACKS, problems)
     if problems:
         fail("Linux replay on KVM:\n  " + "\n  ".join(problems))
     print(f"PASS: a Linux boot with typed input replayed on KVM: "

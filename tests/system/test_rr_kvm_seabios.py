@@ -47,6 +47,23 @@ EXPECTED = re.compile(r"^tandem: (KVM: hardware breakpoints do not fire|KVM: thi
                       r"final state matches the recording|KVM replay: \d+ instructions on KVM)")
 
 
+def check_ending(msgs, max_fallbacks, problems):
+    """A KVM replay's messages: it confirmed the final state, at most
+    max_fallbacks free runs fell back (each with its warning), nothing else
+    unexpected; what is wrong goes to problems.  Returns the fall-backs."""
+    if not any("final state matches the recording" in x for x in msgs):
+        problems.append("the replay did not confirm the final state")
+    falls = [x for x in msgs if FALLBACK.match(x)]
+    nfall = sum(int(FALLBACK.match(x).group(2)) for x in falls if FALLBACK.match(x).group(2))
+    if nfall > max_fallbacks or (nfall == 0) != (len(falls) == 0):
+        problems.append(f"{nfall} free runs fell back (at most {max_fallbacks}):\n" +
+                        "\n".join(falls))
+    others = [x for x in msgs if not EXPECTED.match(x) and not FALLBACK.match(x)]
+    if others:
+        problems.append("emulator messages:\n" + "\n".join(others))
+    return nfall
+
+
 def clean(data):
     """The guest's serial output: Tandem's messages (which may start in the
     middle of a line the guest is writing, stderr and stdout sharing the
@@ -95,16 +112,7 @@ def main():
         problems.append("no KVM replay report")
     elif int(m.group(2) or 0) < MIN_FREE_INSNS:
         problems.append(f"only {m.group(2) or 0} instructions in free runs")
-    if not any("final state matches the recording" in x for x in msgs):
-        problems.append("the replay did not confirm the final state")
-    falls = [x for x in msgs if FALLBACK.match(x)]
-    nfall = sum(int(FALLBACK.match(x).group(2)) for x in falls if FALLBACK.match(x).group(2))
-    if nfall > MAX_FALLBACKS or (nfall == 0) != (len(falls) == 0):
-        problems.append(f"{nfall} free runs fell back (at most {MAX_FALLBACKS}):\n" +
-                        "\n".join(falls))
-    others = [x for x in msgs if not EXPECTED.match(x) and not FALLBACK.match(x)]
-    if others:
-        problems.append("emulator messages:\n" + "\n".join(others))
+    nfall = check_ending(msgs, MAX_FALLBACKS, problems)
     if problems:
         fail("SeaBIOS replay on KVM:\n  " + "\n  ".join(problems))
     total = int(m.group(1)) + int(m.group(4))

@@ -24,6 +24,7 @@
 
 #include "targets/x86/f80.h"
 #include "targets/x86/fpu_trans.h"
+#include "host_cpu.h"
 
 enum { T_SIN, T_COS, T_SINCOS, T_TAN, T_ATAN, T_YL2X, T_YL2XP1, T_2XM1, T_NOPS };
 enum { RN = F80_RN, RD = F80_RD, RU = F80_RU, RZ = F80_RZ };
@@ -796,18 +797,6 @@ static bool same(F80 x, F80 y)
  * On other hosts (read: Intel) the two vendor differences below are
  * excused, counted and logged; see docs/x86-cpu.md, "Accuracy against the
  * hardware". */
-static bool host_is_amd(void)
-{
-    unsigned a, b, c, d;
-    char v[13];
-    if (!__get_cpuid(0, &a, &b, &c, &d))
-        return false;
-    memcpy(v, &b, 4);
-    memcpy(v + 4, &d, 4);
-    memcpy(v + 8, &c, 4);
-    v[12] = 0;
-    return strcmp(v, "AuthenticAMD") == 0;
-}
 
 /* Intel FSIN/FSINCOS at |x| = 2^-16382 (seen on an Intel Xeon, family 6
  * model 207, the Tandem test machine, 2026-11-26): below about 2^-68 Intel

@@ -8,6 +8,7 @@
 #include "targets/x86/cpu.h"
 #include "targets/x86/flags.h"
 #include "x86_fixture.h"
+#include "host_cpu.h"
 
 #define PML4      0x1000ull
 #define GDT       0x500ull
@@ -727,18 +728,6 @@ static void rnd_xmm(X86Xmm *x)
 /* Tandem's SSE arithmetic was checked here against AMD (Zen 3/4), the
  * development host, which it follows where vendors differ: on AMD the
  * comparison is exact and excuses nothing. */
-static bool host_is_amd(void)
-{
-    unsigned a, b, c, d;
-    char v[13];
-    if (!__get_cpuid(0, &a, &b, &c, &d))
-        return false;
-    memcpy(v, &b, 4);
-    memcpy(v + 4, &d, 4);
-    memcpy(v + 8, &c, 4);
-    v[12] = 0;
-    return strcmp(v, "AuthenticAMD") == 0;
-}
 
 /* Intel DPPS/DPPD NaN propagation (seen on an Intel Xeon, family 6 model
  * 207, the Tandem test machine, 2026-11-26).  Tandem sums the products as
