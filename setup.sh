@@ -10,7 +10,7 @@ PACKAGES=(
   libglib2.0-dev libzstd-dev zlib1g-dev libslirp-dev libcap-dev libfdt-dev linux-libc-dev
   libpulse-dev
   libcriterion-dev device-tree-compiler clang
-  gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
+  gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
   opensbi u-boot-qemu seabios qemu-system-misc qemu-system-x86 qemu-utils
   linux-image-amd64 busybox-static gdb-multiarch e2fsprogs
 )

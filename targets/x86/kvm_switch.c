@@ -158,9 +158,11 @@ static bool leave_kvm(X86Switch *s, GError **err)
     /* Single-stepped, XSETBV never runs on KVM, and a host that pins XCR0
      * (kvm.h, kvm_xcr0_pinned) reports its pinned value instead of the
      * guest's.  A free run runs the guest's XSETBV (Linux's at boot) where
-     * it stands: KVM's XCR0 is the one the guest ran with (on a pinning
-     * host, the pinned one). */
-    if (!s->free_leg)
+     * it stands: KVM's XCR0 is the one the guest ran with.  On a pinning
+     * host that is only so once the guest has turned XSAVE on (CR4.OSXSAVE:
+     * then it ran with the pinned XCR0, which is what Linux sets); before,
+     * XCR0 means nothing to it and stays the interpreter's. */
+    if (!s->free_leg || (kvm_xcr0_pinned(s->v) && !(cpu->cr4 & X86_CR4_OSXSAVE)))
         cpu->fpu.xcr0 = ptrs.xcr0;
     s->free_leg = false;
     return true;

@@ -64,7 +64,13 @@ def seabios(tmp):
     qs, qout, _ = run(["qemu-system-x86_64"] + BASE + drive + ["-nic", "none", "-accel", "tcg"])
     if ts != 85 or "hello from sector 2" not in clean(tout):
         fail(f"SeaBIOS disk boot on Tandem: status {ts}\n{clean(tout)}\n{terr}")
-    if clean(tout) != clean(qout) or ts != qs:
+    # SeaBIOS's serial console copies its text screen out on timer ticks:
+    # how much of "Booting from Hard Disk...\n" leaves before the boot
+    # sector takes the port over follows host time here (no -icount), on
+    # both sides.  The dots and that line end are left out of the comparison.
+    def same_text(out):
+        return re.sub(r"Disk\.*\n?", "Disk", clean(out))
+    if same_text(tout) != same_text(qout) or ts != qs:
         fail(f"SeaBIOS disk boot differs from QEMU (status {ts} vs {qs}):\n--- tandem\n"
              f"{clean(tout)}\n--- qemu\n{clean(qout)}")
     print("SeaBIOS boots the IDE disk like QEMU:", [l for l in clean(tout).split("\n") if "hello" in l])
