@@ -74,6 +74,11 @@ def main():
     ap.add_argument("--timeout", type=int, default=150)
     ap.add_argument("--workdir")
     a = ap.parse_args()
+    # Under ASan (tests/run-all.sh's second pass sets ASAN_OPTIONS, and
+    # meson's --timeout-multiplier 3) both boots take about three times as
+    # long: so may the harness.
+    if os.environ.get("ASAN_OPTIONS"):
+        a.timeout *= 3
     kernels = sorted(glob.glob("/boot/vmlinuz-*-amd64"))
     if not kernels or not os.path.exists("/bin/busybox"):
         fail("no Linux kernel or busybox: install Debian's linux-image-amd64 and "
