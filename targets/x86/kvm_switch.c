@@ -837,6 +837,17 @@ static int interp_land(X86Switch *s, FreeBp *bp, const RrEvent *ev, uint64_t hit
     return r;
 }
 
+/* A copy of e as far as its payload goes, and 8 bytes more: the compiler
+ * may read a short payload together with the length before it in one
+ * 8-byte load (rr_event_lazy), which must stay inside the allocation. */
+static RrEvent *copy_event(const RrEvent *e)
+{
+    size_t n = offsetof(RrEvent, data) + e->len;
+    RrEvent *c = g_malloc0(n + 8);
+    memcpy(c, e, n);
+    return c;
+}
+
 static CpuExit free_run(X86Switch *s, const RrEvent *e)
 {
     X86CPU *cpu = s->cpu;
@@ -850,7 +861,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
     }
     uint64_t events = rr_events_done(m);
     /* The event is copied: consuming it (an access) recycles the slot. */
-    RrEvent *ev = g_memdup2(e, offsetof(RrEvent, data) + e->len);
+    RrEvent *ev = copy_event(e);
     CpuExit ret = CPU_EXIT_BUDGET;
     char *why = NULL;
     int hit = 0;
@@ -909,7 +920,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             const RrEvent *n = rr_peek_event(m);
             if (rr_events_done(m) == events && n) {
                 g_free(ev);
-                ev = g_memdup2(n, offsetof(RrEvent, data) + n->len);
+                ev = copy_event(n);
                 if (!off_kvm_free(s, &bp, &err))
                     goto fail;
                 if (!free_bp_init(s, ev, &bp)) {
