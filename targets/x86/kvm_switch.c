@@ -69,6 +69,7 @@ struct X86Switch {
     uint64_t interp_lands, interp_hits;     /* interp_land */
     uint64_t st_icount, st_interp, st_kvm;   /* at the start of the free run */
     bool retire_pending;     /* landed at an access: its instruction retires next */
+    RrEvent *ev;             /* the event of the free run (hold_event) */
     uint64_t lazy_fired;     /* lazy timer checkpoints the access hook consumed */
     uint64_t lazy_total;
     /* TANDEM_KVM_PROGRESS=SECONDS: the report every so often (diagnostics
@@ -742,14 +743,6 @@ static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const
     return CPU_EXIT_BUDGET;
 }
 
-/* One instruction (or an interrupt's delivery) on the interpreter. */
-static CpuExit interp_one(X86Switch *s)
-{
-    uint64_t before = s->cpu->icount;
-    CpuExit r = x86_cpu_ops.run(s->cpu, 1);
-    s->interp_insns += s->cpu->icount - before;
-    return r;
-}
 
 /* A breakpoint hit that did not match: why the free run has diverged, or
  * NULL to go on past it.  The instruction of a TSC event is the RDTSC the
@@ -837,15 +830,14 @@ static int interp_land(X86Switch *s, FreeBp *bp, const RrEvent *ev, uint64_t hit
     return r;
 }
 
-/* A copy of e as far as its payload goes, and 8 bytes more: the compiler
- * may read a short payload together with the length before it in one
- * 8-byte load (rr_event_lazy), which must stay inside the allocation. */
-static RrEvent *copy_event(const RrEvent *e)
+/* The event a free run goes to, in the switch's own whole RrEvent:
+ * consuming it (an access) recycles rr's slot. */
+static RrEvent *hold_event(X86Switch *s, const RrEvent *e)
 {
-    size_t n = offsetof(RrEvent, data) + e->len;
-    RrEvent *c = g_malloc0(n + 8);
-    memcpy(c, e, n);
-    return c;
+    if (!s->ev)
+        s->ev = g_new(RrEvent, 1);
+    memcpy(s->ev, e, offsetof(RrEvent, data) + e->len);
+    return s->ev;
 }
 
 static CpuExit free_run(X86Switch *s, const RrEvent *e)
@@ -860,8 +852,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
         return interp_leg(s, dist < LAND_RECHECK ? dist : LAND_RECHECK);
     }
     uint64_t events = rr_events_done(m);
-    /* The event is copied: consuming it (an access) recycles the slot. */
-    RrEvent *ev = copy_event(e);
+    const RrEvent *ev = hold_event(s, e);
     CpuExit ret = CPU_EXIT_BUDGET;
     char *why = NULL;
     int hit = 0;
@@ -877,7 +868,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             break;
         }
         if (!s->on_kvm && irq_deliverable(cpu)) {
-            CpuExit r = interp_one(s);
+            CpuExit r = interp_leg(s, 1);
             if (r != CPU_EXIT_BUDGET && r != CPU_EXIT_IDLE) {
                 ret = r;
                 break;
@@ -919,8 +910,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             s->lazy_fired = 0;
             const RrEvent *n = rr_peek_event(m);
             if (rr_events_done(m) == events && n) {
-                g_free(ev);
-                ev = copy_event(n);
+                ev = hold_event(s, n);
                 if (!off_kvm_free(s, &bp, &err))
                     goto fail;
                 if (!free_bp_init(s, ev, &bp)) {
@@ -1049,7 +1039,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
         if (step_over) {
             r = kvm_leg(s, 1);
         } else if (irq_deliverable(cpu) || cpu->halted) {
-            r = interp_one(s);
+            r = interp_leg(s, 1);
         }
         if (r != CPU_EXIT_BUDGET && r != CPU_EXIT_IDLE) {
             ret = r;
@@ -1063,7 +1053,6 @@ landed_or_failed:
         goto fail;
     if (s->ctr && !kvm_counter_arm(s->ctr, 0, &err))
         goto fail;
-    g_free(ev);
     if (!off_kvm_free(s, &bp, &err))
         return fail(s, err);
     kvm_set_access_hook(s->v, NULL, NULL, false);
@@ -1072,7 +1061,6 @@ fail:
     bp_remove(&bp);
     if (s->ctr)
         kvm_counter_arm(s->ctr, 0, NULL);
-    g_free(ev);
     kvm_set_access_hook(s->v, NULL, NULL, false);
     return fail(s, err);
 diverge:
@@ -1084,7 +1072,6 @@ diverge:
     kvm_set_access_hook(s->v, NULL, NULL, false);
     ret = fall_back(s, events, ev, why);
     g_free(why);
-    g_free(ev);
     return ret;
 interp:
     hit = interp_land(s, &bp, ev, hits0, &why, &err);
@@ -1265,6 +1252,7 @@ static void sw_destroy(void *o)
     X86Switch *s = o;
     report(s);
     snap_free(s);
+    g_free(s->ev);
     kvm_destroy(s->v);
     x86_cpu_ops.destroy(s->cpu);
     g_free(s);
