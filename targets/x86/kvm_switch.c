@@ -787,9 +787,7 @@ static int interp_land(X86Switch *s, FreeBp *bp, const RrEvent *ev, uint64_t hit
             r = 2;
             break;
         }
-        uint64_t before = cpu->icount;
-        CpuExit x = x86_cpu_ops.run(cpu, 1u << 20);
-        s->interp_insns += cpu->icount - before;
+        CpuExit x = interp_leg(s, 1u << 20);
         if (m->error) {
             r = -1;
             tn_error(err, "%s", m->error);
