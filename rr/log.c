@@ -107,10 +107,10 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         }
         return false;
     }
-    case RR_EV_TSC:
-        if (len == 8)
+    case RR_EV_TSC:             /* the counter, and a RAM hash (version 9) */
+        if (len == 8 || len == 16)
             return true;
-        g_snprintf(why, whylen, "tsc payload is %" PRIu32 " bytes, not 8", len);
+        g_snprintf(why, whylen, "tsc payload is %" PRIu32 " bytes, not 8 or 16", len);
         return false;
     case RR_EV_BLOCK:
         if (len >= 12 && len <= 30)
@@ -510,4 +510,21 @@ bool rr_event_lazy(const RrEvent *ev)
 {
     return (ev->kind == RR_EV_CHECKPOINT && ev->len == 1 && ev->data[0] == 2) ||
            (ev->kind == RR_EV_SHIFT && ev->len == 2 && ev->data[1] == 1);
+}
+
+bool rr_event_async(const RrEvent *ev)
+{
+    switch (ev->kind) {
+    case RR_EV_TSC:             /* at its RDTSC */
+    case RR_EV_HOST_CLOCK:      /* inside a device access */
+    case RR_EV_BLOCK:
+    case RR_EV_END:
+        return false;
+    case RR_EV_CHECKPOINT:      /* why 0: timers; 1: a clock read in an access; 2: lazy */
+        return ev->len >= 1 && ev->data[0] == 0;
+    case RR_EV_SHIFT:
+        return !rr_event_lazy(ev);
+    default:
+        return true;
+    }
 }

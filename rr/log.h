@@ -73,11 +73,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 8
+#define RR_LOG_VERSION 9
 /* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
  * RR_EV_BLOCK, version 3 RR_EV_NET, version 4 RR_EV_INPUT and
  * RR_EV_AUDIO, version 5 RR_EV_CHECKPOINT, version 6 the end's RAM map,
- * version 7 lazy timer checkpoints; nothing else differs). */
+ * version 7 lazy timer checkpoints; version 8 was recorded while an x86
+ * memory-mapped device access that raised an interrupt did not end its
+ * block (Machine.mmio_irq_at_block_end); nothing else differs). */
 #define RR_END_MAX_CHUNKS 4096
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
@@ -87,6 +89,9 @@
  * instructions apart and single-steps to closer ones (targets/x86/
  * kvm_switch.c; tandem-log info shows the split). */
 #define RR_KVM_FREE_RUN_MIN 256
+/* ... and, without a branch counter, interprets up to asynchronous events
+ * (rr_event_async) closer than this, to land on them exactly. */
+#define RR_KVM_ASYNC_FREE_RUN_MIN 100000
 
 typedef enum RrEventKind {
     RR_EV_SERIAL_INPUT = 0,     /* payload: u8 port, bytes */
@@ -137,6 +142,13 @@ typedef struct RrEvent {
  * the next device access, where a KVM replay, not knowing the instruction
  * count, applies it (rr/replay.c, "lazy timers"). */
 bool rr_event_lazy(const RrEvent *ev);
+/* An event at a position no instruction of the guest marks: timers that
+ * fired (not inside a device access, not lazy), host input, an idle
+ * warp, a shift change, a reset or quit.  The guest may pass its pc
+ * again and again with the same registers before it (a loop whose state
+ * is all in memory), so without an instruction or branch count a KVM
+ * replay cannot tell those passes apart (targets/x86/kvm_switch.c). */
+bool rr_event_async(const RrEvent *ev);
 
 typedef struct RrHeader {
     uint32_t version;

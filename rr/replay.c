@@ -4,8 +4,10 @@
 #include "rr/rr.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,6 +65,12 @@ struct Rr {
     RrEvent *lazy_ev;        /* where they are built to be written */
     RrSerialShim shims[MACHINE_MAX_SERIAL];
     int64_t last_flush_us;
+    /* Memory checks (log version 9, "memory checks" below): record, when
+     * the last was taken and what it cost (host ns); replay, how many
+     * passed and the event index of the last one. */
+    int64_t mem_check_ns, mem_check_cost;
+    int64_t mem_check_every;     /* TANDEM_RR_MEM_CHECK_NS, or -1: the default */
+    uint64_t mem_checks, mem_check_event;
 };
 
 /* ---- hashing ---- */
@@ -192,6 +200,23 @@ static void log_event(Rr *rr, RrEvent *ev)
     rr->last_mmio = machine_device_accesses(rr->m);
 }
 
+/* Replay: the run left the recording's (fmt: the message, "replay
+ * diverged at event ...").  A KVM replay that can go back and interpret
+ * the stretch again takes it (Machine.replay_diverged); else it ends the
+ * replay with that error. */
+static void __attribute__((format(printf, 2, 3))) diverged(Machine *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (!m->error && m->replay_diverged && m->replay_diverged(m->replay_diverged_opaque, msg))
+        m->exit_request = 1;
+    else
+        machine_set_error(m, "%s", msg);
+    g_free(msg);
+}
+
 /* Replay: the event at the head of the log has been delivered. */
 static void consumed(Rr *rr)
 {
@@ -228,7 +253,7 @@ static bool check_position(Rr *rr, const RrEvent *want)
         g_string_free(why, TRUE);
         return true;
     }
-    machine_set_error(m, "replay diverged at event %" PRIu64 " (%s) at icount %" PRIu64
+    diverged(m, "replay diverged at event %" PRIu64 " (%s) at icount %" PRIu64
                       " (expected position: icount %" PRIu64 ", pc 0x%" PRIx64 "):%s",
                       rr->nevents, rr_event_name(want->kind), now->icount, want->icount,
                       want->regs[0], why->str);
@@ -424,7 +449,7 @@ static bool checkpoint(Rr *rr, uint8_t why)
     if (!ev)
         return false;
     if (ev->kind != RR_EV_CHECKPOINT || (ev->data[0] == 2 ? 0 : ev->data[0]) != why) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 ": %s at icount %" PRIu64
+        diverged(m, "replay diverged at event %" PRIu64 ": %s at icount %" PRIu64
                           " (pc 0x%" PRIx64 "), but the log's next event is %s at icount %"
                           PRIu64, rr->nevents,
                           why ? "a device access read the virtual clock"
@@ -475,7 +500,7 @@ int rr_fire_lazy(Machine *m)
         return -1;
     uint64_t acc = machine_device_accesses(m) - rr->last_mmio;
     if (!rr_event_lazy(ev) || acc != ev->mmio) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 ": lazy timers fired after %"
+        diverged(m, "replay diverged at event %" PRIu64 ": lazy timers fired after %"
                           PRIu64 " device accesses, but the log's next event is %s after %"
                           PRIu64, rr->nevents, acc, rr_event_name(ev->kind), ev->mmio);
         return -1;
@@ -484,7 +509,7 @@ int rr_fire_lazy(Machine *m)
     if (ev->kind == RR_EV_SHIFT)
         return apply(rr, ev) ? 0 : -1;
     if (vclock_next_deadline(&m->clock) > machine_ns(m)) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 " (lazy timer checkpoint at "
+        diverged(m, "replay diverged at event %" PRIu64 " (lazy timer checkpoint at "
                           "icount %" PRIu64 "): no timer is due there", rr->nevents - 1,
                           ev->icount);
         return -1;
@@ -505,7 +530,7 @@ int64_t rr_host_clock(Machine *m)
         }
         RrEvent *ev = rr->next;
         if (ev->kind != RR_EV_HOST_CLOCK) {
-            machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest read the host "
+            diverged(m, "replay diverged at event %" PRIu64 ": the guest read the host "
                               "clock at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the log's next "
                               "event is %s at icount %" PRIu64, rr->nevents, *m->icount,
                               m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
@@ -532,6 +557,71 @@ int64_t rr_host_clock(Machine *m)
     return ns;
 }
 
+/* ---- memory checks (log version 9) ----
+ *
+ * A TSC event may carry a hash of the guest's RAM (machine_memory_hash) as
+ * it stands when the RDTSC reads the counter, logged about every
+ * MEM_CHECK_NS of recording host time (less often where hashing takes
+ * long: at most 1/MEM_CHECK_COST_RATIO of the time).  The replay compares:
+ * event registers do not see memory, and a KVM replay that landed on an
+ * earlier pass of a loop whose state lives in memory would otherwise go on
+ * with other memory contents (targets/x86/kvm_switch.c goes back to its
+ * last checked snapshot instead). */
+
+#define MEM_CHECK_NS 3000000000LL
+#define MEM_CHECK_COST_RATIO 30
+
+static uint32_t mem_check_add(Rr *rr, uint8_t *data)
+{
+    int64_t now = g_get_monotonic_time() * 1000;
+    int64_t every = MEM_CHECK_COST_RATIO * rr->mem_check_cost;
+    if (every < MEM_CHECK_NS)
+        every = MEM_CHECK_NS;
+    if (rr->mem_check_every >= 0)
+        every = rr->mem_check_every;
+    if (rr->mem_check_ns && now - rr->mem_check_ns < every)
+        return 0;
+    uint64_t h = machine_memory_hash(rr->m);
+    memcpy(data, &h, 8);
+    rr->mem_check_ns = g_get_monotonic_time() * 1000;
+    rr->mem_check_cost = rr->mem_check_ns - now;
+    if (!rr->mem_check_ns)
+        rr->mem_check_ns = 1;
+    return 8;
+}
+
+/* Replay: the RAM hash a TSC event carries, against the machine's. */
+static bool mem_check(Rr *rr, const RrEvent *ev)
+{
+    if (ev->len < 16)
+        return true;
+    uint64_t want, got = machine_memory_hash(rr->m);
+    memcpy(&want, ev->data + 8, 8);
+    if (got != want) {
+        diverged(rr->m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): the "
+                 "guest's memory differs from the recording's there (RAM hash %#" PRIx64
+                 ", the log has %#" PRIx64 ")", rr->nevents, ev->icount, got, want);
+        return false;
+    }
+    rr->mem_checks++;
+    rr->mem_check_event = rr->nevents + 1;
+    return true;
+}
+
+uint64_t rr_mem_checks(Machine *m, uint64_t *last_event)
+{
+    Rr *rr = m->rr;
+    if (last_event)
+        *last_event = rr ? rr->mem_check_event : 0;
+    return rr ? rr->mem_checks : 0;
+}
+
+bool rr_log_mem_checked(Machine *m)
+{
+    Rr *rr = m->rr;
+    return rr && rr->mode == RR_MODE_REPLAY && rr->r && rr_reader_header(rr->r)->version >= 9;
+}
+
 uint64_t rr_tsc(Machine *m, uint64_t value)
 {
     Rr *rr = m->rr;
@@ -541,7 +631,7 @@ uint64_t rr_tsc(Machine *m, uint64_t value)
         RrEvent *ev = rr->scratch;
         fill_position(rr, ev, RR_EV_TSC);
         memcpy(ev->data, &value, 8);
-        ev->len = 8;
+        ev->len = 8 + mem_check_add(rr, ev->data + 8);
         log_event(rr, ev);
         return value;
     }
@@ -552,19 +642,19 @@ uint64_t rr_tsc(Machine *m, uint64_t value)
     }
     RrEvent *ev = rr->next;
     if (ev->kind != RR_EV_TSC) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest read the "
+        diverged(m, "replay diverged at event %" PRIu64 ": the guest read the "
                           "time-stamp counter at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the "
                           "log's next event is %s at icount %" PRIu64, rr->nevents, *m->icount,
                           m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
                           rr_event_name(ev->kind), ev->icount);
         return value;
     }
-    if (!check_position(rr, ev) || ev->len != 8)
+    if (!check_position(rr, ev) || !mem_check(rr, ev))
         return value;
     uint64_t logged;
     memcpy(&logged, ev->data, 8);
     if (logged != value) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): "
+        diverged(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): "
                           "the time-stamp counter reads 0x%" PRIx64 ", the recording read 0x%" PRIx64,
                           rr->nevents, ev->icount, value, logged);
         return logged;
@@ -626,7 +716,7 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
     }
     RrEvent *ev = rr->next;
     if (ev->kind != RR_EV_BLOCK) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 ": drive %u's %s of %zu bytes "
+        diverged(m, "replay diverged at event %" PRIu64 ": drive %u's %s of %zu bytes "
                           "at %#" PRIx64 " completed at icount %" PRIu64 ", but the log's next "
                           "event is %s at icount %" PRIu64, rr->nevents, tag,
                           blk_op_names[op], len, off, *m->icount, rr_event_name(ev->kind),
@@ -642,7 +732,7 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
     if (ok)
         memcpy(&lh, ev->data + pos, 8);
     if (!ok || ev->data[0] != tag || ev->data[1] != op || loff != off || llen != len) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
+        diverged(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
                           "drive %u's %s of %zu bytes at %#" PRIx64 ", but the recording had "
                           "drive %u's %s of %" PRIu64 " bytes at %#" PRIx64, rr->nevents,
                           ev->icount, tag, blk_op_names[op], len, off, ev->data[0],
@@ -650,7 +740,7 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
         return -EIO;
     }
     if (lh != h) {
-        machine_set_error(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
+        diverged(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
                           "drive %u's %s of %zu bytes at %#" PRIx64 " %s other data than in "
                           "the recording (data hash %016" PRIx64 ", recorded %016" PRIx64 "): "
                           "is this the disk image the recording started from?", rr->nevents,
@@ -758,7 +848,7 @@ void rr_audio_input(Machine *m, unsigned card, unsigned source, uint8_t *buf, si
         }
         RrEvent *ev = rr->next;
         if (ev->kind != RR_EV_AUDIO) {
-            machine_set_error(m, "replay diverged at event %" PRIu64 ": sound card %u takes "
+            diverged(m, "replay diverged at event %" PRIu64 ": sound card %u takes "
                               "audio input at icount %" PRIu64 ", but the log's next event is "
                               "%s at icount %" PRIu64, rr->nevents, card, *m->icount,
                               rr_event_name(ev->kind), ev->icount);
@@ -768,7 +858,7 @@ void rr_audio_input(Machine *m, unsigned card, unsigned source, uint8_t *buf, si
             return;
         size_t n = ev->len - 2;
         if (ev->data[0] != card || ev->data[1] != source || n > len - off) {
-            machine_set_error(m, "replay diverged at event %" PRIu64 " (audio, icount %" PRIu64
+            diverged(m, "replay diverged at event %" PRIu64 " (audio, icount %" PRIu64
                               "): sound card %u takes %zu bytes of %s input, the recording "
                               "has %zu bytes for card %u's %s", rr->nevents, ev->icount, card,
                               len - off, source ? "mic" : "PCM", n, ev->data[0],
@@ -869,7 +959,7 @@ bool rr_sync_passed_ok(Machine *m)
     const RrEvent *e = rr->next;
     uint64_t regs[RR_MAX_REGS];
     m->cpu_ops->regs(m->cpu, regs);
-    machine_set_error(m, "replay diverged at event %" PRIu64 " (%s at icount %" PRIu64 ", pc %#"
+    diverged(m, "replay diverged at event %" PRIu64 " (%s at icount %" PRIu64 ", pc %#"
                       PRIx64 "): the guest ran past it without the device access the log has "
                       "there (now at icount %" PRIu64 ", pc %#" PRIx64 ")", rr->nevents,
                       rr_event_name(e->kind), e->icount, e->regs[0], *m->icount, regs[0]);
@@ -918,7 +1008,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         size_t n = ev->len - 1;
         int room = s->dev.can_receive ? s->dev.can_receive(s->dev.opaque) : 0;
         if (!s->dev.receive || room < (int)n) {
-            machine_set_error(m, "replay diverged at event %" PRIu64 " (serial_input): the "
+            diverged(m, "replay diverged at event %" PRIu64 " (serial_input): the "
                               "serial port takes %d bytes at icount %" PRIu64 ", the log "
                               "delivers %zu", rr->nevents - 1, room, ev->icount, n);
             return false;
@@ -944,7 +1034,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         char *why = NULL;
         if (!net_replay_piece(m->net, ev->data[0], ev->data[1] & 1, ev->data + 2, ev->len - 2,
                               &why)) {
-            machine_set_error(m, "replay diverged at event %" PRIu64 " (net, icount %" PRIu64
+            diverged(m, "replay diverged at event %" PRIu64 " (net, icount %" PRIu64
                               "): %s", rr->nevents - 1, ev->icount, why);
             g_free(why);
             return false;
@@ -1015,7 +1105,7 @@ bool rr_idle_ok(Machine *m)
         return false;
     if (want->icount == *m->icount && want->kind != RR_EV_END)
         return true;
-    machine_set_error(m, "replay diverged at event %" PRIu64 ": the guest waits for an "
+    diverged(m, "replay diverged at event %" PRIu64 ": the guest waits for an "
                       "interrupt at icount %" PRIu64 ", but the log's next event is %s at "
                       "icount %" PRIu64, rr->nevents, *m->icount, rr_event_name(want->kind),
                       want->icount);
@@ -1187,6 +1277,22 @@ bool rr_start(Machine *m, GError **err)
     uint64_t tmp[RR_MAX_REGS];
     unsigned nregs = m->cpu_ops->regs(m->cpu, tmp);
 
+    /* Tests and diagnostics: memory checks at most every N ns of host
+     * time (0: at every TSC event) instead of the default. */
+    rr->mem_check_every = -1;
+    const char *mc = getenv("TANDEM_RR_MEM_CHECK_NS");
+    if (mc && rr->mode == RR_MODE_RECORD) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(mc, &end, 10);
+        if (!*mc || *end || errno || v < 0) {
+            tn_error(err, "TANDEM_RR_MEM_CHECK_NS '%s' is not a number of nanoseconds (0 or more)",
+                     mc);
+            g_free(cfg);
+            return false;
+        }
+        rr->mem_check_every = v;
+    }
     if (rr->mode == RR_MODE_RECORD) {
         RrHeader h = {
             .version = RR_LOG_VERSION, .arch = (char *)o->arch, .config = cfg,
@@ -1244,8 +1350,11 @@ bool rr_start(Machine *m, GError **err)
     }
     /* Only for the ISAs a KVM replay exists for (x86): elsewhere they
      * would only make the log longer (RISC-V firmware polls mtime). */
-    rr->checkpoints = (!strcmp(o->arch, "x86_64") || !strcmp(o->arch, "i386")) &&
-                      (rr->mode == RR_MODE_RECORD || rr_reader_header(rr->r)->version >= 6);
+    bool x86 = !strcmp(o->arch, "x86_64") || !strcmp(o->arch, "i386");
+    rr->checkpoints = x86 && (rr->mode == RR_MODE_RECORD ||
+                              rr_reader_header(rr->r)->version >= 6);
+    if (x86 && rr->mode == RR_MODE_REPLAY && rr_reader_header(rr->r)->version < 9)
+        m->mmio_irq_at_block_end = true;
     if (rr->checkpoints) {
         rr->ckpt_access = UINT64_MAX;
         m->clock.on_access_read = access_read;
@@ -1347,6 +1456,7 @@ int rr_finish(Machine *m, int status)
         return rr->have_next ? 1 : RR_EXIT_TRUNCATED;
     }
     const RrEvent *want = rr->next;
+    m->replay_diverged = NULL;      /* (too late to replay anything again) */
     if (!check_position(rr, want)) {
         fprintf(stderr, "tandem: %s\n", m->error);
         return 1;

@@ -90,6 +90,12 @@ uint64_t rr_accesses_since_event(Machine *m);
  * guest access to a device (so a KVM replay finds it by counting device
  * accesses rather than with a breakpoint)? */
 bool rr_event_in_access(const struct RrEvent *ev);
+/* Replay: memory checks passed so far (TSC events with a RAM hash, log
+ * version 9), and the index of the event after the last one. */
+uint64_t rr_mem_checks(Machine *m, uint64_t *last_event);
+/* Replay: can the log hold memory checks (an x86 log of version 9 or
+ * later)? */
+bool rr_log_mem_checked(Machine *m);
 /* Replay: icount of the next event that the main loop must deliver, or
  * UINT64_MAX.  Record/off: UINT64_MAX. */
 uint64_t rr_next_async_icount(Machine *m);

@@ -131,7 +131,10 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
         break;
     }
     case RR_EV_TSC:
-        fprintf(f, "%s%stsc%s%" PRIu64, sep, q, eq, ev->len == 8 ? le64_get(ev->data) : 0);
+        fprintf(f, "%s%stsc%s%" PRIu64, sep, q, eq, ev->len >= 8 ? le64_get(ev->data) : 0);
+        if (ev->len == 16)
+            fprintf(f, json ? ",\"ram_hash\":\"%#" PRIx64 "\"" : " ram_hash=%#" PRIx64,
+                    le64_get(ev->data + 8));
         break;
     case RR_EV_BLOCK: {
         uint64_t v[2] = { 0, 0 };
@@ -261,19 +264,24 @@ typedef struct Stats {
     uint64_t first_icount, last_icount;
     long double vtime_ns;           /* from the first event to the last */
     /* How a KVM replay would split the run (from icount 0): free runs
-     * between events at least RR_KVM_FREE_RUN_MIN apart, by length in
+     * between events at least RR_KVM_FREE_RUN_MIN apart (asynchronous
+     * ones RR_KVM_ASYNC_FREE_RUN_MIN, as without a PMU), by length in
      * powers of ten from 1e2, and what it interprets.  Lazy events
      * (timers, shift changes) fire inside free runs without ending them. */
     uint64_t free_runs, free_insns, stepped_insns, free_by_len[6], lazy;
+    uint64_t mem_checks;            /* TSC events with a RAM hash */
     uint64_t split_icount;
 } Stats;
 
 static void stats_add(Stats *st, const RrEvent *ev, int *shift)
 {
     uint64_t gap = ev->icount - st->split_icount;
+    if (ev->kind == RR_EV_TSC && ev->len == 16)
+        st->mem_checks++;
     if (rr_event_lazy(ev)) {
         st->lazy++;
-    } else if (gap >= RR_KVM_FREE_RUN_MIN) {
+    } else if (gap >= RR_KVM_FREE_RUN_MIN &&
+               (gap >= RR_KVM_ASYNC_FREE_RUN_MIN || !rr_event_async(ev))) {
         unsigned b = 0;
         for (uint64_t l = gap / 1000; l && b < 5; l /= 10)
             b++;
@@ -330,6 +338,8 @@ static void print_stats(const Stats *st, uint64_t size, int32_t shift)
     putchar('\n');
     for (int k = 0; k < RR_EV__COUNT; k++)
         printf("  %-13s %" PRIu64 "\n", rr_event_name(k), st->by_kind[k]);
+    if (st->mem_checks)
+        printf("memory checks: %" PRIu64 " (TSC events with a RAM hash)\n", st->mem_checks);
     if (!st->events)
         return;
     printf("icount:        %" PRIu64 " .. %" PRIu64 " (%" PRIu64 " instructions)\n",
@@ -338,11 +348,13 @@ static void print_stats(const Stats *st, uint64_t size, int32_t shift)
            st->vtime_ns / 1e9L, shift < 0 ? " (following the logged shifts)" : "");
     uint64_t all = st->free_insns + st->stepped_insns;
     printf("KVM replay:    %" PRIu64 " free runs of %" PRIu64 " instructions (%.1f%%), %" PRIu64
-           " interpreted between events closer than %d (at most: real mode and the like "
-           "are interpreted too); %" PRIu64 " lazy events fire inside free runs\n",
+           " interpreted up to events closer than %d, or asynchronous ones closer than %d "
+           "(at most: real mode and the like are interpreted too; with a PMU, asynchronous "
+           "events need no more than the others); %" PRIu64 " lazy events fire inside free "
+           "runs\n",
            st->free_runs, st->free_insns,
            all ? 100.0 * (double)st->free_insns / (double)all : 0.0, st->stepped_insns,
-           RR_KVM_FREE_RUN_MIN, st->lazy);
+           RR_KVM_FREE_RUN_MIN, RR_KVM_ASYNC_FREE_RUN_MIN, st->lazy);
     static const char *const len[6] = { "< 1e3", "< 1e4", "< 1e5", "< 1e6", "< 1e7", ">= 1e7" };
     if (st->free_runs) {
         printf("  free runs by length:");

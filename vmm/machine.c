@@ -415,3 +415,26 @@ bool machine_write_exit_state(Machine *m, const char *path)
     }
     return true;
 }
+
+void machine_perturb(Machine *m, const char *where)
+{
+    const Options *o = m->opts;
+    m->perturbed = true;
+    if (o->perturb_reg == OPT_PERTURB_RAM) {
+        uint8_t *p = as_host_ptr(&m->as, o->perturb_addr, 1);
+        if (!p) {
+            machine_set_error(m, "-rr-perturb: guest-physical %#" PRIx64 " is not RAM",
+                              o->perturb_addr);
+            return;
+        }
+        as_write(&m->as, o->perturb_addr, 1, *p ^ 1);
+        fprintf(stderr, "tandem: perturbed the RAM byte at %#" PRIx64 " %s\n", o->perturb_addr,
+                where);
+        return;
+    }
+    uint64_t regs[32];
+    unsigned r = (unsigned)o->perturb_reg;
+    m->cpu_ops->regs(m->cpu, regs);
+    m->cpu_ops->set_reg(m->cpu, r, regs[r] ^ 1);
+    fprintf(stderr, "tandem: perturbed %s %s\n", m->cpu_ops->reg_names[r], where);
+}

@@ -132,6 +132,17 @@ struct Machine {
      * of page protections, so the reverse-execution timeline cannot track
      * it. */
     bool kvm_maps_ram;
+    /* Replaying an x86 log before format 9, recorded when a memory-mapped
+     * device access that raised an interrupt did not end its block
+     * (targets/x86/mem.c): the interrupt is taken where the block ends, as
+     * then. */
+    bool mmio_irq_at_block_end;
+    /* Replay: rr found the run off the recording's (why: the message).
+     * A KVM replay that will go back to a snapshot and interpret the
+     * stretch again returns true (rr then only asks the CPU to stop);
+     * false, or no hook: the replay ends with that error. */
+    bool (*replay_diverged)(void *opaque, const char *why);
+    void *replay_diverged_opaque;
     /* The board's keyboard and mouse (vmm/input.h), NULL: none. */
     struct InputState *input;
     /* The -netdev backends and their frame queues (net/net.h). */
@@ -209,5 +220,9 @@ unsigned machine_memory_chunk_shift(Machine *m, size_t max);
 /* -exit-state: the position, the CPU state and RAM hashes and the
  * register dump, to compare the ends of two runs. */
 bool machine_write_exit_state(Machine *m, const char *path);
+/* -rr-perturb: flip the register's or RAM byte's low bit now, saying so
+ * (where: how the position is described); sets m->perturbed, or the error
+ * where ADDR is not RAM. */
+void machine_perturb(Machine *m, const char *where);
 
 #endif

@@ -247,13 +247,9 @@ int machine_run(Machine *m)
             /* Fault injection (tests): stop at the position and flip a bit. */
             uint64_t at = m->opts->perturb_icount;
             if (*m->icount == at && !m->perturbed) {
-                uint64_t regs[32];
-                m->cpu_ops->regs(m->cpu, regs);
-                m->cpu_ops->set_reg(m->cpu, (unsigned)m->opts->perturb_reg,
-                                    regs[m->opts->perturb_reg] ^ 1);
-                fprintf(stderr, "tandem: perturbed %s at icount %llu\n",
-                        m->cpu_ops->reg_names[m->opts->perturb_reg], (unsigned long long)at);
-                m->perturbed = true;
+                char where[48];
+                snprintf(where, sizeof(where), "at icount %llu", (unsigned long long)at);
+                machine_perturb(m, where);
             } else if (*m->icount < at && at - *m->icount < budget) {
                 budget = at - *m->icount;
             }

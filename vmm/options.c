@@ -427,6 +427,8 @@ void options_usage(const char *prog)
            "                       snapshots reverse execution starts from (default 8388608)\n"
            "  -rr-perturb IC,REG   testing aid: flip bit 0 of register REG (0 = pc)\n"
            "                       when the guest has retired IC instructions\n"
+           "  -rr-perturb IC,ram:ADDR\n"
+           "                       ... of the RAM byte at guest-physical ADDR\n"
            "  -version, -h\n", prog);
 }
 
@@ -942,10 +944,22 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
             char *end;
             unsigned long long ic = strtoull(v, &end, 0);
             long reg = -1;
-            if (*end == ',')
-                reg = strtol(end + 1, &end, 0);
-            if (*end || reg < 0 || reg > 31) {
-                tn_error(err, "-rr-perturb %s: expected ICOUNT,REG with REG 0..31 (0 = pc)", v);
+            if (end == v) {
+                end = (char *)"?";          /* no ICOUNT */
+            } else if (*end == ',' && !strncmp(end + 1, "ram:", 4)) {
+                const char *a = end + 5;
+                o->perturb_addr = strtoull(a, &end, 0);
+                if (end != a && !*end)
+                    reg = OPT_PERTURB_RAM;
+            } else if (*end == ',') {
+                const char *r = end + 1;
+                reg = strtol(r, &end, 0);
+                if (end == r || reg > 31)
+                    reg = -1;
+            }
+            if (*end || reg < 0) {
+                tn_error(err, "-rr-perturb %s: expected ICOUNT,REG with REG 0..31 (0 = pc), or "
+                         "ICOUNT,ram:ADDR", v);
                 return false;
             }
             o->perturb_icount = ic;

@@ -2,6 +2,9 @@
 #ifndef TANDEM_OPTIONS_H
 #define TANDEM_OPTIONS_H
 
+/* Options.perturb_reg for -rr-perturb ICOUNT,ram:ADDR. */
+#define OPT_PERTURB_RAM 32
+
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,9 +41,11 @@ typedef struct Options {
     const char *rr_snapshot;   /* rrsnapshot=NAME, or NULL */
     const char *loadvm;        /* -loadvm NAME, or NULL */
     /* -rr-perturb ICOUNT,REG: fault injection for tests: flip the low bit of
-     * register REG (0 = PC) when the guest reaches ICOUNT. */
+     * register REG (0 = PC) when the guest reaches ICOUNT; ICOUNT,ram:ADDR:
+     * of the RAM byte at guest-physical ADDR (perturb_reg OPT_PERTURB_RAM). */
     uint64_t perturb_icount;
     int perturb_reg;          /* -1: none */
+    uint64_t perturb_addr;
     /* -rr-snapshot-interval N: instructions between the in-memory
      * snapshots of a replay under gdb (0: the default). */
     uint64_t rr_snapshot_interval;

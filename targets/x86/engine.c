@@ -75,6 +75,10 @@ typedef struct Engine {
     size_t used;
     bool fatal;             /* translate() set m->error */
     void *jit;              /* the code generator (jit.h), NULL when off */
+    /* x86_end_block_after: the running instruction whose handler became
+     * stop_here, and its own, put back when the block returns. */
+    XInsn *held;
+    XHandler *held_fn;
     unsigned jit_hot;       /* compile at this many run-loop entries */
 } Engine;
 
@@ -197,6 +201,25 @@ static void stop_running(Engine *e)
     for (unsigned i = 0; i < e->cc.run_n; i++)
         e->cc.run[i].fn = stop_here;
     e->cc.stopped = 1;
+    e->held = NULL;         /* (the block is dropped: nothing to put back) */
+}
+
+void x86_end_block_after(X86CPU *cpu, const XInsn *in)
+{
+    Engine *e = engine(cpu);
+    X86ChainCache *cc = &e->cc;
+    /* Compiled code runs the instruction from a copy of its own and
+     * checks `stopped` after it. */
+    cc->stopped = 1;
+    /* The run loop's instructions: the next one becomes a stop until the
+     * block returns (run_insns).  The last one of a block leaves it
+     * anyway, through x86_jump_chain, which looks for interrupts. */
+    XInsn *next = (XInsn *)in + 1;
+    if (in >= cc->run && next < cc->run + cc->run_n && !e->held) {
+        e->held = next;
+        e->held_fn = next->fn;
+        next->fn = stop_here;
+    }
 }
 
 static void block_unlink(Engine *e, XBlock *b)
@@ -632,6 +655,10 @@ static inline void run_insns(Engine *e, X86CPU *cpu, const XBlock *b, XInsn *ins
     const XInsn *i = insns;
     while ((i = i->fn(cpu, i)))
         ;
+    if (unlikely(e->held != NULL)) {
+        e->held->fn = e->held_fn;
+        e->held = NULL;
+    }
     e->cc.run_block = NULL;
     e->cc.run_n = 0;
 }

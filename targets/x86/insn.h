@@ -197,6 +197,10 @@ static inline uint64_t x86_next_rip(const XInsn *in)
 /* Leave the block without retiring `in` (RIP = in->pc): used by REP
  * string instructions that stop mid-way and by HLT-like waits. */
 const XInsn *x86_restart(X86CPU *cpu, const XInsn *in);
+/* The instruction running now (in) is the last of its block: the run
+ * loop gets control back after it (engine.c).  For a device access that
+ * made an interrupt deliverable (mem.c). */
+void x86_end_block_after(X86CPU *cpu, const XInsn *in);
 
 /* Leave the block after `in` retired, at RIP = target. */
 static inline const XInsn *x86_jump(X86CPU *cpu, const XInsn *in, uint64_t target)

@@ -88,6 +88,16 @@ struct X86Switch {
     uint64_t snap_events;
     int64_t snap_host_ns;
     char *diverged;          /* set by the access hook: why */
+    /* rr found the run off the recording's (sw_diverged: its message), at
+     * event rr_at: back to the snapshot as soon as the switch has the CPU. */
+    char *rr_diverged;
+    uint64_t rr_at;
+    bool in_run;             /* inside sw_run */
+    /* Memory checks (rr_mem_checks) the log has had so far, and whether a
+     * free run ran since the last: the snapshot is then not taken (its
+     * memory is not known good). */
+    uint64_t mem_checks;
+    bool unchecked;
     uint64_t step_until;     /* interpret until this many events are done */
     uint64_t fallbacks;
     uint64_t stuck;          /* interpreter steps in a row without progress */
@@ -709,11 +719,12 @@ static void snap_free(X86Switch *s)
     g_free(s->diverged);
 }
 
+static CpuExit snap_restore(X86Switch *s, uint64_t events);
+
 /* A free run towards event `events` (ev) went elsewhere (why): back to
  * the snapshot, with a warning, to interpret through that event. */
 static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const char *why)
 {
-    Machine *m = s->m;
     GError *err = NULL;
     /* Whatever exit is pending completes first (it may write RAM). */
     if (s->on_kvm && !kvm_get_regs(s->v, s->cpu, &err))
@@ -729,6 +740,48 @@ static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const
             PRIu64 " (%s at icount %" PRIu64 ", pc %#" PRIx64 "); replaying again from event %"
             PRIu64 ", on the interpreter through it\n", why, events, rr_event_name(ev->kind),
             ev->icount, ev->regs[0], s->snap_events);
+    return snap_restore(s, events);
+}
+
+/* rr's checks found the run off the recording's (sw_diverged): a free run
+ * since the snapshot landed on a pass of the event's pc with the right
+ * registers but other memory (a loop that keeps its state there). */
+static CpuExit fall_back_rr(X86Switch *s)
+{
+    char *why = s->rr_diverged;
+    s->rr_diverged = NULL;
+    s->m->exit_request = 0;
+    fprintf(stderr, "tandem: warning: KVM replay: %s; a free run since event %" PRIu64 " went "
+            "elsewhere: replaying again from there, on the interpreter through event %" PRIu64
+            "\n", why, s->snap_events, s->rr_at);
+    g_free(why);
+    return snap_restore(s, s->rr_at);
+}
+
+/* rr found the run off the recording's: take it (the stretch is replayed
+ * again from the snapshot) unless the interpreter itself went there from
+ * the snapshot, or there is none. */
+static bool sw_diverged(void *opaque, const char *why)
+{
+    X86Switch *s = opaque;
+    if (s->rr_diverged)
+        return true;            /* (what follows the first is moot) */
+    if (!s->snap || rr_events_done(s->m) < s->step_until)
+        return false;
+    s->rr_diverged = g_strdup(why);
+    s->rr_at = rr_events_done(s->m);
+    /* Found by the main loop (a timer checkpoint), outside the CPU: now,
+     * before it looks at the same event again. */
+    if (!s->in_run)
+        fall_back_rr(s);
+    return true;
+}
+
+/* Back to the snapshot, to interpret through event `events`. */
+static CpuExit snap_restore(X86Switch *s, uint64_t events)
+{
+    Machine *m = s->m;
+    GError *err = NULL;
     for (int i = 0; i < m->as.nregions; i++) {
         const MemRegion *r = &m->as.regions[i];
         if (r->host && s->snap_ram[i] && s->snap_size[i] == r->size)
@@ -740,6 +793,7 @@ static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const
         chardev_output_rewind(m->serial[i], s->snap_out[i]);
     s->step_until = events + 1;
     s->fallbacks++;
+    s->unchecked = false;
     return CPU_EXIT_BUDGET;
 }
 
@@ -788,6 +842,10 @@ static int interp_land(X86Switch *s, FreeBp *bp, const RrEvent *ev, uint64_t hit
             break;
         }
         CpuExit x = interp_leg(s, 1u << 20);
+        if (s->rr_diverged) {
+            r = 2;              /* (land_run goes back to the snapshot) */
+            break;
+        }
         if (m->error) {
             r = -1;
             tn_error(err, "%s", m->error);
@@ -871,7 +929,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
                 ret = r;
                 break;
             }
-            if (m->error || rr_events_done(m) != events)
+            if (m->error || s->rr_diverged || rr_events_done(m) != events)
                 break;
             continue;
         }
@@ -890,6 +948,8 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             s->diverged = NULL;
             goto diverge;
         }
+        if (s->rr_diverged)
+            goto rr_diverge;
         if (st == KVM_STOP_SHUTDOWN) {
             why = g_strdup("(a triple fault)");
             goto diverge;
@@ -1043,7 +1103,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             ret = r;
             break;
         }
-        if (m->error || rr_events_done(m) != events)
+        if (m->error || s->rr_diverged || rr_events_done(m) != events)
             break;
     }
 landed_or_failed:
@@ -1071,6 +1131,15 @@ diverge:
     ret = fall_back(s, events, ev, why);
     g_free(why);
     return ret;
+rr_diverge:
+    bp_remove(&bp);
+    if (s->ctr && !kvm_counter_arm(s->ctr, 0, &err))
+        goto fail;
+    kvm_set_access_hook(s->v, NULL, NULL, false);
+    if (s->on_kvm && !kvm_get_regs(s->v, cpu, &err))
+        goto fail;
+    s->on_kvm = false;
+    return fall_back_rr(s);
 interp:
     hit = interp_land(s, &bp, ev, hits0, &why, &err);
     if (hit == 0)
@@ -1095,22 +1164,34 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
                 s->lazy_total);
         report(s);
     }
+    Machine *m = s->m;
+    if (s->rr_diverged)
+        return fall_back_rr(s);
+    uint64_t checks = rr_mem_checks(m, NULL);
+    if (checks != s->mem_checks) {
+        s->mem_checks = checks;
+        s->unchecked = false;   /* memory as the recording's, interpreted since */
+    }
     /* An interrupt to take (a timer just fired) or a halted CPU: the
      * interpreter, as the recording did, before anything runs on KVM. */
     if (irq_deliverable(cpu) || cpu->halted)
         return interp_leg(s, 1);
-    Machine *m = s->m;
     const RrEvent *e = rr_peek_event(m);
     uint64_t dist = e && e->icount > cpu->icount ? e->icount - cpu->icount : 0;
     bool stepping = rr_events_done(m) < s->step_until;     /* after a fall-back */
-    if (!e || dist < LAND_MIN || !free_run_ok(s) || stepping) {
+    /* Without a branch count, an asynchronous event's breakpoint may match
+     * at an earlier pass of its pc with the same registers (a loop that
+     * keeps its state in memory): near ones are interpreted to. */
+    bool exact = e && (dist < LAND_MIN || (!s->ctr && rr_event_async(e) &&
+                                            dist < RR_KVM_ASYNC_FREE_RUN_MIN));
+    if (!e || exact || !free_run_ok(s) || stepping) {
         /* The interpreter, exactly: up to an event the main loop
          * delivers, or through the instruction that consumes a
          * synchronous one; where only the conditions forbid a free run, a
          * little at a time, to look again soon (a boot leaving real
          * mode). */
         uint64_t n = e ? (dist ? dist : 1) : max;
-        if (e && dist >= LAND_MIN && n > LAND_RECHECK)
+        if (e && !exact && n > LAND_RECHECK)
             n = LAND_RECHECK;
         return interp_leg(s, n < max ? n : max);
     }
@@ -1122,21 +1203,24 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
     /* (Copying the RAM takes a while on a slow host: then less often.) */
     int64_t every = SNAP_NS > SNAP_COST_RATIO * s->snap_cost_ns ? SNAP_NS
                                                                 : SNAP_COST_RATIO * s->snap_cost_ns;
-    if (!s->snap || perturb || vclock_host_ns() - s->snap_host_ns >= every) {
+    /* A log with memory checks: only where the last one passed and only
+     * the interpreter ran since (so memory is known good), else a free run
+     * that went elsewhere unseen could be in the snapshot. */
+    bool good = !s->unchecked || !rr_log_mem_checked(m);
+    if (!s->snap || perturb || (good && vclock_host_ns() - s->snap_host_ns >= every)) {
         GError *err = NULL;
         if (!snap_take(s, &err))
             return fail(s, err);
         e = rr_peek_event(m);
     }
+    s->unchecked = true;
     if (perturb) {
-        uint64_t regs[RR_MAX_REGS];
-        unsigned r = (unsigned)o->perturb_reg;
-        x86_cpu_ops.regs(cpu, regs);
-        x86_cpu_ops.set_reg(cpu, r, regs[r] ^ 1);
-        m->perturbed = true;
-        fprintf(stderr, "tandem: perturbed %s at icount %" PRIu64 " (KVM replay: where the "
-                "free run through icount %" PRIu64 " starts)\n", x86_reg_names[r], cpu->icount,
-                o->perturb_icount);
+        char where[96];
+        snprintf(where, sizeof(where), "at icount %" PRIu64 " (KVM replay: where the free run "
+                 "through icount %" PRIu64 " starts)", cpu->icount, o->perturb_icount);
+        machine_perturb(m, where);
+        if (m->error)
+            return CPU_EXIT_ERROR;
     }
     return free_run(s, e);
 }
@@ -1144,8 +1228,12 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
 static CpuExit sw_run(void *opaque, uint64_t max)
 {
     X86Switch *s = opaque;
-    if (s->land)
-        return land_run(s, max);
+    if (s->land) {
+        s->in_run = true;
+        CpuExit r = land_run(s, max);
+        s->in_run = false;
+        return r;
+    }
     X86CPU *cpu = s->cpu;
     uint64_t end = cpu->icount + max;
     while (cpu->icount < end) {
@@ -1228,6 +1316,9 @@ static void report(const X86Switch *s)
                 "them\n", s->free_runs, s->free_insns, s->land_hits, s->land_steps,
                 s->interp_hits, INTERP_LAND_HITS, s->interp_lands, s->land_accesses,
                 s->land_halts, s->lazy_total);
+    if (s->land && s->mem_checks)
+        fprintf(stderr, "tandem: KVM replay: %" PRIu64 " memory check%s passed\n",
+                s->mem_checks, s->mem_checks == 1 ? "" : "s");
     if (s->ctr)
         fprintf(stderr, "tandem: KVM replay: PMU counter %s: %" PRIu64 " overflows, %" PRIu64
                 " landings matched its branch count\n", kvm_counter_event(s->ctr)->name,
@@ -1249,7 +1340,10 @@ static void sw_destroy(void *o)
 {
     X86Switch *s = o;
     report(s);
+    if (s->m->replay_diverged_opaque == s)
+        s->m->replay_diverged = NULL;
     snap_free(s);
+    g_free(s->rr_diverged);
     g_free(s->ev);
     kvm_destroy(s->v);
     x86_cpu_ops.destroy(s->cpu);
@@ -1295,6 +1389,8 @@ X86Switch *x86_stepper_attach(Machine *m, X86CPU *cpu, GError **err)
         s->leg_left = UINT64_MAX;
         s->land = m->opts->kvm_landing != KVM_LAND_STEP;
         if (s->land) {
+            m->replay_diverged = sw_diverged;
+            m->replay_diverged_opaque = s;
             int hw = kvm_hw_breakpoints_work(s->v, err);
             if (hw < 0)
                 return NULL;

@@ -286,6 +286,19 @@ static uint64_t device_enter(X86CPU *cpu, const XInsn *in)
     return icount;
 }
 
+/* After a device access by an instruction: an interrupt it made
+ * deliverable (an EOI with another one waiting, an unmasked line) is taken
+ * right after the instruction, as after a port access (sys.c, io_next),
+ * whatever the slicing (a single step, a replay from a snapshot) and as a
+ * KVM replay takes it. */
+static inline void device_leave(X86CPU *cpu, const XInsn *in, uint64_t icount)
+{
+    cpu->icount = icount;
+    if (in && unlikely(cpu->nmi_pending || (cpu->intr && (cpu->eflags & X86_IF))) &&
+        !cpu->m->mmio_irq_at_block_end)
+        x86_end_block_after(cpu, in);
+}
+
 static uint8_t *ram_ptr(X86CPU *cpu, uint64_t pa, unsigned n, bool *rom)
 {
     MemRegion *r = as_find(cpu->as, pa);
@@ -307,7 +320,7 @@ static uint64_t phys_read(X86CPU *cpu, const XInsn *in, uint64_t pa, unsigned n)
     }
     uint64_t icount = device_enter(cpu, in);
     v = x86_bus_read(cpu->as, pa, n);
-    cpu->icount = icount;
+    device_leave(cpu, in, icount);
     return v;
 }
 
@@ -325,7 +338,7 @@ static void phys_write(X86CPU *cpu, const XInsn *in, uint64_t pa, unsigned n,
     }
     uint64_t icount = device_enter(cpu, in);
     x86_bus_write(cpu->as, pa, n, v);
-    cpu->icount = icount;
+    device_leave(cpu, in, icount);
 }
 
 /* ---- slow paths of loads and stores ---- */

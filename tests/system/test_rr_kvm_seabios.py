@@ -39,12 +39,15 @@ MAX_FALLBACKS = 2
 MSG_RE = re.compile(r"tandem: [^\n]*\n?")
 ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 FALLBACK = re.compile(r"^tandem: (warning: KVM replay diverged .* replaying again from event \d+, "
-                      r"on the interpreter through it|KVM replay: (\d+) diverged free runs? "
-                      r"replayed again on the interpreter from a snapshot)$")
+                      r"on the interpreter through it|warning: KVM replay: replay diverged .*; "
+                      r"a free run since event \d+ went elsewhere: replaying again from there, "
+                      r"on the interpreter through event \d+|KVM replay: (\d+) diverged free "
+                      r"runs? replayed again on the interpreter from a snapshot)$")
 EXPECTED = re.compile(r"^tandem: (KVM: hardware breakpoints do not fire|KVM: this host does "
                       r"not intercept the guest's XSETBV|KVM replay: no PMU counter|KVM replay: "
                       r"\d+ free runs|KVM replay: \d+ instructions handed|replay finished: .* "
-                      r"final state matches the recording|KVM replay: \d+ instructions on KVM)")
+                      r"final state matches the recording|KVM replay: \d+ instructions on KVM|"
+                      r"KVM replay: \d+ memory checks? passed)")
 
 
 def check_ending(msgs, max_fallbacks, problems):

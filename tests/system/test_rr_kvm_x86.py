@@ -19,6 +19,11 @@ then replayed inside the nested-KVM harness (tests/kvm/nested.py) with
   5th events: the replay must notice at the next landing, say so in one
   warning, go back to its last snapshot, single-step through, and still
   end with the recorded output and final state;
+- memfault: land, recorded with a memory check at every TSC event
+  (TANDEM_RR_MEM_CHECK_NS=0), with -rr-perturb flipping a RAM byte the
+  guest never touches inside the same free run: no register shows it; the
+  next TSC event's memory check must, on the interpreter, and the replay
+  must go back to its snapshot, say so in one warning and end as recorded;
 - pmu: -accel kvm,landing=pmu, free runs stopped near each event by the
   host PMU's conditional-branch counter.  Where the host has no usable
   counter (the harness: QEMU TCG has no PMU) the replay must refuse at
@@ -44,7 +49,8 @@ replay names the differing range); x86_boot: descriptor accessed bits on
 far jumps.  (The busy 32-bit TSS QEMU 7.2 aborted on is now handed to it
 as available: kvm/kvm_int.h, tcg_host.)
 
-usage: test_rr_kvm_x86.py [--timeout S] [--workdir DIR] IMAGE[:step|:land|:fault|:pmu]..."""
+usage: test_rr_kvm_x86.py [--timeout S] [--workdir DIR]
+                         IMAGE[:step|:land|:fault|:memfault|:pmu]..."""
 import argparse
 import os
 import re
@@ -76,6 +82,14 @@ PMU_REFUSED = re.compile(r"-accel kvm,landing=pmu: KVM replay: (no retired-condi
 FAULT = re.compile(r"^tandem: (perturbed rbx at icount \d+ \(KVM replay|warning: KVM replay "
                    r"diverged .* replaying again from event \d+|KVM replay: 1 diverged free run "
                    r"replayed again)")
+UNTOUCHED = 0x4000000        # a RAM byte the test guests never touch (of 128 MiB)
+MEMFAULT = re.compile(r"^tandem: (perturbed the RAM byte at 0x4000000 at icount \d+ \(KVM "
+                      r"replay|warning: KVM replay: replay diverged at event \d+ \(tsc, icount "
+                      r"\d+\): the guest's memory differs from the recording's there .*; a free "
+                      r"run since event \d+ went elsewhere: replaying again from there, on the "
+                      r"interpreter through event \d+$|KVM replay: 1 diverged free run replayed "
+                      r"again)")
+MEM_CHECKS = re.compile(r"^tandem: KVM replay: \d+ memory checks? passed$")
 
 
 def args(img, icount, accel=None):
@@ -98,12 +112,16 @@ def main():
         for spec in a.images:
             img, _, mode = spec.partition(":")
             mode = mode or "step"
-            if mode not in ("step", "land", "fault", "pmu"):
-                fail(f"{spec}: the mode is step, land, fault or pmu, not {mode!r}")
+            if mode not in ("step", "land", "fault", "memfault", "pmu"):
+                fail(f"{spec}: the mode is step, land, fault, memfault or pmu, not {mode!r}")
             name = f"{os.path.basename(img)[:-4]}:{mode}"
             log = os.path.join(tmp, name.replace(":", "-") + ".rr")
+            env = dict(os.environ)
+            if mode == "memfault":
+                env["TANDEM_RR_MEM_CHECK_NS"] = "0"
             r = subprocess.run(args(img, f"shift=auto,rr=record,rrfile={log}"),
-                               capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+                               capture_output=True, timeout=300, stdin=subprocess.DEVNULL,
+                               env=env)
             out = r.stdout.decode(errors="replace")
             if r.returncode != 1 or "PASS" not in out:
                 fail(f"{name}: the recording failed (status {r.returncode}):\n{out}\n"
@@ -118,6 +136,11 @@ def main():
                 if len(ics) < 6:
                     fail(f"{name}: too few events in the recording for the fault test")
                 extra = ["-rr-perturb", f"{(ics[3] + ics[4]) // 2},4"]
+            if mode == "memfault":
+                tsc = [int(x) for x in re.findall(r" tsc icount=(\d+) .* ram_hash=", dump)]
+                if len(tsc) < 6:
+                    fail(f"{name}: too few memory checks in the recording for the test")
+                extra = ["-rr-perturb", f"{(tsc[3] + tsc[4]) // 2},ram:{UNTOUCHED:#x}"]
             line = " ".join(shlex.quote(x) for x in
                             args(img, f"shift=auto,rr=replay,rrfile={log}", accel) + extra)
             cmds.append(line)
@@ -162,10 +185,15 @@ def main():
         if mode == "fault" and len(fault) != 3:
             problems.append("expected the perturbation, one divergence warning and one "
                             f"fall-back, got: {fault}")
+        memfault = [x for x in msgs if MEMFAULT.match(x)]
+        if mode == "memfault" and len(memfault) != 3:
+            problems.append("expected the RAM perturbation, one failed memory check and one "
+                            f"fall-back, got: {memfault}")
         others = [x for x in msgs if not REPORT.match(x) and "handed to the" not in x and
                   "final state matches the recording" not in x and not LANDINGS.match(x) and
                   not BP_NOTE.match(x) and not (mode == "fault" and FAULT.match(x)) and
-                  not PMU_REPORT.match(x)]
+                  not (mode == "memfault" and MEMFAULT.match(x)) and
+                  not PMU_REPORT.match(x) and not MEM_CHECKS.match(x)]
         if not any("final state matches the recording" in x for x in msgs):
             problems.append("the replay did not confirm the final state")
         if others:

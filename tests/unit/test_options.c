@@ -78,6 +78,26 @@ Test(options, bad_values_named)
     expect_error("unexpected argument", 1, "stray");
 }
 
+Test(options, rr_perturb)
+{
+    Options o;
+    GError *err = NULL;
+    cr_assert(parse(&o, &err, 2, "-rr-perturb", "1000,3"));
+    cr_assert_eq(o.perturb_icount, 1000);
+    cr_assert_eq(o.perturb_reg, 3);
+    cr_assert(parse(&o, &err, 2, "-rr-perturb", "0x20,ram:0x1ff0"));
+    cr_assert_eq(o.perturb_icount, 0x20);
+    cr_assert_eq(o.perturb_reg, OPT_PERTURB_RAM);
+    cr_assert_eq(o.perturb_addr, 0x1ff0);
+    cr_assert(parse(&o, &err, 0));
+    cr_assert_eq(o.perturb_reg, -1);
+    const char *bad[] = { ",3", "5", "5,", "5,32", "5,-1", "5,x", "5,ram:", "5,ram:0x10x",
+                          "x,3" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        expect_error("expected ICOUNT,REG with REG 0..31 (0 = pc), or ICOUNT,ram:ADDR", 2,
+                     "-rr-perturb", bad[i]);
+}
+
 Test(options, accelerators)
 {
     char *argv[] = { "tandem", "-accel", "kvm", "-accel", "tcg,thread=single", "-icount", "3" };

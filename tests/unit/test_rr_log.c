@@ -98,6 +98,10 @@ static void gen_next(Gen *g, RrEvent *ev)
     case RR_EV_TSC:
         ev->len = 8;
         le64_put(ev->data, rnd(g));
+        if (ev->kind == RR_EV_TSC && rnd(g) % 4 == 0) {
+            le64_put(ev->data + 8, rnd(g));     /* a memory check's RAM hash */
+            ev->len = 16;
+        }
         break;
     case RR_EV_SHIFT:
         ev->len = 1;
@@ -502,6 +506,11 @@ Test(rr_log, writer_refuses_bad_events)
     ev->kind = RR_EV_HOST_CLOCK;
     ev->len = 7;
     cr_assert(!rr_writer_add(w, ev, &e));
+    g_clear_error(&e);
+    ev->kind = RR_EV_TSC;               /* the counter, or it and a RAM hash */
+    ev->len = 12;
+    cr_assert(!rr_writer_add(w, ev, &e));
+    cr_assert(strstr(e->message, "tsc payload is 12 bytes, not 8 or 16"), "%s", e->message);
     g_clear_error(&e);
     ev->kind = RR_EV_SERIAL_INPUT;
     ev->len = RR_MAX_PAYLOAD + 1;

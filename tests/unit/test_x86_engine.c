@@ -2,6 +2,8 @@
  * inside a block, self-modifying code, HLT and the interrupt window,
  * single-step, reset state and the record/replay views (state.c).  Short
  * real-mode programs in RAM at 0, run through CpuOps. */
+#include "targets/x86/jit.h"
+#include "vmm/options.h"
 #include "x86_fixture.h"
 
 #define CODE 0x1000u
@@ -306,6 +308,97 @@ Test(engine, page_straddle)
     cpu->halted = false;
     cr_assert_eq(run(100), CPU_EXIT_IDLE);
     cr_assert_eq(AX, 0x5634);
+}
+
+/* A device register whose write raises INTR (an EOI with another
+ * interrupt waiting, an unmasked line), at guest-physical 0x100000. */
+static void irq_dev_write(void *o, uint64_t off, uint64_t val, unsigned size)
+{
+    x86_cpu_set_intr(cpu, 1);
+}
+
+static uint64_t irq_dev_read(void *o, uint64_t off, unsigned size)
+{
+    return 0;
+}
+
+static const MemOps irq_dev_ops = {
+    .name = "irqdev", .read = irq_dev_read, .write = irq_dev_write,
+    .min_access = 1, .max_access = 4,
+};
+
+/* sti; nop; mov ax, 0xffff; mov ds, ax; mov [0x10], al (the device);
+ * inc bx; inc bx; hlt.  Handler at 0x3000: hlt.  Runs it in pieces of
+ * `step` instructions; returns the IP the interrupt pushed. */
+static uint16_t mmio_irq_run(uint64_t step)
+{
+    cr_assert_eq(as_add_mmio(&mach.as, "irqdev", 0x100000, 0x1000, &irq_dev_ops, NULL), 0);
+    PUT(CODE, 0xfb, 0x90, 0xb8, 0xff, 0xff, 0x8e, 0xd8, 0xa2, 0x10, 0x00, 0x43, 0x43, 0xf4);
+    PUT(0x3000, 0xf4);
+    ivt(0x20, 0, 0x3000);
+    cpu->regs[X86_RSP] = 0x8000;
+    cpu->intr_ack = ack;
+    ack_vector = 0x20;
+    for (int i = 0; i < 100 && !cpu->halted; i++)
+        run(step);
+    cr_assert(cpu->halted);
+    cr_assert_eq(cpu->rip, 0x3001);
+    return rd16(0x8000 - 6);
+}
+
+Test(engine, mmio_irq_after_the_access)
+{
+    /* Taken right after the store, as after an OUT, whatever the slicing. */
+    cr_assert_eq(mmio_irq_run(100), CODE + 10);
+    cr_assert_eq(BX, 0);
+    cr_assert_eq(cpu->icount, 5 + 1);
+}
+
+Test(engine, mmio_irq_after_the_access_stepped)
+{
+    cr_assert_eq(mmio_irq_run(1), CODE + 10);
+    cr_assert_eq(BX, 0);
+    cr_assert_eq(cpu->icount, 5 + 1);
+}
+
+Test(engine, mmio_irq_after_the_access_compiled)
+{
+    /* Flat 32-bit code compiled at its first run (jit.c): the store goes
+     * through its handler from the compiled code, which then leaves.
+     * sti; nop; mov eax, 0x400000; mov [eax], cl (the device); inc ebx;
+     * mov ecx, 5; mov edx, 6; hlt. */
+    static Options o;
+    o.jit_threshold = 1;
+    x86f_teardown();
+    x86f_machine(4);
+    mach.opts = &o;
+    x86f_cpu();
+    cr_assert(x86_jit_supported());
+    memset(ram + X86F_HND, 0xf4, 0x1000);       /* every handler: HLT */
+    cr_assert_eq(as_add_mmio(&mach.as, "irqdev", 0x400000, 0x1000, &irq_dev_ops, NULL), 0);
+    PUT(X86F_CODE, 0xfb, 0x90, 0xb8, 0x00, 0x00, 0x40, 0x00, 0x88, 0x08, 0x43,
+        0xb9, 0x05, 0x00, 0x00, 0x00, 0xba, 0x06, 0x00, 0x00, 0x00, 0xf4);
+    go(0);
+    cr_assert(cpu->hflags & X86_HF_FLAT32);
+    uint64_t rdx0 = cpu->regs[X86_RDX];
+    cpu->intr_ack = ack;
+    ack_vector = 0x20;
+    for (int i = 0; i < 100 && !cpu->halted; i++)
+        run(100);
+    assert_in_handler(0x20);
+    cr_assert_eq(rd32(X86F_STK - 12), X86F_CODE + 9);     /* the pushed EIP */
+    cr_assert_eq(cpu->regs[X86_RBX], 0);
+    cr_assert_eq(cpu->regs[X86_RDX], rdx0);
+    cr_assert_eq(cpu->icount, 4 + 1);
+}
+
+Test(engine, mmio_irq_at_block_end_for_old_logs)
+{
+    /* Replaying a log before format 9: where the block ends, as then. */
+    mach.mmio_irq_at_block_end = true;
+    cr_assert_eq(mmio_irq_run(100), CODE + 13);
+    cr_assert_eq(BX, 2);
+    cr_assert_eq(cpu->icount, 8 + 1);
 }
 
 Test(engine, exit_request)
