@@ -40,6 +40,17 @@
  * a row. */
 #define HANDBACK_RUN 32
 
+/* A whole machine (state stream and RAM) kept to replay a diverged stretch
+ * again from. */
+typedef struct Snap {
+    uint8_t *st;             /* checkpoint_save_state(), NULL: none */
+    size_t len;
+    uint8_t *ram[AS_MAX_REGIONS];     /* each RAM region's bytes */
+    uint64_t size[AS_MAX_REGIONS];    /* ... and their sizes (buffers reused) */
+    uint64_t out[MACHINE_MAX_SERIAL];
+    uint64_t events;
+} Snap;
+
 struct X86Switch {
     Machine *m;
     X86CPU *cpu;
@@ -77,16 +88,16 @@ struct X86Switch {
     int64_t progress_ns, next_progress;
 
     /* Falling back (DESIGN.md: a stretch that diverged is replayed again
-     * from the last snapshot, on the interpreter): the snapshot, taken at the
-     * start of a free run at most SNAP_NS of host time after the last. */
-    uint8_t *snap;           /* checkpoint_save_state() */
-    size_t snap_len;
-    uint8_t **snap_ram;      /* each RAM region's bytes */
-    uint64_t *snap_size;     /* ... and their sizes (the buffers are reused) */
-    int64_t snap_cost_ns;    /* what the last snapshot took */
-    uint64_t snap_out[MACHINE_MAX_SERIAL];
-    uint64_t snap_events;
-    int64_t snap_host_ns;
+     * from the last snapshot, on the interpreter): snapshots taken at the
+     * start of a free run at most SNAP_NS of host time after the last.
+     * `good`: where memory is known to be the recording's (the last memory
+     * check passed and only the interpreter ran since; every snapshot of a
+     * log without memory checks is `latest`); `latest`: a newer one without
+     * that, tried first; a stretch that diverges again from it goes back to
+     * `good`. */
+    Snap good, latest;
+    Snap *restored;          /* the one the replay went back to last */
+    int64_t snap_host_ns, snap_cost_ns;   /* the last snapshot's time, cost */
     char *diverged;          /* set by the access hook: why */
     /* rr found the run off the recording's (sw_diverged: its message), at
      * event rr_at: back to the snapshot as soon as the switch has the CPU. */
@@ -671,55 +682,71 @@ static int land_if_at(X86Switch *s, FreeBp *bp, const RrEvent *ev, GError **err)
 /* ---- falling back ---- */
 
 #define SNAP_NS 1000000000LL  /* host time between snapshots of free runs */
+/* Events interpreted past the one where rr found a divergence after a
+ * fall-back (fall_back_rr). */
+#define RR_STEP_EVENTS 2000
 #define SNAP_COST_RATIO 20    /* ... at least this many times what one takes */
 
-/* The whole machine (state stream and RAM) where a free run starts, kept
- * to replay a diverged stretch again from. */
-static bool snap_take(X86Switch *s, GError **err)
+/* The machine where a free run starts, into *p. */
+static bool snap_take(X86Switch *s, Snap *p, GError **err)
 {
     Machine *m = s->m;
     size_t len;
+    int64_t t0 = vclock_host_ns();
     uint8_t *st = checkpoint_save_state(m, &len, err);
     if (!st)
         return false;
-    g_free(s->snap);
-    s->snap = st;
-    s->snap_len = len;
-    int64_t t0 = vclock_host_ns();
-    if (!s->snap_ram) {
-        s->snap_ram = g_new0(uint8_t *, AS_MAX_REGIONS);
-        s->snap_size = g_new0(uint64_t, AS_MAX_REGIONS);
-    }
+    g_free(p->st);
+    p->st = st;
+    p->len = len;
     for (int i = 0; i < AS_MAX_REGIONS; i++) {
         const MemRegion *r = i < m->as.nregions ? &m->as.regions[i] : NULL;
         uint64_t size = r && r->host ? r->size : 0;
-        if (s->snap_size[i] != size) {
-            g_free(s->snap_ram[i]);
-            s->snap_ram[i] = size ? g_malloc(size) : NULL;
-            s->snap_size[i] = size;
+        if (p->size[i] != size) {
+            g_free(p->ram[i]);
+            p->ram[i] = size ? g_malloc(size) : NULL;
+            p->size[i] = size;
         }
         if (size)
-            memcpy(s->snap_ram[i], r->host, size);
+            memcpy(p->ram[i], r->host, size);
     }
     for (int i = 0; i < m->nserial; i++)
-        s->snap_out[i] = chardev_output_count(m->serial[i]);
-    s->snap_events = rr_events_done(m);
+        p->out[i] = chardev_output_count(m->serial[i]);
+    p->events = rr_events_done(m);
     s->snap_host_ns = vclock_host_ns();
     s->snap_cost_ns = s->snap_host_ns - t0;
     return true;
 }
 
+static void snap_drop(Snap *p)
+{
+    g_free(p->st);
+    p->st = NULL;
+}
+
 static void snap_free(X86Switch *s)
 {
-    g_free(s->snap);
-    for (int i = 0; s->snap_ram && i < AS_MAX_REGIONS; i++)
-        g_free(s->snap_ram[i]);
-    g_free(s->snap_ram);
-    g_free(s->snap_size);
+    Snap *both[2] = { &s->good, &s->latest };
+    for (int k = 0; k < 2; k++) {
+        snap_drop(both[k]);
+        for (int i = 0; i < AS_MAX_REGIONS; i++)
+            g_free(both[k]->ram[i]);
+    }
     g_free(s->diverged);
 }
 
-static CpuExit snap_restore(X86Switch *s, uint64_t events);
+/* The snapshot a divergence goes back to: the newest, but `good` where the
+ * replay already went back to `latest` for this stretch; NULL: none. */
+static Snap *snap_pick(X86Switch *s, bool again)
+{
+    if (again)
+        return s->restored == &s->latest && s->good.st ? &s->good : NULL;
+    if (s->latest.st && (!s->good.st || s->latest.events >= s->good.events))
+        return &s->latest;
+    return s->good.st ? &s->good : NULL;
+}
+
+static CpuExit snap_restore(X86Switch *s, Snap *p, uint64_t events);
 
 /* A free run towards event `events` (ev) went elsewhere (why): back to
  * the snapshot, with a warning, to interpret through that event. */
@@ -730,7 +757,8 @@ static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const
     if (s->on_kvm && !kvm_get_regs(s->v, s->cpu, &err))
         return fail(s, err);
     s->on_kvm = false;
-    if (!s->snap) {
+    Snap *p = snap_pick(s, false);
+    if (!p) {
         tn_error(&err, "KVM replay diverged %s running free towards event %" PRIu64 " (%s at "
                  "icount %" PRIu64 ", pc %#" PRIx64 "), with no snapshot to go back to", why,
                  events, rr_event_name(ev->kind), ev->icount, ev->regs[0]);
@@ -739,8 +767,8 @@ static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const
     fprintf(stderr, "tandem: warning: KVM replay diverged %s running free towards event %"
             PRIu64 " (%s at icount %" PRIu64 ", pc %#" PRIx64 "); replaying again from event %"
             PRIu64 ", on the interpreter through it\n", why, events, rr_event_name(ev->kind),
-            ev->icount, ev->regs[0], s->snap_events);
-    return snap_restore(s, events);
+            ev->icount, ev->regs[0], p->events);
+    return snap_restore(s, p, events);
 }
 
 /* rr's checks found the run off the recording's (sw_diverged): a free run
@@ -751,11 +779,32 @@ static CpuExit fall_back_rr(X86Switch *s)
     char *why = s->rr_diverged;
     s->rr_diverged = NULL;
     s->m->exit_request = 0;
-    fprintf(stderr, "tandem: warning: KVM replay: %s; a free run since event %" PRIu64 " went "
-            "elsewhere: replaying again from there, on the interpreter through event %" PRIu64
-            "\n", why, s->snap_events, s->rr_at);
+    bool again = rr_events_done(s->m) < s->step_until;
+    Snap *p = snap_pick(s, again);
+    if (!p) {
+        machine_set_error(s->m, "%s", why);
+        g_free(why);
+        return CPU_EXIT_ERROR;
+    }
+    /* One line: the message's first two (the register that differs), not
+     * its register dump. */
+    char *nl = strchr(why, '\n');
+    if (nl && (nl = strchr(nl + 1, '\n')))
+        *nl = '\0';
+    for (char *c = why; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    fprintf(stderr, "tandem: warning: KVM replay diverged after free runs (found on the "
+            "interpreter: %s); replaying again from event %" PRIu64 ", on the interpreter "
+            "through event %" PRIu64 "%s\n", g_strstrip(why), p->events,
+            s->rr_at + RR_STEP_EVENTS,
+            again ? " (from an older snapshot: the newer one diverged too)" : "");
     g_free(why);
-    return snap_restore(s, s->rr_at);
+    CpuExit r = snap_restore(s, p, s->rr_at);
+    /* A loop that made one free run land on the wrong pass makes the next
+     * ones too: the interpreter goes on a while past it. */
+    s->step_until += RR_STEP_EVENTS;
+    return r;
 }
 
 /* rr found the run off the recording's: take it (the stretch is replayed
@@ -766,7 +815,7 @@ static bool sw_diverged(void *opaque, const char *why)
     X86Switch *s = opaque;
     if (s->rr_diverged)
         return true;            /* (what follows the first is moot) */
-    if (!s->snap || rr_events_done(s->m) < s->step_until)
+    if (!snap_pick(s, rr_events_done(s->m) < s->step_until))
         return false;
     s->rr_diverged = g_strdup(why);
     s->rr_at = rr_events_done(s->m);
@@ -777,23 +826,28 @@ static bool sw_diverged(void *opaque, const char *why)
     return true;
 }
 
-/* Back to the snapshot, to interpret through event `events`. */
-static CpuExit snap_restore(X86Switch *s, uint64_t events)
+/* Back to snapshot p, to interpret through event `events`. */
+static CpuExit snap_restore(X86Switch *s, Snap *p, uint64_t events)
 {
     Machine *m = s->m;
     GError *err = NULL;
     for (int i = 0; i < m->as.nregions; i++) {
         const MemRegion *r = &m->as.regions[i];
-        if (r->host && s->snap_ram[i] && s->snap_size[i] == r->size)
-            memcpy(r->host, s->snap_ram[i], r->size);
+        if (r->host && p->ram[i] && p->size[i] == r->size)
+            memcpy(r->host, p->ram[i], r->size);
     }
-    if (!checkpoint_load_state(m, s->snap, s->snap_len, &err))
+    if (!checkpoint_load_state(m, p->st, p->len, &err))
         return fail(s, err);
     for (int i = 0; i < m->nserial; i++)
-        chardev_output_rewind(m->serial[i], s->snap_out[i]);
+        chardev_output_rewind(m->serial[i], p->out[i]);
+    if (p == &s->good && s->latest.st && s->latest.events > p->events)
+        snap_drop(&s->latest);          /* (after this stretch, not before) */
+    s->restored = p;
     s->step_until = events + 1;
     s->fallbacks++;
-    s->unchecked = false;
+    /* Memory is known good where `good` was taken; from `latest`, no more
+     * than it was there. */
+    s->unchecked = p != &s->good;
     return CPU_EXIT_BUDGET;
 }
 
@@ -1203,14 +1257,17 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
     /* (Copying the RAM takes a while on a slow host: then less often.) */
     int64_t every = SNAP_NS > SNAP_COST_RATIO * s->snap_cost_ns ? SNAP_NS
                                                                 : SNAP_COST_RATIO * s->snap_cost_ns;
-    /* A log with memory checks: only where the last one passed and only
-     * the interpreter ran since (so memory is known good), else a free run
-     * that went elsewhere unseen could be in the snapshot. */
-    bool good = !s->unchecked || !rr_log_mem_checked(m);
-    if (!s->snap || perturb || (good && vclock_host_ns() - s->snap_host_ns >= every)) {
+    /* With memory checks: into `good` where the last one passed and only
+     * the interpreter ran since (so memory is known good), else into
+     * `latest`, which a free run that went elsewhere unseen may be in. */
+    bool good = !s->unchecked && rr_log_mem_checked(m);
+    if ((!s->good.st && !s->latest.st) || perturb ||
+        vclock_host_ns() - s->snap_host_ns >= every) {
         GError *err = NULL;
-        if (!snap_take(s, &err))
+        if (!snap_take(s, good ? &s->good : &s->latest, &err))
             return fail(s, err);
+        if (good)
+            snap_drop(&s->latest);
         e = rr_peek_event(m);
     }
     s->unchecked = true;

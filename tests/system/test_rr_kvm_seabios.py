@@ -39,10 +39,11 @@ MAX_FALLBACKS = 2
 MSG_RE = re.compile(r"tandem: [^\n]*\n?")
 ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 FALLBACK = re.compile(r"^tandem: (warning: KVM replay diverged .* replaying again from event \d+, "
-                      r"on the interpreter through it|warning: KVM replay: replay diverged .*; "
-                      r"a free run since event \d+ went elsewhere: replaying again from there, "
-                      r"on the interpreter through event \d+|KVM replay: (\d+) diverged free "
-                      r"runs? replayed again on the interpreter from a snapshot)$")
+                      r"on the interpreter through it|warning: KVM replay diverged after free "
+                      r"runs \(found on the interpreter: .*\); replaying again from event \d+, "
+                      r"on the interpreter through event \d+( \(from an older snapshot: the "
+                      r"newer one diverged too\))?|KVM replay: (\d+) diverged free runs? "
+                      r"replayed again on the interpreter from a snapshot)$")
 EXPECTED = re.compile(r"^tandem: (KVM: hardware breakpoints do not fire|KVM: this host does "
                       r"not intercept the guest's XSETBV|KVM replay: no PMU counter|KVM replay: "
                       r"\d+ free runs|KVM replay: \d+ instructions handed|replay finished: .* "
@@ -57,7 +58,7 @@ def check_ending(msgs, max_fallbacks, problems):
     if not any("final state matches the recording" in x for x in msgs):
         problems.append("the replay did not confirm the final state")
     falls = [x for x in msgs if FALLBACK.match(x)]
-    nfall = sum(int(FALLBACK.match(x).group(2)) for x in falls if FALLBACK.match(x).group(2))
+    nfall = sum(int(FALLBACK.match(x).group(3)) for x in falls if FALLBACK.match(x).group(3))
     if nfall > max_fallbacks or (nfall == 0) != (len(falls) == 0):
         problems.append(f"{nfall} free runs fell back (at most {max_fallbacks}):\n" +
                         "\n".join(falls))

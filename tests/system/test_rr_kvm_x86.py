@@ -84,11 +84,11 @@ FAULT = re.compile(r"^tandem: (perturbed rbx at icount \d+ \(KVM replay|warning:
                    r"replayed again)")
 UNTOUCHED = 0x4000000        # a RAM byte the test guests never touch (of 128 MiB)
 MEMFAULT = re.compile(r"^tandem: (perturbed the RAM byte at 0x4000000 at icount \d+ \(KVM "
-                      r"replay|warning: KVM replay: replay diverged at event \d+ \(tsc, icount "
-                      r"\d+\): the guest's memory differs from the recording's there .*; a free "
-                      r"run since event \d+ went elsewhere: replaying again from there, on the "
-                      r"interpreter through event \d+$|KVM replay: 1 diverged free run replayed "
-                      r"again)")
+                      r"replay|warning: KVM replay diverged after free runs \(found on the "
+                      r"interpreter: replay diverged at event \d+ \(tsc, icount \d+\): the "
+                      r"guest's memory differs from the recording's there \(RAM hash .*\)\); "
+                      r"replaying again from event \d+, on the interpreter through event \d+$|"
+                      r"KVM replay: 1 diverged free run replayed again)")
 MEM_CHECKS = re.compile(r"^tandem: KVM replay: \d+ memory checks? passed$")
 
 
