@@ -49,6 +49,7 @@ struct Rr {
     bool log_done;           /* no more events (END consumed or tail) */
     bool truncated;          /* stop_truncated() ended the replay */
     bool user_stopped;       /* rr_user_quit() ended the replay */
+    bool quit_replayed;      /* the log's quit event was delivered */
     uint64_t nevents;        /* events logged or replayed */
     uint64_t last_mmio;      /* device accesses at the previous event */
 
@@ -1061,6 +1062,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
     case RR_EV_QUIT:
         fprintf(stderr, "tandem: replay: the recording was stopped by the user here "
                 "(icount %" PRIu64 ")\n", ev->icount);
+        rr->quit_replayed = true;
         machine_request_shutdown(m, 0);
         return true;
     default:
@@ -1446,6 +1448,14 @@ int rr_finish(Machine *m, int status)
     read_ahead(rr);
     if (m->error)
         return 1;
+    /* Recordings before this was fixed could log a shift=auto change in
+     * the main loop iteration that took a monitor quit, after the quit:
+     * nothing ran after it. */
+    while (rr->quit_replayed && rr->have_next && rr->next->kind == RR_EV_SHIFT &&
+           rr->next->icount == *m->icount) {
+        consumed(rr);
+        read_ahead(rr);
+    }
     if (!rr->have_next || rr->next->kind != RR_EV_END) {
         if (rr->have_next)
             fprintf(stderr, "tandem: replay diverged: the guest stopped at icount %" PRIu64

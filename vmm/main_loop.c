@@ -304,7 +304,8 @@ int machine_run(Machine *m)
             next_poll = now + 1000000;      /* 1 ms */
             rr_flush(m);      /* writes a frame only when rr's policy says so */
         }
-        if (m->clock.auto_shift && !replay)
+        /* (Not after a quit the monitor just took: the log ends there.) */
+        if (m->clock.auto_shift && !replay && !m->shutdown_requested)
             auto_shift(m, &ls);
     }
     if (m->timeline) {
