@@ -255,9 +255,9 @@ static bool check_position(Rr *rr, const RrEvent *want)
         return true;
     }
     diverged(m, "replay diverged at event %" PRIu64 " (%s) at icount %" PRIu64
-                      " (expected position: icount %" PRIu64 ", pc 0x%" PRIx64 "):%s",
-                      rr->nevents, rr_event_name(want->kind), now->icount, want->icount,
-                      want->regs[0], why->str);
+             " (expected position: icount %" PRIu64 ", pc 0x%" PRIx64 "):%s",
+             rr->nevents, rr_event_name(want->kind), now->icount, want->icount,
+             want->regs[0], why->str);
     g_string_free(why, TRUE);
     return false;
 }
@@ -451,15 +451,15 @@ static bool checkpoint(Rr *rr, uint8_t why)
         return false;
     if (ev->kind != RR_EV_CHECKPOINT || (ev->data[0] == 2 ? 0 : ev->data[0]) != why) {
         diverged(m, "replay diverged at event %" PRIu64 ": %s at icount %" PRIu64
-                          " (pc 0x%" PRIx64 "), but the log's next event is %s at icount %"
-                          PRIu64, rr->nevents,
-                          why ? "a device access read the virtual clock"
-                              : "timers are due",
-                          *m->icount,
-                          m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
-                          ev->kind == RR_EV_CHECKPOINT
-                              ? (ev->data[0] ? "a clock-read checkpoint" : "a timer checkpoint")
-                              : rr_event_name(ev->kind), ev->icount);
+                 " (pc 0x%" PRIx64 "), but the log's next event is %s at icount %"
+                 PRIu64, rr->nevents,
+                 why ? "a device access read the virtual clock"
+                     : "timers are due",
+                 *m->icount,
+                 m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
+                 ev->kind == RR_EV_CHECKPOINT
+                     ? (ev->data[0] ? "a clock-read checkpoint" : "a timer checkpoint")
+                     : rr_event_name(ev->kind), ev->icount);
         return false;
     }
     if (!check_position(rr, ev))
@@ -502,8 +502,8 @@ int rr_fire_lazy(Machine *m)
     uint64_t acc = machine_device_accesses(m) - rr->last_mmio;
     if (!rr_event_lazy(ev) || acc != ev->mmio) {
         diverged(m, "replay diverged at event %" PRIu64 ": lazy timers fired after %"
-                          PRIu64 " device accesses, but the log's next event is %s after %"
-                          PRIu64, rr->nevents, acc, rr_event_name(ev->kind), ev->mmio);
+                 PRIu64 " device accesses, but the log's next event is %s after %"
+                 PRIu64, rr->nevents, acc, rr_event_name(ev->kind), ev->mmio);
         return -1;
     }
     consumed(rr);
@@ -511,8 +511,8 @@ int rr_fire_lazy(Machine *m)
         return apply(rr, ev) ? 0 : -1;
     if (vclock_next_deadline(&m->clock) > machine_ns(m)) {
         diverged(m, "replay diverged at event %" PRIu64 " (lazy timer checkpoint at "
-                          "icount %" PRIu64 "): no timer is due there", rr->nevents - 1,
-                          ev->icount);
+                 "icount %" PRIu64 "): no timer is due there", rr->nevents - 1,
+                 ev->icount);
         return -1;
     }
     return vclock_run_timers(&m->clock);
@@ -532,10 +532,10 @@ int64_t rr_host_clock(Machine *m)
         RrEvent *ev = rr->next;
         if (ev->kind != RR_EV_HOST_CLOCK) {
             diverged(m, "replay diverged at event %" PRIu64 ": the guest read the host "
-                              "clock at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the log's next "
-                              "event is %s at icount %" PRIu64, rr->nevents, *m->icount,
-                              m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
-                              rr_event_name(ev->kind), ev->icount);
+                     "clock at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the log's next "
+                     "event is %s at icount %" PRIu64, rr->nevents, *m->icount,
+                     m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
+                     rr_event_name(ev->kind), ev->icount);
             return 0;
         }
         if (!check_position(rr, ev) || ev->len != 8)
@@ -644,10 +644,10 @@ uint64_t rr_tsc(Machine *m, uint64_t value)
     RrEvent *ev = rr->next;
     if (ev->kind != RR_EV_TSC) {
         diverged(m, "replay diverged at event %" PRIu64 ": the guest read the "
-                          "time-stamp counter at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the "
-                          "log's next event is %s at icount %" PRIu64, rr->nevents, *m->icount,
-                          m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
-                          rr_event_name(ev->kind), ev->icount);
+                 "time-stamp counter at icount %" PRIu64 " (pc 0x%" PRIx64 "), but the "
+                 "log's next event is %s at icount %" PRIu64, rr->nevents, *m->icount,
+                 m->cpu_ops->regs(m->cpu, rr->scratch->regs) ? rr->scratch->regs[0] : 0,
+                 rr_event_name(ev->kind), ev->icount);
         return value;
     }
     if (!check_position(rr, ev) || !mem_check(rr, ev))
@@ -656,8 +656,8 @@ uint64_t rr_tsc(Machine *m, uint64_t value)
     memcpy(&logged, ev->data, 8);
     if (logged != value) {
         diverged(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): "
-                          "the time-stamp counter reads 0x%" PRIx64 ", the recording read 0x%" PRIx64,
-                          rr->nevents, ev->icount, value, logged);
+                 "the time-stamp counter reads 0x%" PRIx64 ", the recording read 0x%" PRIx64,
+                 rr->nevents, ev->icount, value, logged);
         return logged;
     }
     consumed(rr);
@@ -718,10 +718,10 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
     RrEvent *ev = rr->next;
     if (ev->kind != RR_EV_BLOCK) {
         diverged(m, "replay diverged at event %" PRIu64 ": drive %u's %s of %zu bytes "
-                          "at %#" PRIx64 " completed at icount %" PRIu64 ", but the log's next "
-                          "event is %s at icount %" PRIu64, rr->nevents, tag,
-                          blk_op_names[op], len, off, *m->icount, rr_event_name(ev->kind),
-                          ev->icount);
+                 "at %#" PRIx64 " completed at icount %" PRIu64 ", but the log's next "
+                 "event is %s at icount %" PRIu64, rr->nevents, tag,
+                 blk_op_names[op], len, off, *m->icount, rr_event_name(ev->kind),
+                 ev->icount);
         return -EIO;
     }
     if (!check_position(rr, ev))
@@ -734,19 +734,19 @@ int rr_block_observer(void *opaque, unsigned tag, BlkOp op, uint64_t off, const 
         memcpy(&lh, ev->data + pos, 8);
     if (!ok || ev->data[0] != tag || ev->data[1] != op || loff != off || llen != len) {
         diverged(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
-                          "drive %u's %s of %zu bytes at %#" PRIx64 ", but the recording had "
-                          "drive %u's %s of %" PRIu64 " bytes at %#" PRIx64, rr->nevents,
-                          ev->icount, tag, blk_op_names[op], len, off, ev->data[0],
-                          ev->data[1] < 3 ? blk_op_names[ev->data[1]] : "?", llen, loff);
+                 "drive %u's %s of %zu bytes at %#" PRIx64 ", but the recording had "
+                 "drive %u's %s of %" PRIu64 " bytes at %#" PRIx64, rr->nevents,
+                 ev->icount, tag, blk_op_names[op], len, off, ev->data[0],
+                 ev->data[1] < 3 ? blk_op_names[ev->data[1]] : "?", llen, loff);
         return -EIO;
     }
     if (lh != h) {
         diverged(m, "replay diverged at event %" PRIu64 " (block, icount %" PRIu64 "): "
-                          "drive %u's %s of %zu bytes at %#" PRIx64 " %s other data than in "
-                          "the recording (data hash %016" PRIx64 ", recorded %016" PRIx64 "): "
-                          "is this the disk image the recording started from?", rr->nevents,
-                          ev->icount, tag, blk_op_names[op], len, off,
-                          op == BLK_OP_READ ? "read" : "wrote", h, lh);
+                 "drive %u's %s of %zu bytes at %#" PRIx64 " %s other data than in "
+                 "the recording (data hash %016" PRIx64 ", recorded %016" PRIx64 "): "
+                 "is this the disk image the recording started from?", rr->nevents,
+                 ev->icount, tag, blk_op_names[op], len, off,
+                 op == BLK_OP_READ ? "read" : "wrote", h, lh);
         return -EIO;
     }
     consumed(rr);
@@ -850,9 +850,9 @@ void rr_audio_input(Machine *m, unsigned card, unsigned source, uint8_t *buf, si
         RrEvent *ev = rr->next;
         if (ev->kind != RR_EV_AUDIO) {
             diverged(m, "replay diverged at event %" PRIu64 ": sound card %u takes "
-                              "audio input at icount %" PRIu64 ", but the log's next event is "
-                              "%s at icount %" PRIu64, rr->nevents, card, *m->icount,
-                              rr_event_name(ev->kind), ev->icount);
+                     "audio input at icount %" PRIu64 ", but the log's next event is "
+                     "%s at icount %" PRIu64, rr->nevents, card, *m->icount,
+                     rr_event_name(ev->kind), ev->icount);
             return;
         }
         if (!check_position(rr, ev))
@@ -860,10 +860,10 @@ void rr_audio_input(Machine *m, unsigned card, unsigned source, uint8_t *buf, si
         size_t n = ev->len - 2;
         if (ev->data[0] != card || ev->data[1] != source || n > len - off) {
             diverged(m, "replay diverged at event %" PRIu64 " (audio, icount %" PRIu64
-                              "): sound card %u takes %zu bytes of %s input, the recording "
-                              "has %zu bytes for card %u's %s", rr->nevents, ev->icount, card,
-                              len - off, source ? "mic" : "PCM", n, ev->data[0],
-                              ev->data[1] ? "mic" : "PCM");
+                     "): sound card %u takes %zu bytes of %s input, the recording "
+                     "has %zu bytes for card %u's %s", rr->nevents, ev->icount, card,
+                     len - off, source ? "mic" : "PCM", n, ev->data[0],
+                     ev->data[1] ? "mic" : "PCM");
             return;
         }
         memcpy(buf + off, ev->data + 2, n);
@@ -961,9 +961,9 @@ bool rr_sync_passed_ok(Machine *m)
     uint64_t regs[RR_MAX_REGS];
     m->cpu_ops->regs(m->cpu, regs);
     diverged(m, "replay diverged at event %" PRIu64 " (%s at icount %" PRIu64 ", pc %#"
-                      PRIx64 "): the guest ran past it without the device access the log has "
-                      "there (now at icount %" PRIu64 ", pc %#" PRIx64 ")", rr->nevents,
-                      rr_event_name(e->kind), e->icount, e->regs[0], *m->icount, regs[0]);
+             PRIx64 "): the guest ran past it without the device access the log has "
+             "there (now at icount %" PRIu64 ", pc %#" PRIx64 ")", rr->nevents,
+             rr_event_name(e->kind), e->icount, e->regs[0], *m->icount, regs[0]);
     return false;
 }
 
@@ -1010,8 +1010,8 @@ static bool apply(Rr *rr, const RrEvent *ev)
         int room = s->dev.can_receive ? s->dev.can_receive(s->dev.opaque) : 0;
         if (!s->dev.receive || room < (int)n) {
             diverged(m, "replay diverged at event %" PRIu64 " (serial_input): the "
-                              "serial port takes %d bytes at icount %" PRIu64 ", the log "
-                              "delivers %zu", rr->nevents - 1, room, ev->icount, n);
+                     "serial port takes %d bytes at icount %" PRIu64 ", the log "
+                     "delivers %zu", rr->nevents - 1, room, ev->icount, n);
             return false;
         }
         s->dev.receive(s->dev.opaque, ev->data + 1, n);
@@ -1036,7 +1036,7 @@ static bool apply(Rr *rr, const RrEvent *ev)
         if (!net_replay_piece(m->net, ev->data[0], ev->data[1] & 1, ev->data + 2, ev->len - 2,
                               &why)) {
             diverged(m, "replay diverged at event %" PRIu64 " (net, icount %" PRIu64
-                              "): %s", rr->nevents - 1, ev->icount, why);
+                     "): %s", rr->nevents - 1, ev->icount, why);
             g_free(why);
             return false;
         }
@@ -1108,9 +1108,9 @@ bool rr_idle_ok(Machine *m)
     if (want->icount == *m->icount && want->kind != RR_EV_END)
         return true;
     diverged(m, "replay diverged at event %" PRIu64 ": the guest waits for an "
-                      "interrupt at icount %" PRIu64 ", but the log's next event is %s at "
-                      "icount %" PRIu64, rr->nevents, *m->icount, rr_event_name(want->kind),
-                      want->icount);
+             "interrupt at icount %" PRIu64 ", but the log's next event is %s at "
+             "icount %" PRIu64, rr->nevents, *m->icount, rr_event_name(want->kind),
+             want->icount);
     return !m->error;               /* (or a KVM replay went back: on) */
 }
 
