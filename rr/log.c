@@ -512,19 +512,15 @@ bool rr_event_lazy(const RrEvent *ev)
            (ev->kind == RR_EV_SHIFT && ev->len == 2 && ev->data[1] == 1);
 }
 
+bool rr_event_in_access(const RrEvent *ev)
+{
+    return ev->kind == RR_EV_HOST_CLOCK || ev->kind == RR_EV_BLOCK || ev->kind == RR_EV_END ||
+           (ev->kind == RR_EV_CHECKPOINT && ev->data[0] == 1);
+}
+
 bool rr_event_async(const RrEvent *ev)
 {
-    switch (ev->kind) {
-    case RR_EV_TSC:             /* at its RDTSC */
-    case RR_EV_HOST_CLOCK:      /* inside a device access */
-    case RR_EV_BLOCK:
-    case RR_EV_END:
-        return false;
-    case RR_EV_CHECKPOINT:      /* why 0: timers; 1: a clock read in an access; 2: lazy */
-        return ev->len >= 1 && ev->data[0] == 0;
-    case RR_EV_SHIFT:
-        return !rr_event_lazy(ev);
-    default:
-        return true;
-    }
+    /* Not at its RDTSC, not inside a device access, not lazy (at the
+     * access after it). */
+    return ev->kind != RR_EV_TSC && !rr_event_in_access(ev) && !rr_event_lazy(ev);
 }

@@ -149,6 +149,10 @@ bool rr_event_lazy(const RrEvent *ev);
  * is all in memory), so without an instruction or branch count a KVM
  * replay cannot tell those passes apart (targets/x86/kvm_switch.c). */
 bool rr_event_async(const RrEvent *ev);
+/* Is ev consumed inside a guest access to a device (so a KVM replay finds
+ * it by counting device accesses rather than with a breakpoint;
+ * targets/x86/kvm_switch.c)? */
+bool rr_event_in_access(const RrEvent *ev);
 
 typedef struct RrHeader {
     uint32_t version;

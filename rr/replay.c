@@ -68,10 +68,10 @@ struct Rr {
     int64_t last_flush_us;
     /* Memory checks (log version 9, "memory checks" below): record, when
      * the last was taken and what it cost (host ns); replay, how many
-     * passed and the event index of the last one. */
+     * passed. */
     int64_t mem_check_ns, mem_check_cost;
     int64_t mem_check_every;     /* TANDEM_RR_MEM_CHECK_NS, or -1: the default */
-    uint64_t mem_checks, mem_check_event;
+    uint64_t mem_checks;
 };
 
 /* ---- hashing ---- */
@@ -605,16 +605,12 @@ static bool mem_check(Rr *rr, const RrEvent *ev)
         return false;
     }
     rr->mem_checks++;
-    rr->mem_check_event = rr->nevents + 1;
     return true;
 }
 
-uint64_t rr_mem_checks(Machine *m, uint64_t *last_event)
+uint64_t rr_mem_checks(Machine *m)
 {
-    Rr *rr = m->rr;
-    if (last_event)
-        *last_event = rr ? rr->mem_check_event : 0;
-    return rr ? rr->mem_checks : 0;
+    return m->rr ? m->rr->mem_checks : 0;
 }
 
 bool rr_log_mem_checked(Machine *m)
@@ -981,11 +977,6 @@ uint64_t rr_events_done(Machine *m)
     return m->rr ? m->rr->nevents : 0;
 }
 
-bool rr_event_in_access(const RrEvent *ev)
-{
-    return ev->kind == RR_EV_HOST_CLOCK || ev->kind == RR_EV_BLOCK || ev->kind == RR_EV_END ||
-           (ev->kind == RR_EV_CHECKPOINT && ev->data[0] == 1);
-}
 
 uint64_t rr_accesses_since_event(Machine *m)
 {

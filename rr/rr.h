@@ -86,13 +86,9 @@ const struct RrEvent *rr_peek_event(Machine *m);
 uint64_t rr_events_done(Machine *m);
 /* Device accesses since the previous event (an event's "mmio"). */
 uint64_t rr_accesses_since_event(Machine *m);
-/* Replay under KVM (targets/x86/kvm_switch.c): is ev consumed inside a
- * guest access to a device (so a KVM replay finds it by counting device
- * accesses rather than with a breakpoint)? */
-bool rr_event_in_access(const struct RrEvent *ev);
 /* Replay: memory checks passed so far (TSC events with a RAM hash, log
- * version 9), and the index of the event after the last one. */
-uint64_t rr_mem_checks(Machine *m, uint64_t *last_event);
+ * version 9). */
+uint64_t rr_mem_checks(Machine *m);
 /* Replay: can the log hold memory checks (an x86 log of version 9 or
  * later)? */
 bool rr_log_mem_checked(Machine *m);

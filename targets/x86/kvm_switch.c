@@ -682,10 +682,10 @@ static int land_if_at(X86Switch *s, FreeBp *bp, const RrEvent *ev, GError **err)
 /* ---- falling back ---- */
 
 #define SNAP_NS 1000000000LL  /* host time between snapshots of free runs */
+#define SNAP_COST_RATIO 20    /* ... at least this many times what one takes */
 /* Events interpreted past the one where rr found a divergence after a
  * fall-back (fall_back_rr). */
 #define RR_STEP_EVENTS 2000
-#define SNAP_COST_RATIO 20    /* ... at least this many times what one takes */
 
 /* The machine where a free run starts, into *p. */
 static bool snap_take(X86Switch *s, Snap *p, GError **err)
@@ -753,10 +753,6 @@ static CpuExit snap_restore(X86Switch *s, Snap *p, uint64_t events);
 static CpuExit fall_back(X86Switch *s, uint64_t events, const RrEvent *ev, const char *why)
 {
     GError *err = NULL;
-    /* Whatever exit is pending completes first (it may write RAM). */
-    if (s->on_kvm && !kvm_get_regs(s->v, s->cpu, &err))
-        return fail(s, err);
-    s->on_kvm = false;
     Snap *p = snap_pick(s, false);
     if (!p) {
         tn_error(&err, "KVM replay diverged %s running free towards event %" PRIu64 " (%s at "
@@ -831,6 +827,10 @@ static CpuExit snap_restore(X86Switch *s, Snap *p, uint64_t events)
 {
     Machine *m = s->m;
     GError *err = NULL;
+    /* Whatever exit is pending completes first (it may write RAM). */
+    if (s->on_kvm && !kvm_get_regs(s->v, s->cpu, &err))
+        return fail(s, err);
+    s->on_kvm = false;
     for (int i = 0; i < m->as.nregions; i++) {
         const MemRegion *r = &m->as.regions[i];
         if (r->host && p->ram[i] && p->size[i] == r->size)
@@ -1003,7 +1003,7 @@ static CpuExit free_run(X86Switch *s, const RrEvent *e)
             goto diverge;
         }
         if (s->rr_diverged)
-            goto rr_diverge;
+            goto diverge;           /* (why NULL: rr's message) */
         if (st == KVM_STOP_SHUTDOWN) {
             why = g_strdup("(a triple fault)");
             goto diverge;
@@ -1182,18 +1182,9 @@ diverge:
         goto fail;
     }
     kvm_set_access_hook(s->v, NULL, NULL, false);
-    ret = fall_back(s, events, ev, why);
+    ret = why ? fall_back(s, events, ev, why) : fall_back_rr(s);
     g_free(why);
     return ret;
-rr_diverge:
-    bp_remove(&bp);
-    if (s->ctr && !kvm_counter_arm(s->ctr, 0, &err))
-        goto fail;
-    kvm_set_access_hook(s->v, NULL, NULL, false);
-    if (s->on_kvm && !kvm_get_regs(s->v, cpu, &err))
-        goto fail;
-    s->on_kvm = false;
-    return fall_back_rr(s);
 interp:
     hit = interp_land(s, &bp, ev, hits0, &why, &err);
     if (hit == 0)
@@ -1221,7 +1212,7 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
     Machine *m = s->m;
     if (s->rr_diverged)
         return fall_back_rr(s);
-    uint64_t checks = rr_mem_checks(m, NULL);
+    uint64_t checks = rr_mem_checks(m);
     if (checks != s->mem_checks) {
         s->mem_checks = checks;
         s->unchecked = false;   /* memory as the recording's, interpreted since */
