@@ -49,6 +49,8 @@ typedef struct Snap {
     uint64_t size[AS_MAX_REGIONS];    /* ... and their sizes (buffers reused) */
     uint64_t out[MACHINE_MAX_SERIAL];
     uint64_t events;
+    uint64_t checks;         /* rr_mem_checks() when taken */
+    int64_t host_ns;         /* when */
 } Snap;
 
 struct X86Switch {
@@ -98,6 +100,12 @@ struct X86Switch {
     Snap good, latest;
     Snap *restored;          /* the one the replay went back to last */
     int64_t snap_host_ns, snap_cost_ns;   /* the last snapshot's time, cost */
+    /* A fall-back went back: a snapshot where the next free run starts
+     * (that stretch was replayed exactly; a later divergence then goes
+     * back no further than there). */
+    bool snap_soon;
+    uint64_t snaps, redo_insns;
+    int64_t snap_total_ns;
     char *diverged;          /* set by the access hook: why */
     /* rr found the run off the recording's (sw_diverged: its message), at
      * event rr_at: back to the snapshot as soon as the switch has the CPU. */
@@ -699,6 +707,7 @@ static bool snap_take(X86Switch *s, Snap *p, GError **err)
     g_free(p->st);
     p->st = st;
     p->len = len;
+    bool fresh = false;
     for (int i = 0; i < AS_MAX_REGIONS; i++) {
         const MemRegion *r = i < m->as.nregions ? &m->as.regions[i] : NULL;
         uint64_t size = r && r->host ? r->size : 0;
@@ -706,6 +715,7 @@ static bool snap_take(X86Switch *s, Snap *p, GError **err)
             g_free(p->ram[i]);
             p->ram[i] = size ? g_malloc(size) : NULL;
             p->size[i] = size;
+            fresh = true;
         }
         if (size)
             memcpy(p->ram[i], r->host, size);
@@ -713,8 +723,16 @@ static bool snap_take(X86Switch *s, Snap *p, GError **err)
     for (int i = 0; i < m->nserial; i++)
         p->out[i] = chardev_output_count(m->serial[i]);
     p->events = rr_events_done(m);
-    s->snap_host_ns = vclock_host_ns();
-    s->snap_cost_ns = s->snap_host_ns - t0;
+    p->checks = s->mem_checks;
+    s->snap_host_ns = p->host_ns = vclock_host_ns();
+    /* What the next ones cost: not a first copy, which also faults in
+     * its buffer's pages (several times the copy in the harness, where
+     * it spaced the snapshots of a Linux boot a minute apart and the
+     * first divergence went back to the start). */
+    if (!fresh || !s->snap_cost_ns)
+        s->snap_cost_ns = fresh ? 0 : s->snap_host_ns - t0;
+    s->snaps++;
+    s->snap_total_ns += s->snap_host_ns - t0;
     return true;
 }
 
@@ -831,6 +849,7 @@ static CpuExit snap_restore(X86Switch *s, Snap *p, uint64_t events)
     if (s->on_kvm && !kvm_get_regs(s->v, s->cpu, &err))
         return fail(s, err);
     s->on_kvm = false;
+    uint64_t icount = s->cpu->icount;
     for (int i = 0; i < m->as.nregions; i++) {
         const MemRegion *r = &m->as.regions[i];
         if (r->host && p->ram[i] && p->size[i] == r->size)
@@ -845,6 +864,9 @@ static CpuExit snap_restore(X86Switch *s, Snap *p, uint64_t events)
     s->restored = p;
     s->step_until = events + 1;
     s->fallbacks++;
+    s->snap_soon = true;
+    if (icount > s->cpu->icount)
+        s->redo_insns += icount - s->cpu->icount;
     /* Memory is known good where `good` was taken; from `latest`, no more
      * than it was there. */
     s->unchecked = p != &s->good;
@@ -1252,13 +1274,20 @@ static CpuExit land_run(X86Switch *s, uint64_t max)
      * the interpreter ran since (so memory is known good), else into
      * `latest`, which a free run that went elsewhere unseen may be in. */
     bool good = !s->unchecked && rr_log_mem_checked(m);
-    if ((!s->good.st && !s->latest.st) || perturb ||
-        vclock_host_ns() - s->snap_host_ns >= every) {
+    /* A memory check passed since `good` was taken, and nothing ran on KVM
+     * since: the new `good` is where a divergence that rr finds late (a
+     * failed check) goes back to, instead of an old one. */
+    int64_t now = vclock_host_ns();
+    bool newer_good = good && (!s->good.st || (s->good.checks != s->mem_checks &&
+                                                now - s->good.host_ns >= every));
+    if ((!s->good.st && !s->latest.st) || perturb || s->snap_soon || newer_good ||
+        now - s->snap_host_ns >= every) {
         GError *err = NULL;
         if (!snap_take(s, good ? &s->good : &s->latest, &err))
             return fail(s, err);
         if (good)
             snap_drop(&s->latest);
+        s->snap_soon = false;
         e = rr_peek_event(m);
     }
     s->unchecked = true;
@@ -1374,6 +1403,11 @@ static void report(const X86Switch *s)
     if (s->fallbacks)
         fprintf(stderr, "tandem: KVM replay: %" PRIu64 " diverged free run%s replayed again "
                 "on the interpreter from a snapshot\n", s->fallbacks, s->fallbacks == 1 ? "" : "s");
+    if (s->snaps)
+        fprintf(stderr, "tandem: KVM replay: %" PRIu64 " snapshot%s (%.1f ms each on "
+                "average), %" PRIu64 " instructions undone by fall-backs\n", s->snaps,
+                s->snaps == 1 ? "" : "s", (double)s->snap_total_ns / 1e6 / (double)s->snaps,
+                s->redo_insns);
     if (s->handbacks) {
         fprintf(stderr, "tandem: %s: %" PRIu64 " instructions handed to the "
                 "interpreter:", s->all_kvm ? "KVM replay" : "KVM switch test", s->handbacks);

@@ -48,7 +48,7 @@ EXPECTED = re.compile(r"^tandem: (KVM: hardware breakpoints do not fire|KVM: thi
                       r"not intercept the guest's XSETBV|KVM replay: no PMU counter|KVM replay: "
                       r"\d+ free runs|KVM replay: \d+ instructions handed|replay finished: .* "
                       r"final state matches the recording|KVM replay: \d+ instructions on KVM|"
-                      r"KVM replay: \d+ memory checks? passed)")
+                      r"KVM replay: \d+ memory checks? passed|KVM replay: \d+ snapshots? \()")
 
 
 def check_ending(msgs, max_fallbacks, problems):

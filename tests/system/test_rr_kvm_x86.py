@@ -90,6 +90,8 @@ MEMFAULT = re.compile(r"^tandem: (perturbed the RAM byte at 0x4000000 at icount 
                       r"replaying again from event \d+, on the interpreter through event \d+$|"
                       r"KVM replay: 1 diverged free run replayed again)")
 MEM_CHECKS = re.compile(r"^tandem: KVM replay: \d+ memory checks? passed$")
+SNAPS = re.compile(r"^tandem: KVM replay: \d+ snapshots? \([0-9.]+ ms each on average\), \d+ "
+                   r"instructions undone by fall-backs$")
 
 
 def args(img, icount, accel=None):
@@ -193,7 +195,8 @@ def main():
                   "final state matches the recording" not in x and not LANDINGS.match(x) and
                   not BP_NOTE.match(x) and not (mode == "fault" and FAULT.match(x)) and
                   not (mode == "memfault" and MEMFAULT.match(x)) and
-                  not PMU_REPORT.match(x) and not MEM_CHECKS.match(x)]
+                  not PMU_REPORT.match(x) and not MEM_CHECKS.match(x) and
+                  not SNAPS.match(x)]
         if not any("final state matches the recording" in x for x in msgs):
             problems.append("the replay did not confirm the final state")
         if others:
