@@ -869,8 +869,11 @@ static CpuExit snap_restore(X86Switch *s, Snap *p, uint64_t events)
     if (icount > s->cpu->icount)
         s->redo_insns += icount - s->cpu->icount;
     /* Memory is known good where `good` was taken; from `latest`, no more
-     * than it was there. */
+     * than it was there.  A check that passed before the divergence was
+     * found is about the memory just replaced: land_run must not take it
+     * for one since the restore. */
     s->unchecked = p != &s->good;
+    s->mem_checks = rr_mem_checks(m);
     return CPU_EXIT_BUDGET;
 }
 
