@@ -79,25 +79,35 @@ fi
 python3 - "$fuzz_ok" "${logs[@]}" <<'PY'
 import json, sys
 p = f = s = 0
+failed = []
 fuzz = int(sys.argv[1])
 for path in sys.argv[2:]:
     try:
         lines = open(path).readlines()
     except OSError:
         f += 1
+        failed.append(f"{path} (no test log)")
         continue
+    build = path.split("/meson-logs/")[0]
     for line in lines:
-        res = json.loads(line).get("result")
+        t = json.loads(line)
+        res = t.get("result")
         if res in ("OK", "EXPECTEDFAIL"):
             p += 1
         elif res == "SKIP":
             s += 1
         else:
             f += 1
+            failed.append(f"{build}: {t.get('name')} ({res}, "
+                          f"{t.get('duration', 0):.0f} s)")
 if fuzz == 1:
     p += 1
 elif fuzz == 0:
     f += 1
+    failed.append("the fuzzers")
+# The failures again at the very end, where a log's tail shows them.
+for name in failed:
+    print(f"run-all: FAILED {name}")
 print(f"tests: {p} passed, {f} failed" + (f", {s} skipped" if s else ""))
 PY
 exit $status
