@@ -426,8 +426,10 @@ class Cleaner:
         return ESCAPES.sub(b"", data)
 
 
-def run_guest(qemu_argv, timeout, ncmds):
-    """Boot; copy the console to stdout; return (statuses, problem)."""
+def run_guest(qemu_argv, timeout, ncmds, stall=0):
+    """Boot; copy the console to stdout; return (statuses, problem).  With
+    stall, a command that prints nothing for that many seconds ends the
+    run (a guest hung inside the nested one)."""
     def child_setup():
         os.setsid()
         if LIBC is not None:  # Take QEMU down with us if we are killed.
@@ -441,6 +443,7 @@ def run_guest(qemu_argv, timeout, ncmds):
     errors = []
     t0 = time.monotonic()
     deadline = t0 + timeout
+    last_out = t0
     sel = selectors.DefaultSelector()
     sel.register(p.stdout, selectors.EVENT_READ)
     buf = b""
@@ -460,7 +463,13 @@ def run_guest(qemu_argv, timeout, ncmds):
                         problem += " (in command %s)" % running
                 break
             if not sel.select(min(left, 1.0)):
+                quiet = time.monotonic() - last_out
+                if stall and running and quiet >= stall:
+                    problem = ("stall: command %s printed nothing for %gs"
+                               % (running, stall))
+                    break
                 continue
+            last_out = time.monotonic()
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
@@ -546,6 +555,9 @@ def parse_args(argv):
                     help="file with one command a line (shell words)")
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds for the whole guest run (default 300)")
+    ap.add_argument("--stall", type=float, default=0, metavar="S",
+                    help="end the run when a command prints nothing for S "
+                    "seconds (default: no limit)")
     ap.add_argument("--mem", default="2G", help="guest memory (default 2G)")
     ap.add_argument("--workdir", help="where to build and cache the "
                     "initramfs (default: a temporary directory)")
@@ -757,7 +769,7 @@ def main(argv):
         log("booting %s (%s, timeout %gs)" % (os.path.basename(kernel),
                                               a.cpu, a.timeout))
         t0 = time.monotonic()
-        statuses, problem = run_guest(qemu_argv, a.timeout, len(cmds))
+        statuses, problem = run_guest(qemu_argv, a.timeout, len(cmds), a.stall)
         took = time.monotonic() - t0
     except (HarnessError, KmodError) as e:
         log("FAILED: %s" % e)

@@ -56,6 +56,27 @@ def script_part(out, who):
     fail(f"{who}: the script did not finish:\n{out[-4000:]}")
 
 
+# How the guest's timer interrupts stop inside the harness now and then
+# (under load, a few times in a hundred boots; never on the interpreter):
+# the boot hangs with a frozen jiffies clock (Linux calibrating the local
+# APIC timer against the PIT's ticks) or halts with no timer armed.  An
+# acknowledged interrupt that never reaches the guest's handler leaves its
+# in-service bit set and masks that timer for good.  Whether QEMU TCG's
+# nested SVM or Tandem's injection loses it is not known (the issue notes);
+# such a run is tried once more, and the retry is printed.
+FLAKES = (("nested: FAILED after", "stall: command 1 printed nothing"),
+          ("tandem: the guest is waiting for an interrupt with no timer armed",))
+
+
+def harness_flake(out):
+    """The line of `out` that shows a lost timer interrupt, or None."""
+    for line in out.splitlines():
+        for sig in FLAKES:
+            if all(part in line for part in sig):
+                return line.strip()
+    return None
+
+
 def initramfs(path, tmp):
     """The script initramfs at `path`, rewritten only when its contents
     change (the harness caches its own image by path and mtime)."""
@@ -97,12 +118,19 @@ def main():
         interp = subprocess.Popen([binary("x86_64")] + args, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         argv = [sys.executable, NESTED, "--cpu", "max", "--timeout", str(a.timeout),
-                "--file", SEABIOS]
+                "--stall", str(a.timeout // 3), "--file", SEABIOS]
         if a.workdir:
             argv += ["--workdir", a.workdir]
         argv += ["--", binary("x86_64"), "-accel", "kvm"] + args
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL)
+        for attempt in (1, 2):
+            r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+            out = r.stdout.decode(errors="replace")
+            flake = harness_flake(out)
+            if not flake or attempt == 2:
+                break
+            print(out)
+            print(f"RETRY: {flake}; once more")
         took = time.monotonic() - t0
         try:
             iout, _ = interp.communicate(timeout=max(60, a.timeout - took))
@@ -112,7 +140,6 @@ def main():
             fail("the interpreter's boot did not finish:\n"
                  + iout.decode(errors="replace")[-4000:])
         itook = time.monotonic() - t0
-    out = r.stdout.decode(errors="replace")
     iout = iout.decode(errors="replace")
     print(out)
     print(f"nested run: {took:.1f}s, status {r.returncode}; interpreter: {itook:.1f}s, "
