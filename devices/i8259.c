@@ -176,6 +176,16 @@ int i8259_ack(I8259 *p)
     return vec;
 }
 
+void i8259_describe(const I8259 *p, GString *s)
+{
+    for (int i = 0; i < 2; i++) {
+        const PicChip *c = &p->chip[i];
+        g_string_append_printf(s, "%s8259 %s: requested 0x%02x, in service 0x%02x, masked 0x%02x",
+                               i ? "; " : "", c->master ? "master" : "slave", chip_irr(c), c->isr,
+                               c->imr);
+    }
+}
+
 bool i8259_pending(I8259 *p)
 {
     return p->intr != 0;

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include <glib.h>
+
 #include "vmm/device.h"
 #include "vmm/memory.h"
 
@@ -38,5 +40,7 @@ int i8259_ack(I8259 *p);
 
 /* The level of INTR: a request the master would deliver is pending. */
 bool i8259_pending(I8259 *p);
+/* Both chips' requested, in-service and mask bits, on one line. */
+void i8259_describe(const I8259 *p, GString *s);
 
 #endif

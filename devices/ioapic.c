@@ -97,6 +97,25 @@ IrqLine ioapic_input(Ioapic *io, int pin)
     return irq_line(input_set, io, pin);
 }
 
+void ioapic_describe(const Ioapic *io, GString *s)
+{
+    g_string_append(s, "I/O APIC:");
+    int n = 0;
+    for (int pin = 0; pin < IOAPIC_PINS; pin++) {
+        uint64_t e = io->rte[pin];
+        if (e & RTE_MASK && !asserted(io, pin))
+            continue;
+        g_string_append_printf(s, " pin %d vector %#x%s%s%s;", pin, (unsigned)(e & RTE_VECTOR),
+                               e & RTE_MASK ? " masked" : "",
+                               asserted(io, pin) ? " asserted" : "",
+                               e & RTE_RIRR ? " awaiting EOI" : "");
+        n++;
+    }
+    if (!n)
+        g_string_append(s, " every pin masked;");
+    g_string_truncate(s, s->len - 1);
+}
+
 void ioapic_eoi(Ioapic *io, int vector)
 {
     for (int i = 0; i < IOAPIC_PINS; i++) {

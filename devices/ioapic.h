@@ -3,6 +3,8 @@
 #ifndef TANDEM_IOAPIC_H
 #define TANDEM_IOAPIC_H
 
+#include <glib.h>
+
 #include "devices/lapic.h"
 #include "vmm/device.h"
 
@@ -28,5 +30,7 @@ IrqLine ioapic_input(Ioapic *io, int pin);
  * remote IRR of level-triggered entries with that vector and re-delivers
  * those whose line is still asserted. */
 void ioapic_eoi(Ioapic *io, int vector);
+/* The unmasked or asserted pins on one line (vector, level, remote IRR). */
+void ioapic_describe(const Ioapic *io, GString *s);
 
 #endif

@@ -488,6 +488,32 @@ int lapic_intr_ack(Lapic *l)
     return v;
 }
 
+static void put_vectors(GString *s, const char *what, const uint32_t *r)
+{
+    g_string_append_printf(s, "; %s", what);
+    int n = 0;
+    for (int v = 0; v < 256; v++)
+        if (test_vec(r, v))
+            g_string_append_printf(s, " %#x", v), n++;
+    if (!n)
+        g_string_append(s, " none");
+}
+
+void lapic_describe(const Lapic *l, GString *s)
+{
+    uint32_t lv = l->lvt[LVT_TIMER];
+    g_string_append_printf(s, "local APIC: %s, TPR %#x, PPR %#x",
+                           !hw_enabled(l) ? "disabled" : !sw_enabled(l) ? "software-disabled"
+                                                                      : "enabled",
+                           l->tpr, ppr(l));
+    put_vectors(s, "in service:", l->isr);
+    put_vectors(s, "requested:", l->irr);
+    g_string_append_printf(s, "; timer %s, vector %#x, %s", (lv & LVT_MASK) ? "masked" : "unmasked",
+                           lv & LVT_VECTOR,
+                           !l->timer_counting ? "not counting"
+                           : timer_periodic(l) ? "periodic" : "one-shot, counting");
+}
+
 void lapic_set_tpr(Lapic *l, uint8_t tpr)
 {
     l->tpr = tpr;

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "vmm/device.h"
 
 typedef struct Machine Machine;
@@ -62,6 +64,9 @@ uint64_t lapic_get_base(const Lapic *l);
 
 /* TPR (8 bits).  MOV to CR8 is lapic_set_tpr(l, cr8 << 4); MOV from CR8 is
  * lapic_get_tpr(l) >> 4. */
+/* One line on what can hold an interrupt back (TPR, in-service and
+ * requested vectors, the timer), for a guest that cannot wake up. */
+void lapic_describe(const Lapic *l, GString *s);
 void lapic_set_tpr(Lapic *l, uint8_t tpr);
 uint8_t lapic_get_tpr(const Lapic *l);
 

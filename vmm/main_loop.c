@@ -153,8 +153,13 @@ static bool idle_wait(Machine *m, LoopState *ls)
     has_input |= net_has_input(m->net);
     if (deadline == INT64_MAX) {
         if (!has_input) {
+            GString *irqs = g_string_new(NULL);
+            if (m->board_describe_irqs)
+                m->board_describe_irqs(m, irqs);
             machine_set_error(m, "the guest is waiting for an interrupt with no timer armed "
-                                 "and no input connected: it can never wake up");
+                                 "and no input connected: it can never wake up%s%s",
+                              irqs->len ? "\n  " : "", irqs->str);
+            g_string_free(irqs, TRUE);
             return false;
         }
         service_input(m, -1);

@@ -226,6 +226,16 @@ static void pc_pam_changed(void *opaque, const uint8_t pam[I440FX_NPAM])
     }
 }
 
+static void pc_describe_irqs(Machine *m, GString *s)
+{
+    Pc *pc = m->board_state;
+    lapic_describe(pc->lapic, s);
+    g_string_append(s, "\n  ");
+    ioapic_describe(pc->ioapic, s);
+    g_string_append(s, "\n  ");
+    i8259_describe(pc->pic, s);
+}
+
 static void pc_reset(Machine *m)
 {
     Pc *pc = m->board_state;
@@ -686,6 +696,7 @@ static bool pc_init(Machine *m, int variant, GError **err)
     if (!pc_devices(pc, ram, err))
         return false;
     m->board_reset = pc_reset;
+    m->board_describe_irqs = pc_describe_irqs;
     x86_cpu_reset(pc->cpu);
     if (o->kernel) {
         uint8_t *img;

@@ -20,7 +20,8 @@ The exit status of nested.py is:
   <status>   the first command that failed exited with <status>
              (77 from a test still means "skipped" to meson);
   99         the harness itself failed: no /dev/kvm in the guest, a module
-             that would not load, a timeout, a kernel panic, a guest that
+             that would not load, a timeout, a stall (--stall: a command
+             silent that long), a kernel panic, a guest that
              stopped early, or a missing host package.
 
 Files in the guest: each command's program (found on PATH like a shell

@@ -554,3 +554,17 @@ Test(i8259, hostile_sweep)
     int vec = i8259_ack(pic);
     cr_assert(vec >= 0 && vec <= 0xff);
 }
+
+Test(i8259, describe)
+{
+    init_pc(0x01, 0x01);
+    up(3);
+    up(5);
+    out8(0x21, 0x40);
+    cr_assert_eq(i8259_ack(pic), 0x0b);
+    GString *s = g_string_new(NULL);
+    i8259_describe(pic, s);
+    cr_assert_str_eq(s->str, "8259 master: requested 0x20, in service 0x08, masked 0x40; "
+                             "8259 slave: requested 0x00, in service 0x00, masked 0x00");
+    g_string_free(s, TRUE);
+}

@@ -270,3 +270,22 @@ Test(ioapic, hostile_sweep)
     /* Still answers. */
     cr_assert_eq(ird(0x01), 0x00170020);
 }
+
+/* Unmasked or asserted pins only, with their remote IRR. */
+Test(ioapic, describe)
+{
+    GString *s = g_string_new(NULL);
+    ioapic_describe(io, s);
+    cr_assert_str_eq(s->str, "I/O APIC: every pin masked");
+    IrqLine in = ioapic_input(io, 10);
+    route(10, 0x8000 | 0x3a, 0);
+    irq_set(&in, 1);
+    cr_assert_eq(lapic_intr_ack(l), 0x3a);
+    IrqLine in3 = ioapic_input(io, 3);
+    irq_set(&in3, 1);
+    g_string_truncate(s, 0);
+    ioapic_describe(io, s);
+    cr_assert_str_eq(s->str, "I/O APIC: pin 3 vector 0 masked asserted; pin 10 vector 0x3a "
+                             "asserted awaiting EOI");
+    g_string_free(s, TRUE);
+}

@@ -576,3 +576,26 @@ Test(lapic, hostile_sweep)
     for (int i = 0; i < 8; i++)
         cr_assert_eq(rd(ISR + i * 0x10), 0);
 }
+
+/* The line the "cannot wake up" message carries: what is in service and
+ * requested, the priorities, the timer. */
+Test(lapic, describe)
+{
+    GString *s = g_string_new(NULL);
+    lapic_describe(l, s);
+    cr_assert_str_eq(s->str, "local APIC: software-disabled, TPR 0, PPR 0; in service: none; "
+                             "requested: none; timer masked, vector 0, not counting");
+    enable();
+    lapic_deliver(l, 0x30, LAPIC_DM_FIXED, false, true);
+    lapic_deliver(l, 0x41, LAPIC_DM_FIXED, false, true);
+    cr_assert_eq(lapic_intr_ack(l), 0x41);
+    lapic_deliver(l, 0x3c, LAPIC_DM_FIXED, false, true);
+    wr(TPR, 0x20);
+    wr(LVT_TIMER, 0x200ec);
+    wr(TICR, 1000);
+    g_string_truncate(s, 0);
+    lapic_describe(l, s);
+    cr_assert_str_eq(s->str, "local APIC: enabled, TPR 0x20, PPR 0x40; in service: 0x41; "
+                             "requested: 0x30 0x3c; timer unmasked, vector 0xec, periodic");
+    g_string_free(s, TRUE);
+}
