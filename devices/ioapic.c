@@ -105,15 +105,13 @@ void ioapic_describe(const Ioapic *io, GString *s)
         uint64_t e = io->rte[pin];
         if (e & RTE_MASK && !asserted(io, pin))
             continue;
-        g_string_append_printf(s, " pin %d vector %#x%s%s%s;", pin, (unsigned)(e & RTE_VECTOR),
-                               e & RTE_MASK ? " masked" : "",
+        g_string_append_printf(s, "%s pin %d vector %#x%s%s%s", n++ ? ";" : "", pin,
+                               (unsigned)(e & RTE_VECTOR), e & RTE_MASK ? " masked" : "",
                                asserted(io, pin) ? " asserted" : "",
                                e & RTE_RIRR ? " awaiting EOI" : "");
-        n++;
     }
     if (!n)
-        g_string_append(s, " every pin masked;");
-    g_string_truncate(s, s->len - 1);
+        g_string_append(s, " every pin masked");
 }
 
 void ioapic_eoi(Ioapic *io, int vector)

@@ -493,8 +493,10 @@ static void put_vectors(GString *s, const char *what, const uint32_t *r)
     g_string_append_printf(s, "; %s", what);
     int n = 0;
     for (int v = 0; v < 256; v++)
-        if (test_vec(r, v))
-            g_string_append_printf(s, " %#x", v), n++;
+        if (test_vec(r, v)) {
+            g_string_append_printf(s, " %#x", v);
+            n++;
+        }
     if (!n)
         g_string_append(s, " none");
 }

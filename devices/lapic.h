@@ -64,11 +64,12 @@ uint64_t lapic_get_base(const Lapic *l);
 
 /* TPR (8 bits).  MOV to CR8 is lapic_set_tpr(l, cr8 << 4); MOV from CR8 is
  * lapic_get_tpr(l) >> 4. */
+void lapic_set_tpr(Lapic *l, uint8_t tpr);
+uint8_t lapic_get_tpr(const Lapic *l);
+
 /* One line on what can hold an interrupt back (TPR, in-service and
  * requested vectors, the timer), for a guest that cannot wake up. */
 void lapic_describe(const Lapic *l, GString *s);
-void lapic_set_tpr(Lapic *l, uint8_t tpr);
-uint8_t lapic_get_tpr(const Lapic *l);
 
 /* The CPU side: INTR is high exactly when this is true. */
 bool lapic_intr_pending(Lapic *l);

@@ -101,9 +101,9 @@ struct Machine {
      * NULL: just reset the CPU. */
     void (*board_reset)(Machine *m);
     void *board_state;
-    /* Board hook: the interrupt controllers' state on one line (what holds
-     * an interrupt back), for the message on a guest that cannot wake
-     * up.  NULL: nothing to say. */
+    /* Board hook: the interrupt controllers' state (what holds an
+     * interrupt back), a line per controller joined by "\n  ", for the
+     * message on a guest that cannot wake up.  NULL: nothing to say. */
     void (*board_describe_irqs)(Machine *m, GString *s);
     void **to_free;          /* board allocations released with the machine */
     int nfree;

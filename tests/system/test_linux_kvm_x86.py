@@ -57,13 +57,13 @@ def script_part(out, who):
 
 
 # How the guest's timer interrupts stop inside the harness now and then
-# (under load, a few times in a hundred boots; never on the interpreter):
-# the boot hangs with a frozen jiffies clock (Linux calibrating the local
-# APIC timer against the PIT's ticks) or halts with no timer armed.  An
-# acknowledged interrupt that never reaches the guest's handler leaves its
-# in-service bit set and masks that timer for good.  Whether QEMU TCG's
-# nested SVM or Tandem's injection loses it is not known (the issue notes);
-# such a run is tried once more, and the retry is printed.
+# (under the whole suite's load; never seen on the interpreter): the boot
+# hangs with a frozen jiffies clock (Linux calibrating the local APIC timer
+# against the PIT's ticks) or halts with no timer armed.  The cause is not
+# known (an acknowledged interrupt that never reaches the handler, or one
+# Tandem never injects into a halted CPU: the issue notes); the "cannot wake
+# up" message names the interrupt controllers' state.  Such a run is tried
+# once more, and the retry is printed.
 FLAKES = (("nested: FAILED after", "stall: command 1 printed nothing"),
           ("tandem: the guest is waiting for an interrupt with no timer armed",))
 
