@@ -326,8 +326,18 @@ static void sregs_put(struct kvm_sregs *s, const X86CPU *cpu, bool tcg_host)
 
 static void seg_get(X86Seg *d, const struct kvm_segment *s)
 {
+    /* SVM keeps no G bit: KVM reports it as limit > 0xfffff.  The limit is
+     * held expanded, so a descriptor loaded with limit 0 and G set (a
+     * 4 KiB TSS, say) comes back as the same segment with G clear.  The
+     * interpreter's G stays where nothing else changed: the state hash (the
+     * end's and the state checks', rr/replay.c) covers it. */
+    bool g = d->g;
+    bool same = d->base == s->base && d->limit == s->limit && d->selector == s->selector &&
+                d->type == s->type && d->present == s->present && d->dpl == s->dpl;
     memcpy(d, s, sizeof(*d));
     d->padding = 0;
+    if (same && s->limit <= 0xfffff && !s->g)
+        d->g = g;
 }
 
 /* known_cr8: the CR8 KVM was last given or reported (KvmVcpu.cr8).  With

@@ -107,10 +107,12 @@ bool rrlog_payload_ok(unsigned kind, const uint8_t *d, uint32_t len, char *why, 
         }
         return false;
     }
-    case RR_EV_TSC:             /* the counter, and a RAM hash (version 9) */
-        if (len == 8 || len == 16)
+    case RR_EV_TSC:             /* the counter; a memory (9) or state check (10) */
+        if (len == 8 || len == 16 ||
+            (len >= 24 && len % 8 == 0 && len <= 24 + 8 * RR_STATE_CHECK_MAX_DEVICES))
             return true;
-        g_snprintf(why, whylen, "tsc payload is %" PRIu32 " bytes, not 8 or 16", len);
+        g_snprintf(why, whylen, "tsc payload is %" PRIu32 " bytes, not 8, 16 or 24 + 8n "
+                   "(n <= %d)", len, RR_STATE_CHECK_MAX_DEVICES);
         return false;
     case RR_EV_BLOCK:
         if (len >= 12 && len <= 30)

@@ -55,7 +55,10 @@
  *   input 4 (device 0, keyboard: u16 keycode, u8 down 0 or 1) or 14
  *   (device 1, mouse: i32 dx, i32 dy, i32 dz, u8 buttons); audio at
  *   least 3 (card, source 0 or 1, at least one sample byte); checkpoint
- *   exactly 1 byte, 0 or 1.
+ *   exactly 1 byte, 0 or 1; tsc 8 (the counter), or a memory check: 16
+ *   (version 9: the counter, u64 RAM hash) or from version 10 24 + 8n
+ *   (the counter, u64 RAM hash, u64 CPU state hash, n u64 device state
+ *   hashes, n <= RR_STATE_CHECK_MAX_DEVICES).
  * - A frame holds at least one event and at most 4 MiB of raw bytes (the
  *   writer ends a frame at 64 KiB or 4096 events).
  * - Frames and events are numbered from 0, in the format and in messages.
@@ -73,14 +76,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_LOG_VERSION 9
+#define RR_LOG_VERSION 10
 /* Oldest version this build reads (version 1 lacks RR_EV_TSC, version 2
  * RR_EV_BLOCK, version 3 RR_EV_NET, version 4 RR_EV_INPUT and
  * RR_EV_AUDIO, version 5 RR_EV_CHECKPOINT, version 6 the end's RAM map,
  * version 7 lazy timer checkpoints; version 8 was recorded while an x86
  * memory-mapped device access that raised an interrupt did not end its
- * block (Machine.mmio_irq_at_block_end); nothing else differs). */
+ * block (Machine.mmio_irq_at_block_end), version 9 has memory checks
+ * without state checks; nothing else differs). */
 #define RR_END_MAX_CHUNKS 4096
+/* Devices a state check (version 10) hashes at most. */
+#define RR_STATE_CHECK_MAX_DEVICES 64
 #define RR_LOG_VERSION_MIN 1
 #define RR_MAX_REGS 32          /* PC + 31 GPRs on RISC-V; more ISAs fit */
 #define RR_MAX_PAYLOAD 65536

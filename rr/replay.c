@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkpoint/checkpoint.h"
 #include "checkpoint/snap.h"
 #include "net/net.h"
 #include "rr/log.h"
@@ -558,16 +559,22 @@ int64_t rr_host_clock(Machine *m)
     return ns;
 }
 
-/* ---- memory checks (log version 9) ----
+/* ---- memory checks (log version 9) and state checks (version 10) ----
  *
  * A TSC event may carry a hash of the guest's RAM (machine_memory_hash) as
  * it stands when the RDTSC reads the counter, logged about every
  * MEM_CHECK_NS of recording host time (less often where hashing takes
- * long: at most 1/MEM_CHECK_COST_RATIO of the time).  The replay compares:
- * event registers do not see memory, and a KVM replay that landed on an
- * earlier pass of a loop whose state lives in memory would otherwise go on
- * with other memory contents (targets/x86/kvm_switch.c goes back to its
- * last checked snapshot instead). */
+ * long: at most 1/MEM_CHECK_COST_RATIO of the time).  Since version 10 it
+ * also carries the hash of the CPU's whole state (CpuOps.state_hash) and
+ * one of each device's saved state (checkpoint_device_hashes).  The
+ * replay compares: event registers see neither memory nor the rest of the
+ * machine, and a KVM replay that landed on an earlier pass of a loop
+ * whose state lives in memory would otherwise go on with other memory
+ * contents, or with a device timer the guest armed there (the memory
+ * may agree again by the next check; the timer fires early much later).
+ * targets/x86/kvm_switch.c goes back to its last checked snapshot
+ * instead; a snapshot it takes after a check passed is then known good
+ * in all of that, not only in memory. */
 
 #define MEM_CHECK_NS 3000000000LL
 #define MEM_CHECK_COST_RATIO 30
@@ -582,13 +589,20 @@ static uint32_t mem_check_add(Rr *rr, uint8_t *data)
         every = rr->mem_check_every;
     if (rr->mem_check_ns && now - rr->mem_check_ns < every)
         return 0;
-    uint64_t h = machine_memory_hash(rr->m);
-    memcpy(data, &h, 8);
+    Machine *m = rr->m;
+    uint64_t h[2 + RR_STATE_CHECK_MAX_DEVICES];
+    h[0] = machine_memory_hash(m);
+    h[1] = m->cpu_ops->state_hash(m->cpu);
+    unsigned n = checkpoint_device_hashes(m, h + 2, RR_STATE_CHECK_MAX_DEVICES);
+    if (n > RR_STATE_CHECK_MAX_DEVICES)
+        n = RR_STATE_CHECK_MAX_DEVICES;
+    for (unsigned i = 0; i < 2 + n; i++)
+        le64_put(data + 8 * i, h[i]);
     rr->mem_check_ns = g_get_monotonic_time() * 1000;
     rr->mem_check_cost = rr->mem_check_ns - now;
     if (!rr->mem_check_ns)
         rr->mem_check_ns = 1;
-    return 8;
+    return 8 * (2 + n);
 }
 
 /* Replay: the RAM hash a TSC event carries, against the machine's. */
@@ -596,13 +610,47 @@ static bool mem_check(Rr *rr, const RrEvent *ev)
 {
     if (ev->len < 16)
         return true;
-    uint64_t want, got = machine_memory_hash(rr->m);
-    memcpy(&want, ev->data + 8, 8);
+    Machine *m = rr->m;
+    uint64_t want = le64_get(ev->data + 8), got = machine_memory_hash(m);
     if (got != want) {
-        diverged(rr->m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): the "
+        diverged(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): the "
                  "guest's memory differs from the recording's there (RAM hash %#" PRIx64
                  ", the log has %#" PRIx64 ")", rr->nevents, ev->icount, got, want);
         return false;
+    }
+    if (ev->len >= 24) {
+        /* State checks (version 10): the CPU, then each device. */
+        want = le64_get(ev->data + 16);
+        got = m->cpu_ops->state_hash(m->cpu);
+        if (got != want) {
+            diverged(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): the "
+                     "CPU's state differs from the recording's there where the event's "
+                     "registers and memory do not (state hash %#" PRIx64 ", the log has %#"
+                     PRIx64 ")", rr->nevents, ev->icount, got, want);
+            return false;
+        }
+        uint64_t dev[RR_STATE_CHECK_MAX_DEVICES];
+        unsigned logged = (ev->len - 24) / 8;
+        unsigned n = checkpoint_device_hashes(m, dev, RR_STATE_CHECK_MAX_DEVICES);
+        if (n > RR_STATE_CHECK_MAX_DEVICES)
+            n = RR_STATE_CHECK_MAX_DEVICES;
+        if (n != logged) {
+            diverged(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): the "
+                     "log's state check has %u devices, this machine %u", rr->nevents,
+                     ev->icount, logged, n);
+            return false;
+        }
+        for (unsigned i = 0; i < n; i++) {
+            want = le64_get(ev->data + 24 + 8 * i);
+            if (dev[i] != want) {
+                diverged(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): "
+                         "the state of device %s (the machine's device %u) differs from the "
+                         "recording's there where the event's registers and memory do not "
+                         "(hash %#" PRIx64 ", the log has %#" PRIx64 ")", rr->nevents,
+                         ev->icount, m->devices[i].ops->name, i, dev[i], want);
+                return false;
+            }
+        }
     }
     rr->mem_checks++;
     return true;

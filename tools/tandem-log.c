@@ -132,9 +132,19 @@ static void put_payload(FILE *f, const RrEvent *ev, bool json)
     }
     case RR_EV_TSC:
         fprintf(f, "%s%stsc%s%" PRIu64, sep, q, eq, ev->len >= 8 ? le64_get(ev->data) : 0);
-        if (ev->len == 16)
+        if (ev->len >= 16)
             fprintf(f, json ? ",\"ram_hash\":\"%#" PRIx64 "\"" : " ram_hash=%#" PRIx64,
                     le64_get(ev->data + 8));
+        if (ev->len >= 24) {
+            /* A state check: the CPU's hash, then one per device. */
+            fprintf(f, json ? ",\"cpu_hash\":\"%#" PRIx64 "\",\"device_hashes\":["
+                            : " cpu_hash=%#" PRIx64 " device_hashes=", le64_get(ev->data + 16));
+            for (uint32_t off = 24; off + 8 <= ev->len; off += 8)
+                fprintf(f, json ? "%s\"%#" PRIx64 "\"" : "%s%#" PRIx64, off > 24 ? "," : "",
+                        le64_get(ev->data + off));
+            if (json)
+                fputc(']', f);
+        }
         break;
     case RR_EV_BLOCK: {
         uint64_t v[2] = { 0, 0 };
@@ -270,14 +280,17 @@ typedef struct Stats {
      * (timers, shift changes) fire inside free runs without ending them. */
     uint64_t free_runs, free_insns, stepped_insns, free_by_len[6], lazy;
     uint64_t mem_checks;            /* TSC events with a RAM hash */
+    uint64_t state_checks;          /* ... and the CPU's and devices' (version 10) */
     uint64_t split_icount;
 } Stats;
 
 static void stats_add(Stats *st, const RrEvent *ev, int *shift)
 {
     uint64_t gap = ev->icount - st->split_icount;
-    if (ev->kind == RR_EV_TSC && ev->len == 16)
+    if (ev->kind == RR_EV_TSC && ev->len >= 16)
         st->mem_checks++;
+    if (ev->kind == RR_EV_TSC && ev->len >= 24)
+        st->state_checks++;
     if (rr_event_lazy(ev)) {
         st->lazy++;
     } else if (gap >= RR_KVM_FREE_RUN_MIN &&
@@ -339,7 +352,9 @@ static void print_stats(const Stats *st, uint64_t size, int32_t shift)
     for (int k = 0; k < RR_EV__COUNT; k++)
         printf("  %-13s %" PRIu64 "\n", rr_event_name(k), st->by_kind[k]);
     if (st->mem_checks)
-        printf("memory checks: %" PRIu64 " (TSC events with a RAM hash)\n", st->mem_checks);
+        printf("memory checks: %" PRIu64 " (TSC events with a RAM hash), %" PRIu64
+               " of them state checks (and the CPU's and devices' state hashes)\n",
+               st->mem_checks, st->state_checks);
     if (!st->events)
         return;
     printf("icount:        %" PRIu64 " .. %" PRIu64 " (%" PRIu64 " instructions)\n",

@@ -11,6 +11,7 @@
 #include "block/drive.h"
 #include "net/net.h"
 #include "vmm/chardev.h"
+#include "vmm/debug.h"
 #include "vmm/hash.h"
 #include "vmm/error.h"
 #include "vmm/monitor.h"
@@ -430,6 +431,20 @@ void machine_perturb(Machine *m, const char *where)
         as_write(&m->as, o->perturb_addr, 1, *p ^ 1);
         fprintf(stderr, "tandem: perturbed the RAM byte at %#" PRIx64 " %s\n", o->perturb_addr,
                 where);
+        return;
+    }
+    if (o->perturb_reg == OPT_PERTURB_GDB) {
+        const CpuDebugOps *d = m->cpu_ops->debug;
+        uint8_t buf[64];
+        int n = (int)o->perturb_addr;
+        int len = d && d->gdb_read_reg ? d->gdb_read_reg(m->cpu, n, buf) : -1;
+        if (len <= 0 || len > (int)sizeof(buf) || (buf[0] ^= 1, !d->gdb_write_reg) ||
+            d->gdb_write_reg(m->cpu, n, buf, len) != 0) {
+            machine_set_error(m, "-rr-perturb: the CPU (%s) has no register gdb numbers %d",
+                              m->cpu_ops->name, n);
+            return;
+        }
+        fprintf(stderr, "tandem: perturbed gdb register %d %s\n", n, where);
         return;
     }
     uint64_t regs[32];

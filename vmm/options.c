@@ -429,6 +429,7 @@ void options_usage(const char *prog)
            "                       when the guest has retired IC instructions\n"
            "  -rr-perturb IC,ram:ADDR\n"
            "                       ... of the RAM byte at guest-physical ADDR\n"
+           "  -rr-perturb IC,gdb:N ... of the register gdb numbers N\n"
            "  -version, -h\n", prog);
 }
 
@@ -951,6 +952,11 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
                 o->perturb_addr = strtoull(a, &end, 0);
                 if (end != a && !*end)
                     reg = OPT_PERTURB_RAM;
+            } else if (*end == ',' && !strncmp(end + 1, "gdb:", 4)) {
+                const char *a = end + 5;
+                o->perturb_addr = strtoull(a, &end, 10);
+                if (end != a && !*end && o->perturb_addr < 1024)
+                    reg = OPT_PERTURB_GDB;
             } else if (*end == ',') {
                 const char *r = end + 1;
                 reg = strtol(r, &end, 0);
@@ -958,8 +964,8 @@ bool options_parse(Options *o, int argc, char **argv, GError **err)
                     reg = -1;
             }
             if (*end || reg < 0) {
-                tn_error(err, "-rr-perturb %s: expected ICOUNT,REG with REG 0..31 (0 = pc), or "
-                         "ICOUNT,ram:ADDR", v);
+                tn_error(err, "-rr-perturb %s: expected ICOUNT,REG with REG 0..31 (0 = pc), "
+                         "ICOUNT,ram:ADDR or ICOUNT,gdb:N", v);
                 return false;
             }
             o->perturb_icount = ic;

@@ -4,6 +4,8 @@
 
 /* Options.perturb_reg for -rr-perturb ICOUNT,ram:ADDR. */
 #define OPT_PERTURB_RAM 32
+/* ... and for ICOUNT,gdb:N (perturb_addr: the debugger's register N). */
+#define OPT_PERTURB_GDB 33
 
 #include <glib.h>
 #include <stdbool.h>
@@ -42,7 +44,9 @@ typedef struct Options {
     const char *loadvm;        /* -loadvm NAME, or NULL */
     /* -rr-perturb ICOUNT,REG: fault injection for tests: flip the low bit of
      * register REG (0 = PC) when the guest reaches ICOUNT; ICOUNT,ram:ADDR:
-     * of the RAM byte at guest-physical ADDR (perturb_reg OPT_PERTURB_RAM). */
+     * of the RAM byte at guest-physical ADDR (perturb_reg OPT_PERTURB_RAM);
+     * ICOUNT,gdb:N: of the register gdb numbers N (OPT_PERTURB_GDB: one
+     * the events do not log, an x86 XMM register, say). */
     uint64_t perturb_icount;
     int perturb_reg;          /* -1: none */
     uint64_t perturb_addr;

@@ -886,8 +886,23 @@ static char *no_landing(X86Switch *s, uint64_t hits0, const RrEvent *ev)
     if (s->ctr && br_now(s) > ev->brcount)
         return g_strdup_printf("(%" PRIu64 " conditional branches at the event's pc, past the "
                                "log's %" PRIu64 ")", br_now(s), ev->brcount);
-    if (ev->kind == RR_EV_TSC)
+    if (ev->kind == RR_EV_TSC) {
+        /* Which register: the first that differs (RF aside, as regs_match). */
+        uint64_t now[RR_MAX_REGS];
+        unsigned n = x86_cpu_ops.regs(s->cpu, now);
+        for (unsigned i = 0; i < n && i < ev->nregs; i++) {
+            uint64_t mask = i == 17 ? ~(uint64_t)X86_RF : ~0ull;
+            if ((now[i] & mask) != (ev->regs[i] & mask))
+                return g_strdup_printf("(at the RDTSC of the event with other registers: %s "
+                                       "%#" PRIx64 ", the log has %#" PRIx64 ")",
+                                       x86_cpu_ops.reg_names[i], now[i], ev->regs[i]);
+        }
+        if (rr_accesses_since_event(s->m) != ev->mmio)
+            return g_strdup_printf("(at the RDTSC of the event after %" PRIu64 " device "
+                                   "accesses, where the log has %" PRIu64 ")",
+                                   rr_accesses_since_event(s->m), ev->mmio);
         return g_strdup("(at the RDTSC of the event with other registers)");
+    }
     if (s->land_hits - hits0 > LAND_MAX_HITS)
         return g_strdup_printf("(no match after %d breakpoint hits)", LAND_MAX_HITS);
     return NULL;

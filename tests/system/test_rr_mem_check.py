@@ -1,6 +1,8 @@
-"""Memory checks (log format 9, docs/record-replay.md "Memory checks"): a
-TSC event may carry a hash of the guest's RAM, and a replay whose memory
-differs there stops at that event, before any register shows it.
+"""Memory checks (log format 9) and state checks (format 10;
+docs/record-replay.md "Memory checks"): a TSC event may carry a hash of the
+guest's RAM, of the CPU's whole state and of each device's, and a replay
+whose memory or CPU state differs there stops at that event, before any
+register shows it.
 
 Records an x86 test guest that reads the TSC between computations with a
 memory check at every TSC event (TANDEM_RR_MEM_CHECK_NS=0), checks that
@@ -8,7 +10,9 @@ tandem-log counts and dumps them and that a plain replay passes them all;
 then replays with a RAM byte the guest never touches flipped
 (-rr-perturb ICOUNT,ram:ADDR) shortly before the second TSC read: no
 register shows it, and the replay must stop at that TSC event's memory
-check, naming it and both hashes, not at the end.
+check, naming it and both hashes, not at the end; and with XMM15 flipped
+(-rr-perturb ICOUNT,gdb:55), which the guest never uses and no event logs,
+at that event's state check, naming the CPU's state.
 
 usage: test_rr_mem_check.py IMAGE"""
 import os
@@ -25,7 +29,13 @@ MEMDIFF = re.compile(r"^tandem: replay diverged at event (\d+) \(tsc, icount (\d
                      r"guest's memory differs from the recording's there \(RAM hash "
                      r"(0x[0-9a-f]+), the log has (0x[0-9a-f]+)\)", re.M)
 UNTOUCHED = 0x4000000        # 64 MiB into the guest's 128 MiB
-TSC = re.compile(r"^(\d+) tsc icount=(\d+) .* tsc=\d+ ram_hash=(0x[0-9a-f]+)$", re.M)
+STATEDIFF = re.compile(r"^tandem: replay diverged at event (\d+) \(tsc, icount (\d+)\): the "
+                       r"CPU's state differs from the recording's there where the event's "
+                       r"registers and memory do not \(state hash (0x[0-9a-f]+), the log has "
+                       r"(0x[0-9a-f]+)\)", re.M)
+TSC = re.compile(r"^(\d+) tsc icount=(\d+) .* tsc=\d+ ram_hash=(0x[0-9a-f]+) "
+                 r"cpu_hash=0x[0-9a-f]+ device_hashes=(0x[0-9a-f]+,)+0x[0-9a-f]+$", re.M)
+XMM15 = 55                  # gdb's x86_64 register number
 
 
 def run(args, env=None):
@@ -53,7 +63,8 @@ def main():
         tscs = [(int(m.group(1)), int(m.group(2))) for m in TSC.finditer(dump)]
         ntsc = re.search(r"^  tsc +(\d+)$", info, re.M)
         if not tscs or not ntsc or int(ntsc.group(1)) != len(tscs) or \
-                f"memory checks: {len(tscs)} " not in info:
+                f"memory checks: {len(tscs)} (TSC events with a RAM hash), {len(tscs)} of " \
+                f"them state checks" not in info:
             fail(f"expected a memory check on every TSC event:\n{info}")
         r = run(base + ["-icount", f"shift=auto,rr=replay,rrfile={log}"])
         if r.returncode != 1 or b"final state matches the recording" not in r.stderr:
@@ -72,8 +83,17 @@ def main():
                 f"perturbed the RAM byte at {UNTOUCHED:#x} at icount {at}" not in err:
             fail(f"RAM byte flipped at icount {at}: status {r.returncode}, expected a failed "
                  f"memory check at event {index} (icount {icount}):\n{err}")
-        print(f"PASS: {len(tscs)} memory checks recorded and passed; a RAM byte flipped at "
-              f"icount {at}: {m.group(0)}")
+        r = run(base + ["-icount", f"shift=auto,rr=replay,rrfile={log}",
+                        "-rr-perturb", f"{at},gdb:{XMM15}"])
+        err2 = r.stderr.decode(errors="replace")
+        s = STATEDIFF.search(err2)
+        if r.returncode == 0 or not s or int(s.group(1)) != index or \
+                int(s.group(2)) != icount or s.group(3) == s.group(4) or \
+                f"perturbed gdb register {XMM15} at icount {at}" not in err2:
+            fail(f"XMM15 flipped at icount {at}: status {r.returncode}, expected a failed "
+                 f"state check at event {index} (icount {icount}):\n{err2}")
+        print(f"PASS: {len(tscs)} memory and state checks recorded and passed; a RAM byte "
+              f"flipped at icount {at}: {m.group(0)}; XMM15 flipped there: {s.group(0)}")
 
 
 if __name__ == "__main__":

@@ -89,13 +89,17 @@ Test(options, rr_perturb)
     cr_assert_eq(o.perturb_icount, 0x20);
     cr_assert_eq(o.perturb_reg, OPT_PERTURB_RAM);
     cr_assert_eq(o.perturb_addr, 0x1ff0);
+    cr_assert(parse(&o, &err, 2, "-rr-perturb", "7,gdb:55"));
+    cr_assert_eq(o.perturb_icount, 7);
+    cr_assert_eq(o.perturb_reg, OPT_PERTURB_GDB);
+    cr_assert_eq(o.perturb_addr, 55);
     cr_assert(parse(&o, &err, 0));
     cr_assert_eq(o.perturb_reg, -1);
     const char *bad[] = { ",3", "5", "5,", "5,32", "5,-1", "5,x", "5,ram:", "5,ram:0x10x",
-                          "x,3" };
+                          "x,3", "5,gdb:", "5,gdb:x", "5,gdb:1024" };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
-        expect_error("expected ICOUNT,REG with REG 0..31 (0 = pc), or ICOUNT,ram:ADDR", 2,
-                     "-rr-perturb", bad[i]);
+        expect_error("expected ICOUNT,REG with REG 0..31 (0 = pc), ICOUNT,ram:ADDR or "
+                     "ICOUNT,gdb:N", 2, "-rr-perturb", bad[i]);
 }
 
 Test(options, accelerators)

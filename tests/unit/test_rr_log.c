@@ -101,6 +101,12 @@ static void gen_next(Gen *g, RrEvent *ev)
         if (ev->kind == RR_EV_TSC && rnd(g) % 4 == 0) {
             le64_put(ev->data + 8, rnd(g));     /* a memory check's RAM hash */
             ev->len = 16;
+            if (rnd(g) % 2) {                   /* a state check: CPU, n devices */
+                unsigned n = (unsigned)(rnd(g) % (RR_STATE_CHECK_MAX_DEVICES + 1));
+                for (unsigned i = 0; i <= n; i++)
+                    le64_put(ev->data + 16 + 8 * i, rnd(g));
+                ev->len = 24 + 8 * n;
+            }
         }
         break;
     case RR_EV_SHIFT:
@@ -507,11 +513,18 @@ Test(rr_log, writer_refuses_bad_events)
     ev->len = 7;
     cr_assert(!rr_writer_add(w, ev, &e));
     g_clear_error(&e);
-    ev->kind = RR_EV_TSC;               /* the counter, or it and a RAM hash */
-    ev->len = 12;
-    cr_assert(!rr_writer_add(w, ev, &e));
-    cr_assert(strstr(e->message, "tsc payload is 12 bytes, not 8 or 16"), "%s", e->message);
-    g_clear_error(&e);
+    /* The counter; it and a RAM hash; those, the CPU's and n devices'. */
+    ev->kind = RR_EV_TSC;
+    const uint32_t bad_tsc[] = { 12, 20, 28, 24 + 8 * (RR_STATE_CHECK_MAX_DEVICES + 1) };
+    for (size_t i = 0; i < sizeof(bad_tsc) / sizeof(bad_tsc[0]); i++) {
+        ev->len = bad_tsc[i];
+        cr_assert(!rr_writer_add(w, ev, &e), "tsc payload of %u bytes taken", bad_tsc[i]);
+        char want[64];
+        snprintf(want, sizeof(want), "tsc payload is %u bytes, not 8, 16 or 24 + 8n",
+                 bad_tsc[i]);
+        cr_assert(strstr(e->message, want), "%s", e->message);
+        g_clear_error(&e);
+    }
     ev->kind = RR_EV_SERIAL_INPUT;
     ev->len = RR_MAX_PAYLOAD + 1;
     cr_assert(!rr_writer_add(w, ev, &e));
