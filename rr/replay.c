@@ -605,7 +605,8 @@ static uint32_t mem_check_add(Rr *rr, uint8_t *data)
     return 8 * (2 + n);
 }
 
-/* Replay: the RAM hash a TSC event carries, against the machine's. */
+/* Replay: the RAM hash a TSC event carries, and from version 10 the CPU's
+ * and each device's state hash, against the machine's. */
 static bool mem_check(Rr *rr, const RrEvent *ev)
 {
     if (ev->len < 16)
