@@ -18,8 +18,9 @@ What makes this replay possible in the harness at all (docs/record-replay.md,
   with the same registers (Linux's allocator called again and again while
   the initramfs is unpacked): asynchronous events closer than 100,000
   instructions are interpreted to, and what still lands wrong is found by
-  an interpreted stretch or a memory check (log format 9) and replayed
-  again on the interpreter from a snapshot.
+  an interpreted stretch or a memory and state check (log formats 9 and
+  10: RAM, the CPU's whole state, each device's) and replayed again on the
+  interpreter from a snapshot.
 The replay must write the recorded serial bytes (compared by hash), end with
 the recording's final state (checked by the replay itself), run most
 instructions in free runs, fire lazy events in them, pass memory checks, and
