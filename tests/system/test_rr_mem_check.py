@@ -43,6 +43,21 @@ def run(args, env=None):
                           env=env)
 
 
+def perturbed(base, log, spec, pattern, said, index, icount, what, check):
+    """Replays with -rr-perturb spec: the replay must stop at event index
+    (icount), the first TSC event after it, with pattern's message (two
+    different hashes), having said `said`, and not at the end."""
+    r = run(base + ["-icount", f"shift=auto,rr=replay,rrfile={log}", "-rr-perturb", spec])
+    err = r.stderr.decode(errors="replace")
+    m = pattern.search(err)
+    if r.returncode == 0 or not m or int(m.group(1)) != index or \
+            int(m.group(2)) != icount or m.group(3) == m.group(4) or \
+            "diverged at the end" in err or said not in err:
+        fail(f"{what}: status {r.returncode}, expected a failed {check} at event {index} "
+             f"(icount {icount}):\n{err}")
+    return m
+
+
 def main():
     img = os.path.abspath(sys.argv[1])
     tool = os.path.join(BUILD, "tools", "tandem-log")
@@ -73,25 +88,12 @@ def main():
         # before the second TSC read: its memory check is the first to fail.
         index, icount = tscs[1]
         at = icount - 500
-        r = run(base + ["-icount", f"shift=auto,rr=replay,rrfile={log}",
-                        "-rr-perturb", f"{at},ram:{UNTOUCHED:#x}"])
-        err = r.stderr.decode(errors="replace")
-        m = MEMDIFF.search(err)
-        if r.returncode == 0 or not m or int(m.group(1)) != index or \
-                int(m.group(2)) != icount or m.group(3) == m.group(4) or \
-                "diverged at the end" in err or \
-                f"perturbed the RAM byte at {UNTOUCHED:#x} at icount {at}" not in err:
-            fail(f"RAM byte flipped at icount {at}: status {r.returncode}, expected a failed "
-                 f"memory check at event {index} (icount {icount}):\n{err}")
-        r = run(base + ["-icount", f"shift=auto,rr=replay,rrfile={log}",
-                        "-rr-perturb", f"{at},gdb:{XMM15}"])
-        err2 = r.stderr.decode(errors="replace")
-        s = STATEDIFF.search(err2)
-        if r.returncode == 0 or not s or int(s.group(1)) != index or \
-                int(s.group(2)) != icount or s.group(3) == s.group(4) or \
-                f"perturbed gdb register {XMM15} at icount {at}" not in err2:
-            fail(f"XMM15 flipped at icount {at}: status {r.returncode}, expected a failed "
-                 f"state check at event {index} (icount {icount}):\n{err2}")
+        m = perturbed(base, log, f"{at},ram:{UNTOUCHED:#x}", MEMDIFF,
+                      f"perturbed the RAM byte at {UNTOUCHED:#x} at icount {at}", index, icount,
+                      f"RAM byte flipped at icount {at}", "memory check")
+        s = perturbed(base, log, f"{at},gdb:{XMM15}", STATEDIFF,
+                      f"perturbed gdb register {XMM15} at icount {at}", index, icount,
+                      f"XMM15 flipped at icount {at}", "state check")
         print(f"PASS: {len(tscs)} memory and state checks recorded and passed; a RAM byte "
               f"flipped at icount {at}: {m.group(0)}; XMM15 flipped there: {s.group(0)}")
 
