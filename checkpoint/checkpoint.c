@@ -111,7 +111,8 @@ uint8_t *checkpoint_save_state(Machine *m, size_t *len, GError **err)
 
 unsigned checkpoint_device_hashes(Machine *m, uint64_t *out, unsigned max)
 {
-    for (int i = 0; i < m->ndevices && (unsigned)i < max; i++) {
+    unsigned n = (unsigned)m->ndevices < max ? (unsigned)m->ndevices : max;
+    for (unsigned i = 0; i < n; i++) {
         const DeviceEntry *d = &m->devices[i];
         out[i] = 0;
         if (!d->ops->save)
@@ -122,7 +123,7 @@ unsigned checkpoint_device_hashes(Machine *m, uint64_t *out, unsigned max)
             out[i] = tn_hash_bytes(w.buf->data, w.buf->len, 0x646576ull);
         snap_writer_free(&w);
     }
-    return (unsigned)m->ndevices;
+    return n;
 }
 
 typedef struct Section {

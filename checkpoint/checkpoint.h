@@ -41,8 +41,8 @@ uint8_t *checkpoint_save_state(Machine *m, size_t *len, GError **err);
 bool checkpoint_load_state(Machine *m, const uint8_t *p, size_t len, GError **err);
 
 /* State checks (rr/replay.c, "memory checks"): a hash of each device's
- * saved state, in machine order, into out (at most max); returns how many
- * devices the machine has.  A device that cannot save hashes as 0. */
+ * saved state, in machine order, into out; returns how many (the first
+ * max devices at most).  A device that cannot save hashes as 0. */
 unsigned checkpoint_device_hashes(Machine *m, uint64_t *out, unsigned max);
 
 /* savevm / loadvm blobs: the state and RAM (zstd). */

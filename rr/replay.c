@@ -594,8 +594,6 @@ static uint32_t mem_check_add(Rr *rr, uint8_t *data)
     h[0] = machine_memory_hash(m);
     h[1] = m->cpu_ops->state_hash(m->cpu);
     unsigned n = checkpoint_device_hashes(m, h + 2, RR_STATE_CHECK_MAX_DEVICES);
-    if (n > RR_STATE_CHECK_MAX_DEVICES)
-        n = RR_STATE_CHECK_MAX_DEVICES;
     for (unsigned i = 0; i < 2 + n; i++)
         le64_put(data + 8 * i, h[i]);
     rr->mem_check_ns = g_get_monotonic_time() * 1000;
@@ -633,8 +631,6 @@ static bool mem_check(Rr *rr, const RrEvent *ev)
         uint64_t dev[RR_STATE_CHECK_MAX_DEVICES];
         unsigned logged = (ev->len - 24) / 8;
         unsigned n = checkpoint_device_hashes(m, dev, RR_STATE_CHECK_MAX_DEVICES);
-        if (n > RR_STATE_CHECK_MAX_DEVICES)
-            n = RR_STATE_CHECK_MAX_DEVICES;
         if (n != logged) {
             diverged(m, "replay diverged at event %" PRIu64 " (tsc, icount %" PRIu64 "): the "
                      "log's state check has %u devices, this machine %u", rr->nevents,

@@ -437,9 +437,11 @@ void machine_perturb(Machine *m, const char *where)
         const CpuDebugOps *d = m->cpu_ops->debug;
         uint8_t buf[64];
         int n = (int)o->perturb_addr;
-        int len = d && d->gdb_read_reg ? d->gdb_read_reg(m->cpu, n, buf) : -1;
-        if (len <= 0 || len > (int)sizeof(buf) || (buf[0] ^= 1, !d->gdb_write_reg) ||
-            d->gdb_write_reg(m->cpu, n, buf, len) != 0) {
+        int len = d && d->gdb_read_reg && d->gdb_write_reg ? d->gdb_read_reg(m->cpu, n, buf)
+                                                           : -1;
+        if (len > 0 && len <= (int)sizeof(buf))
+            buf[0] ^= 1;
+        if (len <= 0 || len > (int)sizeof(buf) || d->gdb_write_reg(m->cpu, n, buf, len) != 0) {
             machine_set_error(m, "-rr-perturb: the CPU (%s) has no register gdb numbers %d",
                               m->cpu_ops->name, n);
             return;

@@ -413,6 +413,7 @@ static void landed(X86Switch *s, const RrEvent *e)
 }
 
 static bool regs_match(X86Switch *s, const RrEvent *e);
+static int reg_diff(X86Switch *s, const RrEvent *e, uint64_t *now);
 
 /* The guest's conditional branches so far: cpu->brcount, and while a free
  * run is on KVM what the PMU counter has seen there since (s->ctr). */
@@ -438,19 +439,27 @@ static bool at_event(X86Switch *s, const RrEvent *e)
     return true;
 }
 
-/* The registers (RF aside: KVM may report it at a breakpoint) equal e's? */
-static bool regs_match(X86Switch *s, const RrEvent *e)
+/* The first register (RF aside: KVM may report it at a breakpoint) that
+ * differs from e's, its value into now[]; -1: none; RR_MAX_REGS: the
+ * count differs. */
+static int reg_diff(X86Switch *s, const RrEvent *e, uint64_t *now)
 {
-    uint64_t now[RR_MAX_REGS];
     unsigned n = x86_cpu_ops.regs(s->cpu, now);
     if (n != e->nregs)
-        return false;
+        return RR_MAX_REGS;
     for (unsigned i = 0; i < n; i++) {
         uint64_t mask = i == 17 ? ~(uint64_t)X86_RF : ~0ull;
         if ((now[i] & mask) != (e->regs[i] & mask))
-            return false;
+            return (int)i;
     }
-    return true;
+    return -1;
+}
+
+/* The registers (RF aside) equal e's? */
+static bool regs_match(X86Switch *s, const RrEvent *e)
+{
+    uint64_t now[RR_MAX_REGS];
+    return reg_diff(s, e, now) < 0;
 }
 
 /* kvm_set_access_hook: before a device access of the free run, counting
@@ -887,16 +896,13 @@ static char *no_landing(X86Switch *s, uint64_t hits0, const RrEvent *ev)
         return g_strdup_printf("(%" PRIu64 " conditional branches at the event's pc, past the "
                                "log's %" PRIu64 ")", br_now(s), ev->brcount);
     if (ev->kind == RR_EV_TSC) {
-        /* Which register: the first that differs (RF aside, as regs_match). */
+        /* Which register: the first that differs. */
         uint64_t now[RR_MAX_REGS];
-        unsigned n = x86_cpu_ops.regs(s->cpu, now);
-        for (unsigned i = 0; i < n && i < ev->nregs; i++) {
-            uint64_t mask = i == 17 ? ~(uint64_t)X86_RF : ~0ull;
-            if ((now[i] & mask) != (ev->regs[i] & mask))
-                return g_strdup_printf("(at the RDTSC of the event with other registers: %s "
-                                       "%#" PRIx64 ", the log has %#" PRIx64 ")",
-                                       x86_cpu_ops.reg_names[i], now[i], ev->regs[i]);
-        }
+        int i = reg_diff(s, ev, now);
+        if (i >= 0 && i < RR_MAX_REGS)
+            return g_strdup_printf("(at the RDTSC of the event with other registers: %s "
+                                   "%#" PRIx64 ", the log has %#" PRIx64 ")",
+                                   x86_cpu_ops.reg_names[i], now[i], ev->regs[i]);
         if (rr_accesses_since_event(s->m) != ev->mmio)
             return g_strdup_printf("(at the RDTSC of the event after %" PRIu64 " device "
                                    "accesses, where the log has %" PRIu64 ")",
